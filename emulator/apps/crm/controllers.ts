@@ -1,0 +1,129 @@
+/**
+ * Frappe CRM controllers: CRM Lead / CRM Deal (frappe/crm:crm/fcrm/doctype/crm_lead/crm_lead.py,
+ * crm_deal/crm_deal.py), the SLA hooks (`set_sla` in before_validate, `apply_sla` in before_save),
+ * CRM Service Level Agreement validation, and CRM's Communication hook
+ * (frappe/crm:crm/utils/__init__.py `on_communication_update`).
+ */
+import type { Doc } from '../../core/database.js';
+import { dbSet } from '../../core/db_set.js';
+import { registerHook, type Ctx } from '../../core/document.js';
+import { FrappeError, frappeThrow } from '../../core/errors.js';
+import { safeEval, SafeEvalError } from '../safe_eval.js';
+import { applyCrmSla, setCrmSla, type CrmSlaRecord, type HolidayListRecord } from './sla.js';
+
+/** Candidate SLAs in "DB order": creation order, as InnoDB returns an unordered scan of them here. */
+function slaCandidates(ctx: Ctx): CrmSlaRecord[] {
+  return ctx.site.db
+    .all('CRM Service Level Agreement')
+    .sort((a, b) => String(a.creation).localeCompare(String(b.creation)))
+    .map((s) => structuredClone(s) as unknown as CrmSlaRecord);
+}
+
+function holidayList(ctx: Ctx, name: unknown): HolidayListRecord | null {
+  if (!name) return null;
+  return (ctx.site.db.get('CRM Holiday List', String(name)) as unknown as HolidayListRecord) ?? null;
+}
+
+function setSla(ctx: Ctx, doc: Doc): void {
+  setCrmSla(doc, slaCandidates(ctx), ctx.site.nowMicros());
+}
+
+function applySla(ctx: Ctx, doc: Doc, before: Doc | null): void {
+  if (!doc.sla) return;
+  const sla = ctx.site.db.get('CRM Service Level Agreement', String(doc.sla)) as unknown as CrmSlaRecord | undefined;
+  if (!sla) return;
+  applyCrmSla(doc, before, sla, holidayList(ctx, sla.holiday_list), ctx.site.nowMicros());
+}
+
+export function registerCrm(): void {
+  // ---- CRM Lead ----------------------------------------------------------------------
+  registerHook('CRM Lead', 'before_validate', ({ ctx, doc }) => setSla(ctx, doc));
+  registerHook('CRM Lead', 'validate', ({ ctx, doc, before }) => {
+    // validate_status: a new lead with no status gets "New" if it exists, else the first Open-type status.
+    if (!before && !doc.status) {
+      if (ctx.site.db.exists('CRM Lead Status', 'New')) doc.status = 'New';
+      else {
+        const open = ctx.site.db
+          .all('CRM Lead Status')
+          .filter((s) => s.type === 'Open')
+          .sort((a, b) => Number(a.position ?? 0) - Number(b.position ?? 0))[0];
+        if (open) doc.status = open.name;
+      }
+    }
+    // set_full_name / set_lead_name.
+    if (doc.first_name) {
+      doc.lead_name = [doc.salutation, doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ');
+    }
+    if (!doc.lead_name) {
+      if (doc.organization) doc.lead_name = doc.organization;
+      else if (doc.email) doc.lead_name = String(doc.email).split('@')[0];
+      else doc.lead_name = 'Unnamed Lead';
+    }
+    // validate_email: the lead's email may not be its owner's.
+    if (doc.email && doc.lead_owner && doc.email === doc.lead_owner) {
+      frappeThrow('Lead Owner cannot be same as the Lead Email Address');
+    }
+    // validate_lost_reason.
+    if (doc.lost_reason === 'Other' && !doc.lost_notes) frappeThrow('Please specify the reason for losing the lead.');
+  });
+  registerHook('CRM Lead', 'before_save', ({ ctx, doc, before }) => applySla(ctx, doc, before));
+
+  // ---- CRM Deal ----------------------------------------------------------------------
+  registerHook('CRM Deal', 'before_validate', ({ ctx, doc }) => setSla(ctx, doc));
+  registerHook('CRM Deal', 'validate', ({ ctx, doc, before }) => {
+    if (!before && !doc.status) {
+      const first = ctx.site.db.all('CRM Deal Status').sort((a, b) => Number(a.position ?? 0) - Number(b.position ?? 0))[0];
+      if (first) doc.status = first.name;
+    }
+    if (doc.lost_reason === 'Other' && !doc.lost_notes) frappeThrow('Please specify the reason for losing the deal.');
+  });
+  registerHook('CRM Deal', 'before_save', ({ ctx, doc, before }) => applySla(ctx, doc, before));
+
+  // ---- CRM Service Level Agreement (crm_service_level_agreement.py) --------------------
+  registerHook('CRM Service Level Agreement', 'validate', ({ ctx, doc }) => {
+    // validate_default: one default SLA per apply_on.
+    if (doc.default) {
+      const other = ctx.site.db.all('CRM Service Level Agreement').find((s) => s.default && s.apply_on === doc.apply_on && s.name !== doc.name);
+      if (other) frappeThrow(`There can only be one default SLA for ${doc.apply_on}`);
+    }
+    // validate_condition: safe_eval against an empty doc must not fail.
+    if (doc.condition) {
+      try {
+        safeEval(String(doc.condition), { doc: {} });
+      } catch (e) {
+        const message = `The Condition '${doc.condition}' is invalid: ${(e as Error).message}`;
+        throw new FrappeError('ValidationError', { message, excText: message });
+      }
+    }
+    void SafeEvalError;
+  });
+
+  // ---- Communication → CRM (crm/hooks.py doc_events; crm/utils/__init__.py) --------------
+  registerHook('Communication', 'on_update', ({ ctx, doc }) => crmOnCommunicationUpdate(ctx, doc));
+}
+
+/**
+ * `on_communication_update`: with the FCRM Settings toggles on (both default off), a Received mail
+ * sets `communication_status` Open and a Sent one Replied — if it is the latest Communication of
+ * its lead/deal — through `frappe.db.set_value(..., update_modified=False)`: no hooks, no SLA.
+ */
+function crmOnCommunicationUpdate(ctx: Ctx, comm: Doc): void {
+  const dt = comm.reference_doctype;
+  if (dt !== 'CRM Lead' && dt !== 'CRM Deal') return;
+  const settings = ctx.site.db.get('FCRM Settings', 'FCRM Settings') ?? {};
+  let status: string | null = null;
+  if (comm.sent_or_received === 'Received' && settings.auto_reopen_on_new_communication) status = 'Open';
+  else if (comm.sent_or_received === 'Sent' && settings.auto_mark_replied_on_response) status = 'Replied';
+  if (!status) return;
+  const latest = ctx.site.db
+    .all('Communication')
+    .filter((c) => c.reference_doctype === dt && c.reference_name === comm.reference_name)
+    .sort((a, b) => String(b.creation).localeCompare(String(a.creation)))[0];
+  if (latest && latest.name !== comm.name) return;
+  const meta = ctx.site.meta(String(dt));
+  const parent = meta && ctx.site.db.get(String(dt), String(comm.reference_name));
+  if (!meta || !parent) return;
+  const values: Doc = { communication_status: status };
+  if (settings.update_timestamp_on_new_communication ?? 1) values.modified = ctx.site.now();
+  dbSet(ctx, meta, parent, values, { updateModified: false });
+}

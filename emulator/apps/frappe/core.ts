@@ -1,0 +1,205 @@
+/**
+ * Frappe core controllers the product meets (each cites the file it mirrors, [v15]).
+ */
+import type { Doc } from '../../core/database.js';
+import { dbSet } from '../../core/db_set.js';
+import { findName, registerHook, type Ctx } from '../../core/document.js';
+import { FrappeError, frappeThrow } from '../../core/errors.js';
+import { isValidTimeZone, parseDatetime } from '../../core/datetime.js';
+import { generateHash } from '../../core/naming.js';
+import { isTableField } from '../../core/meta.js';
+
+const BREAK_TYPES = new Set(['Section Break', 'Column Break', 'Tab Break', 'HTML', 'Button', 'Fold', 'Heading', 'Image']);
+/** frappe/model/__init__.py `default_fields` + `child_table_fields` + `optional_fields`: names a field may not take. */
+const RESERVED = new Set([
+  'doctype', 'name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx',
+  'parent', 'parentfield', 'parenttype', '_user_tags', '_comments', '_assign', '_liked_by', '_seen',
+]);
+
+export function registerFrappeCore(): void {
+  // ---- DocType (frappe/core/doctype/doctype/doctype.py) ----------------------------
+  registerHook('DocType', 'validate', ({ ctx, doc }) => {
+    // `validate`: outside developer mode only custom DocTypes may be created or changed.
+    if (!doc.custom && !ctx.site.installing) {
+      throw new FrappeError('ValidationError', {
+        message: "Not in Developer Mode! Set in site_config.json or make 'Custom' DocType.",
+        title: 'Not in Developer Mode',
+        excText: "Not in Developer Mode! Set in site_config.json or make 'Custom' DocType.",
+      });
+    }
+    const seen = new Set<string>();
+    for (const f of (doc.fields as Doc[]) ?? []) {
+      const fieldname = String(f.fieldname ?? '').toLowerCase();
+      if (!fieldname && !BREAK_TYPES.has(String(f.fieldtype))) frappeThrow(`Fieldname is required in row ${f.idx}`);
+      if (fieldname && seen.has(fieldname)) frappeThrow(`Fieldname ${fieldname} appears multiple times in rows ${f.idx}`);
+      if (fieldname) seen.add(fieldname);
+      if (RESERVED.has(fieldname)) frappeThrow(`Fieldname ${fieldname} is restricted`, 'InvalidFieldNameError');
+      if (['Link', 'Table', 'Table MultiSelect'].includes(String(f.fieldtype)) && !f.options) {
+        frappeThrow(`Options required for ${f.fieldtype} type field ${fieldname} in row ${f.idx}`);
+      }
+      if (isTableField({ fieldname, fieldtype: String(f.fieldtype) }) && !ctx.site.meta(String(f.options))?.istable) {
+        frappeThrow(`Options for ${fieldname} must be a child table DocType, not ${f.options}`);
+      }
+    }
+  });
+  const invalidate = ({ ctx }: { ctx: Ctx }) => ctx.site.invalidateMeta();
+  for (const dt of ['DocType', 'Custom Field', 'Custom DocPerm', 'Property Setter']) {
+    registerHook(dt, 'on_update', invalidate);
+    registerHook(dt, 'after_delete', invalidate);
+  }
+
+  // ---- Custom Field (frappe/custom/doctype/custom_field/custom_field.py) -------------
+  registerHook('Custom Field', 'autoname', ({ doc }) => {
+    setCustomFieldname(doc);
+    doc.name = `${doc.dt}-${doc.fieldname}`;
+  });
+  registerHook('Custom Field', 'validate', ({ ctx, doc, before }) => {
+    setCustomFieldname(doc);
+    const meta = ctx.site.meta(String(doc.dt));
+    if (!meta) return; // the Link check reports a missing dt
+    if (!before) {
+      const clash = meta.fields.find((f) => f.fieldname === doc.fieldname);
+      if (clash) frappeThrow(`A field with the name <strong>${doc.fieldname}</strong> already exists in ${doc.dt}`);
+    }
+    if (['Link', 'Table', 'Table MultiSelect'].includes(String(doc.fieldtype)) && !doc.options) {
+      frappeThrow(`Options required for ${doc.fieldtype} type field ${doc.fieldname}`);
+    }
+    if (isTableField({ fieldname: String(doc.fieldname), fieldtype: String(doc.fieldtype) }) && !ctx.site.meta(String(doc.options))?.istable) {
+      frappeThrow(`Options for ${doc.fieldname} must be a child table DocType, not ${doc.options}`);
+    }
+  });
+
+  // ---- Property Setter (frappe/custom/doctype/property_setter/property_setter.py) -----
+  registerHook('Property Setter', 'autoname', ({ doc }) => {
+    doc.name = [doc.doc_type, doc.field_name, doc.row_name, doc.property].filter(Boolean).join('-');
+  });
+
+  // ---- User (frappe/core/doctype/user/user.py) ----------------------------------------
+  registerHook('User', 'autoname', ({ doc }) => {
+    doc.email = String(doc.email ?? '').trim().toLowerCase();
+    doc.name = doc.email;
+  });
+  registerHook('User', 'validate', ({ ctx, doc }) => {
+    doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
+    // set_system_user: any role with desk access makes a System User.
+    if (doc.name !== 'Administrator' && doc.name !== 'Guest') {
+      const roles = ((doc.roles as Doc[]) ?? []).map((r) => String(r.role));
+      const desk = roles.some((r) => {
+        const role = ctx.site.db.get('Role', r);
+        return role && role.desk_access !== 0 && !['Guest', 'All', 'Desk User'].includes(r);
+      });
+      doc.user_type = desk ? 'System User' : doc.user_type === 'System User' || !doc.user_type ? 'Website User' : doc.user_type;
+    }
+    if (doc.time_zone && !isValidTimeZone(String(doc.time_zone))) frappeThrow(`Invalid time zone ${doc.time_zone}`);
+  });
+  registerHook('User', 'before_save', ({ ctx, doc }) => {
+    // `new_password` never stays on the document; it becomes the login password (update_password).
+    if (doc.new_password && !/^\*+$/.test(String(doc.new_password))) {
+      ctx.site.setPassword('User', String(doc.name), 'password', String(doc.new_password));
+    }
+    doc.new_password = null;
+  });
+
+  // ---- Role ---------------------------------------------------------------------------
+  registerHook('Role', 'on_update', invalidate);
+
+  // ---- System Settings (frappe/core/doctype/system_settings/system_settings.py) ---------
+  registerHook('System Settings', 'validate', ({ doc }) => {
+    if (doc.time_zone && !isValidTimeZone(String(doc.time_zone))) frappeThrow(`Invalid time zone ${doc.time_zone}`);
+  });
+
+  // ---- Contact (frappe/contacts/doctype/contact/contact.py) -----------------------------
+  registerHook('Contact', 'autoname', ({ ctx, doc }) => {
+    let name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ').trim() || String(doc.company_name ?? '').trim();
+    const link = ((doc.links as Doc[]) ?? [])[0];
+    if (link?.link_name) name = `${name}-${String(link.link_name).trim()}`;
+    doc.name = appendNumberIfExists(ctx, 'Contact', name || generateHash());
+  });
+  registerHook('Contact', 'validate', ({ doc }) => {
+    doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
+    // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared.
+    const emails = (doc.email_ids as Doc[]) ?? [];
+    const primaryEmail = emails.find((e) => e.is_primary) ?? (emails.length === 1 ? emails[0] : undefined);
+    if (emails.length === 1) emails[0].is_primary = 1;
+    doc.email_id = primaryEmail ? primaryEmail.email_id : emails.length ? doc.email_id ?? null : null;
+    const phones = (doc.phone_nos as Doc[]) ?? [];
+    const mobile = phones.find((p) => p.is_primary_mobile_no);
+    const phone = phones.find((p) => p.is_primary_phone);
+    doc.mobile_no = mobile ? mobile.phone : null;
+    doc.phone = phone ? phone.phone : null;
+  });
+
+  // ---- Notification Log (frappe/desk/doctype/notification_log/notification_log.py) -------
+  registerHook('Notification Log', 'after_insert', ({ ctx, doc }) => {
+    // publish_realtime("notification", after_commit=True, user=for_user) → room user:<for_user>.
+    if (doc.for_user) ctx.site.publish('notification', {}, `user:${doc.for_user}`);
+  });
+
+  // ---- Communication (frappe/core/doctype/communication/communication.py) ----------------
+  registerHook('Communication', 'on_update', ({ ctx, doc }) => {
+    if (doc.comment_type === 'Updated') return;
+    updateParentOnCommunication(ctx, doc);
+  });
+}
+
+/** `append_number_if_name_exists`: "X", then "X-1", "X-2", … */
+export function appendNumberIfExists(ctx: Ctx, doctype: string, name: string): string {
+  if (!findName(ctx.site, doctype, name)) return name;
+  let n = 1;
+  while (findName(ctx.site, doctype, `${name}-${n}`)) n++;
+  return `${name}-${n}`;
+}
+
+/** `CustomField.set_fieldname`: derived from the label (`custom_` + scrubbed) unless given; lower-cased. */
+function setCustomFieldname(doc: Doc): void {
+  if (!doc.fieldname) {
+    let label = String(doc.label ?? '');
+    if (!label) {
+      if (BREAK_TYPES.has(String(doc.fieldtype))) label = `${doc.fieldtype}_${generateHash(5)}`;
+      else frappeThrow('Label is mandatory');
+    }
+    const scrubbed = label.replace(/ /g, '_').replace(/[^A-Za-z0-9_]/g, '');
+    doc.fieldname = `custom_${scrubbed}`;
+  }
+  doc.fieldname = String(doc.fieldname).toLowerCase();
+  if (RESERVED.has(String(doc.fieldname))) doc.fieldname = `${doc.fieldname}1`;
+}
+
+/**
+ * `update_parent_document_on_communication` [v15]: unless it is a Comment, the reference
+ * document's `modified` moves (or, for a status with a "Replied" option, a received mail sets
+ * "Open"); `update_first_response_time` sets `first_responded_on` / `first_response_time` with
+ * db_set when the sender is an enabled System User and the mail was Sent; then notify_update.
+ * No controller runs, so CRM's SLA fields are not recomputed here.
+ */
+function updateParentOnCommunication(ctx: Ctx, comm: Doc): void {
+  const dt = comm.reference_doctype as string | null;
+  const dn = comm.reference_name as string | null;
+  if (!dt || !dn) return;
+  const meta = ctx.site.meta(dt);
+  const parent = meta && ctx.site.db.get(dt, String(dn));
+  if (!meta || !parent) return;
+  if (comm.communication_type === 'Comment') return;
+  const statusField = meta.fields.find((f) => f.fieldname === 'status');
+  const options = String(statusField?.options ?? '').split('\n');
+  if (statusField && options.includes('Replied') && comm.sent_or_received === 'Received') {
+    dbSet(ctx, meta, parent, { status: 'Open' });
+  } else {
+    dbSet(ctx, meta, parent, {});
+  }
+  const hasField = (f: string) => meta.fields.some((x) => x.fieldname === f);
+  if (hasField('first_response_time') && !parent.first_response_time && comm.sent_or_received === 'Sent') {
+    const sender = String(comm.sender ?? '').replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase();
+    const senderUser = ctx.site.db.all('User').find((u) => String(u.email ?? '').toLowerCase() === sender && u.enabled !== 0 && u.user_type === 'System User');
+    if (senderUser) {
+      const respondedOn = String(comm.creation);
+      if (hasField('first_responded_on')) dbSet(ctx, meta, parent, { first_responded_on: respondedOn });
+      const seconds = ((parseDatetime(respondedOn) ?? 0) - (parseDatetime(String(parent.creation)) ?? 0)) / 1_000_000;
+      dbSet(ctx, meta, parent, { first_response_time: Math.round(seconds * 100) / 100 });
+    }
+  }
+  ctx.site.publish('doc_update', { modified: parent.modified, doctype: dt, name: parent.name }, `doc:${dt}/${parent.name}`);
+  if (!meta.read_only && !meta.issingle && !meta.istable) {
+    ctx.site.publish('list_update', { doctype: dt, name: parent.name, user: ctx.user }, `doctype:${dt}`);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Frappe's exception classes as they reach the wire.
+ *
+ * Status codes are the `http_status_code` of each class in frappe/frappe:frappe/exceptions.py [v15];
+ * the message/title pairs are what `frappe.throw` / `frappe.msgprint` put into `_server_messages`.
+ */
+
+export interface ServerMessage {
+  message: string;
+  title?: string;
+  indicator?: string;
+  raise_exception?: 1;
+}
+
+/** exc_type → HTTP status, from frappe/exceptions.py [v15]. */
+const STATUS: Record<string, number> = {
+  ValidationError: 417,
+  MandatoryError: 417,
+  LinkValidationError: 417,
+  CancelledLinkError: 417,
+  TimestampMismatchError: 417,
+  UniqueValidationError: 417,
+  DocstatusTransitionError: 417,
+  UpdateAfterSubmitError: 417,
+  InvalidNameError: 417,
+  DataError: 417,
+  CannotChangeConstantError: 417,
+  InvalidStatusError: 417,
+  DoesNotExistError: 404,
+  PageDoesNotExistError: 404,
+  PermissionError: 403,
+  DuplicateEntryError: 409,
+  NameError: 409,
+  AuthenticationError: 401,
+  SessionExpired: 401,
+  InvalidKeyError: 401,
+  CSRFTokenError: 400,
+  InvalidAuthorizationHeader: 400,
+  InvalidAuthorizationPrefix: 400,
+  InvalidAuthorizationToken: 400,
+  TooManyRequestsError: 429,
+  RateLimitExceededError: 429,
+  SessionStopped: 503,
+  InReadOnlyMode: 503,
+  LinkExpired: 410,
+  UnsupportedMediaType: 415,
+};
+
+/**
+ * Python module path printed in `exception` (the last traceback line), e.g.
+ * `frappe.exceptions.MandatoryError: [CRM Lead, x]: first_name`.
+ */
+const MODULE: Record<string, string> = {
+  JSONDecodeError: 'json.decoder',
+  TypeError: '',
+  KeyError: '',
+  AttributeError: '',
+};
+
+export class FrappeError extends Error {
+  readonly excType: string;
+  readonly httpStatus: number;
+  /** What `frappe.throw`/`msgprint` queued; becomes `_server_messages`. */
+  readonly serverMessages: ServerMessage[];
+  /** `frappe.flags.error_message`; becomes `_error_message` (permission denials). */
+  readonly errorMessage?: string;
+  /** Text after the class name in the traceback's last line. */
+  readonly excText: string;
+  /** DoesNotExistError and CSRF errors carry no traceback keys by default. */
+  readonly suppressTraceback: boolean;
+
+  constructor(
+    excType: string,
+    opts: {
+      message?: string;
+      title?: string;
+      indicator?: string;
+      excText?: string;
+      errorMessage?: string;
+      httpStatus?: number;
+      silent?: boolean;
+      suppressTraceback?: boolean;
+      extraMessages?: ServerMessage[];
+    } = {},
+  ) {
+    super(opts.message ?? opts.errorMessage ?? excType);
+    this.name = new.target.name;
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.excType = excType;
+    this.httpStatus = opts.httpStatus ?? STATUS[excType] ?? 500;
+    const messages: ServerMessage[] = [...(opts.extraMessages ?? [])];
+    if (opts.message !== undefined && !opts.silent) {
+      const m: ServerMessage = { message: opts.message, title: opts.title ?? 'Message', raise_exception: 1 };
+      if (opts.indicator ?? 'red') m.indicator = opts.indicator ?? 'red';
+      messages.push(m);
+    }
+    this.serverMessages = messages;
+    this.errorMessage = opts.errorMessage;
+    this.excText = opts.excText ?? opts.message ?? '';
+    this.suppressTraceback = opts.suppressTraceback ?? (this.httpStatus === 404 || this.httpStatus === 400);
+  }
+
+  /** `frappe.exceptions.X: text` — the line Frappe puts in `exception`. */
+  tracebackLine(): string {
+    const mod = MODULE[this.excType] ?? 'frappe.exceptions';
+    const qualified = mod ? `${mod}.${this.excType}` : this.excType;
+    return this.excText ? `${qualified}: ${this.excText}` : qualified;
+  }
+}
+
+/** `frappe.throw(msg, exc)`: message goes to `_server_messages` with title "Message". */
+export function frappeThrow(message: string, excType = 'ValidationError', title?: string): never {
+  throw new FrappeError(excType, { message, title, excText: message });
+}
+
+export function doesNotExist(doctype: string, name: string): FrappeError {
+  // frappe/model/document.py [v15] `raise frappe.DoesNotExistError(doctype=…)` → message
+  // "{doctype} {name} not found" queued by frappe.throw in get_doc's load_from_db.
+  return new FrappeError('DoesNotExistError', {
+    message: `${doctype} ${name} not found`,
+    title: 'Message',
+    excText: `${doctype} ${name} not found`,
+  });
+}
+
+/**
+ * `Document.raise_no_permission_to` (frappe/frappe:frappe/model/document.py [v15]): sets
+ * `frappe.flags.error_message = "Insufficient Permission for {doctype} (<strong>{ptype}</strong>)"`
+ * and raises a bare PermissionError — no msgprint, so no `_server_messages`.
+ */
+export function noPermission(doctype: string, ptype: string): FrappeError {
+  return new FrappeError('PermissionError', {
+    errorMessage: `Insufficient Permission for ${doctype} (<strong>${ptype}</strong>)`,
+  });
+}
+
+/** `frappe.throw(_("No permission to read {0}"), frappe.PermissionError)` from DatabaseQuery (list reads). */
+export function noListPermission(doctype: string): FrappeError {
+  return new FrappeError('PermissionError', { message: `No permission to read ${doctype}`, title: 'Message' });
+}

@@ -1,0 +1,615 @@
+/**
+ * `frappe.get_list` / `DatabaseQuery.execute` (frappe/frappe:frappe/model/db_query.py [v15])
+ * over the in-memory tables, with MariaDB's semantics where they show through:
+ * - comparisons of text are case-insensitive and ignore trailing spaces (utf8mb4_unicode_ci);
+ * - a filter wraps the column in `ifnull(col, fallback)` unless the operator is `=`/`like` with a
+ *   value or the column is numeric (`prepare_filter_condition`), so `response_by < X` also
+ *   matches rows whose response_by is NULL (fallback '0001-01-01 00:00:00');
+ * - no `order_by` means no ORDER BY at all (`set_order_by` [v15]): rows come in primary-key
+ *   order, as a clustered-index scan returns them — not by `modified`.
+ */
+import type { Doc } from './database.js';
+import { FrappeError, noListPermission } from './errors.js';
+import {
+  CHILD_TABLE_FIELDS,
+  DATE_FIELDS,
+  DEFAULT_FIELDS,
+  NUMERIC_FIELDS,
+  OPTIONAL_FIELDS,
+  isTableField,
+  isValueField,
+  type DocField,
+  type DocTypeMeta,
+} from './meta.js';
+import { hasPermission, permissionQueryFilter, rolePermissions } from './permissions.js';
+import type { Site } from './site.js';
+
+export interface ListArgs {
+  doctype: string;
+  fields?: unknown;
+  filters?: unknown;
+  or_filters?: unknown;
+  order_by?: string | null;
+  group_by?: string | null;
+  limit_start?: number;
+  limit_page_length?: number;
+  as_dict?: boolean;
+  parent?: string | null;
+  ignorePermissions?: boolean;
+}
+
+export const VALID_OPERATORS = [
+  '=',
+  '!=',
+  '>',
+  '<',
+  '>=',
+  '<=',
+  'like',
+  'not like',
+  'in',
+  'not in',
+  'is',
+  'between',
+  'timespan',
+  'previous',
+  'next',
+  'descendants of',
+  'descendants of (inclusive)',
+  'not descendants of',
+  'ancestors of',
+  'not ancestors of',
+];
+
+interface Filter {
+  doctype: string;
+  fieldname: string;
+  operator: string;
+  value: unknown;
+}
+
+/** A joined row: the parent document plus, when a child table is joined, one of its rows. */
+interface JoinedRow {
+  doc: Doc;
+  child: Doc | null;
+}
+
+function operationalError(message: string): FrappeError {
+  return new FrappeError('OperationalError', { excText: message, httpStatus: 500, message: undefined });
+}
+
+// ---- parsing ---------------------------------------------------------------------
+
+/** `frappe.utils.data.get_filter` / DatabaseQuery.build_filter_conditions input forms. */
+export function parseFilters(doctype: string, input: unknown): Filter[] {
+  if (input === null || input === undefined || input === '') return [];
+  if (typeof input === 'string') {
+    try {
+      input = JSON.parse(input);
+    } catch {
+      throw new FrappeError('JSONDecodeError', { excText: `Expecting value: line 1 column 1 (char 0)`, httpStatus: 500 });
+    }
+  }
+  const out: Filter[] = [];
+  if (Array.isArray(input)) {
+    for (const f of input) {
+      if (!Array.isArray(f)) {
+        throw new FrappeError('ValidationError', { message: `Filter must be a tuple or list (in a list)`, excText: 'Filter must be a tuple or list (in a list)' });
+      }
+      if (f.length === 3) out.push(makeFilter(doctype, f[0], f[1], f[2]));
+      else if (f.length >= 4) out.push(makeFilter(f[0] || doctype, f[1], f[2], f[3]));
+      else if (f.length === 2) out.push(makeFilter(doctype, f[0], '=', f[1]));
+      else throw new FrappeError('ValidationError', { message: 'Filter must have 4 values (doctype, fieldname, operator, value): ' + JSON.stringify(f), excText: 'Filter must have 4 values' });
+    }
+  } else if (typeof input === 'object') {
+    for (const [key, v] of Object.entries(input as Record<string, unknown>)) {
+      if (Array.isArray(v)) out.push(makeFilter(doctype, key, v[0], v[1]));
+      else out.push(makeFilter(doctype, key, '=', v));
+    }
+  }
+  return out;
+}
+
+function makeFilter(doctype: string, fieldname: unknown, operator: unknown, value: unknown): Filter {
+  const op = String(operator ?? '=').toLowerCase().trim();
+  if (!VALID_OPERATORS.includes(op)) {
+    const message = `Operator must be one of ${VALID_OPERATORS.join(', ')}`;
+    throw new FrappeError('ValidationError', { message, excText: message });
+  }
+  let field = String(fieldname);
+  const m = /^`?tab([^`]+)`?\.`?([^`]+)`?$/.exec(field);
+  if (m) {
+    doctype = m[1];
+    field = m[2];
+  }
+  return { doctype, fieldname: field.replace(/`/g, ''), operator: op, value };
+}
+
+interface FieldSpec {
+  kind: 'field' | 'star' | 'agg';
+  doctype: string;
+  /** For a joined child column, the parent's table field that holds it. */
+  tableField?: string;
+  column: string;
+  alias: string;
+  fn?: string;
+  distinct?: boolean;
+}
+
+function parseFields(site: Site, meta: DocTypeMeta, input: unknown): FieldSpec[] {
+  let list: unknown = input;
+  if (list === undefined || list === null || list === '') list = ['name'];
+  if (typeof list === 'string') {
+    const text = list.trim();
+    if (text.startsWith('[')) {
+      try {
+        list = JSON.parse(text);
+      } catch {
+        throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
+      }
+    } else list = text.split(',');
+  }
+  if (!Array.isArray(list)) list = [String(list)];
+  const specs: FieldSpec[] = [];
+  for (const raw of list as unknown[]) {
+    const text = String(raw).trim();
+    if (!text) continue;
+    const aliasMatch = /^(.*?)\s+as\s+`?([A-Za-z0-9_ ]+?)`?$/i.exec(text);
+    const expr = (aliasMatch ? aliasMatch[1] : text).trim();
+    const alias = aliasMatch?.[2];
+    const agg = /^(count|sum|min|max|avg)\s*\(\s*(distinct\s+)?(.+?)\s*\)$/i.exec(expr);
+    if (agg) {
+      const target = agg[3] === '*' ? 'name' : agg[3];
+      const resolved = resolveColumn(site, meta, target);
+      specs.push({ kind: 'agg', fn: agg[1].toLowerCase(), distinct: Boolean(agg[2]), ...resolved, alias: alias ?? `${agg[1].toLowerCase()}(${agg[3]})` });
+      continue;
+    }
+    if (expr === '*' || /^`?tab[^`]*`?\.\*$/.test(expr)) {
+      specs.push({ kind: 'star', doctype: meta.name, column: '*', alias: '*' });
+      continue;
+    }
+    const resolved = resolveColumn(site, meta, expr.replace(/^distinct\s+/i, ''));
+    specs.push({ kind: 'field', ...resolved, alias: alias ?? resolved.column });
+  }
+  return specs;
+}
+
+/** `fieldname`, `` `tabX`.`f` ``, or `table_field.f` (a child or, for Links, a linked column). */
+function resolveColumn(site: Site, meta: DocTypeMeta, expr: string): { doctype: string; column: string; tableField?: string } {
+  const clean = expr.replace(/`/g, '');
+  const tab = /^tab(.+)\.([^.]+)$/.exec(clean);
+  if (tab) {
+    if (tab[1] === meta.name) return { doctype: meta.name, column: checkColumn(site, meta, tab[2]) };
+    const tf = meta.fields.find((f) => isTableField(f) && f.options === tab[1]);
+    if (!tf) throw operationalError(`(1054, "Unknown column '${clean}' in 'field list'")`);
+    return { doctype: tab[1], column: checkColumn(site, site.meta(tab[1])!, tab[2]), tableField: tf.fieldname };
+  }
+  const dot = /^([a-z0-9_]+)\.([a-z0-9_]+)$/i.exec(clean);
+  if (dot) {
+    const tf = meta.fields.find((f) => f.fieldname === dot[1] && isTableField(f));
+    if (tf) return { doctype: tf.options!, column: checkColumn(site, site.meta(tf.options!)!, dot[2]), tableField: tf.fieldname };
+    throw operationalError(`(1054, "Unknown column '${clean}' in 'field list'")`);
+  }
+  return { doctype: meta.name, column: checkColumn(site, meta, clean) };
+}
+
+function columnsOf(meta: DocTypeMeta): string[] {
+  const cols = [...DEFAULT_FIELDS.filter((f) => f !== 'doctype')];
+  if (meta.istable) cols.push(...CHILD_TABLE_FIELDS);
+  for (const df of meta.fields) if (isValueField(df)) cols.push(df.fieldname);
+  if (!meta.istable) cols.push(...OPTIONAL_FIELDS);
+  return cols;
+}
+
+function checkColumn(_site: Site, meta: DocTypeMeta, column: string): string {
+  if (columnsOf(meta).includes(column)) return column;
+  throw operationalError(`(1054, "Unknown column '${column}' in 'field list'")`);
+}
+
+// ---- comparing ----------------------------------------------------------------------
+
+type Kind = 'text' | 'number' | 'date' | 'datetime';
+
+function kindOf(df: DocField | undefined, column: string): Kind {
+  if (['creation', 'modified'].includes(column)) return 'datetime';
+  if (['docstatus', 'idx'].includes(column)) return 'number';
+  if (!df) return 'text';
+  if (NUMERIC_FIELDS.has(df.fieldtype)) return 'number';
+  if (df.fieldtype === 'Date') return 'date';
+  if (df.fieldtype === 'Datetime') return 'datetime';
+  return 'text';
+}
+
+/** utf8mb4_unicode_ci: case-insensitive, trailing spaces ignored. */
+function fold(v: unknown): string {
+  return String(v).toLowerCase().replace(/\s+$/, '');
+}
+
+function compare(kind: Kind, a: unknown, b: unknown): number {
+  if (kind === 'number') {
+    const x = Number(a ?? 0);
+    const y = Number(b ?? 0);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (kind === 'date' || kind === 'datetime') {
+    const x = normaliseDate(String(a), kind);
+    const y = normaliseDate(String(b), kind);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const x = fold(a);
+  const y = fold(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** MariaDB casts '2026-01-01' to '2026-01-01 00:00:00' when comparing with a DATETIME column. */
+function normaliseDate(text: string, kind: Kind): string {
+  const t = text.trim().replace('T', ' ');
+  if (kind === 'date') return t.slice(0, 10);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return `${t} 00:00:00.000000`;
+  const m = /^(\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}(?::\d{2})?)(?:\.(\d+))?/.exec(t);
+  if (!m) return t;
+  const [d, time] = m[1].split(' ');
+  const [hh, mi, ss = '00'] = time.split(':');
+  return `${d} ${hh.padStart(2, '0')}:${mi}:${ss}.${(m[2] ?? '').padEnd(6, '0')}`;
+}
+
+function likeToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
+    else if (c === '%') re += '[\\s\\S]*';
+    else if (c === '_') re += '[\\s\\S]';
+    else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`, 'i');
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function fallbackFor(kind: Kind, column: string, op: string): unknown {
+  if ((op === '>' || op === '<') && (column === 'creation' || column === 'modified')) return null;
+  if (kind === 'datetime') return '0001-01-01 00:00:00';
+  if (kind === 'date') return '0001-01-01';
+  if (kind === 'number') return 0;
+  return '';
+}
+
+function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
+  const df = meta.fields.find((f) => f.fieldname === filter.fieldname);
+  const kind = kindOf(df, filter.fieldname);
+  let op = filter.operator;
+  let target = filter.value;
+  if (op === 'is') {
+    const set = String(target).toLowerCase() === 'set';
+    const v = value ?? '';
+    return set ? String(v) !== '' : String(v) === '';
+  }
+  if (op === 'in' || op === 'not in') {
+    let values: unknown[] = Array.isArray(target) ? target : String(target ?? '').split(',');
+    values = values.map((v) => String(v ?? '').trim());
+    if (!values.length) values = [''];
+    const v = value ?? '';
+    const hit = values.some((x) => compare(kind === 'number' ? 'number' : 'text', v, x) === 0);
+    return op === 'in' ? hit : !hit;
+  }
+  if (op === 'between') {
+    const [from, to] = Array.isArray(target) ? target : [target, target];
+    const v = value ?? fallbackFor(kind, filter.fieldname, op);
+    if (v === null) return false;
+    if (kind === 'datetime') {
+      // get_between_date_filter: the end date is inclusive of its whole day.
+      const end = /^\d{4}-\d{2}-\d{2}$/.test(String(to)) ? addDay(String(to)) : String(to);
+      return compare(kind, v, from) >= 0 && compare(kind, v, end) <= 0;
+    }
+    return compare(kind, v, from) >= 0 && compare(kind, v, to) <= 0;
+  }
+  if (op === 'timespan' || op === 'previous' || op === 'next') {
+    throw new FrappeError('ValidationError', { message: `Operator ${op} is not supported by the emulator`, excText: op });
+  }
+  if (op.includes('descendants') || op.includes('ancestors')) {
+    throw new FrappeError('ValidationError', { message: `Operator ${op} is not supported by the emulator`, excText: op });
+  }
+  // ifnull() unless `=`/`like` with a truthy value, or a numeric column (never NULL in Frappe's schema).
+  const plain = (target && (op === '=' || op === 'like')) || kind === 'number';
+  let v = value;
+  if (v === null || v === undefined) {
+    if (plain) return false;
+    v = fallbackFor(kind, filter.fieldname, op);
+    if (v === null) return false;
+  }
+  if (op === 'like' || op === 'not like') {
+    const hit = likeToRegExp(String(target ?? '')).test(String(v));
+    return op === 'like' ? hit : !hit;
+  }
+  if (target === null || target === undefined) target = kind === 'number' ? 0 : '';
+  if (kind === 'number' && typeof target === 'string' && target.trim() !== '' && Number.isNaN(Number(target))) {
+    // A text value against a numeric column: MariaDB casts it to 0.
+    target = 0;
+  }
+  const c = compare(kind, v, target);
+  switch (op) {
+    case '=':
+      return c === 0;
+    case '!=':
+      return c !== 0;
+    case '>':
+      return c > 0;
+    case '<':
+      return c < 0;
+    case '>=':
+      return c >= 0;
+    case '<=':
+      return c <= 0;
+  }
+  void site;
+  return false;
+}
+
+function addDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return `${d.toISOString().slice(0, 10)} 00:00:00`;
+}
+
+/**
+ * Re-target a filter whose field is not on the DocType to the child table that has it
+ * (db_query `get_filter` → `frappe.get_meta(doctype).get_field` fallback over table fields [v15]).
+ */
+function locateFilter(site: Site, meta: DocTypeMeta, f: Filter): { f: Filter; tableField?: string; childMeta?: DocTypeMeta } {
+  if (f.doctype !== meta.name) {
+    const tf = meta.fields.find((x) => isTableField(x) && x.options === f.doctype);
+    const childMeta = site.meta(f.doctype);
+    if (!tf || !childMeta) throw operationalError(`(1054, "Unknown column '${f.fieldname}' in 'where clause'")`);
+    checkWhereColumn(childMeta, f.fieldname);
+    return { f, tableField: tf.fieldname, childMeta };
+  }
+  if (columnsOf(meta).includes(f.fieldname)) return { f };
+  for (const tf of meta.fields.filter(isTableField)) {
+    const childMeta = site.meta(tf.options ?? '');
+    if (childMeta?.fields.some((x) => x.fieldname === f.fieldname && isValueField(x))) {
+      return { f: { ...f, doctype: childMeta.name }, tableField: tf.fieldname, childMeta };
+    }
+  }
+  throw operationalError(`(1054, "Unknown column '${f.fieldname}' in 'where clause'")`);
+}
+
+function checkWhereColumn(meta: DocTypeMeta, column: string): void {
+  if (!columnsOf(meta).includes(column)) throw operationalError(`(1054, "Unknown column '${column}' in 'where clause'")`);
+}
+
+function rowMatches(site: Site, meta: DocTypeMeta, row: JoinedRow, located: ReturnType<typeof locateFilter>): boolean {
+  if (!located.tableField) return matches(site, located.f, meta, row.doc[located.f.fieldname]);
+  const cm = located.childMeta!;
+  if (row.child && row.child.parentfield === located.tableField) return matches(site, located.f, cm, row.child[located.f.fieldname]);
+  const rows = (row.doc[located.tableField] as Doc[]) ?? [];
+  // A LEFT JOIN with no child rows compares NULL.
+  if (!rows.length) return matches(site, located.f, cm, null);
+  return rows.some((r) => matches(site, located.f, cm, r[located.f.fieldname]));
+}
+
+// ---- ordering -----------------------------------------------------------------------------
+
+interface OrderTerm {
+  column: string;
+  desc: boolean;
+  kind: Kind;
+  child?: boolean;
+}
+
+function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: FieldSpec[]): OrderTerm[] {
+  const lower = orderBy.toLowerCase();
+  if (lower.includes('select') && lower.includes(' from ')) {
+    throw new FrappeError('ValidationError', { message: 'Cannot use sub-query in order by', excText: 'Cannot use sub-query in order by' });
+  }
+  const terms: OrderTerm[] = [];
+  for (const part of orderBy.split(',')) {
+    const bits = part.trim().split(/\s+/);
+    if (!bits[0]) continue;
+    const dir = (bits[1] ?? 'asc').toLowerCase();
+    if (!['asc', 'desc'].includes(dir)) throw operationalError(`(1064, "You have an error in your SQL syntax near '${part.trim()}'")`);
+    const raw = bits[0].replace(/`/g, '');
+    const alias = specs.find((s) => s.alias === raw && s.kind === 'agg');
+    if (alias) {
+      terms.push({ column: alias.alias, desc: dir === 'desc', kind: 'number' });
+      continue;
+    }
+    const resolved = resolveColumn(site, meta, raw);
+    const m = resolved.doctype === meta.name ? meta : site.meta(resolved.doctype)!;
+    terms.push({
+      column: resolved.column,
+      desc: dir === 'desc',
+      kind: kindOf(m.fields.find((f) => f.fieldname === resolved.column), resolved.column),
+      child: resolved.doctype !== meta.name,
+    });
+  }
+  return terms;
+}
+
+// ---- executing -------------------------------------------------------------------------------
+
+function parseBool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null || v === '') return dflt;
+  if (typeof v === 'boolean') return v;
+  const s = String(v).toLowerCase();
+  return !['0', 'false', 'no', 'off'].includes(s);
+}
+
+function parseIntArg(v: unknown, dflt: number): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = parseInt(String(v), 10);
+  return Number.isNaN(n) ? dflt : n;
+}
+
+/** `frappe.get_list`; `user` is the session user. */
+export function getList(site: Site, user: string, args: ListArgs): Doc[] | unknown[][] {
+  const meta = site.meta(args.doctype);
+  if (!meta) {
+    throw new FrappeError('DoesNotExistError', { message: `DocType ${args.doctype} not found`, excText: `DocType ${args.doctype} not found` });
+  }
+  let parentDoctypes: string[] = [];
+  if (meta.istable && !args.parent && args.ignorePermissions) {
+    // Server-side counts (frappe.db.count) read the child table directly, across every parent.
+    parentDoctypes = [...site.db.scan('DocType')]
+      .map((d) => site.meta(String(d.name)))
+      .filter((m): m is DocTypeMeta => Boolean(m?.fields.some((f) => isTableField(f) && f.options === meta.name)))
+      .map((m) => m.name);
+  } else if (meta.istable) {
+    // get_list for a child DocType needs `parent` (the parent DocType) and read on it.
+    if (!args.parent) {
+      throw new FrappeError('PermissionError', { errorMessage: 'Parent is required to get child table data', excText: args.doctype });
+    }
+    const parentMeta = site.meta(args.parent);
+    const pointsAtChild = parentMeta?.fields.some((f) => isTableField(f) && f.options === meta.name);
+    if (!parentMeta || !pointsAtChild || (!args.ignorePermissions && !hasPermission(site, args.parent, 'select', user))) {
+      throw new FrappeError('PermissionError', { errorMessage: `Insufficient Permission for ${args.parent}` });
+    }
+    parentDoctypes = [args.parent];
+  } else if (!args.ignorePermissions && user !== 'Administrator') {
+    const { perms } = rolePermissions(site, meta, user);
+    if (!perms.read && !perms.select) throw noListPermission(args.doctype);
+  }
+
+  const specs = parseFields(site, meta, args.fields);
+  const filters = parseFilters(meta.name, args.filters).map((f) => locateFilter(site, meta, f));
+  const orFilters = parseFilters(meta.name, args.or_filters).map((f) => locateFilter(site, meta, f));
+
+  // FROM (+ LEFT JOIN of a child table when a selected column needs one).
+  let rows: JoinedRow[] = [];
+  const base: Doc[] = [];
+  if (meta.istable) {
+    for (const parentDoctype of parentDoctypes) {
+      const fields = site.meta(parentDoctype)!.fields.filter((df) => isTableField(df) && df.options === meta.name);
+      for (const p of site.db.scan(parentDoctype)) {
+        for (const df of fields) base.push(...((p[df.fieldname] as Doc[]) ?? []));
+      }
+    }
+  } else if (meta.issingle) {
+    const single = site.db.get(meta.name, meta.name);
+    if (single) base.push(single);
+  } else base.push(...site.db.scan(meta.name));
+  const joinField = specs.find((s) => s.tableField)?.tableField;
+  for (const doc of base) {
+    if (joinField) {
+      const children = (doc[joinField] as Doc[]) ?? [];
+      if (!children.length) rows.push({ doc, child: null });
+      for (const c of children) rows.push({ doc, child: c });
+    } else rows.push({ doc, child: null });
+  }
+
+  // WHERE
+  const permFilter = args.ignorePermissions ? null : permissionQueryFilter(site, meta.name, user);
+  rows = rows.filter((r) => {
+    if (permFilter && !permFilter(r.doc)) return false;
+    if (!filters.every((f) => rowMatches(site, meta, r, f))) return false;
+    if (orFilters.length && !orFilters.some((f) => rowMatches(site, meta, r, f))) return false;
+    return true;
+  });
+
+  // Primary-key order is what a scan without ORDER BY yields.
+  rows.sort((a, b) => compare(typeof a.doc.name === 'number' ? 'number' : 'text', a.doc.name, b.doc.name) || (Number(a.child?.idx ?? 0) - Number(b.child?.idx ?? 0)));
+
+  const orderBy = (args.order_by ?? '').toString().trim();
+  const hasAgg = specs.some((s) => s.kind === 'agg');
+  const groupBy = (args.group_by ?? '').toString().trim();
+
+  let out: Doc[];
+  if (hasAgg || groupBy) {
+    out = aggregate(site, meta, rows, specs, groupBy);
+    if (orderBy) sortRows(out.map((d) => ({ doc: d, child: null })), parseOrderBy(site, meta, orderBy, specs), (sorted) => (out = sorted.map((r) => r.doc)));
+  } else {
+    if (orderBy) sortRows(rows, parseOrderBy(site, meta, orderBy, specs), (sorted) => (rows = sorted));
+    out = rows.map((r) => project(meta, r, specs));
+  }
+
+  const start = Math.max(0, parseIntArg(args.limit_start, 0));
+  const length = parseIntArg(args.limit_page_length, 20);
+  out = length > 0 ? out.slice(start, start + length) : out.slice(start);
+
+  if (!parseBool(args.as_dict, true)) return out.map((d) => Object.values(d));
+  return out;
+}
+
+function sortRows(rows: JoinedRow[], terms: OrderTerm[], done: (rows: JoinedRow[]) => void): void {
+  const sorted = [...rows].sort((a, b) => {
+    for (const t of terms) {
+      const pick = (r: JoinedRow) => (t.child ? r.child?.[t.column] : r.doc[t.column]);
+      const av = pick(a);
+      const bv = pick(b);
+      // NULLs sort first ascending, last descending (MariaDB).
+      const an = av === null || av === undefined;
+      const bn = bv === null || bv === undefined;
+      let c: number;
+      if (an || bn) c = an && bn ? 0 : an ? -1 : 1;
+      else c = compare(t.kind, av, bv);
+      if (c) return t.desc ? -c : c;
+    }
+    return 0;
+  });
+  done(sorted);
+}
+
+function project(meta: DocTypeMeta, row: JoinedRow, specs: FieldSpec[]): Doc {
+  const out: Doc = {};
+  for (const s of specs) {
+    if (s.kind === 'star') {
+      for (const col of columnsOf(meta)) out[col] = row.doc[col] ?? null;
+      continue;
+    }
+    const source = s.tableField ? row.child : row.doc;
+    out[s.alias] = source ? (source[s.column] ?? null) : null;
+  }
+  return out;
+}
+
+function aggregate(site: Site, meta: DocTypeMeta, rows: JoinedRow[], specs: FieldSpec[], groupBy: string): Doc[] {
+  const groups = new Map<string, JoinedRow[]>();
+  const groupCols = groupBy
+    ? groupBy.split(',').map((g) => resolveColumn(site, meta, g.trim().replace(/`/g, '')))
+    : [];
+  for (const r of rows) {
+    const key = JSON.stringify(groupCols.map((g) => fold((g.tableField ? r.child : r.doc)?.[g.column] ?? '')));
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  if (!groupCols.length && !groups.size) groups.set('[]', []);
+  const out: Doc[] = [];
+  for (const members of groups.values()) {
+    const d: Doc = {};
+    for (const s of specs) {
+      const values = members
+        .map((r) => (s.tableField ? r.child : r.doc)?.[s.column])
+        .filter((v) => v !== null && v !== undefined);
+      if (s.kind !== 'agg') {
+        d[s.alias] = members.length ? ((s.tableField ? members[0].child : members[0].doc)?.[s.column] ?? null) : null;
+        continue;
+      }
+      const distinct = s.distinct ? [...new Set(values.map((v) => String(v)))] : values;
+      switch (s.fn) {
+        case 'count':
+          d[s.alias] = distinct.length;
+          break;
+        case 'sum':
+          d[s.alias] = values.length ? values.reduce((a: number, v) => a + Number(v), 0) : null;
+          break;
+        case 'avg':
+          d[s.alias] = values.length ? values.reduce((a: number, v) => a + Number(v), 0) / values.length : null;
+          break;
+        case 'min':
+        case 'max': {
+          const kind = kindOf((site.meta(s.doctype) ?? meta).fields.find((f) => f.fieldname === s.column), s.column);
+          const sorted = [...values].sort((a, b) => compare(kind, a, b));
+          d[s.alias] = sorted.length ? (s.fn === 'min' ? sorted[0] : sorted[sorted.length - 1]) : null;
+          break;
+        }
+      }
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+export function isDateKind(df: DocField | undefined): boolean {
+  return Boolean(df && DATE_FIELDS.has(df.fieldtype));
+}

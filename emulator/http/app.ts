@@ -1,0 +1,350 @@
+/**
+ * The web half of the emulated bench: site resolution, the `/api` routes of
+ * frappe/frappe:frappe/api/v1.py + frappe/handler.py [v15], request transactions, and the
+ * test controls under `/__emulator` (outside Frappe's URL space; the product never calls them).
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Doc } from '../core/database.js';
+import { deleteDoc, getDoc, insertDoc, requireMeta, saveDoc, slug, type Ctx } from '../core/document.js';
+import { FrappeError, doesNotExist, noPermission } from '../core/errors.js';
+import { hasPermission } from '../core/permissions.js';
+import { getList } from '../core/query.js';
+import type { Site } from '../core/site.js';
+import { METHODS, findChild } from './methods.js';
+import { authenticate, makeFormDict, type Auth, type FormDict } from './request.js';
+import { sendError, sendJson, withoutNulls } from './respond.js';
+import type { EmulatorState } from '../state.js';
+import { controlsRouter } from './controls.js';
+import { deskRouter } from './desk.js';
+
+const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+/** Frappe's default `max_file_size`-independent request limit is nginx's; 25 MB is a sane stand-in. */
+const BODY_LIMIT = '25mb';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    site?: Site;
+    rawBody?: Buffer;
+  }
+}
+
+/** `frappe.utils.get_site_name(host)`: the Host header without its port. */
+export function hostname(value: string | undefined): string {
+  if (!value) return '';
+  let v = value.trim();
+  v = v.replace(/^[a-z]+:\/\//i, '');
+  v = v.split('/')[0];
+  if (v.startsWith('[')) return v.slice(0, v.indexOf(']') + 1);
+  return v.split(':')[0];
+}
+
+export function createHttpApp(state: EmulatorState): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use('/__emulator', express.json({ limit: BODY_LIMIT }), controlsRouter(state));
+
+  // Everything else belongs to a site.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const name = state.options.serveSite ?? (req.headers['x-frappe-site-name'] as string | undefined)?.trim() ?? hostname(req.headers.host);
+    const site = state.sites.get(name);
+    if (!site) {
+      // init_request: no such site folder → werkzeug NotFound (an HTML 404 page, not JSON).
+      res.status(404).type('text/html').send(`<!doctype html><title>404 Not Found</title><h1>Not Found</h1><p>${escapeHtml(name)} does not exist</p>`);
+      return;
+    }
+    req.site = site;
+    next();
+  });
+
+  app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    next();
+  });
+
+  // Faults injected by tests: errors, hung requests, and counted requests.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const site = req.site!;
+    site.countRequest(`${req.method} ${decodeURIComponent(req.path)}`);
+    const fault = state.faults.pick(site.name, req.method, decodeURIComponent(req.path));
+    if (!fault) return next();
+    if (fault.mode === 'timeout') {
+      // Hold the request open; the client's timeout decides. Closed with the server.
+      state.hungResponses.add(res);
+      res.on('close', () => state.hungResponses.delete(res));
+      return;
+    }
+    if (fault.mode === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (fault.retryAfterSec !== undefined) headers['Retry-After'] = String(fault.retryAfterSec);
+    res.set(headers);
+    if (fault.status === 429) {
+      sendError(res, new FrappeError('TooManyRequestsError', {}), { traceback: false });
+    } else if (fault.status >= 500) {
+      // What a proxy in front of a dead worker answers: HTML, not Frappe's JSON.
+      res.status(fault.status).type('text/html').send(`<html><body><h1>${fault.status} Bad Gateway</h1></body></html>`);
+    } else {
+      sendError(res, new FrappeError('ValidationError', { httpStatus: fault.status }), { traceback: false });
+    }
+  });
+
+  app.all(/^\/api(?:\/v1)?\/method\/(.+?)\/?$/, (req, res) => handle(state, req, res, (call) => runMethod(state, req, res, call)));
+  app.all(/^\/api(?:\/v1)?\/resource\/([^/]+)\/?$/, (req, res) => handle(state, req, res, (call) => resourceCollection(req, call)));
+  app.all(/^\/api(?:\/v1)?\/resource\/([^/]+)\/(.+?)\/?$/, (req, res) => handle(state, req, res, (call) => resourceItem(req, call)));
+  app.all(/^\/api(\/.*)?$/, (req, res) =>
+    handle(state, req, res, () => {
+      throw new FrappeError('DoesNotExistError', { excText: '' });
+    }),
+  );
+
+  app.use(deskRouter(state));
+  return app;
+}
+
+interface Call {
+  ctx: Ctx;
+  form: FormDict;
+  auth: Auth;
+}
+
+interface Outcome {
+  status: number;
+  body: Record<string, unknown>;
+  cookies?: string[];
+}
+
+function traceback(site: Site): boolean {
+  const ss = site.db.get('System Settings', 'System Settings');
+  return ss?.allow_error_traceback === undefined || ss?.allow_error_traceback === null ? true : Boolean(ss.allow_error_traceback);
+}
+
+/**
+ * One request = one transaction: committed for POST/PUT/DELETE/PATCH that succeed, rolled back
+ * otherwise — GETs included — as frappe/app.py `application` does.
+ */
+function handle(state: EmulatorState, req: Request, res: Response, fn: (call: Call) => Outcome): void {
+  const site = req.site!;
+  const ctx: Ctx = { site, user: 'Guest', messages: [] };
+  site.db.begin();
+  try {
+    const form = makeFormDict(req, req.rawBody ?? Buffer.alloc(0));
+    const auth = authenticate(site, req, form, state.options.ignoreCsrf ?? false);
+    ctx.user = auth.user;
+    const out = fn({ ctx, form, auth });
+    if (UNSAFE.has(req.method)) site.db.commit();
+    else site.db.rollback();
+    if (out.cookies) res.setHeader('Set-Cookie', out.cookies);
+    sendJson(res, out.status, out.body, ctx.messages);
+  } catch (err) {
+    site.db.rollback();
+    if (!(err instanceof FrappeError)) state.log(`unhandled error in ${req.method} ${req.path}: ${(err as Error).stack ?? err}`);
+    const extra: Record<string, unknown> = {};
+    if (err instanceof FrappeError && err.excType === 'AuthenticationError' && (err as FrappeError & { loginMessage?: string }).loginMessage) {
+      extra.message = (err as FrappeError & { loginMessage?: string }).loginMessage;
+    }
+    sendError(res, err, { traceback: traceback(site), messages: ctx.messages, extra });
+  }
+}
+
+function param(req: Request, i: number): string {
+  return decodeURIComponent((req.params as Record<string, string>)[i] ?? '');
+}
+
+// ---- /api/method -------------------------------------------------------------------
+
+function runMethod(state: EmulatorState, req: Request, res: Response, call: Call): Outcome {
+  const name = param(req, 0);
+  if (name === 'login') return login(req, call);
+  if (name === 'logout') return logout(call);
+  const def = METHODS[name];
+  if (!def) {
+    // frappe.get_attr on an unknown dotted path: the module import fails.
+    const mod = name.split('.').slice(0, -1).join('.') || name;
+    throw new FrappeError('ModuleNotFoundError', { excText: `No module named '${mod}'`, httpStatus: 500 });
+  }
+  if (call.ctx.user === 'Guest' && !def.allowGuest) {
+    // handler.is_whitelisted [v15].
+    const message = `<details><summary>You are not permitted to access this resource.</summary>Function <strong>${name}</strong> is not whitelisted.</details>`;
+    throw new FrappeError('PermissionError', { message, title: 'Method Not Allowed', excText: message });
+  }
+  const allowed = def.methods ?? ['GET', 'POST', 'PUT', 'DELETE'];
+  if (!allowed.includes(req.method)) {
+    throw new FrappeError('PermissionError', { message: 'Not permitted', title: 'Message', excText: 'Not permitted' });
+  }
+  void state;
+  void res;
+  const result = def.run({ ctx: call.ctx, form: call.form, auth: call.auth, httpMethod: req.method });
+  // `frappe.response["message"]` is omitted when the method returns None.
+  return { status: 200, body: result === undefined ? {} : { message: result } };
+}
+
+/** `LoginManager.login` (frappe/auth.py [v15]). */
+function login(req: Request, call: Call): Outcome {
+  const site = call.ctx.site;
+  const usr = String(call.form.usr ?? '');
+  const pwd = String(call.form.pwd ?? '');
+  if (!usr || !pwd) {
+    const message = 'Incomplete login details';
+    throw Object.assign(new FrappeError('AuthenticationError', { message, excText: message }), { loginMessage: message });
+  }
+  const user = site.db.all('User').find((u) => String(u.name).toLowerCase() === usr.toLowerCase() || String(u.username ?? '').toLowerCase() === usr.toLowerCase());
+  const ok = user && user.enabled !== 0 && site.getPassword('User', String(user.name), 'password') === pwd;
+  if (!ok) {
+    throw Object.assign(new FrappeError('AuthenticationError', {}), { loginMessage: 'Invalid login credentials' });
+  }
+  const session = site.newSession(String(user.name));
+  call.ctx.user = session.user;
+  const systemUser = session.userType === 'System User';
+  const cookieOpts = 'Path=/; SameSite=Lax';
+  return {
+    status: 200,
+    body: {
+      message: systemUser ? 'Logged In' : 'No App',
+      home_page: systemUser ? '/app' : '/me',
+      full_name: user.full_name ?? user.first_name ?? user.name,
+    },
+    cookies: [
+      `sid=${session.sid}; Expires=${new Date(Date.now() + 3 * 86400_000).toUTCString()}; Max-Age=259200; HttpOnly; ${cookieOpts}`,
+      `system_user=${systemUser ? 'yes' : 'no'}; ${cookieOpts}`,
+      `full_name=${encodeURIComponent(String(user.full_name ?? user.name))}; ${cookieOpts}`,
+      `user_id=${encodeURIComponent(String(user.name))}; ${cookieOpts}`,
+      `user_image=; ${cookieOpts}`,
+    ],
+  };
+}
+
+function logout(call: Call): Outcome {
+  if (call.auth.session) call.ctx.site.sessions.delete(call.auth.session.sid);
+  return { status: 200, body: {}, cookies: ['sid=Guest; Path=/; SameSite=Lax', 'system_user=no; Path=/', 'full_name=Guest; Path=/', 'user_id=Guest; Path=/'] };
+}
+
+// ---- /api/resource --------------------------------------------------------------------
+
+/** `get_request_form_data`: `form_dict.data` (JSON text or value) if present, else the form dict itself. */
+function requestData(call: Call): Doc {
+  const data = call.form.data;
+  if (data === undefined) return { ...call.form };
+  if (typeof data === 'string') {
+    try {
+      return JSON.parse(data) as Doc;
+    } catch {
+      throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
+    }
+  }
+  return data as Doc;
+}
+
+function resourceCollection(req: Request, call: Call): Outcome {
+  const doctype = param(req, 0);
+  const { ctx, form } = call;
+  if (req.method === 'GET') {
+    // api/v1.py `document_list`: `fields` is json.loads'd; limit → limit_page_length; sbool(as_dict).
+    let fields = form.fields;
+    if (typeof fields === 'string' && fields !== '') {
+      try {
+        fields = JSON.parse(fields);
+      } catch {
+        throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
+      }
+    }
+    const meta = requireMeta(ctx.site, doctype);
+    void meta;
+    const data = getList(ctx.site, ctx.user, {
+      doctype,
+      fields,
+      filters: form.filters,
+      or_filters: form.or_filters,
+      order_by: form.order_by as string,
+      group_by: form.group_by as string,
+      limit_start: form.limit_start as number,
+      limit_page_length: (form.limit || form.limit_page_length || 20) as number,
+      as_dict: sbool(form.as_dict, true),
+      parent: form.parent as string,
+    });
+    return { status: 200, body: { data } };
+  }
+  if (req.method === 'POST') {
+    const data = requestData(call);
+    delete data.doctype;
+    const doc = insertDoc(ctx, { ...data, doctype });
+    return { status: 200, body: { data: withoutNulls(doc) } };
+  }
+  throw new FrappeError('DoesNotExistError', { excText: '' });
+}
+
+function sbool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'boolean') return v;
+  const s = String(v).toLowerCase();
+  if (['true', '1', 'yes'].includes(s)) return true;
+  if (['false', '0', 'no', ''].includes(s)) return false;
+  return Boolean(v);
+}
+
+function resourceItem(req: Request, call: Call): Outcome {
+  const doctype = param(req, 0);
+  const name = param(req, 1);
+  const { ctx } = call;
+  const meta = requireMeta(ctx.site, doctype);
+  if (req.method === 'GET') {
+    if (call.form.run_method) return runDocMethod(call, doctype, name, 'read');
+    const doc = meta.istable ? childDoc(ctx, doctype, name) : getDoc(ctx, doctype, name, null);
+    if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) throw noPermission(doctype, 'read');
+    return { status: 200, body: { data: withoutNulls(doc) } };
+  }
+  if (req.method === 'PUT') {
+    const data = requestData(call);
+    delete data.flags;
+    if (meta.istable) {
+      const found = findChild(ctx, doctype, name);
+      if (!found) throw doesNotExist(doctype, name);
+      const rows = found.parent[found.field] as Doc[];
+      const row = rows.find((r) => r.name === name)!;
+      for (const [k, v] of Object.entries(data)) if (!['name', 'doctype', 'parent', 'parenttype', 'parentfield'].includes(k)) row[k] = v;
+      const saved = saveDoc(ctx, found.parent, null);
+      const child = ((saved[found.field] as Doc[]) ?? []).find((r) => r.name === name) ?? row;
+      return { status: 200, body: { data: withoutNulls(child) } };
+    }
+    // update_doc: load from the DB, apply the body, save. `modified` in the body is checked.
+    const doc = getDoc(ctx, doctype, name, null);
+    for (const [k, v] of Object.entries(data)) {
+      if (k === 'name' || k === 'doctype') continue;
+      doc[k] = v;
+    }
+    const saved = saveDoc(ctx, doc, 'modified' in data ? String(data.modified) : null);
+    return { status: 200, body: { data: withoutNulls(saved) } };
+  }
+  if (req.method === 'DELETE') {
+    deleteDoc(ctx, doctype, name);
+    return { status: 202, body: { data: 'ok' } };
+  }
+  if (req.method === 'POST') {
+    if (call.form.run_method) return runDocMethod(call, doctype, name, 'write');
+    throw new FrappeError('DoesNotExistError', { excText: '' });
+  }
+  throw new FrappeError('DoesNotExistError', { excText: '' });
+}
+
+function childDoc(ctx: Ctx, doctype: string, name: string): Doc {
+  const found = findChild(ctx, doctype, name);
+  if (!found) throw doesNotExist(doctype, name);
+  return (found.parent[found.field] as Doc[]).find((r) => r.name === name)!;
+}
+
+/** `execute_doc_method`: only `@frappe.whitelist()`ed controller methods; the emulator ships none. */
+function runDocMethod(call: Call, doctype: string, name: string, ptype: 'read' | 'write'): Outcome {
+  const doc = getDoc(call.ctx, doctype, name, null);
+  if (!hasPermission(call.ctx.site, doctype, ptype, call.ctx.user, doc)) throw noPermission(doctype, ptype);
+  const method = String(call.form.run_method);
+  const message = `<details><summary>You are not permitted to access this resource.</summary>Function <strong>${slug(doctype)}.${method}</strong> is not whitelisted.</details>`;
+  throw new FrappeError('PermissionError', { message, title: 'Method Not Allowed', excText: message });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
