@@ -85,6 +85,8 @@ export class Faults {
 
 export interface RealtimeHub {
   emit(site: string, msg: RealtimeMessage): void;
+  /** Connected sockets of a site with their rooms (for tests; Frappe has no such view). */
+  sockets(site: string): { id: string; user: string; user_type: string | null; rooms: string[]; pending: number }[];
   disconnectAll(site?: string): void;
 }
 

@@ -116,6 +116,10 @@ export function controlsRouter(state: EmulatorState): Router {
     res.json({ ok: true });
   });
 
+  r.get('/realtime/sockets', (req: Request, res: Response) => {
+    res.json(state.realtime?.sockets(String(req.query.site ?? '')) ?? []);
+  });
+
   /** Drop every realtime connection (all sites or one), as a restarting socketio process would. */
   r.post('/realtime/disconnect', (req: Request, res: Response) => {
     state.realtime?.disconnectAll(req.body?.site);

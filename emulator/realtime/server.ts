@@ -20,6 +20,16 @@ interface SocketData {
   sid?: string;
   authorization?: string;
   origin: string;
+  /** Permission callbacks still in flight (tests wait for 0 instead of sleeping). */
+  pending: number;
+}
+
+export interface SocketView {
+  id: string;
+  user: string;
+  user_type: string | null;
+  rooms: string[];
+  pending: number;
 }
 
 /** realtime/utils.js `get_hostname` [v15]: strip scheme, path and port. */
@@ -123,7 +133,7 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
     const sid = cookieSid(h.cookie);
     const authorization = h.authorization ? String(h.authorization) : undefined;
     if (!sid && !authorization) return next(new Error('No authentication method used. Use cookie or authorization header.'));
-    const data: SocketData = { site: namespace, user: 'Guest', userType: null, sid, authorization, origin: String(h.origin) };
+    const data: SocketData = { site: namespace, user: 'Guest', userType: null, sid, authorization, origin: String(h.origin), pending: 0 };
     try {
       const res = await callback(data, '/api/method/frappe.realtime.get_user_info', {});
       if (res.status < 200 || res.status >= 300) {
@@ -148,12 +158,16 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
     if (data.userType === 'System User') socket.join('all');
 
     const gated = (path: string, query: Record<string, string>, onAllowed: () => void) => {
+      data.pending += 1;
       callback(data, path, query)
         .then((res) => {
           // Only a 200 joins; a 403 (or anything else) is ignored without telling the client.
           if (res.status === 200 && socket.connected) onAllowed();
         })
-        .catch(() => undefined);
+        .catch(() => undefined)
+        .finally(() => {
+          data.pending -= 1;
+        });
     };
 
     socket.on('ping', () => socket.emit('pong'));
@@ -198,6 +212,14 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
     emit(site: string, msg: RealtimeMessage) {
       // Never `io.of(name)` here: that would create a static namespace that skips the handshake checks.
       io._nsps.get(`/${site}`)?.to(msg.room).emit(msg.event, msg.message);
+    },
+    sockets(site: string): SocketView[] {
+      const nsp = io._nsps.get(`/${site}`);
+      if (!nsp) return [];
+      return [...nsp.sockets.values()].map((sock) => {
+        const d = sock.data as SocketData;
+        return { id: sock.id, user: d.user, user_type: d.userType, rooms: [...sock.rooms].filter((r) => r !== sock.id), pending: d.pending };
+      });
     },
     disconnectAll(site?: string) {
       for (const [name, nsp] of io._nsps) {

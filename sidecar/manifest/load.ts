@@ -36,10 +36,12 @@ export function parseManifest(value: unknown, source = 'hooks_manifest.json'): H
     }
     return result.data;
   }
-  const issues = result.error.issues.map((i) => ({
-    path: formatPath(i.path),
-    message: i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message,
-  }));
+  const issues = result.error.issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: 'unknown key' }));
+    // A bad record key (a cron expression, say) carries the key's own error inside.
+    if (i.code === 'invalid_key') return [{ path: formatPath(i.path), message: i.issues[0]?.message ?? i.message }];
+    return [{ path: formatPath(i.path), message: i.message }];
+  });
   throw new ManifestError(`${source} is invalid:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`, issues);
 }
 

@@ -46,7 +46,7 @@ export const manifestSchema = z
   .object({
     app: z.string().regex(/^[a-z][a-z0-9_]*$/),
     desk: z.array(deskTargetSchema).default([]),
-    realtime: z.record(z.string().min(1), z.record(realtimeEvent, z.array(handlerId).min(1)).refine((v) => Object.keys(v).length > 0, 'at least one event')).default({}),
+    realtime: z.record(z.string().min(1), z.partialRecord(realtimeEvent, z.array(handlerId).min(1)).refine((v) => Object.keys(v).length > 0, 'at least one event')).default({}),
     scheduler: z
       .object({
         cron: z.record(cronExpression, z.array(handlerId).min(1)).default({}),
