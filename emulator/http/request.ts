@@ -31,19 +31,19 @@ export function parseCookies(header: string | undefined): Record<string, string>
 export function makeFormDict(req: Request, raw: Buffer): FormDict {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   let form: FormDict = {};
-  if (type === 'application/json' && raw.length) {
+  // `request.is_json`: application/json or any application/*+json mimetype.
+  const isJson = type === 'application/json' || /^application\/[^;]*\+json$/.test(type);
+  if (isJson && raw.length) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));
-    } catch (e) {
-      // Werkzeug's `get_json` raises BadRequest on invalid JSON → 400.
-      throw new FrappeError('BadRequest', {
-        httpStatus: 400,
-        excText: `400 Bad Request: Failed to decode JSON object: ${(e as Error).message}`,
-        suppressTraceback: false,
-      });
+    } catch {
+      // v15 `make_form_dict` calls json.loads unguarded: a malformed body is a 500 JSONDecodeError.
+      throw new FrappeError('JSONDecodeError', { httpStatus: 500, excText: 'Expecting value: line 1 column 1 (char 0)' });
     }
-    form = Array.isArray(parsed) ? { data: parsed } : parsed && typeof parsed === 'object' ? (parsed as FormDict) : {};
+    if (Array.isArray(parsed)) form = { data: parsed };
+    else if (parsed && typeof parsed === 'object') form = parsed as FormDict;
+    else throw new FrappeError('ValidationError', { message: 'Invalid request arguments', excText: 'Invalid request arguments' });
   } else {
     const url = new URL(req.originalUrl, 'http://x');
     for (const [k, v] of url.searchParams) form[k] = v;
