@@ -203,8 +203,8 @@ function crm(ctx: Ctx, salesUser: string): { leads: string[]; deals: string[] } 
   const deal = put(ctx, { doctype: 'CRM Deal', lead: acme.name, deal_owner: salesUser, erpnext_customer: 'Acme Foods', status: 'Negotiation' });
   deals.push(String(deal.name));
   leads.push(String(put(ctx, { doctype: 'CRM Lead', first_name: 'Ben', last_name: 'Brooks', email: 'ben@brightside.example', organization: 'Brightside Cafe', lead_owner: salesUser, status: 'Contacted' }).name));
-  leads.push(String(put(ctx, { doctype: 'CRM Lead', first_name: '  carla', last_name: 'MENDES ', lead_owner: salesUser }).name));
-  leads.push(String(put(ctx, { doctype: 'CRM Lead', first_name: 'Nora', last_name: 'Newman', email: 'nora@newprospect.example', organization: 'New Prospect Ltd', lead_owner: salesUser }).name));
+  leads.push(String(put(ctx, { doctype: 'CRM Lead', first_name: '  carla', last_name: 'MENDES ', lead_owner: salesUser, status: 'New' }).name));
+  leads.push(String(put(ctx, { doctype: 'CRM Lead', first_name: 'Nora', last_name: 'Newman', email: 'nora@newprospect.example', organization: 'New Prospect Ltd', lead_owner: salesUser, status: 'New' }).name));
   return { leads, deals };
 }
 

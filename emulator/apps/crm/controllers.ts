@@ -38,7 +38,7 @@ function applySla(ctx: Ctx, doc: Doc, before: Doc | null): void {
 export function registerCrm(): void {
   // ---- CRM Lead ----------------------------------------------------------------------
   registerHook('CRM Lead', 'before_validate', ({ ctx, doc }) => setSla(ctx, doc));
-  registerHook('CRM Lead', 'validate', ({ ctx, doc, before }) => {
+  registerHook('CRM Lead', 'validate', ({ ctx, doc, before, flags }) => {
     // validate_status: a new lead with no status gets "New" if it exists, else the first Open-type status.
     if (!before && !doc.status) {
       if (ctx.site.db.exists('CRM Lead Status', 'New')) doc.status = 'New';
@@ -55,6 +55,10 @@ export function registerCrm(): void {
       doc.lead_name = [doc.salutation, doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ');
     }
     if (!doc.lead_name) {
+      // set_lead_name: without a person, an organization or an email, only ignore_mandatory lets it through.
+      if (!doc.organization && !doc.email && !flags.ignoreMandatory) {
+        frappeThrow("A Lead requires either a person's name or an organization's name");
+      }
       if (doc.organization) doc.lead_name = doc.organization;
       else if (doc.email) doc.lead_name = String(doc.email).split('@')[0];
       else doc.lead_name = 'Unnamed Lead';
@@ -103,18 +107,16 @@ export function registerCrm(): void {
 }
 
 /**
- * `on_communication_update`: with the FCRM Settings toggles on (both default off), a Received mail
- * sets `communication_status` Open and a Sent one Replied — if it is the latest Communication of
- * its lead/deal — through `frappe.db.set_value(..., update_modified=False)`: no hooks, no SLA.
+ * `on_communication_update` (frappe/crm:crm/utils/__init__.py): for the latest Communication of a
+ * lead/deal, with the FCRM Settings toggles on (both default off) a Received mail sets
+ * `communication_status` Open and a Sent one Replied; with `update_timestamp_on_new_communication`
+ * (default on) `modified` moves too. All through `frappe.db.set_value(..., update_modified=False)`:
+ * no hooks, no SLA, no realtime.
  */
 function crmOnCommunicationUpdate(ctx: Ctx, comm: Doc): void {
   const dt = comm.reference_doctype;
   if (dt !== 'CRM Lead' && dt !== 'CRM Deal') return;
   const settings = ctx.site.db.get('FCRM Settings', 'FCRM Settings') ?? {};
-  let status: string | null = null;
-  if (comm.sent_or_received === 'Received' && settings.auto_reopen_on_new_communication) status = 'Open';
-  else if (comm.sent_or_received === 'Sent' && settings.auto_mark_replied_on_response) status = 'Replied';
-  if (!status) return;
   const latest = ctx.site.db
     .all('Communication')
     .filter((c) => c.reference_doctype === dt && c.reference_name === comm.reference_name)
@@ -123,7 +125,9 @@ function crmOnCommunicationUpdate(ctx: Ctx, comm: Doc): void {
   const meta = ctx.site.meta(String(dt));
   const parent = meta && ctx.site.db.get(String(dt), String(comm.reference_name));
   if (!meta || !parent) return;
-  const values: Doc = { communication_status: status };
+  const values: Doc = {};
+  if (comm.sent_or_received === 'Received' && settings.auto_reopen_on_new_communication) values.communication_status = 'Open';
+  else if (comm.sent_or_received === 'Sent' && settings.auto_mark_replied_on_response) values.communication_status = 'Replied';
   if (settings.update_timestamp_on_new_communication ?? 1) values.modified = ctx.site.now();
-  dbSet(ctx, meta, parent, values, { updateModified: false });
+  if (Object.keys(values).length) dbSet(ctx, meta, parent, values, { updateModified: false });
 }

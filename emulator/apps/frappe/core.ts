@@ -3,7 +3,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
-import { findName, registerHook, type Ctx } from '../../core/document.js';
+import { findName, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { isValidTimeZone, parseDatetime } from '../../core/datetime.js';
 import { generateHash } from '../../core/naming.js';
@@ -136,10 +136,18 @@ export function registerFrappeCore(): void {
   });
 
   // ---- Communication (frappe/core/doctype/communication/communication.py) ----------------
+  // `notify_change`: the reference document's timeline hears about the mail (docinfo_update).
+  const notifyChange = (ctx: Ctx, doc: Doc, action: string) => {
+    if (doc.reference_doctype && doc.reference_name) {
+      ctx.site.publish('docinfo_update', { doc, key: 'communications', action }, `doc:${doc.reference_doctype}/${doc.reference_name}`);
+    }
+  };
+  registerHook('Communication', 'after_insert', ({ ctx, doc }) => notifyChange(ctx, doc, 'add'));
   registerHook('Communication', 'on_update', ({ ctx, doc }) => {
-    if (doc.comment_type === 'Updated') return;
+    notifyChange(ctx, doc, 'update');
     updateParentOnCommunication(ctx, doc);
   });
+  registerHook('Communication', 'on_trash', ({ ctx, doc }) => notifyChange(ctx, doc, 'delete'));
 }
 
 /** `append_number_if_name_exists`: "X", then "X-1", "X-2", … */
@@ -165,12 +173,26 @@ function setCustomFieldname(doc: Doc): void {
   if (RESERVED.has(String(doc.fieldname))) doc.fieldname = `${doc.fieldname}1`;
 }
 
+/** `parse_addr`: the address out of `"Name <addr>"`, lower-cased for comparisons. */
+export function parseAddr(value: unknown): string {
+  const text = String(value ?? '').trim();
+  return (/<([^>]+)>/.exec(text)?.[1] ?? text).trim().toLowerCase();
+}
+
+/** Controllers that define `on_communication_update(communication)` (Helpdesk's HD Ticket does). */
+const communicationUpdaters = new Map<string, (ctx: Ctx, parent: Doc, comm: Doc) => void>();
+
+export function registerCommunicationUpdater(doctype: string, fn: (ctx: Ctx, parent: Doc, comm: Doc) => void): void {
+  communicationUpdaters.set(doctype, fn);
+}
+
 /**
- * `update_parent_document_on_communication` [v15]: unless it is a Comment, the reference
- * document's `modified` moves (or, for a status with a "Replied" option, a received mail sets
- * "Open"); `update_first_response_time` sets `first_responded_on` / `first_response_time` with
- * db_set when the sender is an enabled System User and the mail was Sent; then notify_update.
- * No controller runs, so CRM's SLA fields are not recomputed here.
+ * `Communication.on_update` [v15] (frappe/core/doctype/communication/communication.py): a parent that
+ * defines `on_communication_update` handles the mail itself; otherwise
+ * `update_parent_document_on_communication` — status "Open" for a Received mail on a parent whose
+ * Select status is "Replied", `update_first_response_time` (db_set `first_responded_on` and
+ * `first_response_time` when the mail is a Sent "Communication" and its sender, or the session user,
+ * is a System User), then `notify_update`. No controller runs, so CRM's SLA fields stay as they were.
  */
 function updateParentOnCommunication(ctx: Ctx, comm: Doc): void {
   const dt = comm.reference_doctype as string | null;
@@ -179,27 +201,27 @@ function updateParentOnCommunication(ctx: Ctx, comm: Doc): void {
   const meta = ctx.site.meta(dt);
   const parent = meta && ctx.site.db.get(dt, String(dn));
   if (!meta || !parent) return;
-  if (comm.communication_type === 'Comment') return;
+  const own = communicationUpdaters.get(dt);
+  if (own) {
+    own(ctx, parent, comm);
+    return;
+  }
   const statusField = meta.fields.find((f) => f.fieldname === 'status');
   const options = String(statusField?.options ?? '').split('\n');
-  if (statusField && options.includes('Replied') && comm.sent_or_received === 'Received') {
+  if (statusField && options.includes('Open') && parent.status === 'Replied' && comm.sent_or_received === 'Received') {
     dbSet(ctx, meta, parent, { status: 'Open' });
-  } else {
-    dbSet(ctx, meta, parent, {});
   }
   const hasField = (f: string) => meta.fields.some((x) => x.fieldname === f);
-  if (hasField('first_response_time') && !parent.first_response_time && comm.sent_or_received === 'Sent') {
-    const sender = String(comm.sender ?? '').replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase();
-    const senderUser = ctx.site.db.all('User').find((u) => String(u.email ?? '').toLowerCase() === sender && u.enabled !== 0 && u.user_type === 'System User');
-    if (senderUser) {
+  if (hasField('first_response_time') && !parent.first_response_time) {
+    const isSystemUser = (email: string) =>
+      ctx.site.db.all('User').some((u) => String(u.email ?? '').toLowerCase() === email && u.enabled !== 0 && u.user_type === 'System User');
+    const sessionIsSystem = ctx.site.db.get('User', ctx.user)?.user_type === 'System User';
+    if ((isSystemUser(parseAddr(comm.sender)) || sessionIsSystem) && comm.sent_or_received === 'Sent' && comm.communication_type === 'Communication') {
       const respondedOn = String(comm.creation);
       if (hasField('first_responded_on')) dbSet(ctx, meta, parent, { first_responded_on: respondedOn });
       const seconds = ((parseDatetime(respondedOn) ?? 0) - (parseDatetime(String(parent.creation)) ?? 0)) / 1_000_000;
       dbSet(ctx, meta, parent, { first_response_time: Math.round(seconds * 100) / 100 });
     }
   }
-  ctx.site.publish('doc_update', { modified: parent.modified, doctype: dt, name: parent.name }, `doc:${dt}/${parent.name}`);
-  if (!meta.read_only && !meta.issingle && !meta.istable) {
-    ctx.site.publish('list_update', { doctype: dt, name: parent.name, user: ctx.user }, `doctype:${dt}`);
-  }
+  notifyUpdate(ctx, meta, parent);
 }

@@ -4,7 +4,8 @@
  * every save, contact, customer), `apply_sla` in before_save, and its realtime events.
  */
 import type { Doc } from '../../core/database.js';
-import { registerHook, type Ctx } from '../../core/document.js';
+import { registerHook, saveDoc, type Ctx } from '../../core/document.js';
+import { parseAddr, registerCommunicationUpdater } from '../frappe/core.js';
 import { applyHdSla, selectHdSla, type HdHolidayListRecord, type HdSlaRecord } from './sla.js';
 
 function settings(ctx: Ctx): Doc {
@@ -40,7 +41,7 @@ export function registerHelpdesk(): void {
     }
     // set_contact: the Contact whose email is raised_by.
     if (!doc.contact && doc.raised_by) {
-      const email = String(doc.raised_by).toLowerCase();
+      const email = parseAddr(doc.raised_by);
       const contact = ctx.site.db.all('Contact').find((c) => String(c.email_id ?? '').toLowerCase() === email);
       if (contact) doc.contact = contact.name;
     }
@@ -61,6 +62,27 @@ export function registerHelpdesk(): void {
       ? ((ctx.site.db.get('HD Service Holiday List', String(sla.holiday_list)) as unknown as HdHolidayListRecord) ?? null)
       : null;
     applyHdSla(doc, before, sla, holidays, ctx.site.nowMicros(), { statusCategories: statusCategories(ctx) });
+  });
+
+  /**
+   * `HDTicket.on_communication_update(c)`: a customer mail reopens the ticket and records the time;
+   * an agent mail records the first/last response and, with `auto_update_status`, moves the status;
+   * then a full save (SLA recomputed, activity, realtime).
+   */
+  registerCommunicationUpdater('HD Ticket', (ctx, ticket, c) => {
+    const hd = settings(ctx);
+    const now = ctx.site.now();
+    if (c.communication_type === 'Automated Message') return;
+    if (c.sent_or_received === 'Received') {
+      const agentReplied = Boolean(ticket.first_responded_on || ticket.last_agent_response);
+      ticket.status = agentReplied ? hd.ticket_reopen_status || 'Open' : hd.default_ticket_status || 'Open';
+      ticket.last_customer_response = now;
+    } else if (c.sent_or_received === 'Sent') {
+      ticket.first_responded_on = ticket.first_responded_on || now;
+      ticket.last_agent_response = now;
+      if (hd.auto_update_status && hd.update_status_to) ticket.status = hd.update_status_to;
+    }
+    saveDoc(ctx, ticket, null, { ignorePermissions: true });
   });
 
   // helpdesk.utils.publish_event: after commit, to the website room / the ticket's open_doc room.
