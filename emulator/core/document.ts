@@ -261,15 +261,14 @@ function validateMandatory(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlag
 function validateSelects(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   const check = (m: DocTypeMeta, d: Doc, row?: Doc) => {
     for (const df of m.fields) {
-      if (df.fieldtype !== 'Select' || !df.options) continue;
-      const value = d[df.fieldname];
+      if (df.fieldtype !== 'Select' || !df.options || df.fieldname === 'naming_series') continue;
+      const value = typeof d[df.fieldname] === 'string' ? (d[df.fieldname] as string).trim() : d[df.fieldname];
       if (value === null || value === undefined || value === '') continue;
       const options = df.options.split('\n');
       if (options.includes(String(value))) continue;
-      const prefix = row ? `Row #${row.idx}: ` : '';
-      const shown = options.filter(Boolean).map((o) => `"${o}"`);
-      const list = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}` : shown.join('');
-      const message = `${prefix}${fieldLabel(df)} cannot be "${value}". It should be one of ${list}`;
+      // base_document.py `_validate_selects` [v15]: '{0} {1} cannot be "{2}". It should be one of "{3}"'.
+      const prefix = row ? `Row #${row.idx}:` : '';
+      const message = `${prefix} ${fieldLabel(df)} cannot be "${value}". It should be one of "${options.join('", "')}"`;
       throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
     }
   };
@@ -323,7 +322,7 @@ function validateLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags): 
       }
       d[df.fieldname] = targetMeta.issingle ? value : name;
       const targetDoc = ctx.site.db.get(target, name);
-      if (targetMeta.is_submittable && targetDoc?.docstatus === 2) cancelled.push(`${label}: ${value}`);
+      if ((meta.is_submittable || m.is_submittable) && targetMeta.is_submittable && targetDoc?.docstatus === 2) cancelled.push(`${label}: ${value}`);
       for (const fetch of m.fields) {
         if (!fetch.fetch_from || !fetch.fetch_from.startsWith(`${df.fieldname}.`)) continue;
         if (fetch.fetch_if_empty && !isEmpty(d[fetch.fieldname])) continue;
@@ -364,15 +363,51 @@ function validateUnique(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   }
 }
 
-/** `validate_set_only_once`: such a field may not change once saved. */
+/** `validate_set_only_once` [v15]: on every save of an existing document, any change (even from empty) fails. */
 function validateSetOnlyOnce(meta: DocTypeMeta, doc: Doc, before: Doc): void {
   for (const df of meta.fields) {
-    if (!df.set_only_once || !isValueField(df)) continue;
-    if (!isEmpty(before[df.fieldname]) && String(before[df.fieldname]) !== String(doc[df.fieldname] ?? '')) {
-      const message = `Value cannot be changed for ${fieldLabel(df)}`;
+    if (!df.set_only_once) continue;
+    const a = before[df.fieldname] ?? null;
+    const b = doc[df.fieldname] ?? null;
+    const same = isTableField(df) ? JSON.stringify(a ?? []) === JSON.stringify(b ?? []) || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((r, i) => (r as Doc).name === (b[i] as Doc).name)) : a === b || String(a) === String(b) && a !== null && b !== null;
+    if (!same) {
+      const message = `Value cannot be changed for <strong>${fieldLabel(df)}</strong>`;
       throw new FrappeError('CannotChangeConstantError', { message, title: 'Message', excText: message });
     }
   }
+}
+
+const MAX_LENGTH_TYPES = new Set(['Data', 'Link', 'Dynamic Link', 'Password', 'Select', 'Read Only', 'Attach', 'Attach Image', 'Color', 'Autocomplete']);
+
+/** `_validate_length`: varchar(140) columns (or `length`) refuse longer values. */
+function validateLength(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  const check = (m: DocTypeMeta, d: Doc, row?: Doc) => {
+    for (const df of m.fields) {
+      if (!MAX_LENGTH_TYPES.has(df.fieldtype)) continue;
+      const value = d[df.fieldname];
+      if (typeof value !== 'string') continue;
+      const max = Number(df.length) || 140;
+      if (value.length <= max) continue;
+      const reference = row ? `${m.name}, Row ${row.idx}` : `${m.name} ${d.name ?? ''}`.trim();
+      const message = `${reference}: '${fieldLabel(df)}' (${value}) will get truncated, as max characters allowed is ${max}`;
+      throw new FrappeError('CharacterLengthExceededError', { message, title: 'Value too big', excText: message, httpStatus: 417 });
+    }
+  };
+  check(meta, doc);
+  forEachChild(ctx, meta, doc, (cm, row) => check(cm, row, row));
+}
+
+/** `_validate_non_negative`: `non_negative` numbers may not go below zero. */
+function validateNonNegative(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  const check = (m: DocTypeMeta, d: Doc, row?: Doc) => {
+    for (const df of m.fields) {
+      if (!df.non_negative || Number(d[df.fieldname] ?? 0) >= 0) continue;
+      const message = `${row ? `Row #${row.idx}: ` : ''}${fieldLabel(df)} cannot be negative`;
+      throw new FrappeError('NonNegativeError', { message, title: 'Negative Value', excText: message, httpStatus: 417 });
+    }
+  };
+  check(meta, doc);
+  forEachChild(ctx, meta, doc, (cm, row) => check(cm, row, row));
 }
 
 /** `validate_update_after_submit`: only `allow_on_submit` fields may change on a submitted document. */
@@ -498,7 +533,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   runBeforeSave(args);
   validateAll(ctx, meta, doc, flags, null, action);
   // db_insert: primary key, then unique indexes.
-  if (!meta.issingle && ctx.site.db.exists(doctype, String(doc.name))) {
+  if (!meta.issingle && findName(ctx.site, doctype, doc.name)) {
     throw new FrappeError('DuplicateEntryError', {
       extraMessages: [{ message: `${doctype} <strong>${doc.name}</strong> already exists`, title: 'Duplicate Name', indicator: 'red' }],
       excText: `('${doctype}', '${doc.name}', IntegrityError(1062, "Duplicate entry '${doc.name}' for key 'PRIMARY'"))`,
@@ -543,10 +578,12 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   const action = transition(ctx, meta, Number(before.docstatus ?? 0), doc, flags);
   const args: HookArgs = { ctx, doc, before, meta, action, flags };
   prepareChildren(ctx, meta, doc, now, before);
-  validateLinks(ctx, meta, doc, flags);
+  // `_validate_links` returns early for a cancel.
+  if (action !== 'cancel') validateLinks(ctx, meta, doc, flags);
   runBeforeSave(args);
   if (action !== 'cancel') validateAll(ctx, meta, doc, flags, before, action);
   if (action === 'update_after_submit') validateUpdateAfterSubmit(ctx, meta, doc, before);
+  if (action === 'update_after_submit' || action === 'submit') validateSetOnlyOnce(meta, doc, before);
   validateUnique(ctx, meta, doc);
   write(ctx, meta, doc);
   postSave(args);
@@ -556,10 +593,6 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
 /** `check_docstatus_transition` [v15]. */
 function transition(ctx: Ctx, meta: DocTypeMeta, from: number, doc: Doc, flags: DocFlags): Action {
   const to = Number(doc.docstatus ?? 0);
-  if (to !== 0 && !meta.is_submittable) {
-    doc.docstatus = 0;
-    return 'save';
-  }
   if (from === 0) {
     if (to === 0) return 'save';
     if (to === 1) {
@@ -567,8 +600,8 @@ function transition(ctx: Ctx, meta: DocTypeMeta, from: number, doc: Doc, flags: 
       return 'submit';
     }
     if (to === 2) {
-      const message = 'Cannot change docstatus from 0 (Draft) to 2 (Cancelled)';
-      throw new FrappeError('DocstatusTransitionError', { message, title: 'Message', excText: message });
+      // Raised directly (no msgprint), so no _server_messages.
+      throw new FrappeError('DocstatusTransitionError', { excText: 'Cannot change docstatus from 0 (Draft) to 2 (Cancelled)' });
     }
   } else if (from === 1) {
     if (to === 1) {
@@ -580,15 +613,13 @@ function transition(ctx: Ctx, meta: DocTypeMeta, from: number, doc: Doc, flags: 
       return 'cancel';
     }
     if (to === 0) {
-      const message = 'Cannot change docstatus from 1 (Submitted) to 0 (Draft)';
-      throw new FrappeError('DocstatusTransitionError', { message, title: 'Message', excText: message });
+      // Raised directly (no msgprint), so no _server_messages.
+      throw new FrappeError('DocstatusTransitionError', { excText: 'Cannot change docstatus from 1 (Submitted) to 0 (Draft)' });
     }
   } else if (from === 2) {
-    const message = 'Cannot edit cancelled document';
-    throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
+    throw new FrappeError('ValidationError', { excText: 'Cannot edit cancelled document' });
   }
-  const message = 'Invalid docstatus';
-  throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
+  throw new FrappeError('ValidationError', { excText: 'Invalid docstatus' });
 }
 
 function runBeforeSave(args: HookArgs): void {
@@ -618,7 +649,9 @@ function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, bef
   validateMandatory(ctx, meta, doc, flags);
   validateDataFields(ctx, meta, doc);
   validateSelects(ctx, meta, doc);
-  if (before && action === 'save') validateSetOnlyOnce(meta, doc, before);
+  validateNonNegative(ctx, meta, doc);
+  validateLength(ctx, meta, doc);
+  if (before) validateSetOnlyOnce(meta, doc, before);
 }
 
 function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
@@ -657,6 +690,7 @@ function postSave(args: HookArgs): void {
       break;
     case 'cancel':
       run('on_cancel', args);
+      checkNoLinks(args.ctx, args.meta, args.doc, 'Cancel');
       break;
     case 'update_after_submit':
       run('on_update_after_submit', args);
@@ -679,8 +713,8 @@ export function notifyUpdate(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   }
 }
 
-/** Fields whose changes Version does not record (frappe/core/doctype/version/version.py `get_diff` [v15]). */
-const VERSION_SKIP = new Set(['Text Editor', 'Code', 'Markdown Editor', 'HTML Editor', 'Password']);
+/** Fields whose changes Version does not record (frappe/core/doctype/version/version.py `get_diff` [v15] diffs every value field). */
+const VERSION_SKIP = new Set(['Password']);
 
 /**
  * `save_version`: only for track_changes DocTypes, only on update (an insert writes a Version only
@@ -709,7 +743,7 @@ function versionDiff(ctx: Ctx, meta: DocTypeMeta, old: Doc, cur: Doc): Record<st
       const newRows = (cur[df.fieldname] as Doc[]) ?? [];
       const oldByName = new Map(oldRows.map((r) => [r.name, r]));
       const newNames = new Set(newRows.map((r) => r.name));
-      for (const r of newRows) {
+      for (const [i, r] of newRows.entries()) {
         const o = oldByName.get(r.name);
         if (!o) {
           added.push([df.fieldname, r]);
@@ -720,7 +754,7 @@ function versionDiff(ctx: Ctx, meta: DocTypeMeta, old: Doc, cur: Doc): Record<st
           if (!isValueField(cdf) || VERSION_SKIP.has(cdf.fieldtype)) continue;
           if (!sameValue(o[cdf.fieldname], r[cdf.fieldname])) rc.push([cdf.fieldname, o[cdf.fieldname] ?? null, r[cdf.fieldname] ?? null]);
         }
-        if (rc.length) rowChanged.push([df.fieldname, r.idx, r.name, rc]);
+        if (rc.length) rowChanged.push([df.fieldname, i, r.name, rc]); // 0-based, as enumerate()
       }
       for (const r of oldRows) if (!newNames.has(r.name)) removed.push([df.fieldname, r]);
       continue;
@@ -728,6 +762,7 @@ function versionDiff(ctx: Ctx, meta: DocTypeMeta, old: Doc, cur: Doc): Record<st
     if (!isValueField(df) || VERSION_SKIP.has(df.fieldtype)) continue;
     if (!sameValue(old[df.fieldname], cur[df.fieldname])) changed.push([df.fieldname, old[df.fieldname] ?? null, cur[df.fieldname] ?? null]);
   }
+  if (!sameValue(old.docstatus, cur.docstatus)) changed.push(['docstatus', old.docstatus ?? 0, cur.docstatus ?? 0]);
   if (!changed.length && !added.length && !removed.length && !rowChanged.length) return null;
   return { added, changed, data_import: null, removed, row_changed: rowChanged, updater_reference: null };
 }
@@ -761,7 +796,7 @@ export function deleteDoc(ctx: Ctx, doctype: string, name: string, flags: DocFla
 }
 
 /** `check_if_doc_is_linked`: a Link from another (non-cancelled) document blocks the delete. */
-function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, method: 'Delete' | 'Cancel' = 'Delete'): void {
   const ignore = new Set(['Version', 'Communication', 'Notification Log', 'Custom Field', 'Custom DocPerm', 'Property Setter', 'DocType']);
   for (const dtRow of ctx.site.db.scan('DocType')) {
     const other = ctx.site.meta(String(dtRow.name));
@@ -769,11 +804,13 @@ function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
     const links = linkFieldsTo(ctx, other, meta.name);
     if (!links.length) continue;
     for (const row of ctx.site.db.scan(other.name)) {
-      if (row.docstatus === 2) continue;
+      // A cancel is blocked only by submitted documents; a delete by any (delete_doc.py `check_if_doc_is_linked`).
+      if (method === 'Cancel' && row.docstatus !== 1) continue;
+      if (row.name === doc.name && other.name === meta.name) continue;
       for (const { table, field } of links) {
         const rows = table ? ((row[table] as Doc[]) ?? []) : [row];
         if (rows.some((r) => r[field] === doc.name)) {
-          const message = `Cannot delete or cancel because ${meta.name} <a href="/app/${slug(meta.name)}/${doc.name}">${doc.name}</a> is linked with ${other.name} <a href="/app/${slug(other.name)}/${row.name}">${row.name}</a>`;
+          const message = `Cannot ${method === 'Delete' ? 'delete or cancel' : 'cancel'} because ${meta.name} <a href="/app/${slug(meta.name)}/${doc.name}">${doc.name}</a> is linked with ${other.name} <a href="/app/${slug(other.name)}/${row.name}">${row.name}</a>`;
           throw new FrappeError('LinkExistsError', { message, title: 'Message', excText: message, httpStatus: 417 });
         }
       }

@@ -163,9 +163,10 @@ function runMethod(state: EmulatorState, req: Request, res: Response, call: Call
   if (name === 'logout') return logout(call);
   const def = METHODS[name];
   if (!def) {
-    // frappe.get_attr on an unknown dotted path: the module import fails.
+    // handler.get_attr: an unknown dotted path is reported through frappe.throw (ValidationError).
     const mod = name.split('.').slice(0, -1).join('.') || name;
-    throw new FrappeError('ModuleNotFoundError', { excText: `No module named '${mod}'`, httpStatus: 500 });
+    const message = `Failed to get method for command ${name} with No module named '${mod}'`;
+    throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
   }
   if (call.ctx.user === 'Guest' && !def.allowGuest) {
     // handler.is_whitelisted [v15].

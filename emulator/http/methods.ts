@@ -176,10 +176,12 @@ export const METHODS: Record<string, MethodDef> = {
       let doc: Doc;
       if (form.name !== undefined && form.name !== '') doc = getDoc(ctx, doctype, String(form.name), null);
       else if (form.filters !== undefined) {
+        // get_doc(doctype, filters) → db.get_value, which orders by `modified desc` by default.
         const found = getList(ctx.site, 'Administrator', {
           doctype,
           filters: safeFilters(form.filters),
           fields: ['name'],
+          order_by: 'modified desc',
           limit_page_length: 1,
           ignorePermissions: true,
         }) as Doc[];
