@@ -55,6 +55,10 @@ export function put(ctx: Ctx, doc: Doc, flags: Record<string, unknown> = {}): Do
 function bootstrap(site: Site, opts: SiteOptions): void {
   site.installStandardDocTypes();
   asAdmin(site, (ctx) => {
+    // Module Def records for every installed module (and "Custom"), as app installs create them.
+    const modules = new Map<string, string>([['Custom', 'frappe']]);
+    for (const meta of loadStandardMetas()) if (meta.module) modules.set(meta.module, String((meta as Record<string, unknown>)._app ?? 'frappe'));
+    for (const [module_name, app] of modules) put(ctx, { doctype: 'Module Def', module_name, app_name: app, custom: module_name === 'Custom' ? 1 : 0 });
     const roles = new Set<string>(['System Manager', 'Script Manager', 'Report Manager']);
     for (const meta of loadStandardMetas()) for (const p of meta.permissions) roles.add(p.role);
     for (const role of [...roles].sort()) {

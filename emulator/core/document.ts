@@ -136,10 +136,8 @@ export function defaultValue(ctx: Ctx, df: DocField): unknown {
     if (text.startsWith(':')) return null;
     return cast(df, text);
   }
-  if (df.fieldtype === 'Select' && df.options) {
-    const first = df.options.split('\n')[0];
-    return first === '' ? null : first;
-  }
+  // get_static_default_value: a Select defaults to its first option — "" when that is blank.
+  if (df.fieldtype === 'Select' && df.options) return df.options.split('\n')[0];
   if (NUMERIC_FIELDS.has(df.fieldtype) && df.fieldtype !== 'Duration') return 0;
   return null;
 }

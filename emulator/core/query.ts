@@ -300,8 +300,8 @@ function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown):
     const v = value ?? fallbackFor(kind, filter.fieldname, op);
     if (v === null) return false;
     if (kind === 'datetime') {
-      // get_between_date_filter: the end date is inclusive of its whole day.
-      const end = /^\d{4}-\d{2}-\d{2}$/.test(String(to)) ? addDay(String(to)) : String(to);
+      // get_between_date_filter [v15]: date bounds on a Datetime run from 00:00:00 to 23:59:59.999999.
+      const end = /^\d{4}-\d{2}-\d{2}$/.test(String(to)) ? `${to} 23:59:59.999999` : String(to);
       return compare(kind, v, from) >= 0 && compare(kind, v, end) <= 0;
     }
     return compare(kind, v, from) >= 0 && compare(kind, v, to) <= 0;
@@ -348,11 +348,6 @@ function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown):
   return false;
 }
 
-function addDay(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return `${d.toISOString().slice(0, 10)} 00:00:00`;
-}
 
 /**
  * Re-target a filter whose field is not on the DocType to the child table that has it
@@ -459,7 +454,8 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
   } else if (meta.istable) {
     // get_list for a child DocType needs `parent` (the parent DocType) and read on it.
     if (!args.parent) {
-      throw new FrappeError('PermissionError', { errorMessage: 'Parent is required to get child table data', excText: args.doctype });
+      // check_parent_permission [v15]: a bare PermissionError.
+      throw new FrappeError('PermissionError', {});
     }
     const parentMeta = site.meta(args.parent);
     const pointsAtChild = parentMeta?.fields.some((f) => isTableField(f) && f.options === meta.name);

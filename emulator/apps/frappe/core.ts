@@ -166,7 +166,8 @@ function setCustomFieldname(doc: Doc): void {
       if (BREAK_TYPES.has(String(doc.fieldtype))) label = `${doc.fieldtype}_${generateHash(5)}`;
       else frappeThrow('Label is mandatory');
     }
-    const scrubbed = label.replace(/ /g, '_').replace(/[^A-Za-z0-9_]/g, '');
+    // filter(lambda x: x.isdigit() or x.isalpha() or "_", …): Unicode letters and digits survive.
+    const scrubbed = label.replace(/ /g, '_').replace(/[^\p{L}\p{N}_]/gu, '');
     doc.fieldname = `custom_${scrubbed}`;
   }
   doc.fieldname = String(doc.fieldname).toLowerCase();
