@@ -68,14 +68,13 @@ function bootstrap(site: Site, opts: SiteOptions): void {
     put(ctx, {
       doctype: 'System Settings',
       time_zone: opts.timeZone ?? 'Asia/Kolkata',
-      country: null,
+      language: 'en',
       allow_error_traceback: 1,
       date_format: 'dd-mm-yyyy',
       time_format: 'HH:mm:ss',
       number_format: '#,###.##',
       float_precision: '3',
-      currency_precision: '',
-    }, { ignoreMandatory: true });
+    });
     put(ctx, { doctype: 'User', email: 'admin@example.com', first_name: 'Administrator', name: 'Administrator', user_type: 'System User' }, { setName: 'Administrator' });
     put(ctx, { doctype: 'User', email: 'guest@example.com', first_name: 'Guest', user_type: 'Website User' }, { setName: 'Guest' });
     ctx.site.setPassword('User', 'Administrator', 'password', 'admin');

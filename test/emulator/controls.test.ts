@@ -1,0 +1,93 @@
+/**
+ * The emulator's own test controls (not Frappe's): faults, clock and request counts. Later suites
+ * build retry, catch-up and SLA tests on these, so they are pinned here.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { SITE, adminClient, control, start, type Client } from '../helpers/emulator.js';
+
+let emu: RunningEmulator;
+let admin: Client;
+
+beforeAll(async () => {
+  emu = await start();
+  admin = await adminClient(emu);
+});
+
+afterEach(async () => {
+  await control(emu, '/faults', undefined, 'DELETE');
+});
+
+afterAll(async () => {
+  await emu.close();
+});
+
+describe('faults', () => {
+  it('fails exactly `count` matching requests with a proxy-style HTML 502, then recovers', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'GET /api/resource/CRM Lead', mode: 'error', status: 502, count: 2 }] });
+    const a = await admin.list('CRM Lead');
+    const b = await admin.list('CRM Lead');
+    const other = await admin.list('CRM Deal');
+    const c = await admin.list('CRM Lead');
+    expect([a.status, b.status, other.status, c.status]).toEqual([502, 502, 200, 200]);
+    expect(a.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('429 carries Retry-After and TooManyRequestsError', async () => {
+    await control(emu, '/faults', { rules: [{ mode: 'error', status: 429, count: 1, retryAfterSec: 7 }] });
+    const r = await admin.list('CRM Lead');
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('7');
+    expect(r.body.exc_type).toBe('TooManyRequestsError');
+  });
+
+  it('a `rate` fails a reproducible share of requests for a given seed', async () => {
+    const run = async () => {
+      await control(emu, '/faults', { rules: [{ mode: 'error', status: 500, rate: 0.5 }], seed: 7 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await admin.method('ping', {}, 'GET')).status);
+      return statuses;
+    };
+    const first = await run();
+    expect(await run()).toEqual(first);
+    const failed = first.filter((s) => s === 500).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThan(20);
+  });
+
+  it('`timeout` holds the request until the client gives up; `reset` drops the connection', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0 }] });
+    const hung = fetch(`${emu.url}/api/method/ping`, { headers: { 'X-Frappe-Site-Name': SITE }, signal: AbortSignal.timeout(300) });
+    await expect(hung).rejects.toThrow(/timeout|aborted/i);
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'reset', status: 0 }] });
+    await expect(fetch(`${emu.url}/api/method/ping`, { headers: { 'X-Frappe-Site-Name': SITE } })).rejects.toThrow(/fetch failed/);
+  });
+});
+
+describe('clock and counts', () => {
+  it('moves the clock for every site, each in its own System Settings time zone', async () => {
+    const view = await control(emu, '/clock', { now: '2026-03-01T12:00:00Z', freeze: true });
+    expect(view.sites[SITE].now.startsWith('2026-03-01 12:00:00')).toBe(true);
+    await admin.update('System Settings', 'System Settings', { time_zone: 'Asia/Tokyo' });
+    const later = await control(emu, '/clock', { advance_seconds: 3600 });
+    expect(later.sites[SITE].now.startsWith('2026-03-01 22:00:00')).toBe(true);
+    const lead = await admin.insert('CRM Lead', { first_name: 'Clocked' });
+    expect(lead.body.data.creation.startsWith('2026-03-01 22:00:00')).toBe(true);
+    await admin.update('System Settings', 'System Settings', { time_zone: 'UTC' });
+    await control(emu, '/clock', { reset: true });
+  });
+
+  it('counts requests per method and path', async () => {
+    await control(emu, `/sites/${SITE}/requests`, undefined, 'DELETE');
+    await admin.list('Sales Order');
+    await admin.list('Sales Order');
+    await admin.method('ping', {}, 'GET');
+    const counts = await control(emu, `/sites/${SITE}/requests`, undefined, 'GET');
+    expect(counts).toEqual({ 'GET /api/resource/Sales Order': 2, 'GET /api/method/ping': 1 });
+  });
+
+  it('rejects malformed control input with a clear 400', async () => {
+    await expect(control(emu, '/clock', { now: '2026-03-01 12:00' })).rejects.toThrow(/ISO-8601 instant with a zone/);
+    await expect(control(emu, '/faults', { rules: [{ mode: 'explode' }] })).rejects.toThrow(/rule.mode/);
+  });
+});
