@@ -1,19 +1,29 @@
 #!/usr/bin/env node
 /**
- * `crm-order-companion` — the command line. For now: run the demo (the emulated site with
- * sample data; the sidecar and desk preview join it in later releases), run a bare emulator,
- * and check the hooks manifest.
+ * `crm-order-companion` — the command line: run the sidecar, ask a running one about its sites
+ * and jobs, run the demo (emulated site + sidecar), run a bare emulator, check the manifest.
  */
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../emulator/server.js';
-import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
 import { DEMO_PASSWORD } from '../emulator/seed/demo.js';
+import { ConfigError, loadConfig, type SidecarConfig } from '../sidecar/config/load.js';
+import { builtinHandlers } from '../sidecar/handlers/index.js';
+import { createLogger } from '../sidecar/log.js';
+import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
+import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 
 const USAGE = `Usage: crm-order-companion <command> [options]
 
 Commands:
-  demo [--port 8000]            Start the demo: an emulated Frappe site with sample data.
+  start                         Run the sidecar (configuration from the environment or COC_CONFIG).
+  status [--url URL]            Readiness of a running sidecar, per site.
+  jobs list [--state S] [--limit N] [--url URL]
+  jobs retry ID [--url URL]     Send a dead-lettered job back to the queue.
+  jobs purge --state completed|failed [--url URL]
+  demo [--port 8000]            Start the demo: an emulated Frappe site with sample data and the sidecar.
   emulator [--port 8000] [--site NAME[:TIME_ZONE]]... [--seed demo] [--serve-site]
                                 Start the Frappe v15 emulator (for tests and development).
   manifest check [PATH]         Validate hooks_manifest.json (default: ./hooks_manifest.json).
@@ -23,6 +33,12 @@ Commands:
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'start':
+      return start();
+    case 'status':
+      return status(rest);
+    case 'jobs':
+      return jobs(rest);
     case 'demo':
       return demo(rest);
     case 'emulator':
@@ -61,6 +77,16 @@ async function demo(args: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const seed = emu.seeds[site];
+  const sidecarKeys = seed.users.sidecar;
+  const config: SidecarConfig = {
+    sites: [{ name: site, url: emu.url, apiKey: sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! }],
+    dataDir: mkdtempSync(join(tmpdir(), 'coc-demo-')),
+    http: { host: '127.0.0.1', port: portOf(process.env.COC_PORT, 0) },
+    catchupIntervalMs: 60_000,
+    concurrency: 4,
+    logLevel: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const sidecar = await startSidecar({ config, manifest: loadManifest(resolve('hooks_manifest.json')), handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
   process.stdout.write(`crm-order-companion demo is running.
 
   Site          ${site} (Frappe v15 emulator, time zone ${emu.site(site).timeZone()})
@@ -68,6 +94,7 @@ async function demo(args: string[]): Promise<number> {
   Realtime      ${emu.url}/socket.io  (namespace /${site})
   Desk shell    ${emu.url}/app
   Controls      ${emu.url}/__emulator
+  Sidecar       ${sidecar.url}/readyz  ·  ${sidecar.url}/metrics  ·  ${sidecar.url}/admin/jobs
 
   Sign in (POST ${emu.url}/api/method/login) as any of:
     Administrator / admin
@@ -80,8 +107,75 @@ ${Object.values(seed.users)
 Press Ctrl+C to stop.
 `);
   await waitForSignal();
+  await sidecar.stop();
   await emu.close();
   return 0;
+}
+
+async function start(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const manifest = loadManifest(resolve(process.env.COC_MANIFEST ?? 'hooks_manifest.json'));
+  const sidecar: Sidecar = await startSidecar({ config, manifest, handlers: builtinHandlers, logger });
+  await waitForSignal();
+  logger.info('shutting down: no new work; running jobs get 10 s to finish');
+  await sidecar.stop(10_000);
+  return 0;
+}
+
+function sidecarUrl(value: string | undefined): string {
+  return (value ?? process.env.COC_URL ?? `http://127.0.0.1:${process.env.COC_PORT ?? 8090}`).replace(/\/+$/, '');
+}
+
+async function api(url: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (process.env.COC_ADMIN_TOKEN) headers.Authorization = `Bearer ${process.env.COC_ADMIN_TOKEN}`;
+  let res: globalThis.Response;
+  try {
+    res = await fetch(`${url}${path}`, { ...init, headers });
+  } catch {
+    throw new UsageError(`no sidecar answers at ${url} (is it running? pass --url or set COC_URL)`);
+  }
+  return { status: res.status, body: await res.json().catch(() => ({})) };
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { url: { type: 'string' } } });
+  const { body } = await api(sidecarUrl(values.url), '/readyz');
+  for (const s of body.sites ?? []) process.stdout.write(`${s.ready ? 'ready    ' : 'NOT READY'}  ${s.site}  rest: ${s.rest}  realtime: ${s.realtime}\n`);
+  return body.ready ? 0 : 1;
+}
+
+async function jobs(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { url: { type: 'string' }, state: { type: 'string' }, limit: { type: 'string' } } });
+  const url = sidecarUrl(values.url);
+  if (sub === 'list') {
+    const q = new URLSearchParams();
+    if (values.state) q.set('state', values.state);
+    if (values.limit) q.set('limit', values.limit);
+    const { status: code, body } = await api(url, `/admin/jobs?${q}`);
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`waiting ${body.counts.waiting}, active ${body.counts.active}, completed ${body.counts.completed}, failed ${body.counts.failed}\n`);
+    for (const j of body.jobs) process.stdout.write(`${j.state.padEnd(9)} ${j.attempts}/${j.maxAttempts}  ${j.id}${j.lastError ? `\n          ${j.lastError}` : ''}\n`);
+    return 0;
+  }
+  if (sub === 'retry') {
+    const id = positionals[0];
+    if (!id) throw new UsageError('usage: jobs retry ID');
+    const { status: code, body } = await api(url, `/admin/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`queued again: ${id}\n`);
+    return 0;
+  }
+  if (sub === 'purge') {
+    if (values.state !== 'completed' && values.state !== 'failed') throw new UsageError('usage: jobs purge --state completed|failed');
+    const { status: code, body } = await api(url, `/admin/jobs?state=${values.state}`, { method: 'DELETE' });
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`purged ${body.purged} ${values.state} job(s)\n`);
+    return 0;
+  }
+  throw new UsageError('usage: jobs list|retry|purge');
 }
 
 async function emulator(args: string[]): Promise<number> {
@@ -134,7 +228,7 @@ function waitForSignal(): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ManifestError) {
+    if (err instanceof UsageError || err instanceof ManifestError || err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }

@@ -87,7 +87,8 @@ export function createHttpApp(state: EmulatorState): express.Express {
       sendError(res, new FrappeError('TooManyRequestsError', {}), { traceback: false });
     } else if (fault.status >= 500) {
       // What a proxy in front of a dead worker answers: HTML, not Frappe's JSON.
-      res.status(fault.status).type('text/html').send(`<html><body><h1>${fault.status} Bad Gateway</h1></body></html>`);
+      const text = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Time-out' }[fault.status] ?? 'Error';
+      res.status(fault.status).type('text/html').send(`<html><head><title>${fault.status} ${text}</title></head><body><center><h1>${fault.status} ${text}</h1></center><hr><center>nginx</center></body></html>`);
     } else {
       sendError(res, new FrappeError('ValidationError', { httpStatus: fault.status }), { traceback: false });
     }

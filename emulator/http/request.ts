@@ -101,7 +101,8 @@ export function authenticate(site: Site, req: Request, form: FormDict, ignoreCsr
     }
     if (key !== undefined && secret !== undefined) {
       const user = site.db.all('User').find((u) => u.api_key === key);
-      if (user && site.getPassword('User', String(user.name), 'api_secret') === secret && user.enabled !== 0) {
+      // validate_api_key_secret [v15]: a valid key only sets the user when no session user is there.
+      if (user && site.getPassword('User', String(user.name), 'api_secret') === secret && user.enabled !== 0 && auth.user === 'Guest') {
         auth = { user: String(user.name), session: null, via: 'token' };
       }
     }

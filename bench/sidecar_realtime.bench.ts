@@ -1,0 +1,155 @@
+/**
+ * Sidecar fast path and guarantee, against the emulator on 127.0.0.1:
+ * - realtime: a document saved → its handler starts, p50/p95 over 1,000 events; baseline: the same
+ *   events heard by a bare socket.io client (the floor any subscriber pays);
+ * - catch-up: 10,000 documents changed while the realtime link was down → all handled after
+ *   reconnect; time and REST calls; baseline: one REST listing of those 10,000 names.
+ * Bounded in count; each phase has a time limit and stops by itself.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { io } from 'socket.io-client';
+import { startEmulator } from '../emulator/server.js';
+import { asAdmin, put } from '../emulator/sites.js';
+import { parseManifest } from '../sidecar/manifest/load.js';
+import { startSidecar } from '../sidecar/runtime.js';
+import { median, percentile, writeResult } from './lib.js';
+
+const EVENTS = 1_000;
+const MISSED = 10_000;
+const SITE = 'bench.localhost';
+
+function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref())]);
+}
+
+export async function run(): Promise<void> {
+  const emu = await startEmulator({ sites: [{ name: SITE, timeZone: 'UTC' }], serveSite: SITE, defaultSite: SITE });
+  const site = emu.site(SITE);
+  const u = await fetch(`${emu.url}/__emulator/sites/${SITE}/users`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'bench@example.com', roles: ['Sales Manager'], generate_keys: true }),
+  }).then((r) => r.json());
+  const published = new Map<string, number>();
+  const handled = new Map<string, number>();
+  let onHandled: (() => void) | null = null;
+  const sidecar = await startSidecar({
+    config: {
+      sites: [{ name: SITE, url: emu.url, apiKey: u.api_key, apiSecret: () => u.api_secret }],
+      dataDir: mkdtempSync(join(tmpdir(), 'coc-bench-')),
+      http: { host: '127.0.0.1', port: 0 },
+      catchupIntervalMs: 3_600_000,
+      concurrency: 8,
+      logLevel: 'warn',
+    },
+    manifest: parseManifest({ app: 'crm_order_companion', realtime: { 'CRM Lead': { list_update: ['bench.record'] } } }),
+    handlers: {
+      'bench.record': async ({ job }) => {
+        const name = String(job.data.name);
+        if (!handled.has(name)) handled.set(name, Date.now());
+        onHandled?.();
+      },
+    },
+    logger: pino({ level: 'warn' }),
+    http: false,
+    reconnectBaseMs: 50,
+  });
+  // Baseline listener: a bare socket.io client in the same room.
+  const heardByClient = new Map<string, number>();
+  const socket = io(`${emu.url}/${SITE}`, {
+    transports: ['websocket'],
+    extraHeaders: { Origin: emu.url, Cookie: 'x=1', Authorization: `token ${u.api_key}:${u.api_secret}`, 'X-Frappe-Site-Name': SITE },
+  });
+  socket.on('list_update', (p: { name: string }) => heardByClient.set(p.name, Date.now()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.emit('doctype_subscribe', 'CRM Lead');
+  const waitAll = (names: string[], ms: number, what: string) =>
+    deadline(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (names.every((n) => handled.has(n))) {
+            onHandled = null;
+            resolve();
+          }
+        };
+        onHandled = check;
+        check();
+      }),
+      ms,
+      what,
+    );
+  const insert = () => asAdmin(site, (ctx) => String(put(ctx, { doctype: 'CRM Lead', first_name: 'Bench', status: 'New' }).name));
+
+  try {
+    await deadline(
+      (async () => {
+        while (!sidecar.status()[0].realtime.connected) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      10_000,
+      'realtime link',
+    );
+    // Settle subscriptions on both listeners with one warm-up event.
+    const warm = insert();
+    published.set(warm, Date.now());
+    await waitAll([warm], 10_000, 'warm-up');
+
+    // ---- realtime: one event at a time, so each latency is its own ----
+    const names: string[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const t = Date.now();
+      const name = insert();
+      published.set(name, t);
+      names.push(name);
+      await waitAll([name], 10_000, `event ${i}`);
+    }
+    const toHandler = names.map((n) => handled.get(n)! - published.get(n)!);
+    const toClient = names.filter((n) => heardByClient.has(n)).map((n) => heardByClient.get(n)! - published.get(n)!);
+
+    // ---- catch-up: the link is down while 10,000 documents change ----
+    await fetch(`${emu.url}/__emulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ realtime: 'down' }) });
+    while (sidecar.status()[0].realtime.connected) await new Promise((r) => setTimeout(r, 10));
+    const missed: string[] = [];
+    for (let i = 0; i < MISSED; i++) missed.push(insert());
+    site.requestCounts.clear();
+    const t0 = Date.now();
+    await fetch(`${emu.url}/__emulator/faults`, { method: 'DELETE' });
+    await waitAll(missed, 600_000, 'catch-up of 10,000');
+    const catchupMs = Date.now() - t0;
+    const restCalls = [...site.requestCounts.values()].reduce((a, b) => a + b, 0);
+
+    const b0 = Date.now();
+    const listing = await fetch(
+      `${emu.url}/api/resource/CRM Lead?${new URLSearchParams({ fields: '["name","modified"]', order_by: 'modified asc, name asc', limit_page_length: '0' })}`,
+      { headers: { Authorization: `token ${u.api_key}:${u.api_secret}`, 'X-Frappe-Site-Name': SITE } },
+    );
+    await listing.json();
+    const listMs = Date.now() - b0;
+
+    writeResult(
+      'sidecar_realtime',
+      {
+        event_to_handler_p50_ms: median(toHandler),
+        event_to_handler_p95_ms: percentile(toHandler, 95),
+        handler_vs_bare_client_p50_ratio: median(toHandler) / Math.max(1, median(toClient)),
+        catchup_10000_ms: catchupMs,
+        catchup_10000_rest_calls: restCalls,
+        catchup_docs_per_second: Math.round((MISSED / catchupMs) * 1000),
+        catchup_vs_single_listing_ratio: catchupMs / Math.max(1, listMs),
+      },
+      {
+        bare_client_p50_ms: median(toClient),
+        bare_client_p95_ms: percentile(toClient, 95),
+        single_listing_10000_ms: listMs,
+        events: EVENTS,
+        missed_documents: MISSED,
+      },
+    );
+  } finally {
+    socket.close();
+    await sidecar.stop(2000);
+    await emu.close();
+  }
+}

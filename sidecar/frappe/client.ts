@@ -1,0 +1,354 @@
+/**
+ * A thin typed client for Frappe's REST API v1 (reference frappe-platform.md §2), on Node's fetch.
+ *
+ * Why not frappe-js-sdk: it is built on axios, has no timeouts or retries, throws plain objects
+ * (no stack, `instanceof Error` false, `_server_messages` left as raw JSON), and when there is no
+ * response at all it fails with a TypeError reading `error.response.data`, losing the most
+ * retriable failure (STYLE.md §3 "Weak spots"). We keep its good habits: `Filter<T>`/`FrappeDoc<T>`
+ * types, credentials read lazily on every request, and one place for the wire format.
+ *
+ * Retries live in `request()`: network errors, timeouts, 5xx and 429 are retried with exponential
+ * backoff and full jitter; other 4xx never are. A Retry-After longer than `backoffMaxMs` ends the
+ * retries at once: the job store is better placed to wait that long than a held request.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { RetriableError, isRetriable } from '../errors.js';
+import { redactSecrets, registerSecret, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { errorFromNoResponse, errorFromResponse, isTimestampMismatch, withFinalNote } from './errors.js';
+import type { Filter, FrappeDoc, ListAllArgs, ListArgs, MethodResponse, OrderBy, ResourceResponse } from './types.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+export interface FrappeClientOptions {
+  /** Site name, sent as `X-Frappe-Site-Name` and used as the `site` metric label. */
+  site: string;
+  /** Where the bench answers, e.g. `https://erp.example.com` or `http://127.0.0.1:8000`. */
+  baseUrl: string;
+  /** Read on every request, so a rotated key takes effect without rebuilding the client. */
+  apiKey: () => string;
+  apiSecret: () => string;
+  /** Send `X-Frappe-Site-Name`; turn off when a proxy maps the Host to the site. @defaultValue true */
+  sendSiteHeader?: boolean;
+  /** Per attempt, covering the whole answer (headers and body). @defaultValue 15_000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt. @defaultValue 4 */
+  maxRetries?: number;
+  /** First backoff ceiling; doubles each retry (full jitter below it). @defaultValue 250 */
+  backoffBaseMs?: number;
+  /** Backoff ceiling, and the longest Retry-After honoured in-process. @defaultValue 10_000 */
+  backoffMaxMs?: number;
+  metrics?: Metrics;
+  logger?: Logger;
+  fetch?: typeof fetch;
+  /** How backoff waits; tests record the delays instead of waiting. Rejects when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1). @defaultValue Math.random */
+  random?: () => number;
+  /** Clock for HTTP-date Retry-After values. @defaultValue Date.now */
+  now?: () => number;
+}
+
+export interface RequestOptions {
+  /** Query args; objects and arrays are JSON-encoded, null/undefined dropped. */
+  query?: Record<string, unknown>;
+  /** JSON body. Frappe ignores query args when the body is JSON (reference §2.2), so not both. */
+  json?: unknown;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface SaveWithLatestOptions {
+  /** Read-change-write rounds before giving up on a busy document. @defaultValue 3 */
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+export type Patch<T> = Partial<T> & Record<string, unknown>;
+
+export interface FrappeClient {
+  readonly site: string;
+  /** One REST call with retries; answers the parsed JSON body. `path` must already be encoded. */
+  request<T = unknown>(method: HttpMethod, path: string, opts?: RequestOptions): Promise<T>;
+  getList<T = { name: string }>(doctype: string, args: ListArgs<T>): Promise<T[]>;
+  /** Every matching row, `pageSize` at a time, until a page comes back short. */
+  listAll<T = { name: string }>(doctype: string, args: ListAllArgs<T>): AsyncGenerator<T, void, undefined>;
+  getCount<T = FrappeDoc>(doctype: string, filters?: Filter<T>[], opts?: CallOptions): Promise<number>;
+  getDoc<T = {}>(doctype: string, name: string, opts?: CallOptions): Promise<FrappeDoc<T>>;
+  insert<T = {}>(doctype: string, doc: Patch<T>, opts?: CallOptions): Promise<FrappeDoc<T>>;
+  /** PUT: fields not in `patch` are kept; a table field in `patch` replaces the whole table. */
+  update<T = {}>(doctype: string, name: string, patch: Patch<T>, opts?: CallOptions): Promise<FrappeDoc<T>>;
+  remove(doctype: string, name: string, opts?: CallOptions): Promise<void>;
+  /** A whitelisted method; answers `message`, undefined when the method returned None. */
+  call<T = unknown>(method: string, args?: Record<string, unknown>, httpMethod?: HttpMethod, opts?: CallOptions): Promise<T | undefined>;
+  /**
+   * Read the document, let `change` compute a patch from it, and PUT the patch with the `modified`
+   * that was read, so a concurrent write makes Frappe answer 417 TimestampMismatchError instead of
+   * being overwritten; then read again and re-apply. Answers the saved document, or null when
+   * `change` says there is nothing to do (null or an empty patch).
+   */
+  saveWithLatest<T = {}>(
+    doctype: string,
+    name: string,
+    change: (latest: FrappeDoc<T>) => Patch<T> | null | Promise<Patch<T> | null>,
+    opts?: SaveWithLatestOptions,
+  ): Promise<FrappeDoc<T> | null>;
+}
+
+/** `/api/resource/<doctype>[/<name>]`, both parts encoded (names may hold `/`, `#`, `?`, spaces). */
+export function resourcePath(doctype: string, name?: string): string {
+  const base = `/api/resource/${encodeURIComponent(doctype)}`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+export function methodPath(method: string): string {
+  return `/api/method/${encodeURIComponent(method)}`;
+}
+
+/** Frappe's query encoding (frappe-js-sdk `call.get`): objects as JSON, nulls dropped. */
+export function encodeQuery(query: Record<string, unknown> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === null || value === undefined) continue;
+    params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Metric label: the DocType without the document name (bounded cardinality), or the method. */
+export function endpointOf(path: string): string {
+  const p = safeDecode(path.split('?')[0]);
+  const m = /^\/api(?:\/v1)?\/(resource|method)\/([^/]+)/.exec(p);
+  if (m) return `/api/${m[1]}/${m[2]}`;
+  return p;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function orderByText<T>(orderBy: OrderBy<T>): string {
+  if (typeof orderBy === 'string') return orderBy;
+  const list = Array.isArray(orderBy) ? orderBy : [orderBy];
+  return list.map((o) => `${String(o.field)} ${o.order}`).join(', ');
+}
+
+function listQuery<T>(args: Omit<ListArgs<T>, 'signal'>): Record<string, unknown> {
+  return {
+    fields: args.fields,
+    filters: args.filters,
+    or_filters: args.orFilters,
+    order_by: orderByText(args.orderBy),
+    group_by: args.groupBy,
+    limit_start: args.limitStart,
+    limit_page_length: args.limitPageLength ?? 20,
+    parent: args.parent,
+  };
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
+
+type Outcome = 'ok' | '4xx' | '5xx' | '429' | 'network' | 'timeout' | 'aborted';
+
+export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
+  const site = opts.site;
+  const baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const maxRetries = opts.maxRetries ?? 4;
+  const backoffBaseMs = opts.backoffBaseMs ?? 250;
+  const backoffMaxMs = opts.backoffMaxMs ?? 10_000;
+  const doFetch = opts.fetch ?? fetch;
+  const sleep = opts.sleep ?? defaultSleep;
+  const random = opts.random ?? Math.random;
+  const now = opts.now ?? Date.now;
+  const sendSiteHeader = opts.sendSiteHeader ?? true;
+  let registered: string | undefined;
+
+  function headers(hasBody: boolean): Record<string, string> {
+    const secret = opts.apiSecret();
+    // Registered once, and again only if the lazily read secret rotates, so redactSecrets
+    // scrubs it from every free-text log line and error message.
+    if (secret !== registered) {
+      registerSecret(secret);
+      registered = secret;
+    }
+    const h: Record<string, string> = {
+      Accept: 'application/json',
+      Authorization: `token ${opts.apiKey()}:${secret}`,
+    };
+    if (sendSiteHeader) h['X-Frappe-Site-Name'] = site;
+    if (hasBody) h['Content-Type'] = 'application/json';
+    return h;
+  }
+
+  function count(method: string, endpoint: string, outcome: Outcome): void {
+    opts.metrics?.restCalls.inc({ site, method, endpoint, outcome });
+  }
+
+  /** One attempt: answers the parsed body or throws a mapped error (or the caller's abort reason). */
+  async function attempt<T>(method: HttpMethod, path: string, ro: RequestOptions, endpoint: string): Promise<T> {
+    const readablePath = safeDecode(path.split('?')[0]);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = ro.signal ? AbortSignal.any([ro.signal, timeout]) : timeout;
+    const hasBody = ro.json !== undefined;
+    // Built outside the try: a credential getter that throws is a config problem, not a network one.
+    const h = headers(hasBody);
+    let status: number;
+    let text: string;
+    let resHeaders: Headers;
+    try {
+      const res = await doFetch(`${baseUrl}${path}${encodeQuery(ro.query)}`, {
+        method,
+        headers: h,
+        body: hasBody ? JSON.stringify(ro.json) : undefined,
+        signal,
+      });
+      status = res.status;
+      resHeaders = res.headers;
+      // The body is read under the same signal: a site that sends headers and then stalls still times out.
+      text = await res.text();
+    } catch (err) {
+      if (ro.signal?.aborted) {
+        count(method, endpoint, 'aborted');
+        throw ro.signal.reason;
+      }
+      const timedOut = timeout.aborted;
+      count(method, endpoint, timedOut ? 'timeout' : 'network');
+      throw errorFromNoResponse({ method, path: readablePath, cause: err, timeoutMs: timedOut ? timeoutMs : undefined });
+    }
+    if (status >= 200 && status < 300) {
+      count(method, endpoint, 'ok');
+      if (text === '') return {} as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        // A 2xx that is not JSON comes from something in front of Frappe (a login page, a wrong
+        // baseUrl): retrying will not change it, so it maps like a 4xx, to FrappeApiError.
+        throw errorFromResponse({ site, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+      }
+    }
+    count(method, endpoint, status === 429 ? '429' : status >= 500 ? '5xx' : '4xx');
+    throw errorFromResponse({ site, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+  }
+
+  async function request<T = unknown>(method: HttpMethod, path: string, ro: RequestOptions = {}): Promise<T> {
+    if (ro.json !== undefined && ro.query && Object.keys(ro.query).length) {
+      throw new TypeError(`${method} ${path}: Frappe ignores query args when the body is JSON; send one or the other`);
+    }
+    const endpoint = endpointOf(path);
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt<T>(method, path, ro, endpoint);
+      } catch (err) {
+        if (!isRetriable(err) || ro.signal?.aborted) throw err;
+        const e = err as RetriableError;
+        const retryAfterMs = e.retryAfterMs;
+        const log = { site, method, endpoint, attempt: n, error: redactSecrets(e.message) };
+        if (retryAfterMs !== undefined && retryAfterMs > backoffMaxMs) {
+          opts.logger?.warn({ ...log, retryAfterMs }, 'Frappe asked to wait longer than the in-process backoff; leaving the retry to the job');
+          throw withFinalNote(e, `Retry-After ${retryAfterMs} ms exceeds the ${backoffMaxMs} ms backoff cap`);
+        }
+        if (n > maxRetries) {
+          opts.logger?.warn(log, 'Frappe request failed; retries exhausted');
+          throw withFinalNote(e, `gave up after ${n} attempts`);
+        }
+        // Full jitter (AWS "Exponential Backoff and Jitter"): spread retries from many workers.
+        const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (n - 1));
+        const waitMs = Math.max(Math.floor(random() * ceiling), retryAfterMs ?? 0);
+        opts.metrics?.restRetries.inc({ site, endpoint });
+        const level = n === 1 ? 'debug' : 'warn';
+        opts.logger?.[level]({ ...log, delayMs: waitMs }, 'retrying Frappe request');
+        await sleep(waitMs, ro.signal);
+      }
+    }
+  }
+
+  async function getList<T>(doctype: string, args: ListArgs<T>): Promise<T[]> {
+    const res = await request<ResourceResponse<T[]>>('GET', resourcePath(doctype), { query: listQuery(args), signal: args.signal });
+    return res.data;
+  }
+
+  async function* listAll<T>(doctype: string, args: ListAllArgs<T>): AsyncGenerator<T, void, undefined> {
+    const { pageSize = 100, ...rest } = args;
+    if (!Number.isInteger(pageSize) || pageSize <= 0) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
+    let start = rest.limitStart ?? 0;
+    for (;;) {
+      const page = await getList<T>(doctype, { ...rest, limitStart: start, limitPageLength: pageSize });
+      yield* page;
+      if (page.length < pageSize) return;
+      start += page.length;
+    }
+  }
+
+  async function getCount<T>(doctype: string, filters?: Filter<T>[], co: CallOptions = {}): Promise<number> {
+    const n = await call<number>('frappe.client.get_count', { doctype, filters }, 'GET', co);
+    return Number(n ?? 0);
+  }
+
+  async function getDoc<T>(doctype: string, name: string, co: CallOptions = {}): Promise<FrappeDoc<T>> {
+    const res = await request<ResourceResponse<FrappeDoc<T>>>('GET', resourcePath(doctype, name), { signal: co.signal });
+    return res.data;
+  }
+
+  async function insert<T>(doctype: string, doc: Patch<T>, co: CallOptions = {}): Promise<FrappeDoc<T>> {
+    const res = await request<ResourceResponse<FrappeDoc<T>>>('POST', resourcePath(doctype), { json: doc, signal: co.signal });
+    return res.data;
+  }
+
+  async function update<T>(doctype: string, name: string, patch: Patch<T>, co: CallOptions = {}): Promise<FrappeDoc<T>> {
+    const res = await request<ResourceResponse<FrappeDoc<T>>>('PUT', resourcePath(doctype, name), { json: patch, signal: co.signal });
+    return res.data;
+  }
+
+  async function remove(doctype: string, name: string, co: CallOptions = {}): Promise<void> {
+    await request('DELETE', resourcePath(doctype, name), { signal: co.signal });
+  }
+
+  async function call<T>(method: string, args: Record<string, unknown> = {}, httpMethod: HttpMethod = 'POST', co: CallOptions = {}): Promise<T | undefined> {
+    const path = methodPath(method);
+    // GET carries args in the query (a GET body is ignored); the rest send a JSON body.
+    const ro: RequestOptions = httpMethod === 'GET' ? { query: args, signal: co.signal } : { json: args, signal: co.signal };
+    const res = await request<MethodResponse<T>>(httpMethod, path, ro);
+    return res.message;
+  }
+
+  async function saveWithLatest<T>(
+    doctype: string,
+    name: string,
+    change: (latest: FrappeDoc<T>) => Patch<T> | null | Promise<Patch<T> | null>,
+    so: SaveWithLatestOptions = {},
+  ): Promise<FrappeDoc<T> | null> {
+    const attempts = so.attempts ?? 3;
+    let last: unknown;
+    for (let n = 1; n <= attempts; n++) {
+      const latest = await getDoc<T>(doctype, name, { signal: so.signal });
+      const patch = await change(latest);
+      if (patch === null || Object.keys(patch).length === 0) return null;
+      try {
+        // `modified` as read makes check_if_latest compare it with the stored value (reference §2.6).
+        return await update<T>(doctype, name, { ...patch, modified: latest.modified }, { signal: so.signal });
+      } catch (err) {
+        if (!isTimestampMismatch(err)) throw err;
+        last = err;
+        opts.logger?.debug({ site, doctype, attempt: n }, 'document changed between read and write; re-reading');
+      }
+    }
+    // Contention, not a bad request: a later job attempt will likely find the document quiet.
+    throw new RetriableError(
+      'timestamp_conflict',
+      redactSecrets(`${doctype} ${name} kept changing between read and write; gave up after ${attempts} attempts`),
+      { cause: last },
+    );
+  }
+
+  return { site, request, getList, listAll, getCount, getDoc, insert, update, remove, call, saveWithLatest };
+}

@@ -1,0 +1,504 @@
+/**
+ * The BullMQ job store: Redis, any number of replicas. One Queue for producing and reading, one
+ * Worker per started store. This is the only file that imports bullmq; handlers see JobRecord.
+ *
+ * Mapping of the contract onto BullMQ:
+ * - ids: BullMQ rejects custom ids that contain ':' or look like integers, and ours are
+ *   `kind:site:key`, so the BullMQ id is the URI-encoded spec id (see `toBullmqId`); records
+ *   always carry the spec id.
+ * - leases are BullMQ locks (`lockDuration = leaseMs`); a crashed replica's job is moved back to
+ *   wait by another worker's stalled-job check and run again.
+ * - `attempts` is BullMQ's attemptsStarted; the failure budget is attemptsMade, which a stall or a
+ *   release at stop() does not use up.
+ */
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobType } from 'bullmq';
+import { describeError, isPermanent, PermanentError } from '../errors.js';
+import { redactSecrets } from '../log.js';
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs } from './backoff.js';
+import type { JobHandler, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
+
+export interface RedisConnection {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+}
+
+export interface BullmqStoreOptions {
+  /** Where Redis is: host and port, or a `redis://` / `rediss://` URL. */
+  connection: RedisConnection | string;
+  /** Prefix of every Redis key this store writes. @defaultValue 'coc' */
+  prefix?: string;
+  /** BullMQ queue name. @defaultValue 'jobs' */
+  queueName?: string;
+  /** Worker name, visible in BullMQ tooling. @defaultValue `companion-${random}` */
+  workerId?: string;
+  /** How often a worker looks for jobs whose lock expired. @defaultValue min(30 s, leaseMs) */
+  stalledIntervalMs?: number;
+  /** Times a job may be recovered from a stall before it is failed. @defaultValue 1 (BullMQ's) */
+  maxStalledCount?: number;
+  /** Called with errors no caller can see (connection drops, lock renewals). @defaultValue ignore */
+  onError?: (err: unknown) => void;
+}
+
+export interface BullmqJobStore extends JobStore {
+  readonly kind: 'bullmq';
+  /**
+   * Test-only: drop the worker as a SIGKILL would. Running jobs keep their lock until it expires,
+   * so another replica's stalled check has to take them over.
+   */
+  crashForTests(): Promise<void>;
+}
+
+/** What we keep in BullMQ's job data. */
+interface Payload {
+  id: string;
+  site: string;
+  data: Record<string, unknown>;
+  backoffMs: number;
+  /** Unique per enqueue call: tells whether our add created the job or collapsed into an existing one. */
+  enqueueId: string;
+}
+
+type NativeSet = { set(key: string, value: string, ...args: (string | number)[]): Promise<string | null> };
+
+const BACKOFF_TYPE = 'companion';
+const KEEP_COMPLETED_SEC = 7 * 24 * 3600;
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/** After releasing jobs at the stop deadline, how long their hand-back may take before force-closing. */
+const RELEASE_GRACE_MS = 2_000;
+
+const BULLMQ_STATES: Record<JobState, JobType[]> = {
+  waiting: ['waiting', 'delayed', 'prioritized', 'waiting-children', 'paused'],
+  active: ['active'],
+  completed: ['completed'],
+  failed: ['failed'],
+};
+
+function toState(bullmqState: string): JobState | null {
+  switch (bullmqState) {
+    case 'waiting':
+    case 'wait':
+    case 'delayed':
+    case 'prioritized':
+    case 'waiting-children':
+    case 'paused':
+      return 'waiting';
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return bullmqState;
+    default:
+      return null;
+  }
+}
+
+/**
+ * BullMQ id for a spec id. encodeURIComponent escapes ':' and never emits '#', so prefixing '#'
+ * to integer-looking ids keeps the mapping one-to-one.
+ */
+export function toBullmqId(id: string): string {
+  const encoded = encodeURIComponent(id);
+  return `${parseInt(encoded, 10)}` === encoded ? `#${encoded}` : encoded;
+}
+
+function toConnection(connection: RedisConnection | string): ConnectionOptions {
+  if (typeof connection !== 'string') return { ...connection };
+  const url = new URL(connection);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`Redis URL must start with redis:// or rediss://, not ${url.protocol}//`);
+  }
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
+  if (db !== undefined && !Number.isInteger(db)) throw new Error(`Redis URL database must be a number, not ${url.pathname.slice(1)}`);
+  return {
+    host: url.hostname || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(db !== undefined ? { db } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** The error BullMQ stores and hands to the backoff strategy: redacted text, plus Retry-After. */
+class AttemptError extends Error {
+  readonly retryAfterMs?: number;
+  constructor(text: string, retryAfterMs: number, stack: string | undefined) {
+    super(text);
+    this.name = 'AttemptError';
+    if (retryAfterMs > 0) this.retryAfterMs = retryAfterMs;
+    // BullMQ keeps stack traces on the job; the original's, scrubbed, is the useful one.
+    this.stack = stack === undefined ? text : redactSecrets(stack);
+  }
+}
+
+function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+class BullmqStore implements BullmqJobStore {
+  readonly kind = 'bullmq' as const;
+  private readonly connection: ConnectionOptions;
+  private readonly prefix: string;
+  private readonly queueName: string;
+  private readonly workerId: string;
+  private readonly opts: BullmqStoreOptions;
+  private readonly onError: (err: unknown) => void;
+  private readonly queue: Queue<Payload>;
+  private worker: Worker<Payload> | null = null;
+  private stopping: Promise<void> | null = null;
+  private closed = false;
+  /** Controllers of jobs this process is running, aborted when stop() passes its deadline. */
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** The handler's own error per job, for onJobFinished (BullMQ only sees the AttemptError). */
+  private readonly handlerErrors = new Map<string, unknown>();
+  /** The delay our backoff strategy chose per job, for the retried record's runAtMs. */
+  private readonly retryDelays = new Map<string, number>();
+
+  constructor(opts: BullmqStoreOptions) {
+    this.opts = opts;
+    this.connection = toConnection(opts.connection);
+    this.prefix = opts.prefix ?? 'coc';
+    this.queueName = opts.queueName ?? 'jobs';
+    if (this.queueName === 'meta' || this.queueName === 'processed') {
+      throw new Error(`queueName "${this.queueName}" is reserved for the store's own keys`);
+    }
+    this.workerId = opts.workerId ?? `companion-${randomUUID().slice(0, 8)}`;
+    this.onError = opts.onError ?? (() => {});
+    this.queue = new Queue<Payload>(this.queueName, { connection: this.connection, prefix: this.prefix });
+    this.queue.on('error', (err) => this.onError(err));
+  }
+
+  private metaKey(key: string): string {
+    return `${this.prefix}:meta:${key}`;
+  }
+
+  private processedKey(key: string): string {
+    return `${this.prefix}:processed:${key}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`Job store ${this.prefix}:${this.queueName} is closed`);
+  }
+
+  async ready(): Promise<void> {
+    await this.queue.waitUntilReady();
+  }
+
+  async enqueue(spec: JobSpec): Promise<boolean> {
+    this.assertOpen();
+    if (typeof spec.id !== 'string' || spec.id === '') throw new Error('enqueue: spec.id must be a non-empty string');
+    if (typeof spec.name !== 'string' || spec.name === '') throw new Error(`enqueue ${spec.id}: spec.name must be a non-empty string`);
+    const enqueueId = randomUUID();
+    const jobId = toBullmqId(spec.id);
+    const now = Date.now();
+    await this.queue.add(
+      spec.name,
+      {
+        id: spec.id,
+        site: spec.site,
+        data: spec.data ?? {},
+        backoffMs: spec.backoffMs ?? DEFAULT_BACKOFF_MS,
+        enqueueId,
+      },
+      {
+        jobId,
+        attempts: spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        backoff: { type: BACKOFF_TYPE },
+        delay: Math.max(0, (spec.runAtMs ?? now) - now),
+        // Finished jobs stay so a duplicate enqueue keeps collapsing into them.
+        removeOnComplete: { age: KEEP_COMPLETED_SEC },
+        removeOnFail: false,
+        stackTraceLimit: 3,
+      },
+    );
+    // BullMQ ignores an add whose id exists without saying so; our nonce tells who won.
+    const stored = await this.queue.getJob(jobId);
+    return !stored || stored.data.enqueueId === enqueueId;
+  }
+
+  async start(handlers: Record<string, JobHandler>, opts: StartOptions = {}, events: JobStoreEvents = {}): Promise<void> {
+    this.assertOpen();
+    if (this.worker) throw new Error(`Job store ${this.prefix}:${this.queueName} is already started`);
+    if (this.stopping) await this.stopping;
+    const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('concurrency must be an integer of at least 1');
+    const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!(leaseMs > 0)) throw new Error('leaseMs must be greater than 0');
+    const table = { ...handlers };
+
+    const worker = new Worker<Payload>(this.queueName, (job, token) => this.process(table, job, token), {
+      connection: this.connection,
+      prefix: this.prefix,
+      name: this.workerId,
+      concurrency,
+      lockDuration: leaseMs,
+      stalledInterval: this.opts.stalledIntervalMs ?? Math.min(30_000, leaseMs),
+      maxStalledCount: this.opts.maxStalledCount ?? 1,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, err, job) => {
+          const payload = job?.data as Payload | undefined;
+          const delayMs = retryDelayMs(attemptsMade, payload?.backoffMs ?? DEFAULT_BACKOFF_MS, err);
+          // BullMQ leaves job.delay untouched when the delay is 0; remember ours for the event.
+          if (payload) this.retryDelays.set(payload.id, delayMs);
+          return delayMs;
+        },
+      },
+    });
+    worker.on('error', (err) => this.onError(err));
+    worker.on('completed', (job) => this.emitFinished(events, job, 'completed'));
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      // finishedOn is set only when the failure is final; a retry leaves it empty.
+      this.emitFinished(events, job, job.finishedOn ? 'failed' : 'retried', err);
+    });
+    this.worker = worker;
+    await worker.waitUntilReady();
+  }
+
+  private async process(handlers: Record<string, JobHandler>, job: Job<Payload>, token: string | undefined): Promise<void> {
+    const controller = new AbortController();
+    const record = this.recordOf(job, 'active');
+    const handler = handlers[job.name];
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.running.set(record.id, { controller, done });
+    try {
+      if (!handler) throw new PermanentError(`No handler registered for job name "${job.name}" (job ${record.id})`);
+      await raceAbort(handler(record, { signal: controller.signal, attempt: record.attempts }), controller.signal);
+    } catch (err) {
+      // Only stop() aborts, and only once its deadline has passed.
+      if (controller.signal.aborted) {
+        // stop() passed its deadline: hand the job back without spending an attempt. moveToDelayed
+        // with "now" puts it straight back in line; DelayedError tells the worker not to fail it.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      this.handlerErrors.set(record.id, err);
+      const text = redactSecrets(describeError(err));
+      if (isPermanent(err)) {
+        const unrecoverable = new UnrecoverableError(text);
+        unrecoverable.stack = redactSecrets((err as Error | null)?.stack ?? text);
+        throw unrecoverable;
+      }
+      throw new AttemptError(text, retryAfterOf(err), (err as Error | null)?.stack);
+    } finally {
+      this.running.delete(record.id);
+      settle();
+    }
+  }
+
+  private emitFinished(events: JobStoreEvents, job: Job<Payload>, outcome: 'completed' | 'retried' | 'failed', err?: unknown): void {
+    const id = job.data.id;
+    const error = outcome === 'completed' ? undefined : (this.handlerErrors.get(id) ?? err);
+    const delayMs = this.retryDelays.get(id) ?? 0;
+    this.handlerErrors.delete(id);
+    this.retryDelays.delete(id);
+    if (!events.onJobFinished) return;
+    const state: JobState = outcome === 'completed' ? 'completed' : outcome === 'failed' ? 'failed' : 'waiting';
+    const record = this.recordOf(job, state);
+    if (outcome === 'retried') record.runAtMs = Date.now() + delayMs;
+    try {
+      events.onJobFinished(record, outcome, error);
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  private recordOf(job: Job<Payload>, state: JobState, runAtMs?: number): JobRecord {
+    const created = job.timestamp;
+    const record: JobRecord = {
+      id: job.data.id,
+      name: job.name,
+      site: job.data.site,
+      data: job.data.data,
+      state,
+      attempts: job.attemptsStarted,
+      maxAttempts: job.opts.attempts ?? DEFAULT_MAX_ATTEMPTS,
+      backoffMs: job.data.backoffMs,
+      runAtMs: runAtMs ?? job.processedOn ?? created + (job.opts.delay ?? 0),
+      createdAtMs: created,
+      updatedAtMs: Math.max(created, job.processedOn ?? 0, job.finishedOn ?? 0),
+    };
+    if (job.finishedOn && (state === 'completed' || state === 'failed')) record.finishedAtMs = job.finishedOn;
+    if (job.failedReason) record.lastError = job.failedReason;
+    return record;
+  }
+
+  /** A delayed job's due time is its score in the delayed set (timestamp · 4096 + a counter). */
+  private async delayedUntil(jobId: string): Promise<number | undefined> {
+    const client = await this.queue.client;
+    const score = await client.zscore(this.queue.keys.delayed, jobId);
+    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    this.assertOpen();
+    const jobId = toBullmqId(id);
+    const job = await this.queue.getJob(jobId);
+    if (!job) return null;
+    const bullmqState = await job.getState();
+    const state = toState(bullmqState);
+    if (!state) return null;
+    const runAtMs = bullmqState === 'delayed' ? await this.delayedUntil(jobId) : undefined;
+    return this.recordOf(job, state, runAtMs);
+  }
+
+  async list(state?: JobState, limit = 100): Promise<JobRecord[]> {
+    this.assertOpen();
+    if (limit <= 0) return [];
+    const wanted: JobState[] = state ? [state] : ['waiting', 'active', 'completed', 'failed'];
+    const records: JobRecord[] = [];
+    for (const s of wanted) {
+      for (const type of BULLMQ_STATES[s]) {
+        // Each BullMQ set is ordered its own way; take the newest `limit` of each, then merge.
+        const jobs = (await this.queue.getJobs([type], 0, limit - 1, false)) as Job<Payload>[];
+        for (const job of jobs) {
+          if (!job) continue;
+          const runAtMs = type === 'delayed' ? await this.delayedUntil(job.id!) : undefined;
+          records.push(this.recordOf(job, s, runAtMs));
+        }
+      }
+    }
+    return records.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, limit);
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    this.assertOpen();
+    const raw = await this.queue.getJobCounts(...Object.values(BULLMQ_STATES).flat());
+    const counts: Record<JobState, number> = { waiting: 0, active: 0, completed: 0, failed: 0 };
+    for (const s of Object.keys(BULLMQ_STATES) as JobState[]) {
+      for (const type of BULLMQ_STATES[s]) counts[s] += raw[type] ?? 0;
+    }
+    return counts;
+  }
+
+  async retry(id: string): Promise<boolean> {
+    this.assertOpen();
+    const job = await this.queue.getJob(toBullmqId(id));
+    if (!job || (await job.getState()) !== 'failed') return false;
+    try {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return true;
+    } catch (err) {
+      // Another replica retried (or removed) it between our check and our move.
+      if ((await job.getState()) !== 'failed') return false;
+      throw err;
+    }
+  }
+
+  async purge(state: 'completed' | 'failed'): Promise<number> {
+    this.assertOpen();
+    if (state !== 'completed' && state !== 'failed') throw new Error(`purge: state must be completed or failed, not ${String(state)}`);
+    // grace 0 and limit 0: every job in the state, however recent.
+    const removed = await this.queue.clean(0, 0, state);
+    return removed.length;
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    this.assertOpen();
+    const client = await this.queue.client;
+    return client.get(this.metaKey(key));
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    const client = await this.queue.client;
+    await client.set(this.metaKey(key), value);
+  }
+
+  async markProcessed(key: string, ttlMs?: number): Promise<boolean> {
+    this.assertOpen();
+    // BullMQ types its client narrowly (no NX), but with plain connection options it is an ioredis
+    // proxy that still accepts native SET arguments, as ioredis-client.d.ts documents.
+    const client = (await this.queue.client) as unknown as NativeSet;
+    const atMs = String(Date.now());
+    // SET NX is the whole dedupe: atomic across replicas, and an expired key is simply absent.
+    const reply =
+      ttlMs !== undefined && ttlMs > 0
+        ? await client.set(this.processedKey(key), atMs, 'PX', Math.ceil(ttlMs), 'NX')
+        : await client.set(this.processedKey(key), atMs, 'NX');
+    return reply === 'OK';
+  }
+
+  stop(deadlineMs: number = DEFAULT_STOP_DEADLINE_MS): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    this.stopping = this.drain(worker, deadlineMs).finally(() => {
+      this.worker = null;
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async drain(worker: Worker<Payload>, deadlineMs: number): Promise<void> {
+    // pause() stops fetching and resolves once running jobs are fully settled. close() is not used
+    // for the wait because BullMQ hands a later close(true) the first close's promise.
+    if (await within(worker.pause(), deadlineMs)) {
+      await worker.close();
+      return;
+    }
+    const pending = [...this.running.values()];
+    for (const r of pending) r.controller.abort(new Error('Job store is stopping'));
+    // Each aborted processor hands its job back (moveToDelayed) and returns.
+    const released = await within(Promise.allSettled(pending.map((r) => r.done)), RELEASE_GRACE_MS);
+    // If the hand-back itself hung (Redis gone), force: the lock expires and a stalled check recovers it.
+    await within(worker.close(!released), RELEASE_GRACE_MS);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop(0);
+    this.closed = true;
+    await this.queue.close();
+  }
+
+  async crashForTests(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.closed = true;
+    // Abandon running handlers: no completion, no release, and no more lock renewals.
+    await worker?.close(true);
+    await this.queue.close();
+  }
+}
+
+/** Resolves true when `work` settles within `ms`, false when the time runs out first. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+/** Connect to Redis and return a store; the worker starts with `start()`. */
+export async function createBullmqStore(opts: BullmqStoreOptions): Promise<BullmqJobStore> {
+  const store = new BullmqStore(opts);
+  try {
+    await store.ready();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,617 @@
+/**
+ * The embedded job store: one LevelDB directory under the data directory, one process.
+ *
+ * LevelDB is the truth; every state transition is one atomic batch written with `sync: true`, so a
+ * power cut or SIGKILL loses nothing that was acknowledged. An in-memory index (rebuilt on open)
+ * answers scheduling, counts and idempotency checks without reading the disk. Waiting and active
+ * jobs keep their full record in memory (they are the working set); finished ones keep only what
+ * `counts()`/`list()` need, so the index stays small while completed jobs pile up until purged.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ClassicLevel } from 'classic-level';
+import { describeError, isPermanent, PermanentError } from '../errors.js';
+import { redactSecrets } from '../log.js';
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './backoff.js';
+import type {
+  JobHandler,
+  JobRecord,
+  JobSpec,
+  JobState,
+  JobStore,
+  JobStoreEvents,
+  StartOptions,
+} from './types.js';
+
+export interface EmbeddedStoreOptions {
+  /** Directory holding the LevelDB files. Only one process may open it at a time. */
+  dir: string;
+  /** Clock in epoch ms; tests inject one to move time without sleeping. @defaultValue Date.now */
+  now?: () => number;
+  /** Lease owner written on active jobs. @defaultValue `${hostname}:${pid}:${random}` */
+  workerId?: string;
+  /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */
+  random?: () => number;
+  /** Called with failures that have no caller to reject (a background write). @defaultValue ignore */
+  onError?: (err: unknown) => void;
+}
+
+export interface EmbeddedJobStore extends JobStore {
+  readonly kind: 'embedded';
+  readonly dir: string;
+  /**
+   * Test-only: drop the LevelDB handle as a SIGKILL would, without finishing or releasing running
+   * jobs, so a reopened store must recover them.
+   */
+  crashForTests(): Promise<void>;
+}
+
+/** Opening a directory another process (or another store in this one) already holds. */
+export class JobStoreLockedError extends Error {
+  readonly dir: string;
+  constructor(dir: string, options?: { cause?: unknown }) {
+    super(
+      `Job store directory ${dir} is locked: another process (or store) has it open. ` +
+        'Only one sidecar may use an embedded job store directory; use the BullMQ store to run several replicas.',
+      options,
+    );
+    this.name = new.target.name;
+    this.dir = dir;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/** Longest single timer: re-checking now and then survives wall-clock jumps. */
+const MAX_TIMER_MS = 60_000;
+
+const JOB = 'job:';
+const META = 'meta:';
+const PROC = 'proc:';
+/** ';' sorts right after ':', so [prefix, prefix with ';') covers exactly one keyspace. */
+const rangeOf = (prefix: string) => ({ gte: prefix, lt: prefix.slice(0, -1) + ';' });
+
+/** What is on disk: the public record plus scheduling fields nobody outside needs. */
+interface StoredJob extends JobRecord {
+  /** Creation order, to break ties between jobs created in the same millisecond. */
+  seq: number;
+  leaseUntilMs?: number;
+  leaseOwner?: string;
+}
+
+interface ProcessedMark {
+  atMs: number;
+  expiresAtMs?: number;
+}
+
+interface IndexEntry {
+  state: JobState;
+  createdAtMs: number;
+  seq: number;
+  /** Present while waiting or active, and until a transition away from those is on disk. */
+  job?: StoredJob;
+}
+
+interface Slot {
+  id: string;
+  job: StoredJob;
+  controller: AbortController;
+  /** running → finishing (the outcome is being written) | released (stop() handed it back). */
+  phase: 'running' | 'finishing' | 'released';
+  done: Promise<void>;
+}
+
+type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+function toPublic(job: StoredJob): JobRecord {
+  const { seq: _seq, leaseUntilMs: _lease, leaseOwner: _owner, ...rest } = job;
+  return structuredClone(rest);
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts, so a handler ignoring it cannot hold us. */
+function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function isLockedError(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string; message?: string } } | null;
+  return e?.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(e?.cause?.message ?? '');
+}
+
+class EmbeddedStore implements EmbeddedJobStore {
+  readonly kind = 'embedded' as const;
+  readonly dir: string;
+  private readonly db: ClassicLevel<string, unknown>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly workerId: string;
+  private readonly onError: (err: unknown) => void;
+
+  private readonly index = new Map<string, IndexEntry>();
+  /** Ids of waiting jobs whose record is on disk: the only ones a worker may pick. */
+  private readonly waiting = new Set<string>();
+  private readonly inflight = new Map<string, Slot>();
+  private nextSeq = 0;
+
+  /** One chain for every read-modify-write, so transitions on disk happen in the order we decide them. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private handlers: Record<string, JobHandler> = {};
+  private events: JobStoreEvents = {};
+  private concurrency = DEFAULT_CONCURRENCY;
+  private leaseMs = DEFAULT_LEASE_MS;
+  private running = false;
+  private stopping: Promise<void> | null = null;
+  private closed = false;
+  private crashed = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(db: ClassicLevel<string, unknown>, opts: EmbeddedStoreOptions) {
+    this.db = db;
+    this.dir = opts.dir;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.onError = opts.onError ?? (() => {});
+  }
+
+  /** Rebuild the index and hand back whatever a previous process left active. */
+  async load(): Promise<void> {
+    const t = this.now();
+    const recover: BatchOp[] = [];
+    for await (const [, value] of this.db.iterator(rangeOf(JOB))) {
+      const job = value as StoredJob;
+      this.nextSeq = Math.max(this.nextSeq, job.seq + 1);
+      if (job.state === 'active') {
+        // Whoever ran it is gone: this process holds the directory lock, so no lease can still be live.
+        delete job.leaseUntilMs;
+        delete job.leaseOwner;
+        job.updatedAtMs = t;
+        if (job.attempts >= job.maxAttempts) {
+          // It died during its last allowed try; running it again would let a job that kills the
+          // process crash-loop forever.
+          job.state = 'failed';
+          job.finishedAtMs = t;
+          job.lastError = 'Interrupted: the process stopped during the last allowed attempt';
+        } else {
+          job.state = 'waiting';
+          job.runAtMs = t;
+        }
+        recover.push({ type: 'put', key: JOB + job.id, value: job });
+      }
+      const entry: IndexEntry = { state: job.state, createdAtMs: job.createdAtMs, seq: job.seq };
+      if (job.state === 'waiting') {
+        entry.job = job;
+        this.waiting.add(job.id);
+      }
+      this.index.set(job.id, entry);
+    }
+    // Expired processed keys are dead weight; sweeping on open keeps the keyspace bounded.
+    for await (const [key, value] of this.db.iterator(rangeOf(PROC))) {
+      const mark = value as ProcessedMark;
+      if (mark.expiresAtMs !== undefined && mark.expiresAtMs <= t) recover.push({ type: 'del', key });
+    }
+    if (recover.length > 0) await this.write(recover);
+  }
+
+  // ── writes ────────────────────────────────────────────────────────────────
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(() => {
+      if (this.crashed || this.closed) throw new Error(`Job store ${this.dir} is closed`);
+      return work();
+    });
+    // A failed write must not wedge the ones queued after it.
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private write(ops: BatchOp[]): Promise<void> {
+    return this.serial(() => this.db.batch(ops, { sync: true }));
+  }
+
+  private putJob(job: StoredJob): Promise<void> {
+    return this.write([{ type: 'put', key: JOB + job.id, value: job }]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed || this.crashed) throw new Error(`Job store ${this.dir} is closed`);
+  }
+
+  // ── JobStore ──────────────────────────────────────────────────────────────
+
+  async enqueue(spec: JobSpec): Promise<boolean> {
+    this.assertOpen();
+    if (typeof spec.id !== 'string' || spec.id === '') throw new Error('enqueue: spec.id must be a non-empty string');
+    if (typeof spec.name !== 'string' || spec.name === '') throw new Error(`enqueue ${spec.id}: spec.name must be a non-empty string`);
+    if (this.index.has(spec.id)) return false;
+    const t = this.now();
+    const job: StoredJob = {
+      id: spec.id,
+      name: spec.name,
+      site: spec.site,
+      data: structuredClone(spec.data ?? {}),
+      state: 'waiting',
+      attempts: 0,
+      maxAttempts: spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      backoffMs: spec.backoffMs ?? DEFAULT_BACKOFF_MS,
+      runAtMs: spec.runAtMs ?? t,
+      createdAtMs: t,
+      updatedAtMs: t,
+      seq: this.nextSeq++,
+    };
+    // Claim the id before the first await so a concurrent enqueue of the same id sees it.
+    const entry: IndexEntry = { state: 'waiting', createdAtMs: t, seq: job.seq, job };
+    this.index.set(job.id, entry);
+    try {
+      await this.putJob(job);
+    } catch (err) {
+      this.index.delete(job.id);
+      throw err;
+    }
+    // Only now may a worker pick it: a job must be durable before it runs.
+    this.waiting.add(job.id);
+    this.wake();
+    return true;
+  }
+
+  async start(handlers: Record<string, JobHandler>, opts: StartOptions = {}, events: JobStoreEvents = {}): Promise<void> {
+    this.assertOpen();
+    if (this.running) throw new Error(`Job store ${this.dir} is already started`);
+    if (this.stopping) await this.stopping;
+    const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('concurrency must be an integer of at least 1');
+    const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!(leaseMs > 0)) throw new Error('leaseMs must be greater than 0');
+    this.handlers = { ...handlers };
+    this.events = events;
+    this.concurrency = concurrency;
+    this.leaseMs = leaseMs;
+    this.running = true;
+    this.wake();
+  }
+
+  stop(deadlineMs: number = DEFAULT_STOP_DEADLINE_MS): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (!this.running) return Promise.resolve();
+    this.running = false;
+    this.clearTimer();
+    this.stopping = this.drain(deadlineMs).finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async drain(deadlineMs: number): Promise<void> {
+    const slots = [...this.inflight.values()];
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(slots.map((s) => s.done)),
+      new Promise<void>((resolve) => {
+        deadline = setTimeout(resolve, Math.max(0, deadlineMs));
+      }),
+    ]);
+    clearTimeout(deadline);
+    const pending: Promise<unknown>[] = [];
+    for (const slot of this.inflight.values()) {
+      // A slot writing its outcome is nearly done; wait for it rather than fight over the record.
+      pending.push(slot.phase === 'running' ? this.release(slot) : slot.done);
+    }
+    await Promise.allSettled(pending);
+  }
+
+  /** Hand a running job back to waiting after the stop deadline: an interruption, not a failure. */
+  private async release(slot: Slot): Promise<void> {
+    slot.phase = 'released';
+    slot.controller.abort(new Error(`Job store ${this.dir} is stopping`));
+    const job = slot.job;
+    const t = this.now();
+    job.state = 'waiting';
+    job.runAtMs = t;
+    job.updatedAtMs = t;
+    delete job.leaseUntilMs;
+    delete job.leaseOwner;
+    const entry = this.index.get(job.id);
+    try {
+      await this.putJob(job);
+    } catch (err) {
+      // The disk still says active, which the next open recovers the same way.
+      this.onError(err);
+    }
+    this.inflight.delete(job.id);
+    if (entry) {
+      entry.state = 'waiting';
+      entry.job = job;
+    }
+    this.waiting.add(job.id);
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    this.assertOpen();
+    const entry = this.index.get(id);
+    if (!entry) return null;
+    if (entry.job) return toPublic(entry.job);
+    const stored = (await this.db.get(JOB + id)) as StoredJob | undefined;
+    return stored ? toPublic(stored) : null;
+  }
+
+  async list(state?: JobState, limit = 100): Promise<JobRecord[]> {
+    this.assertOpen();
+    const picked = [...this.index.entries()]
+      .filter(([, e]) => state === undefined || e.state === state)
+      .sort(([, a], [, b]) => b.createdAtMs - a.createdAtMs || b.seq - a.seq)
+      .slice(0, Math.max(0, limit));
+    const fromDisk = picked.filter(([, e]) => !e.job).map(([id]) => id);
+    const loaded = new Map<string, StoredJob>();
+    if (fromDisk.length > 0) {
+      const values = await this.db.getMany(fromDisk.map((id) => JOB + id));
+      values.forEach((v) => {
+        if (v) loaded.set((v as StoredJob).id, v as StoredJob);
+      });
+    }
+    const out: JobRecord[] = [];
+    for (const [id, e] of picked) {
+      const job = e.job ?? loaded.get(id);
+      if (job) out.push(toPublic(job));
+    }
+    return out;
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    this.assertOpen();
+    const counts: Record<JobState, number> = { waiting: 0, active: 0, completed: 0, failed: 0 };
+    for (const e of this.index.values()) counts[e.state] += 1;
+    return counts;
+  }
+
+  async retry(id: string): Promise<boolean> {
+    this.assertOpen();
+    const entry = this.index.get(id);
+    if (!entry || entry.state !== 'failed') return false;
+    // Claim it first: a second retry() or a purge() racing this one sees it is no longer failed.
+    entry.state = 'waiting';
+    const stored = (await this.db.get(JOB + id)) as StoredJob | undefined;
+    if (!stored) {
+      this.index.delete(id);
+      return false;
+    }
+    const t = this.now();
+    const job: StoredJob = { ...stored, state: 'waiting', attempts: 0, runAtMs: t, updatedAtMs: t };
+    delete job.finishedAtMs;
+    delete job.lastError;
+    try {
+      await this.putJob(job);
+    } catch (err) {
+      entry.state = 'failed';
+      throw err;
+    }
+    entry.job = job;
+    this.waiting.add(id);
+    this.wake();
+    return true;
+  }
+
+  async purge(state: 'completed' | 'failed'): Promise<number> {
+    this.assertOpen();
+    if (state !== 'completed' && state !== 'failed') throw new Error(`purge: state must be completed or failed, not ${String(state)}`);
+    const ids = [...this.index.entries()].filter(([, e]) => e.state === state && !e.job).map(([id]) => id);
+    if (ids.length === 0) return 0;
+    const removed = ids.map((id) => [id, this.index.get(id)!] as const);
+    for (const id of ids) this.index.delete(id);
+    try {
+      await this.write(ids.map((id) => ({ type: 'del', key: JOB + id })));
+    } catch (err) {
+      for (const [id, e] of removed) this.index.set(id, e);
+      throw err;
+    }
+    return ids.length;
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    this.assertOpen();
+    const value = await this.db.get(META + key);
+    return typeof value === 'string' ? value : null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    await this.write([{ type: 'put', key: META + key, value }]);
+  }
+
+  markProcessed(key: string, ttlMs?: number): Promise<boolean> {
+    // Read and write inside one chain step, so two concurrent calls cannot both see the key absent.
+    return this.serial(async () => {
+      const t = this.now();
+      const existing = (await this.db.get(PROC + key)) as ProcessedMark | undefined;
+      if (existing && (existing.expiresAtMs === undefined || existing.expiresAtMs > t)) return false;
+      const mark: ProcessedMark = { atMs: t };
+      if (ttlMs !== undefined && ttlMs > 0) mark.expiresAtMs = t + ttlMs;
+      await this.db.batch([{ type: 'put', key: PROC + key, value: mark }], { sync: true });
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || this.crashed) return;
+    // Callers that want running jobs to finish call stop(deadline) first; close releases them now.
+    await this.stop(0);
+    await this.chain;
+    this.closed = true;
+    this.clearTimer();
+    await this.db.close();
+  }
+
+  async crashForTests(): Promise<void> {
+    if (this.closed || this.crashed) return;
+    this.crashed = true;
+    this.running = false;
+    this.clearTimer();
+    // Let writes already handed to LevelDB land (a killed process would have had them on disk too),
+    // then drop the handle; running handlers are abandoned and their outcomes never written.
+    await this.chain.catch(() => {});
+    await this.db.close();
+  }
+
+  // ── scheduling ────────────────────────────────────────────────────────────
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Pick due jobs now, and arm one timer for the next runAtMs: no polling loop. */
+  private wake(): void {
+    if (!this.running || this.closed || this.crashed) return;
+    this.clearTimer();
+    const t = this.now();
+    const due: StoredJob[] = [];
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const id of this.waiting) {
+      const job = this.index.get(id)?.job;
+      if (!job) continue;
+      if (job.runAtMs <= t) due.push(job);
+      else nextAt = Math.min(nextAt, job.runAtMs);
+    }
+    due.sort((a, b) => a.runAtMs - b.runAtMs || a.seq - b.seq);
+    const free = this.concurrency - this.inflight.size;
+    for (const job of due.slice(0, Math.max(0, free))) this.begin(job);
+    // Jobs due but over the limit get picked when a slot frees up (finish() wakes us).
+    if (Number.isFinite(nextAt)) {
+      const delay = Math.min(MAX_TIMER_MS, Math.max(0, nextAt - t));
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.wake();
+      }, delay);
+    }
+  }
+
+  private begin(job: StoredJob): void {
+    const t = this.now();
+    const entry = this.index.get(job.id)!;
+    this.waiting.delete(job.id);
+    entry.state = 'active';
+    job.state = 'active';
+    job.attempts += 1;
+    // One process owns the directory, so nobody else can take an expired lease over; it is recorded
+    // for inspection and for recovery on the next open, and is not renewed.
+    job.leaseUntilMs = t + this.leaseMs;
+    job.leaseOwner = this.workerId;
+    job.updatedAtMs = t;
+    const slot: Slot = { id: job.id, job, controller: new AbortController(), phase: 'running', done: Promise.resolve() };
+    this.inflight.set(job.id, slot);
+    slot.done = this.run(slot).catch((err) => this.onError(err));
+  }
+
+  private async run(slot: Slot): Promise<void> {
+    const { job } = slot;
+    try {
+      await this.putJob(job);
+    } catch (err) {
+      // Never run a job whose active state is not on disk; put it back and try again shortly.
+      if (slot.phase !== 'running') return;
+      this.onError(err);
+      this.inflight.delete(job.id);
+      const entry = this.index.get(job.id);
+      if (entry) entry.state = 'waiting';
+      job.state = 'waiting';
+      job.attempts -= 1;
+      job.runAtMs = this.now() + 1000;
+      this.waiting.add(job.id);
+      this.wake();
+      return;
+    }
+    if (slot.phase !== 'running') return;
+
+    const handler = this.handlers[job.name];
+    let error: unknown;
+    let ok = false;
+    try {
+      if (!handler) throw new PermanentError(`No handler registered for job name "${job.name}" (job ${job.id})`);
+      await raceAbort(handler(toPublic(job), { signal: slot.controller.signal, attempt: job.attempts }), slot.controller.signal);
+      ok = true;
+    } catch (err) {
+      error = err;
+    }
+    // Released by stop() or abandoned by a crash: the outcome belongs to nobody now.
+    if (slot.phase !== 'running' || this.crashed || this.closed) return;
+    slot.phase = 'finishing';
+    await this.finish(slot, ok, error);
+  }
+
+  private async finish(slot: Slot, ok: boolean, error: unknown): Promise<void> {
+    const { job } = slot;
+    const t = this.now();
+    let outcome: 'completed' | 'retried' | 'failed';
+    delete job.leaseUntilMs;
+    delete job.leaseOwner;
+    job.updatedAtMs = t;
+    if (ok) {
+      outcome = 'completed';
+      job.state = 'completed';
+      job.finishedAtMs = t;
+    } else {
+      job.lastError = redactSecrets(describeError(error));
+      if (isPermanent(error) || job.attempts >= job.maxAttempts) {
+        outcome = 'failed';
+        job.state = 'failed';
+        job.finishedAtMs = t;
+      } else {
+        outcome = 'retried';
+        job.state = 'waiting';
+        job.runAtMs = t + retryDelayMs(job.attempts, job.backoffMs, error, this.random);
+      }
+    }
+    try {
+      await this.putJob(job);
+    } catch (err) {
+      // The disk still says active; the next open sends it back to waiting.
+      this.onError(err);
+      return;
+    }
+    this.inflight.delete(job.id);
+    const entry = this.index.get(job.id);
+    if (entry) {
+      entry.state = job.state;
+      if (job.state === 'waiting') {
+        entry.job = job;
+        this.waiting.add(job.id);
+      } else {
+        // Finished records live on disk only; get() reads them from there.
+        delete entry.job;
+      }
+    }
+    try {
+      this.events.onJobFinished?.(toPublic(job), outcome, error);
+    } catch (err) {
+      this.onError(err);
+    }
+    this.wake();
+  }
+}
+
+/** Open (or create) the embedded job store in `dir`. Fails with JobStoreLockedError if `dir` is in use. */
+export async function createEmbeddedStore(opts: EmbeddedStoreOptions): Promise<EmbeddedJobStore> {
+  if (!opts.dir) throw new Error('createEmbeddedStore: dir is required');
+  const db = new ClassicLevel<string, unknown>(opts.dir, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (err) {
+    if (isLockedError(err)) throw new JobStoreLockedError(opts.dir, { cause: err });
+    throw new Error(`Cannot open job store directory ${opts.dir}: ${describeError((err as Error).cause ?? err)}`, { cause: err });
+  }
+  const store = new EmbeddedStore(db, opts);
+  try {
+    await store.load();
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,86 @@
+/**
+ * The job store contract. Handlers and the runtime talk to it only; the embedded store (a file
+ * under the data directory) and the BullMQ store (Redis, several replicas) implement it, and one
+ * conformance suite runs against both.
+ */
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
+
+export interface JobSpec {
+  /** Deterministic id: enqueueing an id that is already known adds nothing. */
+  id: string;
+  /** Handler name, e.g. "order_history.request". */
+  name: string;
+  site: string;
+  data: Record<string, unknown>;
+  /** Attempts before the job is dead-lettered. @defaultValue 8 */
+  maxAttempts?: number;
+  /** First retry delay; doubles each attempt, with jitter, capped at 5 minutes. @defaultValue 1000 */
+  backoffMs?: number;
+  /** Not before this instant (epoch ms). @defaultValue now */
+  runAtMs?: number;
+}
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  site: string;
+  data: Record<string, unknown>;
+  state: JobState;
+  /** Attempts started so far. */
+  attempts: number;
+  maxAttempts: number;
+  backoffMs: number;
+  /** When a waiting job may next run (epoch ms). */
+  runAtMs: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+  finishedAtMs?: number;
+  /** The last error, redacted: "Name: message". */
+  lastError?: string;
+}
+
+export interface JobContext {
+  /** Aborted when the store shuts down past its deadline; long handlers should stop. */
+  signal: AbortSignal;
+  /** 1-based attempt number. */
+  attempt: number;
+}
+
+export type JobHandler = (job: JobRecord, ctx: JobContext) => Promise<void>;
+
+export interface StartOptions {
+  /** Jobs run at once. @defaultValue 4 */
+  concurrency?: number;
+  /** How long a running job's lease lasts before another worker may take it over. @defaultValue 60_000 */
+  leaseMs?: number;
+}
+
+export interface JobStoreEvents {
+  /** A job finished an attempt: outcome completed, retried, or failed (dead-lettered). */
+  onJobFinished?: (job: JobRecord, outcome: 'completed' | 'retried' | 'failed', error?: unknown) => void;
+}
+
+export interface JobStore {
+  readonly kind: 'embedded' | 'bullmq';
+  /** Add a job unless its id is known (waiting, active, completed or failed). True when added. */
+  enqueue(spec: JobSpec): Promise<boolean>;
+  /** Begin running jobs with these handlers. A job whose name has no handler is dead-lettered. */
+  start(handlers: Record<string, JobHandler>, opts?: StartOptions, events?: JobStoreEvents): Promise<void>;
+  /** Stop taking work; wait up to `deadlineMs` for running jobs, then release them for a later run. */
+  stop(deadlineMs?: number): Promise<void>;
+  get(id: string): Promise<JobRecord | null>;
+  list(state?: JobState, limit?: number): Promise<JobRecord[]>;
+  counts(): Promise<Record<JobState, number>>;
+  /** Send a dead-lettered job back to waiting with fresh attempts. False when it is not failed. */
+  retry(id: string): Promise<boolean>;
+  /** Remove finished jobs in a state; returns how many. */
+  purge(state: 'completed' | 'failed'): Promise<number>;
+
+  /** Small durable key/value for watermarks. */
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Record a processed key (e.g. a document version); false if it was already recorded. */
+  markProcessed(key: string, ttlMs?: number): Promise<boolean>;
+
+  close(): Promise<void>;
+}

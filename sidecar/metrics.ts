@@ -1,0 +1,62 @@
+/**
+ * Prometheus metrics, one registry per sidecar (tests run several in one process).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    restCalls: new Counter({
+      name: 'coc_frappe_rest_calls_total',
+      help: 'REST calls to Frappe sites, by site, method, endpoint and outcome',
+      labelNames: ['site', 'method', 'endpoint', 'outcome'] as const,
+      registers: [registry],
+    }),
+    restRetries: new Counter({
+      name: 'coc_frappe_rest_retries_total',
+      help: 'REST calls retried after a network error, 5xx or 429',
+      labelNames: ['site', 'endpoint'] as const,
+      registers: [registry],
+    }),
+    realtimeConnected: new Gauge({
+      name: 'coc_realtime_connected',
+      help: '1 while the realtime link of a site is connected',
+      labelNames: ['site'] as const,
+      registers: [registry],
+    }),
+    realtimeEvents: new Counter({
+      name: 'coc_realtime_events_total',
+      help: 'Realtime events received, by site and event',
+      labelNames: ['site', 'event'] as const,
+      registers: [registry],
+    }),
+    eventToHandler: new Histogram({
+      name: 'coc_event_to_handler_seconds',
+      help: 'Time from an event being heard (realtime or catch-up) to its handler starting',
+      labelNames: ['site', 'source'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    catchupDocuments: new Counter({
+      name: 'coc_catchup_documents_total',
+      help: 'Documents found by catch-up listings',
+      labelNames: ['site', 'doctype'] as const,
+      registers: [registry],
+    }),
+    jobs: new Gauge({
+      name: 'coc_jobs',
+      help: 'Jobs by state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    jobRuns: new Counter({
+      name: 'coc_job_runs_total',
+      help: 'Job attempts by name and outcome',
+      labelNames: ['name', 'outcome'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,148 @@
+/**
+ * The realtime link to one site, connected the way a v15 site requires (frappe-platform.md §1.2,
+ * §1.9): namespace = site name, an `Origin` whose host equals the host we dial (the server calls
+ * back to that URL to learn who we are), `Authorization: token key:secret`, a Cookie header without
+ * `sid` (v15.55 refuses sockets with no cookie at all; a `sid` would win over the token), and
+ * `X-Frappe-Site-Name` to pin the namespace. Newer sites accept the same headers.
+ *
+ * Reconnects forever with backoff — also after a refused handshake, which socket.io-client does not
+ * retry by itself — and re-subscribes its DocType rooms on every connect, since the server keeps
+ * no subscriptions across connections.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Logger } from '../log.js';
+import { redactSecrets } from '../log.js';
+import type { Metrics } from '../metrics.js';
+
+export interface ListUpdate {
+  doctype: string;
+  name: string;
+  user?: string;
+}
+
+export interface DocUpdate {
+  doctype: string;
+  name: string;
+  modified: string;
+}
+
+export interface SubscriberOptions {
+  site: string;
+  /** The site's URL; the Origin we send. */
+  url: string;
+  /** Where to dial Socket.IO; defaults to `url`. */
+  realtimeUrl?: string;
+  apiKey: string;
+  apiSecret: () => string;
+  doctypes: string[];
+  logger: Logger;
+  metrics?: Metrics;
+  /** First reconnect delay. @defaultValue 1000 */
+  reconnectBaseMs?: number;
+  /** Reconnect delay cap. @defaultValue 30_000 */
+  reconnectMaxMs?: number;
+  onConnect?: () => void;
+  onDisconnect?: (reason: string) => void;
+  /** A handshake was refused or failed, with Frappe's reason. */
+  onRefused?: (reason: string) => void;
+  onListUpdate?: (event: ListUpdate, heardAtMs: number) => void;
+  onDocUpdate?: (event: DocUpdate, heardAtMs: number) => void;
+}
+
+export interface Subscriber {
+  readonly connected: boolean;
+  /** Frappe's reason for the last refused handshake, until a connect succeeds. */
+  readonly lastError: string | null;
+  close(): void;
+}
+
+export function createSubscriber(opts: SubscriberOptions): Subscriber {
+  const base = opts.reconnectBaseMs ?? 1000;
+  const max = opts.reconnectMaxMs ?? 30_000;
+  const dial = (opts.realtimeUrl ?? opts.url).replace(/\/+$/, '');
+  const log = opts.logger.child({ site: opts.site, component: 'realtime' });
+  let lastError: string | null = null;
+  let refusedInARow = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  const socket: Socket = io(`${dial}/${opts.site}`, {
+    transports: ['websocket'],
+    reconnection: true,
+    reconnectionDelay: base,
+    reconnectionDelayMax: max,
+    randomizationFactor: 0.5,
+    extraHeaders: {
+      Origin: opts.url,
+      Authorization: `token ${opts.apiKey}:${opts.apiSecret()}`,
+      Cookie: 'coc_sidecar=1',
+      'X-Frappe-Site-Name': opts.site,
+    },
+  });
+
+  socket.on('connect', () => {
+    if (lastError) log.info({ event: 'realtime_connected' }, `realtime connected to ${opts.site} after: ${lastError}`);
+    else log.info({ event: 'realtime_connected' }, `realtime connected to ${opts.site}`);
+    lastError = null;
+    refusedInARow = 0;
+    opts.metrics?.realtimeConnected.set({ site: opts.site }, 1);
+    for (const doctype of opts.doctypes) socket.emit('doctype_subscribe', doctype);
+    opts.onConnect?.();
+  });
+
+  socket.on('disconnect', (reason) => {
+    opts.metrics?.realtimeConnected.set({ site: opts.site }, 0);
+    log.warn({ event: 'realtime_disconnected', reason }, `realtime link to ${opts.site} lost (${reason}); reconnecting`);
+    opts.onDisconnect?.(reason);
+    // A server-side disconnect is not retried by socket.io-client: dial again ourselves.
+    if (reason === 'io server disconnect' && !closed) scheduleRetry();
+  });
+
+  socket.on('connect_error', (err: Error) => {
+    opts.metrics?.realtimeConnected.set({ site: opts.site }, 0);
+    const reason = redactSecrets(err.message || String(err));
+    refusedInARow += 1;
+    // One line per cause, not one per attempt: repeat only when the cause changes or every 20th try.
+    if (reason !== lastError || refusedInARow % 20 === 0) {
+      log.error({ event: 'realtime_refused', reason, attempts: refusedInARow }, `realtime handshake with ${opts.site} failed: ${reason}`);
+    }
+    lastError = reason;
+    opts.onRefused?.(reason);
+    // Middleware refusals leave the socket inactive: socket.io-client will not retry those.
+    if (!socket.active) scheduleRetry();
+  });
+
+  socket.on('list_update', (payload: ListUpdate) => {
+    opts.metrics?.realtimeEvents.inc({ site: opts.site, event: 'list_update' });
+    if (payload?.doctype && payload?.name !== undefined) opts.onListUpdate?.(payload, Date.now());
+  });
+  socket.on('doc_update', (payload: DocUpdate) => {
+    opts.metrics?.realtimeEvents.inc({ site: opts.site, event: 'doc_update' });
+    if (payload?.doctype && payload?.name !== undefined) opts.onDocUpdate?.(payload, Date.now());
+  });
+
+  function scheduleRetry(): void {
+    if (retryTimer || closed) return;
+    const delay = Math.min(max, base * 2 ** Math.min(refusedInARow, 10)) * (0.5 + Math.random() * 0.5);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (!closed && !socket.connected) socket.connect();
+    }, delay);
+    retryTimer.unref();
+  }
+
+  return {
+    get connected() {
+      return socket.connected;
+    },
+    get lastError() {
+      return lastError;
+    },
+    close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      socket.close();
+      opts.metrics?.realtimeConnected.set({ site: opts.site }, 0);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Scheduled jobs from `hooks_manifest.json`'s `scheduler` (the shape of Frappe's
+ * `scheduler_events`, frappe/hooks.py [v15]), evaluated in each site's System Settings time zone.
+ * Every replica runs the same timers; a tick enqueues a job whose id is the handler, site and the
+ * tick's minute, so across replicas each tick becomes exactly one job.
+ */
+import { Cron } from 'croner';
+import type { JobSpec } from './jobs/types.js';
+import type { Logger } from './log.js';
+import type { HooksManifest } from './manifest/schema.js';
+
+/** Frappe's implicit crons for the named frequencies (scheduled_job_type.py [v15]). */
+const FREQUENCY_CRON: Record<string, string> = {
+  all: '*/4 * * * *',
+  hourly: '0 * * * *',
+  daily: '0 0 * * *',
+  weekly: '0 0 * * 0',
+  monthly: '0 0 1 * *',
+};
+
+export interface ScheduleEntry {
+  cron: string;
+  handler: string;
+}
+
+export function scheduleEntries(manifest: HooksManifest): ScheduleEntry[] {
+  const out: ScheduleEntry[] = [];
+  for (const [cron, handlers] of Object.entries(manifest.scheduler.cron)) for (const handler of handlers) out.push({ cron, handler });
+  for (const [freq, cron] of Object.entries(FREQUENCY_CRON)) {
+    for (const handler of (manifest.scheduler as unknown as Record<string, string[] | undefined>)[freq] ?? []) out.push({ cron, handler });
+  }
+  return out;
+}
+
+/** The tick's slot: minute precision, so replicas whose timers fire a few ms apart agree. */
+export function tickJob(handler: string, site: string, tick: Date, timeZone: string): JobSpec {
+  const slot = new Date(Math.floor(tick.getTime() / 60_000) * 60_000).toISOString();
+  return { id: `cron|${handler}|${site}|${slot}`, name: handler, site, data: { slot, timeZone }, maxAttempts: 3 };
+}
+
+export interface SchedulerOptions {
+  site: string;
+  timeZone: string;
+  entries: ScheduleEntry[];
+  enqueue: (job: JobSpec) => Promise<unknown>;
+  logger: Logger;
+}
+
+export function startScheduler(opts: SchedulerOptions): { stop(): void; next(): Record<string, string | null> } {
+  const crons = opts.entries.map(
+    (entry) =>
+      [
+        entry,
+        new Cron(entry.cron, { timezone: opts.timeZone, protect: true }, async (self: Cron) => {
+          const tick = self.currentRun() ?? new Date();
+          try {
+            await opts.enqueue(tickJob(entry.handler, opts.site, tick, opts.timeZone));
+          } catch (e) {
+            opts.logger.error({ site: opts.site, handler: entry.handler, err: e }, `could not enqueue scheduled job ${entry.handler} for ${opts.site}`);
+          }
+        }),
+      ] as const,
+  );
+  return {
+    stop() {
+      for (const [, c] of crons) c.stop();
+    },
+    next() {
+      return Object.fromEntries(crons.map(([e, c]) => [`${e.handler} (${e.cron})`, c.nextRun()?.toISOString() ?? null]));
+    },
+  };
+}

@@ -1,0 +1,272 @@
+/**
+ * The sidecar runtime end to end against the emulator over 127.0.0.1: realtime fast path,
+ * catch-up after a lost link, retries through failing REST calls, dead letters and `retry`,
+ * readiness and clear errors per site.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import type { SidecarConfig } from '../../sidecar/config/load.js';
+import { PermanentError } from '../../sidecar/errors.js';
+import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
+import { createLogger } from '../../sidecar/log.js';
+import { parseManifest } from '../../sidecar/manifest/load.js';
+import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
+import { SITE, client, control, type Client } from '../helpers/emulator.js';
+
+let emu: RunningEmulator;
+let keys: { key: string; secret: string };
+let writer: Client;
+const running: Sidecar[] = [];
+
+const manifest = parseManifest({
+  app: 'crm_order_companion',
+  realtime: { 'CRM Lead': { list_update: ['test.record'] } },
+});
+
+/** Log lines captured as parsed JSON. */
+function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'debug', destination: stream }) };
+}
+
+function configFor(overrides: Partial<SidecarConfig['sites'][number]> = {}): SidecarConfig {
+  return {
+    sites: [{ name: SITE, url: emu.url, apiKey: keys.key, apiSecret: () => keys.secret, ...overrides }],
+    dataDir: mkdtempSync(join(tmpdir(), 'coc-runtime-')),
+    http: { host: '127.0.0.1', port: 0 },
+    catchupIntervalMs: 3_600_000,
+    concurrency: 4,
+    logLevel: 'debug',
+  };
+}
+
+interface Seen {
+  name: string;
+  modified: string | null;
+  source: string;
+}
+
+async function sidecarWith(handlers: HandlerRegistry, opts: { config?: SidecarConfig; logger?: ReturnType<typeof captureLogs>['logger'] } = {}): Promise<Sidecar> {
+  const sc = await startSidecar({
+    config: opts.config ?? configFor(),
+    manifest,
+    handlers,
+    logger: opts.logger ?? captureLogs().logger,
+    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 2000 },
+    jobDefaults: { maxAttempts: 4, backoffMs: 5 },
+    reconnectBaseMs: 20,
+  });
+  running.push(sc);
+  return sc;
+}
+
+/**
+ * Resolve once `predicate` holds, re-checking on every sidecar event (job finished, realtime,
+ * health, catch-up) — waiting for what happens, not for time. The limit only bounds a failure.
+ */
+async function until(sc: Sidecar, predicate: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
+  if (await predicate()) return;
+  await new Promise<void>((resolve, reject) => {
+    const names = ['job', 'realtime', 'health', 'catchup'];
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), limitMs);
+    let checking = false;
+    let again = false;
+    const check = async () => {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          if (await predicate()) return finish();
+        } while (again);
+      } finally {
+        checking = false;
+      }
+    };
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      for (const n of names) sc.events.off(n, check);
+      if (err) reject(err);
+      else resolve();
+    };
+    for (const n of names) sc.events.on(n, check);
+  });
+}
+
+/** The emulator has joined our socket to the CRM Lead room (Frappe sends no acknowledgement). */
+async function subscribed(): Promise<void> {
+  for (;;) {
+    const views: { rooms: string[]; pending: number }[] = await control(emu, `/realtime/sockets?site=${SITE}`, undefined, 'GET');
+    if (views.some((v) => v.pending === 0 && v.rooms.includes('doctype:CRM Lead'))) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Wait for the sidecar's realtime link and its room subscription. */
+async function linked(sc: Sidecar): Promise<void> {
+  await until(sc, () => sc.status()[0].realtime.connected, 'the realtime link');
+  await subscribed();
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({ sites: [{ name: SITE, timeZone: 'UTC' }], serveSite: SITE, defaultSite: SITE });
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', roles: ['Sales Manager', 'System Manager'], generate_keys: true });
+  keys = { key: u.api_key, secret: u.api_secret };
+  writer = client(emu, { site: SITE, token: keys });
+});
+
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop(1000);
+  await control(emu, '/faults', undefined, 'DELETE');
+});
+
+afterAll(async () => {
+  await emu.close();
+});
+
+describe('sidecar runtime', () => {
+  it('a realtime event reaches its handler once, with the version that was saved', async () => {
+    const seen: Seen[] = [];
+    const sc = await sidecarWith({ 'test.record': async ({ job }) => void seen.push({ name: String(job.data.name), modified: job.data.modified as string, source: String(job.data.source) }) });
+    await linked(sc);
+    const lead = (await writer.insert('CRM Lead', { first_name: 'Fast' })).body.data;
+    await until(sc, () => seen.some((s) => s.name === lead.name), 'the handler');
+    expect(seen.filter((s) => s.name === lead.name)).toEqual([{ name: lead.name, modified: lead.modified, source: 'realtime' }]);
+  });
+
+  it('changes made while the realtime link is down are all handled after reconnect, none twice', async () => {
+    const seen: Seen[] = [];
+    const sc = await sidecarWith({ 'test.record': async ({ job }) => void seen.push({ name: String(job.data.name), modified: job.data.modified as string, source: String(job.data.source) }) });
+    await linked(sc);
+    // Establish the watermark with one change heard live.
+    const first = (await writer.insert('CRM Lead', { first_name: 'Before' })).body.data;
+    await until(sc, () => seen.some((s) => s.name === first.name), 'the first event');
+    await sc.catchUpNow();
+
+    await control(emu, '/faults', { realtime: 'down' });
+    await until(sc, async () => !sc.status()[0].realtime.connected, 'the link to drop');
+    const missed: string[] = [];
+    for (let i = 0; i < 12; i++) missed.push((await writer.insert('CRM Lead', { first_name: `Missed ${i}` })).body.data.name);
+    const updated = await writer.update('CRM Lead', missed[0], { last_name: 'Twice' });
+    await control(emu, '/faults', { realtime: 'normal' });
+
+    await until(sc, () => missed.every((n) => seen.some((s) => s.name === n)) && seen.some((s) => s.modified === updated.body.data.modified), 'catch-up after reconnect');
+    await sc.catchUpNow();
+    const keysSeen = seen.map((s) => `${s.name}@${s.modified}`);
+    expect(new Set(keysSeen).size).toBe(keysSeen.length);
+    expect(seen.filter((s) => missed.includes(s.name)).every((s) => s.source === 'catchup')).toBe(true);
+    // missed[0] was inserted and then updated while down: catch-up sees only its latest version.
+    expect(seen.filter((s) => s.name === missed[0]).map((s) => s.modified)).toEqual([updated.body.data.modified]);
+  });
+
+  it('with 30% of REST calls failing (5xx and timeouts) every job still completes', async () => {
+    const done = new Set<string>();
+    const sc = await sidecarWith({
+      'test.record': async ({ client: c, job }) => {
+        // Each job reads and writes the site: both calls go through the failing proxy.
+        const lead = await c.getDoc<{ name: string; last_name?: string }>('CRM Lead', String(job.data.name));
+        await c.update('CRM Lead', lead.name, { job_title: 'seen' });
+        done.add(lead.name);
+      },
+    });
+    await linked(sc);
+    const names: string[] = [];
+    for (let i = 0; i < 15; i++) names.push((await writer.insert('CRM Lead', { first_name: `Flaky ${i}` })).body.data.name);
+    await control(emu, '/faults', {
+      rules: [
+        { site: SITE, match: '/api/resource/CRM Lead/', mode: 'error', status: 502, rate: 0.2 },
+        { site: SITE, match: '/api/resource/CRM Lead/', mode: 'timeout', status: 0, rate: 0.1 },
+      ],
+      seed: 11,
+    });
+    await sc.catchUpNow();
+    await until(sc, () => names.every((n) => done.has(n)), 'every job', 20_000);
+    const failed = await sc.store.list('failed');
+    expect(failed.filter((j) => names.some((n) => j.id.endsWith(n)))).toEqual([]);
+  });
+
+  it('a job whose call always fails is dead-lettered with its error, and succeeds after retry once the fault is lifted', async () => {
+    let calls = 0;
+    const sc = await sidecarWith({
+      'test.record': async ({ client: c, job }) => {
+        calls += 1;
+        await c.getDoc('CRM Lead', String(job.data.name));
+      },
+    });
+    await linked(sc);
+    await control(emu, '/faults', { rules: [{ site: SITE, match: 'GET /api/resource/CRM Lead/', mode: 'error', status: 500 }] });
+    const lead = (await writer.insert('CRM Lead', { first_name: 'Doomed' })).body.data;
+    const id = (j: { id: string }) => j.id.startsWith('test.record|') && j.id.endsWith(`|${lead.name}`);
+    await until(sc, async () => (await sc.store.list('failed')).some(id), 'the dead letter', 20_000);
+    const dead = (await sc.store.list('failed')).find(id)!;
+    expect(dead.lastError).toMatch(/FrappeUnavailableError/);
+    expect(dead.lastError).not.toContain(keys.secret);
+
+    await control(emu, '/faults', undefined, 'DELETE');
+    const retried = await fetch(`${sc.url}/admin/jobs/${encodeURIComponent(dead.id)}/retry`, { method: 'POST' });
+    expect(retried.status).toBe(200);
+    await until(sc, async () => (await sc.store.get(dead.id))?.state === 'completed', 'the retried job');
+    expect(calls).toBeGreaterThan(1);
+  });
+
+  it('a permanent error dead-letters at once', async () => {
+    const sc = await sidecarWith({
+      'test.record': async () => {
+        throw new PermanentError('customer is ambiguous');
+      },
+    });
+    await linked(sc);
+    const lead = (await writer.insert('CRM Lead', { first_name: 'Ambiguous' })).body.data;
+    await until(sc, async () => (await sc.store.list('failed')).some((j) => j.id.endsWith(`|${lead.name}`)), 'the dead letter');
+    const dead = (await sc.store.list('failed')).find((j) => j.id.endsWith(`|${lead.name}`))!;
+    expect(dead.attempts).toBe(1);
+    expect(dead.lastError).toContain('customer is ambiguous');
+  });
+
+  it('/readyz, /healthz and /metrics; a wrong secret gives one clear log line naming the site', async () => {
+    const healthy = await sidecarWith({ 'test.record': async () => undefined });
+    await until(healthy, async () => healthy.ready(), 'readiness');
+    const ready = await (await fetch(`${healthy.url}/readyz`)).json();
+    expect(ready).toEqual({ ready: true, sites: [{ site: SITE, ready: true, rest: 'ok', realtime: 'connected' }] });
+    expect((await fetch(`${healthy.url}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${healthy.url}/metrics`)).text();
+    expect(metrics).toMatch(/coc_realtime_connected\{site="test\.localhost"\} 1/);
+    expect(metrics).toMatch(/coc_frappe_rest_calls_total\{[^}]*outcome="ok"[^}]*\} \d+/);
+
+    const { lines, logger } = captureLogs();
+    const bad = await sidecarWith({ 'test.record': async () => undefined }, { config: configFor({ apiSecret: () => 'wrong-secret-value' }), logger });
+    await until(bad, async () => lines.some((l) => l.event === 'realtime_refused'), 'the refused handshake');
+    const res = await fetch(`${bad.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.sites[0].site).toBe(SITE);
+    expect(body.sites[0].ready).toBe(false);
+    const unhealthy = lines.filter((l) => l.event === 'site_unhealthy');
+    expect(unhealthy).toHaveLength(1);
+    expect(String(unhealthy[0].msg)).toMatch(new RegExp(`site ${SITE.replace('.', '\\.')} is not usable: .*(refused|401)`, 'i'));
+    expect(String(lines.find((l) => l.event === 'realtime_refused')!.msg)).toContain('Unauthorized');
+    expect(JSON.stringify(lines)).not.toContain('wrong-secret-value');
+  });
+
+  it('an unreachable site is named with its cause', async () => {
+    const { lines, logger } = captureLogs();
+    const sc = await sidecarWith({ 'test.record': async () => undefined }, { config: configFor({ url: 'http://127.0.0.1:9' }), logger });
+    const unhealthy = lines.filter((l) => l.event === 'site_unhealthy');
+    expect(unhealthy).toHaveLength(1);
+    expect(String(unhealthy[0].msg)).toMatch(/site test\.localhost is not usable: .*(ECONNREFUSED|unreachable|fetch failed)/i);
+    expect(sc.ready()).toBe(false);
+  });
+});
