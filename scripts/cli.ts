@@ -116,8 +116,10 @@ async function start(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   const manifest = loadManifest(resolve(process.env.COC_MANIFEST ?? 'hooks_manifest.json'));
+  // Listen first: a SIGTERM during start-up must still shut down cleanly.
+  const signal = waitForSignal();
   const sidecar: Sidecar = await startSidecar({ config, manifest, handlers: builtinHandlers, logger });
-  await waitForSignal();
+  await signal;
   logger.info('shutting down: no new work; running jobs get 10 s to finish');
   await sidecar.stop(10_000);
   return 0;
