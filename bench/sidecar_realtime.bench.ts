@@ -91,7 +91,20 @@ export async function run(): Promise<void> {
       10_000,
       'realtime link',
     );
-    // Settle subscriptions on both listeners with one warm-up event.
+    // Both listeners must be in the room before the first event (Frappe sends no acknowledgement).
+    await deadline(
+      (async () => {
+        for (;;) {
+          const views: { rooms: string[]; pending: number }[] = await fetch(`${emu.url}/__emulator/realtime/sockets?site=${SITE}`).then((r) => r.json());
+          if (views.filter((v) => v.pending === 0 && v.rooms.includes('doctype:CRM Lead')).length >= 2) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })(),
+      10_000,
+      'subscriptions',
+    );
+    await sidecar.catchUpNow();
+    // One warm-up event through the whole path.
     const warm = insert();
     published.set(warm, Date.now());
     await waitAll([warm], 10_000, 'warm-up');

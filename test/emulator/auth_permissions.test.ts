@@ -3,7 +3,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { SITE, adminClient, client, control, login, start, userClient, type Client, type Reply } from '../helpers/emulator.js';
+import { SITE, adminClient, client, control, login, start, userClient, type Client } from '../helpers/emulator.js';
+import { expectError, rand, serverMessages } from '../helpers/assertions.js';
 
 const SITE_A = 'a.localhost';
 const SITE_B = 'b.localhost';
@@ -23,23 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 
-function rand(): string {
-  return Math.random().toString(36).slice(2, 8);
-}
 
-function serverMessages(body: any): any[] {
-  expect(typeof body._server_messages).toBe('string');
-  const outer = JSON.parse(body._server_messages);
-  expect(Array.isArray(outer)).toBe(true);
-  return outer.map((s: unknown) => {
-    expect(typeof s).toBe('string');
-    return JSON.parse(s as string);
-  });
-}
 
-function expectError(r: Reply, status: number, excType: string): void {
-  expect({ status: r.status, exc_type: r.body?.exc_type }).toEqual({ status, exc_type: excType });
-}
 
 async function keyedUser(site: string, roles: string[]): Promise<{ name: string; key: string; secret: string }> {
   const u = await control(emu, `/sites/${site}/users`, { email: `auth-${rand()}@example.com`, roles, generate_keys: true, password: 'pw' });

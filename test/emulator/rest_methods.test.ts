@@ -2,7 +2,8 @@
 // Frappe source it pins in a comment right above it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { SITE, adminClient, client, start, userClient, type Client, type Reply } from '../helpers/emulator.js';
+import { SITE, adminClient, client, start, userClient, type Client } from '../helpers/emulator.js';
+import { expectError, rand, serverMessages } from '../helpers/assertions.js';
 
 let emu: RunningEmulator;
 let admin: Client; // System Manager, token
@@ -17,23 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 
-function rand(): string {
-  return Math.random().toString(36).slice(2, 8);
-}
 
-function serverMessages(body: any): any[] {
-  expect(typeof body._server_messages).toBe('string');
-  const outer = JSON.parse(body._server_messages);
-  expect(Array.isArray(outer)).toBe(true);
-  return outer.map((s: unknown) => {
-    expect(typeof s).toBe('string');
-    return JSON.parse(s as string);
-  });
-}
 
-function expectError(r: Reply, status: number, excType: string): void {
-  expect({ status: r.status, exc_type: r.body?.exc_type }).toEqual({ status, exc_type: excType });
-}
 
 async function newLead(fields: Record<string, unknown>): Promise<any> {
   const r = await sales.insert('CRM Lead', { status: 'Contacted', ...fields });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { SITE, adminClient, client, login, start, userClient, type Client, type Reply } from '../helpers/emulator.js';
+import { expectError, rand, serverMessages } from '../helpers/assertions.js';
 
 let emu: RunningEmulator;
 let admin: Client; // a System Manager with API keys
@@ -17,24 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 
-function rand(): string {
-  return Math.random().toString(36).slice(2, 8);
-}
 
 /** `_server_messages` is a JSON string of a list of JSON strings; decode both levels. */
-function serverMessages(body: any): any[] {
-  expect(typeof body._server_messages).toBe('string');
-  const outer = JSON.parse(body._server_messages);
-  expect(Array.isArray(outer)).toBe(true);
-  return outer.map((s: unknown) => {
-    expect(typeof s).toBe('string');
-    return JSON.parse(s as string);
-  });
-}
 
-function expectError(r: Reply, status: number, excType: string): void {
-  expect({ status: r.status, exc_type: r.body?.exc_type }).toEqual({ status, exc_type: excType });
-}
 
 const names = (r: Reply): string[] => (r.body.data as { name: string }[]).map((d) => d.name);
 

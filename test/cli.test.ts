@@ -1,0 +1,99 @@
+/**
+ * The built CLI (dist/cli.js, as `npm test` builds it first): configuration errors, and the job
+ * commands against a running sidecar.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../emulator/server.js';
+import { PermanentError } from '../sidecar/errors.js';
+import { parseManifest } from '../sidecar/manifest/load.js';
+import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
+import { SITE, control } from './helpers/emulator.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let emu: RunningEmulator;
+let sidecar: Sidecar;
+
+beforeAll(async () => {
+  emu = await startEmulator({ sites: [{ name: SITE, timeZone: 'UTC' }], serveSite: SITE, defaultSite: SITE });
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'cli@example.com', roles: ['Sales Manager'], generate_keys: true });
+  sidecar = await startSidecar({
+    config: {
+      sites: [{ name: SITE, url: emu.url, apiKey: u.api_key, apiSecret: () => u.api_secret }],
+      dataDir: mkdtempSync(join(tmpdir(), 'coc-cli-')),
+      http: { host: '127.0.0.1', port: 0 },
+      catchupIntervalMs: 3_600_000,
+      concurrency: 2,
+      logLevel: 'warn',
+    },
+    manifest: parseManifest({ app: 'crm_order_companion' }),
+    handlers: {
+      'test.fail': async () => {
+        throw new PermanentError('always fails');
+      },
+    },
+    logger: pino({ level: 'silent' }),
+  });
+});
+
+afterAll(async () => {
+  await sidecar.stop(1000);
+  await emu.close();
+});
+
+describe('crm-order-companion CLI', () => {
+  it('start with no configuration explains what to set, exit 2, no stack trace', async () => {
+    const r = await cli(['start']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no site configured: set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('jobs list / retry / purge and status talk to a running sidecar', async () => {
+    const finished = new Promise<void>((resolve) => sidecar.events.once('job', () => resolve()));
+    await sidecar.store.enqueue({ id: 'test.fail|cli', name: 'test.fail', site: SITE, data: {} });
+    await finished;
+    const list = await cli(['jobs', 'list', '--state', 'failed', '--url', sidecar.url!]);
+    expect(list.code).toBe(0);
+    // A permanent error dead-letters on the first of its 8 allowed attempts.
+    expect(list.stdout).toMatch(/failed\s+1\/8\s+test\.fail\|cli/);
+    expect(list.stdout).toContain('PermanentError: always fails');
+
+    const again = new Promise<void>((resolve) => sidecar.events.once('job', () => resolve()));
+    const retry = await cli(['jobs', 'retry', 'test.fail|cli', '--url', sidecar.url!]);
+    expect(retry).toMatchObject({ code: 0, stdout: 'queued again: test.fail|cli\n' });
+    await again;
+    const missing = await cli(['jobs', 'retry', 'nope', '--url', sidecar.url!]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no job nope');
+
+    const purge = await cli(['jobs', 'purge', '--state', 'failed', '--url', sidecar.url!]);
+    expect(purge).toMatchObject({ code: 0, stdout: 'purged 1 failed job(s)\n' });
+
+    const status = await cli(['status', '--url', sidecar.url!]);
+    expect(status.stdout).toContain(SITE);
+  });
+
+  it('says so when no sidecar answers', async () => {
+    const r = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no sidecar answers at http://127.0.0.1:9');
+  });
+});
