@@ -17,8 +17,8 @@ import { parseManifest } from '../sidecar/manifest/load.js';
 import { startSidecar } from '../sidecar/runtime.js';
 import { median, percentile, writeResult } from './lib.js';
 
-const EVENTS = 1_000;
-const MISSED = 10_000;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
+const MISSED = Number(process.env.BENCH_MISSED ?? 10_000);
 const SITE = 'bench.localhost';
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
         onHandled?.();
       },
     },
-    logger: pino({ level: 'warn' }),
+    logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }),
     http: false,
     reconnectBaseMs: 50,
   });

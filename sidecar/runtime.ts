@@ -58,6 +58,8 @@ export interface SidecarOptions {
   reconnectBaseMs?: number;
   /** Skip the HTTP server (tests that do not need it). */
   http?: boolean;
+  /** Webhook routes (shop sync) to mount under /webhooks. */
+  webhooks?: import('express').Router;
   /** Retry policy for jobs that do not set their own (the store's defaults otherwise: 8 attempts from 1 s). */
   jobDefaults?: { maxAttempts?: number; backoffMs?: number };
 }
@@ -289,7 +291,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   let server: Server | null = null;
   let url: string | null = null;
   if (opts.http !== false) {
-    const started = await startHttpServer({ host: config.http.host, port: config.http.port, store, metrics, status, ready, adminToken: config.adminToken, logger });
+    const started = await startHttpServer({ host: config.http.host, port: config.http.port, store, metrics, status, ready, adminToken: config.adminToken, logger, webhooks: opts.webhooks });
     server = started.server;
     url = started.url;
     logger.info({ url, sites: config.sites.map((s) => s.name), store: store.kind }, `sidecar listening on ${url}`);

@@ -31,6 +31,9 @@ export interface CatchupResult {
   watermark: string | null;
 }
 
+/** Frappe's own fallback for an unset datetime (db_query.py `ifnull` fallback). */
+export const EPOCH = '0001-01-01 00:00:00';
+
 interface Row {
   name: string;
   modified: string;
@@ -38,7 +41,7 @@ interface Row {
 
 /**
  * With no watermark yet (first start), begin at the newest `modified` now: the sidecar handles
- * changes from the moment it is installed, not the site's whole history.
+ * changes from the moment it is installed, not the site's whole history. Null when there are none.
  */
 export async function initialWatermark(client: FrappeClient, doctype: string): Promise<string | null> {
   const rows = await client.getList<Row>(doctype, { fields: ['name', 'modified'], orderBy: 'modified desc, name desc', limitPageLength: 1 });
@@ -49,8 +52,9 @@ export async function catchUp(opts: CatchupOptions): Promise<CatchupResult> {
   const pageSize = opts.pageSize ?? 500;
   const stored = await opts.getWatermark();
   if (stored === null) {
-    const first = await initialWatermark(opts.client, opts.doctype);
-    if (first !== null) await opts.setWatermark(first);
+    // An empty DocType starts from the beginning of time, so its first documents are not skipped.
+    const first = (await initialWatermark(opts.client, opts.doctype)) ?? EPOCH;
+    await opts.setWatermark(first);
     return { documents: 0, pages: 1, watermark: first };
   }
   let watermark: string = stored;

@@ -92,6 +92,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
 
   socket.on('disconnect', (reason) => {
     opts.metrics?.realtimeConnected.set({ site: opts.site }, 0);
+    if (closed) {
+      log.debug({ event: 'realtime_closed' }, `realtime link to ${opts.site} closed`);
+      return;
+    }
     log.warn({ event: 'realtime_disconnected', reason }, `realtime link to ${opts.site} lost (${reason}); reconnecting`);
     opts.onDisconnect?.(reason);
     // A server-side disconnect is not retried by socket.io-client: dial again ourselves.
