@@ -56,6 +56,16 @@ export interface Subscriber {
   close(): void;
 }
 
+/** The handshake headers a v15 site requires of a token client (frappe-platform.md §1.2, §1.9). */
+export function realtimeHeaders(site: { name: string; url: string; apiKey: string; apiSecret: () => string }): Record<string, string> {
+  return {
+    Origin: site.url,
+    Authorization: `token ${site.apiKey}:${site.apiSecret()}`,
+    Cookie: 'coc_sidecar=1',
+    'X-Frappe-Site-Name': site.name,
+  };
+}
+
 export function createSubscriber(opts: SubscriberOptions): Subscriber {
   const base = opts.reconnectBaseMs ?? 1000;
   const max = opts.reconnectMaxMs ?? 30_000;
@@ -72,12 +82,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     reconnectionDelay: base,
     reconnectionDelayMax: max,
     randomizationFactor: 0.5,
-    extraHeaders: {
-      Origin: opts.url,
-      Authorization: `token ${opts.apiKey}:${opts.apiSecret()}`,
-      Cookie: 'coc_sidecar=1',
-      'X-Frappe-Site-Name': opts.site,
-    },
+    extraHeaders: realtimeHeaders({ name: opts.site, url: opts.url, apiKey: opts.apiKey, apiSecret: opts.apiSecret }),
   });
 
   socket.on('connect', () => {

@@ -1,0 +1,253 @@
+/**
+ * `site install` / `site uninstall` over the REST API only (so it works on Frappe Cloud, where
+ * nobody has a shell). Install checks the site first and writes nothing when a check fails; it
+ * then applies the plan in order, remembers in the site what it created and what each changed
+ * record looked like before, and stops at the first rejection with the record, Frappe's own
+ * message and what was already applied. Uninstall reverses exactly that.
+ */
+import type { FrappeClient } from '../../sidecar/frappe/client.js';
+import { FrappeApiError } from '../../sidecar/frappe/errors.js';
+import { fetchDoc, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
+import { STATE_DOCTYPE, type DesiredState } from './records.js';
+
+/** DocTypes the product reads or extends; without them there is nothing to install into. */
+const REQUIRED: Record<string, string> = {
+  'CRM Lead': 'Frappe CRM',
+  'CRM Deal': 'Frappe CRM',
+  'CRM Service Level Agreement': 'Frappe CRM',
+  'CRM Lead Status': 'Frappe CRM',
+  'FCRM Settings': 'Frappe CRM',
+  'HD Ticket': 'Helpdesk',
+  'HD Customer': 'Helpdesk',
+  Customer: 'ERPNext',
+  Contact: 'Frappe',
+  'Sales Order': 'ERPNext',
+  'Work Order': 'ERPNext (Manufacturing)',
+  Item: 'ERPNext',
+  'Notification Log': 'Frappe',
+};
+
+export interface InstallState {
+  version: 1;
+  installedAt: string;
+  /** Records this tool created, in creation order. */
+  created: { doctype: string; name: string }[];
+  /** Records it changed, with the values it overwrote. */
+  modified: { doctype: string; name: string; before: Record<string, unknown> }[];
+  /** DocTypes whose standard permissions it copied to Custom DocPerm (uninstall removes all their Custom DocPerms). */
+  customisedPermissions: string[];
+}
+
+export class InstallRefused extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Nothing was written; the site is not ready for the install:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = new.target.name;
+  }
+}
+
+export class InstallFailed extends Error {
+  constructor(
+    readonly record: string,
+    readonly siteMessage: string,
+    readonly applied: string[],
+  ) {
+    super(
+      `The site refused ${record}: ${siteMessage}\n` +
+        (applied.length ? `Already applied (run install again after fixing, or uninstall):\n${applied.map((a) => `  - ${a}`).join('\n')}` : 'Nothing was applied.'),
+    );
+    this.name = new.target.name;
+  }
+}
+
+function siteMessage(e: unknown): string {
+  if (e instanceof FrappeApiError) return [e.excType, ...(e.messages.length ? e.messages : [e.errorMessage ?? e.message])].filter(Boolean).join(': ');
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Checks that need no write: the API user is a System Manager, the apps are there, no field clashes. */
+export async function preflight(client: FrappeClient, desired: DesiredState): Promise<void> {
+  const problems: string[] = [];
+  const user = await client.call<string>('frappe.auth.get_logged_user', {}, 'GET');
+  if (user !== 'Administrator') {
+    // A System Manager can read User records; anyone else may not even read their own here.
+    const doc = await fetchDoc(client, 'User', String(user)).catch((e) => {
+      if (e instanceof FrappeApiError && e.status === 403) return null;
+      throw e;
+    });
+    const roles = ((doc?.roles as { role: string }[]) ?? []).map((r) => r.role);
+    if (!roles.includes('System Manager')) {
+      // Without the role the remaining checks cannot even read DocType meta.
+      throw new InstallRefused([
+        `the API user ${user} is not a System Manager: installing DocTypes, custom fields and permissions needs that role (use an administrator's API key for install; the sidecar itself runs with the Order Companion role)`,
+      ]);
+    }
+  }
+  for (const [doctype, app] of Object.entries(REQUIRED)) {
+    if (!(await fetchDoc(client, 'DocType', doctype))) problems.push(`DocType ${doctype} is missing: install ${app} on this site first`);
+  }
+  // A field of the same name and another type (standard, or a custom field not ours) cannot be reused.
+  const metaCache = new Map<string, Record<string, unknown>[]>();
+  for (const r of desired.records.filter((r) => r.doctype === 'Custom Field')) {
+    const dt = String(r.doc.dt);
+    if (!metaCache.has(dt)) {
+      const standard = ((await fetchDoc(client, 'DocType', dt))?.fields as Record<string, unknown>[]) ?? [];
+      const custom = await client.getList<Record<string, unknown>>('Custom Field', {
+        fields: ['name', 'fieldname', 'fieldtype', 'options'],
+        filters: [['dt', '=', dt]],
+        orderBy: 'name asc',
+        limitPageLength: 0,
+      });
+      metaCache.set(dt, [...standard, ...custom]);
+    }
+    const clash = metaCache.get(dt)!.find((f) => f.fieldname === r.doc.fieldname);
+    if (!clash) continue;
+    const isCustom = clash.name === r.name;
+    if (clash.fieldtype !== r.doc.fieldtype || (r.doc.options && (clash.options ?? null) !== r.doc.options)) {
+      problems.push(`${dt} already has a field "${r.doc.fieldname}" of type ${clash.fieldtype}${clash.options ? ` (${clash.options})` : ''}; ours is ${r.doc.fieldtype}${r.doc.options ? ` (${r.doc.options})` : ''}. Rename or remove the existing field first`);
+    } else if (!isCustom) {
+      problems.push(`${dt} already has a standard field "${r.doc.fieldname}"; a Custom Field of that name cannot be added`);
+    }
+  }
+  if (problems.length) throw new InstallRefused(problems);
+}
+
+async function readState(client: FrappeClient): Promise<InstallState | null> {
+  if (!(await fetchDoc(client, 'DocType', STATE_DOCTYPE))) return null;
+  const doc = await fetchDoc(client, STATE_DOCTYPE, STATE_DOCTYPE);
+  const text = doc?.install_state;
+  return typeof text === 'string' && text ? (JSON.parse(text) as InstallState) : null;
+}
+
+async function writeState(client: FrappeClient, state: InstallState): Promise<void> {
+  await client.update(STATE_DOCTYPE, STATE_DOCTYPE, { install_state: JSON.stringify(state, null, 1) });
+}
+
+export interface InstallResult {
+  plan: PlanEntry[];
+  applied: string[];
+}
+
+export async function install(client: FrappeClient, desired: DesiredState, log: (line: string) => void = () => undefined): Promise<InstallResult> {
+  await preflight(client, desired);
+  const plan = await makePlan(client, desired);
+  const previous = await readState(client);
+  const state: InstallState = previous ?? { version: 1, installedAt: new Date().toISOString(), created: [], modified: [], customisedPermissions: [] };
+  const applied: string[] = [];
+  const remember = async () => {
+    // The state lives in a DocType the install itself creates; until it exists, keep it in memory.
+    if (await fetchDoc(client, 'DocType', STATE_DOCTYPE)) await writeState(client, state);
+  };
+  for (const entry of plan) {
+    if (entry.action === 'unchanged') continue;
+    const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${entry.grant.parent}`;
+    try {
+      if (entry.kind === 'record') await applyRecord(client, entry, state);
+      else await applyGrant(client, desired.role, entry, state);
+    } catch (e) {
+      await remember().catch(() => undefined);
+      throw new InstallFailed(label, siteMessage(e), applied);
+    }
+    applied.push(`${entry.action === 'create' ? 'created' : 'updated'} ${label}`);
+    log(`${entry.action === 'create' ? 'created' : 'updated'}  ${label}`);
+  }
+  await remember();
+  return { plan, applied };
+}
+
+async function applyRecord(client: FrappeClient, entry: RecordPlan, state: InstallState): Promise<void> {
+  const { record } = entry;
+  if (entry.action === 'create') {
+    await client.insert(record.doctype, { ...record.doc, name: record.name });
+    if (!state.created.some((c) => c.doctype === record.doctype && c.name === record.name)) state.created.push({ doctype: record.doctype, name: record.name });
+    return;
+  }
+  // Keep the value from before our *first* change, so uninstall restores the site's own.
+  const known = state.modified.find((m) => m.doctype === record.doctype && m.name === record.name);
+  const createdByUs = state.created.some((c) => c.doctype === record.doctype && c.name === record.name);
+  if (!known && !createdByUs) {
+    const before: Record<string, unknown> = {};
+    for (const c of entry.changes) before[c.field] = entry.current?.[c.field] ?? null;
+    state.modified.push({ doctype: record.doctype, name: record.name, before });
+  } else if (known) {
+    for (const c of entry.changes) if (!(c.field in known.before)) known.before[c.field] = entry.current?.[c.field] ?? null;
+  }
+  const patch = Object.fromEntries(entry.changes.map((c) => [c.field, record.doc[c.field]]));
+  await client.update(record.doctype, record.name, patch);
+}
+
+async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, state: InstallState): Promise<void> {
+  const parent = entry.grant.parent;
+  if (entry.copyStandard.length) {
+    // Frappe replaces a DocType's DocPerms with its Custom DocPerms as soon as one exists, so the
+    // standard rules are copied first (as Role Permissions Manager's setup_custom_perms does).
+    for (const row of entry.copyStandard) await client.insert('Custom DocPerm', row);
+    if (!state.customisedPermissions.includes(parent)) state.customisedPermissions.push(parent);
+  }
+  const want = { parent, role, permlevel: 0, ...entry.grant.flags };
+  if (entry.existing) {
+    await client.update('Custom DocPerm', String(entry.existing.name), want);
+    return;
+  }
+  const created = await client.insert<{ name: string }>('Custom DocPerm', want);
+  if (!state.customisedPermissions.includes(parent)) state.created.push({ doctype: 'Custom DocPerm', name: created.name });
+}
+
+// ---- uninstall ----------------------------------------------------------------------------
+
+export interface UninstallResult {
+  removed: string[];
+  restored: string[];
+  kept: string[];
+}
+
+/** DocTypes whose rows are data: uninstall refuses to drop them while rows exist, unless told to. */
+async function dataRows(client: FrappeClient, state: InstallState): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of state.created.filter((c) => c.doctype === 'DocType' && c.name !== STATE_DOCTYPE)) {
+    const n = await client.getCount(c.name, []);
+    if (n > 0) out.push(`${c.name}: ${n} row(s)`);
+  }
+  return out;
+}
+
+export async function uninstall(client: FrappeClient, opts: { dropData?: boolean } = {}, log: (line: string) => void = () => undefined): Promise<UninstallResult> {
+  const state = await readState(client);
+  if (!state) throw new InstallRefused(['this site has no install state (Order Companion Settings): nothing was installed by this tool, or it was already uninstalled']);
+  if (!opts.dropData) {
+    const rows = await dataRows(client, state);
+    if (rows.length) {
+      throw new InstallRefused([`these DocTypes hold data that uninstall would delete — ${rows.join(', ')}. Pass --drop-data to delete it anyway`]);
+    }
+  }
+  const result: UninstallResult = { removed: [], restored: [], kept: [] };
+  // Restore what we changed, then remove what we created, newest first.
+  for (const m of state.modified) {
+    await client.update(m.doctype, m.name, m.before);
+    result.restored.push(`${m.doctype} "${m.name}"`);
+    log(`restored  ${m.doctype} "${m.name}"`);
+  }
+  for (const parent of state.customisedPermissions) {
+    const rows = await client.getList<{ name: string }>('Custom DocPerm', { fields: ['name'], filters: [['parent', '=', parent]], orderBy: 'name asc', limitPageLength: 0 });
+    for (const r of rows) await client.remove('Custom DocPerm', r.name);
+    result.restored.push(`standard permissions of ${parent}`);
+    log(`restored  standard permissions of ${parent}`);
+  }
+  for (const c of [...state.created].reverse()) {
+    if (c.doctype === 'DocType' && c.name === STATE_DOCTYPE) continue;
+    try {
+      if (await fetchDoc(client, c.doctype, c.name)) await client.remove(c.doctype, c.name);
+      result.removed.push(`${c.doctype} "${c.name}"`);
+      log(`removed   ${c.doctype} "${c.name}"`);
+    } catch (e) {
+      // A record still in use (a lead in status OPEN, a role given to users) stays; say why.
+      if (e instanceof FrappeApiError && (e.excType === 'LinkExistsError' || e.status === 417)) {
+        result.kept.push(`${c.doctype} "${c.name}": ${siteMessage(e)}`);
+        log(`kept      ${c.doctype} "${c.name}" (still in use)`);
+        continue;
+      }
+      throw e;
+    }
+  }
+  await client.remove('DocType', STATE_DOCTYPE);
+  return result;
+}

@@ -1,0 +1,172 @@
+/**
+ * `site plan`: what `install` would do, per record — create, update (with a field diff) or
+ * unchanged — read from the site through REST, changing nothing.
+ */
+import type { FrappeClient } from '../../sidecar/frappe/client.js';
+import { FrappeApiError } from '../../sidecar/frappe/errors.js';
+import { STAGES, type DesiredRecord, type DesiredState, type Grant } from './records.js';
+
+export type Action = 'create' | 'update' | 'unchanged';
+
+export interface Change {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface RecordPlan {
+  kind: 'record';
+  record: DesiredRecord;
+  action: Action;
+  changes: Change[];
+  /** The site's copy (for restoring on uninstall), when it exists. */
+  current: Record<string, unknown> | null;
+}
+
+/** Custom DocPerm rows for one DocType: the companion role's row, plus copies of the standard rules the first time. */
+export interface GrantPlan {
+  kind: 'grant';
+  grant: Grant;
+  action: Action;
+  changes: Change[];
+  /** Standard DocPerm rows copied to Custom DocPerm first (Frappe's Role Permissions Manager does the same). */
+  copyStandard: Record<string, unknown>[];
+  /** The existing Custom DocPerm row of our role, if any. */
+  existing: Record<string, unknown> | null;
+}
+
+export type PlanEntry = RecordPlan | GrantPlan;
+
+/** Child tables are compared row by row, matched on these keys. */
+const ROW_KEYS: Record<string, string[]> = {
+  fields: ['fieldname', 'fieldtype'],
+  permissions: ['role', 'permlevel'],
+  priorities: ['priority'],
+  working_hours: ['workday'],
+  holidays: ['date'],
+};
+
+const SERVER_KEYS = new Set(['name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'parent', 'parentfield', 'parenttype', 'doctype']);
+
+/** Values as Frappe stores them: unset, "" and (for flags) 0 are all "nothing". */
+function norm(v: unknown): string | null {
+  if (v === undefined || v === null || v === '' || v === false || v === 0 || v === '0') return null;
+  if (v === true) return '1';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return String(Number(v));
+  // Time fields come back as Python's timedelta text: "0:00:00" is "00:00:00".
+  if (typeof v === 'string' && /^\d{1,2}:\d{2}:\d{2}$/.test(v)) return v.padStart(8, '0');
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function rowKey(table: string, row: Record<string, unknown>): string {
+  const keys = ROW_KEYS[table] ?? ['name'];
+  return keys.map((k) => norm(row[k] ?? (k === 'permlevel' ? 0 : null)) ?? '').join('|');
+}
+
+/** Fields of `desired` that differ on `current`, child tables compared on the keys we manage. */
+export function diffDoc(desired: Record<string, unknown>, current: Record<string, unknown>): Change[] {
+  const changes: Change[] = [];
+  for (const [field, want] of Object.entries(desired)) {
+    if (SERVER_KEYS.has(field)) continue;
+    const have = current[field];
+    if (Array.isArray(want)) {
+      const rows = Array.isArray(have) ? (have as Record<string, unknown>[]) : [];
+      const byKey = new Map(rows.map((r) => [rowKey(field, r), r]));
+      const wantKeys = new Set<string>();
+      let differs = rows.length !== want.length;
+      for (const w of want as Record<string, unknown>[]) {
+        const k = rowKey(field, w);
+        wantKeys.add(k);
+        const r = byKey.get(k);
+        if (!r || Object.entries(w).some(([f, v]) => norm(v) !== norm(r[f]))) differs = true;
+      }
+      if (rows.some((r) => !wantKeys.has(rowKey(field, r)))) differs = true;
+      if (differs) changes.push({ field, from: rows.map((r) => strip(r, want as Record<string, unknown>[])), to: want });
+      continue;
+    }
+    if (norm(want) !== norm(have)) changes.push({ field, from: have ?? null, to: want });
+  }
+  return changes;
+}
+
+/** A current row reduced to the keys the desired rows use, so a diff reads like the JSON in doctypes/. */
+function strip(row: Record<string, unknown>, like: Record<string, unknown>[]): Record<string, unknown> {
+  const keys = new Set(like.flatMap((r) => Object.keys(r)));
+  return Object.fromEntries(Object.entries(row).filter(([k]) => keys.has(k)));
+}
+
+export async function fetchDoc(client: FrappeClient, doctype: string, name: string): Promise<Record<string, unknown> | null> {
+  try {
+    return await client.getDoc<Record<string, unknown>>(doctype, name);
+  } catch (e) {
+    if (e instanceof FrappeApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+async function planGrant(client: FrappeClient, role: string, grant: Grant): Promise<GrantPlan> {
+  const custom = await client.getList<Record<string, unknown>>('Custom DocPerm', {
+    fields: ['*'],
+    filters: [['parent', '=', grant.parent]],
+    orderBy: 'creation asc, name asc',
+    limitPageLength: 0,
+  });
+  const want = { parent: grant.parent, role, permlevel: 0, ...grant.flags };
+  if (!custom.length) {
+    const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', grant.parent);
+    const copyStandard = (dt.permissions ?? []).map((p) => {
+      const row: Record<string, unknown> = { parent: grant.parent };
+      for (const [k, v] of Object.entries(p)) if (!SERVER_KEYS.has(k) && v !== null && v !== undefined) row[k] = v;
+      return row;
+    });
+    return { kind: 'grant', grant, action: 'create', changes: [{ field: `permissions of ${grant.parent}`, from: null, to: want }], copyStandard, existing: null };
+  }
+  const existing = custom.find((p) => p.role === role && Number(p.permlevel ?? 0) === 0) ?? null;
+  if (!existing) return { kind: 'grant', grant, action: 'create', changes: [{ field: `permissions of ${grant.parent}`, from: null, to: want }], copyStandard: [], existing: null };
+  const changes = diffDoc(want, existing);
+  return { kind: 'grant', grant, action: changes.length ? 'update' : 'unchanged', changes, copyStandard: [], existing };
+}
+
+export async function makePlan(client: FrappeClient, desired: DesiredState): Promise<PlanEntry[]> {
+  const out: PlanEntry[] = [];
+  let grantsPlanned = false;
+  // Grants go after the DocTypes and fields (the role must exist) and before statuses and SLAs.
+  const planGrants = async () => {
+    if (grantsPlanned) return;
+    grantsPlanned = true;
+    for (const g of desired.grants) out.push(await planGrant(client, desired.role, g));
+  };
+  for (const record of desired.records) {
+    if (record.stage > STAGES.grant) await planGrants();
+    const current = await fetchDoc(client, record.doctype, record.name);
+    if (!current) out.push({ kind: 'record', record, action: 'create', changes: [], current: null });
+    else {
+      const changes = diffDoc(record.doc, current);
+      out.push({ kind: 'record', record, action: changes.length ? 'update' : 'unchanged', changes, current });
+    }
+  }
+  await planGrants();
+  return out;
+}
+
+export function describeEntry(e: PlanEntry): string {
+  const what = e.kind === 'record' ? `${e.record.doctype} "${e.record.name}"` : `permissions of ${e.grant.parent} for the companion role${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
+  return `${e.action.padEnd(9)} ${what}`;
+}
+
+function show(v: unknown): string {
+  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  return text && text.length > 160 ? `${text.slice(0, 157)}…` : String(text);
+}
+
+export function formatPlan(plan: PlanEntry[]): string {
+  const lines: string[] = [];
+  for (const e of plan) {
+    lines.push(describeEntry(e));
+    if (e.action === 'update') for (const c of e.changes) lines.push(`            ${c.field}: ${show(c.from)} → ${show(c.to)}`);
+  }
+  const count = (a: Action) => plan.filter((e) => e.action === a).length;
+  lines.push(`${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged.`);
+  return lines.join('\n');
+}
