@@ -14,6 +14,10 @@ import { builtinHandlers } from '../sidecar/handlers/index.js';
 import { createLogger } from '../sidecar/log.js';
 import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
+import { packageRoot, site as siteCommand, SiteCommandError } from './site/command.js';
+import { install } from './site/install.js';
+import { loadDesired } from './site/records.js';
+import { createFrappeClient } from '../sidecar/frappe/client.js';
 
 const USAGE = `Usage: crm-order-companion <command> [options]
 
@@ -23,6 +27,8 @@ Commands:
   jobs list [--state S] [--limit N] [--url URL]
   jobs retry ID [--url URL]     Send a dead-lettered job back to the queue.
   jobs purge --state completed|failed [--url URL]
+  site plan|install|uninstall|doctor|export|import [--site NAME] [options]
+                                Install into a Frappe site over REST (see README "Install into your site").
   demo [--port 8000]            Start the demo: an emulated Frappe site with sample data and the sidecar.
   emulator [--port 8000] [--site NAME[:TIME_ZONE]]... [--seed demo] [--serve-site]
                                 Start the Frappe v15 emulator (for tests and development).
@@ -39,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'jobs':
       return jobs(rest);
+    case 'site':
+      return siteCommand(rest);
     case 'demo':
       return demo(rest);
     case 'emulator':
@@ -78,6 +86,12 @@ async function demo(args: string[]): Promise<number> {
   });
   const seed = emu.seeds[site];
   const sidecarKeys = seed.users.sidecar;
+  // Install the product's records into the demo site, as an administrator would with `site install`.
+  const root = packageRoot();
+  const installed = await install(
+    createFrappeClient({ site, baseUrl: emu.url, apiKey: () => sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! }),
+    loadDesired(resolve(root, 'doctypes'), loadManifest(resolve(root, 'hooks_manifest.json')), resolve(root, 'dist', 'desk')),
+  );
   const config: SidecarConfig = {
     sites: [{ name: site, url: emu.url, apiKey: sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! }],
     dataDir: mkdtempSync(join(tmpdir(), 'coc-demo-')),
@@ -86,7 +100,7 @@ async function demo(args: string[]): Promise<number> {
     concurrency: 4,
     logLevel: process.env.LOG_LEVEL ?? 'warn',
   };
-  const sidecar = await startSidecar({ config, manifest: loadManifest(resolve('hooks_manifest.json')), handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
+  const sidecar = await startSidecar({ config, manifest: loadManifest(resolve(root, 'hooks_manifest.json')), handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
   process.stdout.write(`crm-order-companion demo is running.
 
   Site          ${site} (Frappe v15 emulator, time zone ${emu.site(site).timeZone()})
@@ -102,6 +116,7 @@ ${Object.values(seed.users)
   .filter((u) => !u.api_key)
   .map((u) => `    ${u.name} / ${DEMO_PASSWORD}`)
   .join('\n')}
+  Installed into the site: ${installed.applied.length} record(s) (doctypes/: Order History tables, Order Sync Request, fields, SLAs, role).
   Sample data: ${seed.customers.length} customers, ${seed.sales_orders.length} sales orders, ${seed.work_orders.length} work orders, ${seed.leads.length} leads, ${seed.tickets.length} tickets.
 
 Press Ctrl+C to stop.
@@ -230,7 +245,7 @@ function waitForSignal(): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ManifestError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ManifestError || err instanceof ConfigError || err instanceof SiteCommandError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }

@@ -91,6 +91,22 @@ describe('crm-order-companion CLI', () => {
     expect(status.stdout).toContain(SITE);
   });
 
+  it('site plan / install / doctor run against a configured site', async () => {
+    const u = await control(emu, `/sites/${SITE}/users`, { email: 'cli-admin@example.com', roles: ['System Manager'], generate_keys: true });
+    const env = { FRAPPE_URL: emu.url, FRAPPE_SITE: SITE, FRAPPE_API_KEY: u.api_key, FRAPPE_API_SECRET: u.api_secret };
+    const plan = await cli(['site', 'plan'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/create\s+Role "Order Companion"/);
+    expect(plan.stdout).toMatch(/\d+ to create, 0 to update, 0 unchanged\./);
+    const installed = await cli(['site', 'install'], env);
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toMatch(/Installed into test\.localhost: \d+ change\(s\)\./);
+    expect((await cli(['site', 'install'], env)).stdout).toContain('test.localhost is up to date: nothing to change.');
+    const doctor = await cli(['site', 'doctor'], env);
+    expect(doctor.stdout).toContain('realtime');
+    expect(`${plan.stdout}${installed.stdout}${doctor.stdout}${doctor.stderr}`).not.toContain(u.api_secret);
+  });
+
   it('says so when no sidecar answers', async () => {
     const r = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);

@@ -68,6 +68,8 @@ export function hasPermission(
   if (!meta) return false;
   if (meta.istable && doc?.parenttype) return hasPermission(site, doc.parenttype as string, ptype, user);
   if ((ptype === 'submit' || ptype === 'cancel' || ptype === 'amend') && !meta.is_submittable) return false;
+  // user.py `share_with_self`: every user's own User record is shared with them (read, write).
+  if (doctype === 'User' && doc?.name === user && (ptype === 'read' || ptype === 'write')) return true;
   const { perms, ifOwner } = rolePermissions(site, meta, user);
   if (!perms[ptype]) return false;
   if (ifOwner[ptype] && doc && doc.owner !== user) return false;

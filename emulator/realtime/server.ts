@@ -107,6 +107,9 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
   const io = new Server(server, {
     cors: { origin: true, credentials: true },
     cleanupEmptyChildNamespaces: true,
+    // Test control "down": as if the socketio process were stopped behind the proxy — the
+    // transport itself fails (clients see "websocket error"), before any Frappe handshake check.
+    allowRequest: (_req, callback) => callback(null, state.faults.realtime !== 'down'),
   });
 
   const siteNameOf = (socket: Socket): string | undefined => {
@@ -128,7 +131,6 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
     const site = siteNameOf(socket);
     if (namespace !== site) return next(new Error('Invalid namespace'));
     if (getHostname(h.host) !== getHostname(h.origin)) return next(new Error('Invalid origin'));
-    if (state.faults.realtime === 'down') return next(new Error('Unauthorized: Error: connect ECONNREFUSED'));
     if (!h.cookie) return next(new Error('No cookie transmitted.'));
     const sid = cookieSid(h.cookie);
     const authorization = h.authorization ? String(h.authorization) : undefined;

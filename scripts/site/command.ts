@@ -1,0 +1,104 @@
+/**
+ * `crm-order-companion site …`: the installer's command line. The site and its credentials come
+ * from the same configuration as the sidecar (FRAPPE_URL/FRAPPE_API_KEY/FRAPPE_API_SECRET or
+ * COC_CONFIG); install and uninstall need an administrator's (System Manager) key.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig, type SiteConfig } from '../../sidecar/config/load.js';
+import { createFrappeClient } from '../../sidecar/frappe/client.js';
+import { loadManifest } from '../../sidecar/manifest/load.js';
+import { InstallFailed, InstallRefused, install, uninstall } from './install.js';
+import { formatPlan, makePlan } from './plan.js';
+import { loadDesired } from './records.js';
+
+export class SiteCommandError extends Error {}
+
+const USAGE = 'usage: site plan|install|uninstall [--drop-data]|doctor|export --file F|import --file F [--dry-run]  [--site NAME]';
+
+/** The package root (doctypes/, hooks_manifest.json, dist/desk/), whether run from source or dist/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'crm-order-companion') return dir;
+    } catch {
+      /* keep looking upwards */
+    }
+    dir = resolve(dir, '..');
+  }
+  throw new SiteCommandError('cannot find the crm-order-companion package (doctypes/ and hooks_manifest.json)');
+}
+
+function pickSite(name: string | undefined): SiteConfig {
+  const { sites } = loadConfig();
+  if (name) {
+    const site = sites.find((s) => s.name === name);
+    if (!site) throw new SiteCommandError(`no configured site is named ${name}; configured: ${sites.map((s) => s.name).join(', ')}`);
+    return site;
+  }
+  if (sites.length > 1) throw new SiteCommandError(`several sites are configured; pick one with --site (${sites.map((s) => s.name).join(', ')})`);
+  return sites[0];
+}
+
+export async function site(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { site: { type: 'string' }, 'drop-data': { type: 'boolean' }, file: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  });
+  if (!sub || !['plan', 'install', 'uninstall', 'doctor', 'export', 'import'].includes(sub)) throw new SiteCommandError(USAGE);
+  const target = pickSite(values.site);
+  const client = createFrappeClient({ site: target.name, baseUrl: target.url, apiKey: () => target.apiKey, apiSecret: target.apiSecret });
+  const root = packageRoot();
+  const desired = () => loadDesired(join(root, 'doctypes'), loadManifest(join(root, 'hooks_manifest.json')), join(root, 'dist', 'desk'));
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    switch (sub) {
+      case 'plan':
+        out(`Plan for ${target.name} (nothing is changed):`);
+        out(formatPlan(await makePlan(client, desired())));
+        return 0;
+      case 'install': {
+        const result = await install(client, desired(), out);
+        out(result.applied.length ? `Installed into ${target.name}: ${result.applied.length} change(s).` : `${target.name} is up to date: nothing to change.`);
+        return 0;
+      }
+      case 'uninstall': {
+        const result = await uninstall(client, { dropData: values['drop-data'] }, out);
+        out(`Uninstalled from ${target.name}: ${result.removed.length} removed, ${result.restored.length} restored.`);
+        for (const k of result.kept) out(`kept (still in use): ${k}`);
+        return 0;
+      }
+      case 'doctor': {
+        const { runDoctor, formatDoctor } = await import('./doctor.js');
+        const report = await runDoctor(target);
+        out(formatDoctor(report));
+        return report.ok ? 0 : 1;
+      }
+      case 'export': {
+        if (!values.file) throw new SiteCommandError('usage: site export --file F');
+        const { exportRecords } = await import('./transfer.js');
+        const file = await exportRecords(client);
+        writeFileSync(resolve(values.file), `${JSON.stringify(file, null, 2)}\n`);
+        out(`Exported ${file.records.length} record(s) from ${target.name} to ${resolve(values.file)}.`);
+        return 0;
+      }
+      case 'import': {
+        if (!values.file) throw new SiteCommandError('usage: site import --file F [--dry-run]');
+        const { importRecords } = await import('./transfer.js');
+        const parsed = JSON.parse(readFileSync(resolve(values.file), 'utf8')) as unknown;
+        const report = await importRecords(client, parsed, { dryRun: values['dry-run'] });
+        out(JSON.stringify(report, null, 2));
+        return 0;
+      }
+    }
+  } catch (e) {
+    if (e instanceof InstallRefused || e instanceof InstallFailed) throw new SiteCommandError(e.message);
+    throw e;
+  }
+  return 2;
+}
