@@ -93,6 +93,15 @@ describe('install into a clean site', () => {
     // The standard rules were copied before ours was added: Sales Users still read Sales Orders.
     const sales = client(emu, { site: 'demo.localhost', sid: await login(emu, 'sales@example.com', 'demo', 'demo.localhost') });
     expect((await sales.list('Sales Order')).status).toBe(200);
+
+    // The demo site already had the seed system's Work Order fields: install changed one label, and
+    // uninstall puts the site's own back (and keeps the fields, which it did not create).
+    const admin = client(emu, { site: 'demo.localhost', sid: await login(emu, 'Administrator', 'admin', 'demo.localhost') });
+    expect((await admin.get('Custom Field', 'Work Order-custom_ingredients_status')).body.data.label).toBe('Material Status');
+    await uninstall(c, { dropData: true });
+    expect((await admin.get('Custom Field', 'Work Order-custom_ingredients_status')).body.data.label).toBe('INGREDIENTS Status');
+    expect((await admin.get('DocType', 'Order Sync Request')).status).toBe(404);
+    expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Sales Order']] })).body.data).toEqual([]);
   });
 });
 
