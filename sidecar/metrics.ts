@@ -50,6 +50,30 @@ export function createMetrics() {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
+    slaChecked: new Counter({
+      name: 'coc_sla_checked_total',
+      help: 'Documents the SLA sweep found overdue (still "due" after their deadline) and re-saved, by site and DocType',
+      labelNames: ['site', 'doctype'] as const,
+      registers: [registry],
+    }),
+    slaFailed: new Counter({
+      name: 'coc_sla_failed_total',
+      help: 'Documents the SLA sweep saw turn Failed, by site and DocType',
+      labelNames: ['site', 'doctype'] as const,
+      registers: [registry],
+    }),
+    slaNotified: new Counter({
+      name: 'coc_sla_notified_total',
+      help: 'Notification Logs written for failed SLAs, by site and DocType',
+      labelNames: ['site', 'doctype'] as const,
+      registers: [registry],
+    }),
+    communicationsApplied: new Counter({
+      name: 'coc_communications_applied_total',
+      help: 'Communications applied to a lead/deal (status, communication status, SLA restart), by site, DocType and direction',
+      labelNames: ['site', 'doctype', 'direction'] as const,
+      registers: [registry],
+    }),
     jobRuns: new Counter({
       name: 'coc_job_runs_total',
       help: 'Job attempts by name and outcome',

@@ -146,6 +146,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   // ---- jobs ---------------------------------------------------------------------------------
+  const meta = { get: (key: string) => store.getMeta(key), set: (key: string, value: string) => store.setMeta(key, value) };
   const jobHandlers: Record<string, JobHandler> = {};
   for (const [id, handler] of Object.entries(handlers)) {
     jobHandlers[id] = async (job, jctx) => {
@@ -155,7 +156,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       if (Number.isFinite(heard) && jctx.attempt === 1) {
         metrics.eventToHandler.observe({ site: job.site, source: String(job.data.source ?? 'realtime') }, (Date.now() - heard) / 1000);
       }
-      await handler({ site: job.site, client: site.client, logger: logger.child({ site: job.site, job: job.id }), metrics, enqueue, job, signal: jctx.signal, attempt: jctx.attempt });
+      await handler({ site: job.site, client: site.client, logger: logger.child({ site: job.site, job: job.id }), metrics, enqueue, job, signal: jctx.signal, attempt: jctx.attempt, meta });
     };
   }
   await store.start(jobHandlers, { concurrency: config.concurrency }, {

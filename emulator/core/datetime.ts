@@ -142,6 +142,11 @@ export class Clock {
     return next;
   }
 
+  /** Absolute now without taking a reading (for the HTTP `Date` header): never before the last reading. */
+  peekEpochMicros(): Micros {
+    return Math.max(this.frozenAt ?? Date.now() * 1000 + this.offsetMicros, this.last);
+  }
+
   /** Jump to an absolute instant; the clock keeps running from there unless `freeze`. */
   set(epochMicros: Micros, freeze = false): void {
     this.last = Math.min(this.last, epochMicros - 1);

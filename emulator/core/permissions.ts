@@ -84,8 +84,21 @@ export function permissionQueryFilter(site: Site, doctype: string, user: string)
   if (doctype === 'Notification Log') return (doc) => doc.for_user === user;
   const meta = site.meta(doctype);
   if (!meta) return null;
+  const conditions: ((doc: Doc) => boolean)[] = [];
   const { ifOwner } = rolePermissions(site, meta, user);
   // db_query.build_match_conditions: an if_owner read restricts the list to own documents.
-  if (ifOwner.read) return (doc) => doc.owner === user;
-  return null;
+  if (ifOwner.read) conditions.push((doc) => doc.owner === user);
+  // frappe/frappe:frappe/core/doctype/communication/communication.py
+  // `get_permission_query_conditions_for_communication` (hooks.py permission_query_conditions):
+  // without "Super Email User" or "System Manager", a user sees only the mails of the Email
+  // Accounts in their User Emails, and with none (the emulator has no User Email rows) only
+  // non-Email Communications: `communication_medium != 'Email'` (SQL: NULL matches neither).
+  if (doctype === 'Communication') {
+    const roles = new Set(site.rolesOf(user));
+    if (!roles.has('Super Email User') && !roles.has('System Manager')) {
+      conditions.push((doc) => doc.communication_medium !== null && doc.communication_medium !== undefined && doc.communication_medium !== 'Email');
+    }
+  }
+  if (!conditions.length) return null;
+  return (doc) => conditions.every((c) => c(doc));
 }

@@ -277,6 +277,23 @@ function fallbackFor(kind: Kind, column: string, op: string): unknown {
   return '';
 }
 
+/**
+ * An `in` list as the set of its compared forms, built once per filter (a list of many names
+ * against every row was quadratic). Same equality as `compare(...) === 0`: folded text, or numbers.
+ */
+const inSets = new WeakMap<Filter, Set<unknown>>();
+function inSet(filter: Filter, kind: 'number' | 'text'): Set<unknown> {
+  let set = inSets.get(filter);
+  if (!set) {
+    let values: unknown[] = Array.isArray(filter.value) ? filter.value : String(filter.value ?? '').split(',');
+    values = values.map((x) => String(x ?? '').trim());
+    if (!values.length) values = [''];
+    set = new Set(values.map((x) => (kind === 'number' ? Number(x ?? 0) : fold(x))));
+    inSets.set(filter, set);
+  }
+  return set;
+}
+
 function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
   const df = meta.fields.find((f) => f.fieldname === filter.fieldname);
   const kind = kindOf(df, filter.fieldname);
@@ -288,11 +305,8 @@ function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown):
     return set ? String(v) !== '' : String(v) === '';
   }
   if (op === 'in' || op === 'not in') {
-    let values: unknown[] = Array.isArray(target) ? target : String(target ?? '').split(',');
-    values = values.map((v) => String(v ?? '').trim());
-    if (!values.length) values = [''];
     const v = value ?? '';
-    const hit = values.some((x) => compare(kind === 'number' ? 'number' : 'text', v, x) === 0);
+    const hit = inSet(filter, kind === 'number' ? 'number' : 'text').has(kind === 'number' ? Number(v) : fold(v));
     return op === 'in' ? hit : !hit;
   }
   if (op === 'between') {

@@ -43,6 +43,14 @@ export function createHttpApp(state: EmulatorState): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // The web server stamps every answer with an HTTP `Date` (RFC 9110 §6.6.1; gunicorn/nginx do for
+  // Frappe). Ours comes from the emulator's moveable clock, not the host's: a client that reads the
+  // site's "now" from `Date` (the sidecar's SLA sweep does) then follows the clock tests move.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Date', new Date(Math.floor(state.clock.peekEpochMicros() / 1000)).toUTCString());
+    next();
+  });
+
   app.use('/__emulator', express.json({ limit: BODY_LIMIT }), controlsRouter(state));
 
   // Everything else belongs to a site.

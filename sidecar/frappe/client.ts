@@ -96,6 +96,14 @@ export interface FrappeClient {
     change: (latest: FrappeDoc<T>) => Patch<T> | null | Promise<Patch<T> | null>,
     opts?: SaveWithLatestOptions,
   ): Promise<FrappeDoc<T> | null>;
+  /** The HTTP `Date` of the last answer from the site, or null when none carried one yet. */
+  lastServerDate(): Date | null;
+  /**
+   * The site's clock now, from the `Date` header of a `ping` (second precision, truncated). Not
+   * our own clock: the site decides what "overdue" means, and the two may disagree (skew, tests).
+   * Falls back to the local clock, with a warning, when the answer has no `Date`.
+   */
+  serverNow(opts?: CallOptions): Promise<Date>;
 }
 
 /** `/api/resource/<doctype>[/<name>]`, both parts encoded (names may hold `/`, `#`, `?`, spaces). */
@@ -172,6 +180,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const now = opts.now ?? Date.now;
   const sendSiteHeader = opts.sendSiteHeader ?? true;
   let registered: string | undefined;
+  let serverDate: Date | null = null;
 
   function headers(hasBody: boolean): Record<string, string> {
     const secret = opts.apiSecret();
@@ -195,6 +204,15 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   }
 
   /** One attempt: answers the parsed body or throws a mapped error (or the caller's abort reason). */
+  /** Remember the site's `Date` (RFC 9110 §6.6.1): every answer, error pages included, carries one. */
+  function noteDate(headers: Headers): Date | null {
+    const raw = headers.get('date');
+    const ms = raw ? Date.parse(raw) : NaN;
+    if (Number.isNaN(ms)) return null;
+    serverDate = new Date(ms);
+    return serverDate;
+  }
+
   async function attempt<T>(method: HttpMethod, path: string, ro: RequestOptions, endpoint: string): Promise<T> {
     const readablePath = safeDecode(path.split('?')[0]);
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -214,6 +232,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       });
       status = res.status;
       resHeaders = res.headers;
+      noteDate(res.headers);
       // The body is read under the same signal: a site that sends headers and then stalls still times out.
       text = await res.text();
     } catch (err) {
@@ -350,5 +369,15 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
     );
   }
 
-  return { site, request, getList, listAll, getCount, getDoc, insert, update, remove, call, saveWithLatest };
+  async function serverNow(co: CallOptions = {}): Promise<Date> {
+    const before = serverDate;
+    serverDate = null;
+    await call<string>('ping', {}, 'GET', co);
+    if (serverDate) return serverDate;
+    serverDate = before;
+    opts.logger?.warn({ site }, 'the site answered without an HTTP Date header; using the local clock as the site clock');
+    return new Date(now());
+  }
+
+  return { site, request, getList, listAll, getCount, getDoc, insert, update, remove, call, saveWithLatest, lastServerDate: () => serverDate, serverNow };
 }

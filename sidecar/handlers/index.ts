@@ -1,6 +1,8 @@
 /**
  * The handler registry: every id hooks_manifest.json may name. Feature issues add theirs here.
  */
+import { createCommunicationHandler } from './communication.js';
+import { createSlaHandlers } from './sla.js';
 import type { HandlerRegistry } from './types.js';
 
 export const builtinHandlers: HandlerRegistry = {
@@ -12,4 +14,8 @@ export const builtinHandlers: HandlerRegistry = {
     const user = await client.call<string>('frappe.auth.get_logged_user', {}, 'GET');
     logger.info({ site, user }, `health check of ${site}: signed in as ${user}`);
   },
+  /** `sla.sweep` (cron) and `sla.notify` (one per failed SLA cycle): sidecar/handlers/sla.ts. */
+  ...createSlaHandlers(),
+  /** `comms.communication` (realtime + catch-up on Communication): sidecar/handlers/communication.ts. */
+  ...createCommunicationHandler(),
 };

@@ -17,6 +17,16 @@ export interface HandlerContext {
   job: JobRecord;
   signal: AbortSignal;
   attempt: JobContext['attempt'];
+  /**
+   * Small durable key/value state in the job store (embedded or Redis), shared by every replica.
+   * The runtime keeps its watermarks here as `wm|…`: prefix your keys with your handler id.
+   */
+  meta: HandlerMeta;
+}
+
+export interface HandlerMeta {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
 }
 
 export type SidecarHandler = (ctx: HandlerContext) => Promise<void>;

@@ -200,6 +200,28 @@ describe('Communication on a CRM Lead (frappe/frappe:frappe/core/doctype/communi
     expect(after.first_responded_on).toBe(comm.creation);
     expect(after.first_response_time).toBe(900);
   });
+
+  // communication.py get_permission_query_conditions_for_communication (hooks.py
+  // permission_query_conditions): without "Super Email User" or "System Manager", lists show only
+  // non-Email Communications (the user has no User Email accounts); reading one by name is not filtered.
+  it('lists email Communications only to System Managers and Super Email Users', async () => {
+    const lead = await newLead({ first_name: 'Lisa', last_name: 'Lists', status: 'New' });
+    const email = await communication(lead.name, { sent_or_received: 'Received', sender: 'lisa@example.com', recipients: agent.name });
+    const call = await communication(lead.name, { communication_medium: 'Phone', sent_or_received: 'Received', sender: 'lisa@example.com', recipients: agent.name });
+    const role = await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 });
+    expect(role.status, JSON.stringify(role.body)).toBe(200);
+    const reader = await keyedUser('mail-reader@example.com', ['Inbox User']);
+    const superReader = await keyedUser('mail-super@example.com', ['Inbox User', 'Super Email User']);
+    const names = async (u: KeyedUser | null) => {
+      const res = await (u ? tokenClient(u) : admin).list('Communication', { filters: [['reference_name', '=', lead.name]], order_by: 'creation asc', limit_page_length: 0 });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.map((r: { name: string }) => r.name);
+    };
+    expect(await names(reader)).toEqual([call.name]);
+    expect(await names(superReader)).toEqual([email.name, call.name]);
+    expect(await names(null)).toEqual([email.name, call.name]); // System Manager
+    expect((await tokenClient(reader).get('Communication', email.name)).status).toBe(200);
+  });
 });
 
 describe('Notification Log (frappe/frappe:frappe/desk/doctype/notification_log/notification_log.py)', () => {

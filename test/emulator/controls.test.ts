@@ -77,6 +77,21 @@ describe('clock and counts', () => {
     await control(emu, '/clock', { reset: true });
   });
 
+  // RFC 9110 §6.6.1: the server stamps every answer with `Date` (gunicorn/nginx do for Frappe);
+  // here from the emulator's clock, so a client reading the site's "now" follows moved time.
+  it("answers every request with an HTTP Date from the emulator's clock", async () => {
+    await control(emu, '/clock', { now: '2026-03-01T12:00:00Z', freeze: true });
+    const ping = await admin.method('ping', {}, 'GET');
+    expect(ping.headers.get('date')).toBe('Sun, 01 Mar 2026 12:00:00 GMT');
+    await control(emu, '/clock', { advance_seconds: 90 });
+    const err = await admin.get('CRM Lead', 'no-such-lead');
+    expect(err.status).toBe(404);
+    expect(err.headers.get('date')).toBe('Sun, 01 Mar 2026 12:01:30 GMT');
+    await control(emu, '/clock', { reset: true });
+    const real = Date.parse((await admin.method('ping', {}, 'GET')).headers.get('date')!);
+    expect(Math.abs(real - Date.now())).toBeLessThan(5000);
+  });
+
   it('counts requests per method and path', async () => {
     await control(emu, `/sites/${SITE}/requests`, undefined, 'DELETE');
     await admin.list('Sales Order');

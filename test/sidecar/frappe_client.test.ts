@@ -499,3 +499,33 @@ describe('saveWithLatest', () => {
     expect(err).toMatchObject({ status: 417, excType: 'ValidationError' });
   });
 });
+
+describe("the site's clock", () => {
+  // RFC 9110 §6.6.1 Date: the site's web server stamps every answer; the emulator from its own clock.
+  it("serverNow reads the site's HTTP Date, not the local clock", async () => {
+    const { client } = make();
+    await control(emu, '/clock', { now: '2026-03-02T04:30:15Z', freeze: true });
+    try {
+      expect((await client.serverNow()).toISOString()).toBe('2026-03-02T04:30:15.000Z');
+      await control(emu, '/clock', { advance_seconds: 3600 });
+      await client.getList('CRM Lead', { orderBy: 'name asc', limitPageLength: 1 });
+      expect(client.lastServerDate()?.toISOString()).toBe('2026-03-02T05:30:15.000Z');
+    } finally {
+      await control(emu, '/clock', { reset: true });
+    }
+  });
+
+  it('falls back to the local clock, with a warning, when the answer has no Date', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+    const bare: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const headers = new Headers(res.headers);
+      headers.delete('date');
+      return new Response(await res.text(), { status: res.status, headers });
+    };
+    const { client } = make({ fetch: bare, logger, now: () => Date.UTC(2030, 0, 1) });
+    expect((await client.serverNow()).toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    expect(lines.join('')).toMatch(/without an HTTP Date header/);
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * The SLA failure detector against the emulator on 127.0.0.1: 10,000 CRM Leads of which 2,000 are
+ * past `response_by` (env BENCH_SLA_LEADS / BENCH_SLA_OVERDUE). One `sla.sweep` through the sidecar
+ * (list, bulk_update in batches, re-read, one notify job per failed lead) against a naive port of the
+ * seed's script measured in the same run on an identical site: list every due lead, PUT each one
+ * (and insert its Notification Log inline). REST calls are the emulator's request counts.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startEmulator, type RunningEmulator } from '../emulator/server.js';
+import { asAdmin, put } from '../emulator/sites.js';
+import { addUser } from '../emulator/seed/users.js';
+import { install } from '../scripts/site/install.js';
+import { loadDesired } from '../scripts/site/records.js';
+import { createFrappeClient } from '../sidecar/frappe/client.js';
+import { siteWallClock } from '../sidecar/frappe/time.js';
+import { builtinHandlers } from '../sidecar/handlers/index.js';
+import { loadManifest, parseManifest } from '../sidecar/manifest/load.js';
+import { startSidecar } from '../sidecar/runtime.js';
+import { tickJob } from '../sidecar/scheduler.js';
+import { writeResult } from './lib.js';
+
+const LEADS = Number(process.env.BENCH_SLA_LEADS ?? 10_000);
+const OVERDUE = Number(process.env.BENCH_SLA_OVERDUE ?? 2_000);
+const TZ = 'Asia/Kolkata';
+const OURS = 'ours.localhost';
+const NAIVE = 'naive.localhost';
+const ROOT = join(import.meta.dirname, '..');
+const START = Date.UTC(2026, 2, 2, 4, 30); // Monday 10:00 in Kolkata
+
+function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref())]);
+}
+
+/** A site with the product installed, an owner, and LEADS leads of which OVERDUE are past due now. */
+async function prepare(name: string): Promise<{ emu: RunningEmulator; keys: { key: string; secret: string } }> {
+  // One emulator per site, serving it (bench serve --site): the realtime handshake's auth
+  // callback then reaches the right site.
+  const emu = await startEmulator({ sites: [{ name, timeZone: TZ }], serveSite: name, defaultSite: name });
+  const site = emu.site(name);
+  const installer = addUser(site, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
+  await install(
+    createFrappeClient({ site: name, baseUrl: emu.url, apiKey: () => installer.api_key!, apiSecret: () => installer.api_secret! }),
+    loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')),
+  );
+  const owner = addUser(site, { email: 'owner@example.com', roles: ['Sales User'] });
+  const companion = addUser(site, { email: 'companion@example.com', roles: ['Order Companion'], generate_keys: true });
+  const insert = (n: number, label: string) =>
+    asAdmin(site, (ctx) => {
+      for (let i = 0; i < n; i++) put(ctx, { doctype: 'CRM Lead', first_name: `${label} ${i}`, status: 'New', lead_owner: owner.name });
+    });
+  emu.state.clock.set(START * 1000, true);
+  insert(OVERDUE, 'Overdue');
+  emu.state.clock.advance(3 * 3600);
+  insert(LEADS - OVERDUE, 'Fresh');
+  return { emu, keys: { key: companion.api_key!, secret: companion.api_secret! } };
+}
+
+function calls(emu: RunningEmulator, name: string): { total: number; byPath: Record<string, number> } {
+  const byPath = Object.fromEntries(emu.site(name).requestCounts);
+  return { total: Object.values(byPath).reduce((a, n) => a + n, 0), byPath };
+}
+
+async function failedCount(emu: RunningEmulator, name: string): Promise<number> {
+  return asAdmin(emu.site(name), (ctx) => ctx.site.db.all('CRM Lead').filter((l) => l.sla_status === 'Failed').length);
+}
+
+async function ours(emu: RunningEmulator, keys: { key: string; secret: string }) {
+  const sidecar = await startSidecar({
+    config: {
+      sites: [{ name: OURS, url: emu.url, apiKey: keys.key, apiSecret: () => keys.secret }],
+      dataDir: mkdtempSync(join(tmpdir(), 'coc-bench-sla-')),
+      http: { host: '127.0.0.1', port: 0 },
+      catchupIntervalMs: 3_600_000,
+      concurrency: 8,
+      logLevel: 'warn',
+    },
+    manifest: parseManifest({ app: 'crm_order_companion' }),
+    handlers: builtinHandlers,
+    logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }),
+    http: false,
+    rest: { timeoutMs: 120_000 },
+  });
+  try {
+    // Start counting once the sidecar's start-up calls (health, realtime handshake) are over.
+    await deadline(
+      (async () => {
+        while (!sidecar.status()[0].realtime.connected) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      10_000,
+      'realtime link',
+    );
+    emu.site(OURS).requestCounts.clear();
+    const t0 = process.hrtime.bigint();
+    // When every overdue lead is Failed (the part the naive loop does with one PUT each), polled
+    // from the emulator's memory, not over REST.
+    let allFailedMs = 0;
+    const poll = setInterval(() => {
+      if (!allFailedMs && emu.site(OURS).db.all('CRM Lead').filter((l) => l.sla_status === 'Failed').length >= OVERDUE) {
+        allFailedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      }
+    }, 20);
+    const tick = tickJob('sla.sweep', OURS, new Date(), TZ);
+    await sidecar.store.enqueue(tick);
+    const idle = () =>
+      new Promise<void>((resolve, reject) => {
+        const check = async () => {
+          const c = await sidecar.store.counts();
+          if (c.failed) reject(new Error(`dead letters: ${JSON.stringify(await sidecar.store.list('failed', 3))}`));
+          else if ((await sidecar.store.get(tick.id))?.state === 'completed' && c.waiting === 0 && c.active === 0) {
+            sidecar.events.off('job', check);
+            resolve();
+          }
+        };
+        sidecar.events.on('job', check);
+        void check();
+      });
+    let sweptMs = 0;
+    sidecar.events.on('job', (job: { id: string }) => {
+      if (job.id === tick.id && !sweptMs) sweptMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    });
+    await deadline(idle(), 600_000, 'the sweep and its notifications');
+    const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    clearInterval(poll);
+    const c = calls(emu, OURS);
+    const notifyCalls = c.byPath['POST /api/resource/Notification Log'] ?? 0;
+    return { sweptMs, allFailedMs: allFailedMs || totalMs, totalMs, calls: c.total, sweepCalls: c.total - notifyCalls, notifyCalls, failed: await failedCount(emu, OURS), byPath: c.byPath };
+  } finally {
+    await sidecar.stop(5000);
+  }
+}
+
+/** The seed's script, ported as it was written: one list, then one PUT (and one notification) per lead. */
+async function naive(emu: RunningEmulator, keys: { key: string; secret: string }) {
+  const headers = { Authorization: `token ${keys.key}:${keys.secret}`, 'Content-Type': 'application/json', 'X-Frappe-Site-Name': NAIVE };
+  emu.site(NAIVE).requestCounts.clear();
+  const t0 = process.hrtime.bigint();
+  const now = siteWallClock(new Date(Math.floor(emu.state.clock.peekEpochMicros() / 1000)), TZ);
+  const q = new URLSearchParams({
+    fields: JSON.stringify(['name', 'lead_owner', 'lead_name']),
+    filters: JSON.stringify([['sla_status', 'in', ['First Response Due', 'Rolling Response Due']], ['response_by', '<', now]]),
+    order_by: 'response_by asc',
+    limit_page_length: '0',
+  });
+  const listed = await fetch(`${emu.url}/api/resource/CRM Lead?${q}`, { headers }).then((r) => r.json() as Promise<{ data: { name: string; lead_owner: string; lead_name: string }[] }>);
+  let sweptMs = 0;
+  for (const lead of listed.data) {
+    const res = await fetch(`${emu.url}/api/resource/CRM Lead/${encodeURIComponent(lead.name)}`, { method: 'PUT', headers, body: '{}' });
+    const saved = (await res.json()) as { data: { sla_status: string } };
+    if (saved.data?.sla_status === 'Failed' && lead.lead_owner) {
+      await fetch(`${emu.url}/api/resource/Notification Log`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ for_user: lead.lead_owner, type: 'Alert', document_type: 'CRM Lead', document_name: lead.name, subject: `SLA failed: ${lead.lead_name}` }),
+      }).then((r) => r.arrayBuffer());
+    }
+  }
+  sweptMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = calls(emu, NAIVE);
+  const notifyCalls = c.byPath['POST /api/resource/Notification Log'] ?? 0;
+  return { totalMs: sweptMs, calls: c.total, sweepCalls: c.total - notifyCalls, notifyCalls, failed: await failedCount(emu, NAIVE) };
+}
+
+export async function run(): Promise<void> {
+  const o = await prepare(OURS);
+  const n = await prepare(NAIVE);
+  try {
+    // Both sites now hold the same leads, and their (frozen) clocks agree on which are overdue.
+    const a = await ours(o.emu, o.keys);
+    const b = await naive(n.emu, n.keys);
+    if (a.failed !== OVERDUE || b.failed !== OVERDUE) throw new Error(`expected ${OVERDUE} failed leads, got ${a.failed} (sidecar) and ${b.failed} (naive)`);
+    process.stdout.write(`sidecar requests by path: ${JSON.stringify(a.byPath)}\n`);
+    writeResult(
+      'sla_sweep',
+      {
+        leads: LEADS,
+        overdue: OVERDUE,
+        failed: a.failed,
+        all_failed_ms: a.allFailedMs,
+        sweep_job_ms: a.sweptMs,
+        sweep_rest_calls: a.sweepCalls,
+        with_notifications_ms: a.totalMs,
+        notification_rest_calls: a.notifyCalls,
+        total_rest_calls: a.calls,
+        sweep_calls_vs_naive_ratio: a.sweepCalls / b.sweepCalls,
+        all_failed_ms_vs_naive_ratio: a.allFailedMs / b.totalMs,
+        total_ms_vs_naive_ratio: a.totalMs / b.totalMs,
+      },
+      {
+        naive_ms: b.totalMs,
+        naive_sweep_rest_calls: b.sweepCalls,
+        naive_notification_rest_calls: b.notifyCalls,
+        naive_total_rest_calls: b.calls,
+        naive_failed: b.failed,
+      },
+    );
+  } finally {
+    await o.emu.close();
+    await n.emu.close();
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The SLA failure detector (DESIGN.md data flow 5; reference crm-helpdesk.md §2.4, §5.4).
+ *
+ * Frappe CRM recomputes `sla_status` only in `before_save → apply_sla`, and has no scheduled job,
+ * so an unanswered lead stays "First Response Due" forever. `sla.sweep` (cron, every 5 minutes by
+ * the manifest) lists the CRM Leads and Deals still "due" whose `response_by` has passed — on the
+ * site's clock, in the site's time zone — and re-saves them through `frappe.client.bulk_update`,
+ * so CRM's own engine sets Failed, writes the Version and emits realtime. Never a raw field write.
+ * HD Tickets are swept the same way (Helpdesk's own job is hourly and silent).
+ *
+ * Each document that turned Failed gets one `sla.notify` job whose id names the SLA cycle
+ * (`sla_creation`): the job store collapses duplicates, so its owner is told once per cycle
+ * however many sweeps see it, and again only after the clock restarts.
+ */
+import type { Filter } from '../frappe/types.js';
+import type { JobSpec } from '../jobs/types.js';
+import { siteWallClock } from '../frappe/time.js';
+import type { HandlerContext, HandlerRegistry } from './types.js';
+
+export interface SlaDocType {
+  doctype: string;
+  /** The user to notify. */
+  ownerField: string;
+  /** Shown in the notification next to the name. */
+  titleField: string;
+}
+
+export interface SlaOptions {
+  /**
+   * CRM DocTypes swept on `sla_status` / `response_by`.
+   * @defaultValue CRM Lead (lead_owner, lead_name) and CRM Deal (deal_owner, organization)
+   */
+  crm: SlaDocType[];
+  /** `sla_status` values that still wait for an answer. @defaultValue First Response Due, Rolling Response Due */
+  dueStatuses: string[];
+  /** What CRM / Helpdesk set when the deadline passed. @defaultValue "Failed" */
+  failedStatus: string;
+  /** Also sweep HD Tickets (`agreement_status`, `response_by` / `resolution_by`). @defaultValue true */
+  tickets: boolean;
+  /** Who is told about a failed document without an owner (a ticket without assignees). @defaultValue [] (nobody; logged) */
+  unownedRecipients: string[];
+  /** Documents per `bulk_update` call (one request, one transaction in Frappe). @defaultValue 100 */
+  batchSize: number;
+  /** Rows per list request. @defaultValue 500 */
+  pageSize: number;
+}
+
+export const DEFAULT_SLA_OPTIONS: SlaOptions = {
+  crm: [
+    { doctype: 'CRM Lead', ownerField: 'lead_owner', titleField: 'lead_name' },
+    { doctype: 'CRM Deal', ownerField: 'deal_owner', titleField: 'organization' },
+  ],
+  dueStatuses: ['First Response Due', 'Rolling Response Due'],
+  failedStatus: 'Failed',
+  tickets: true,
+  unownedRecipients: [],
+  batchSize: 100,
+  pageSize: 500,
+};
+
+export const HD_TICKET = 'HD Ticket';
+
+/** What one DocType's sweep saw. */
+export interface SweepCounts {
+  checked: number;
+  failed: number;
+  notified: number;
+  errors: number;
+}
+
+/** A failed document, as the notify job needs it. */
+interface FailedDoc {
+  doctype: string;
+  name: string;
+  title: string;
+  recipients: string[];
+  /** The SLA cycle: when its clock started. */
+  cycle: string;
+  deadline: string;
+  what: string;
+}
+
+type Row = Record<string, unknown> & { name: string };
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `_assign` is a JSON list of user ids (frappe/desk/form/assign_to.py). */
+function assignees(value: unknown): string[] {
+  if (typeof value !== 'string' || !value) return [];
+  try {
+    const list: unknown = JSON.parse(value);
+    return Array.isArray(list) ? list.filter((u): u is string => typeof u === 'string' && u !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
+const seconds = (v: unknown): string => String(v ?? '').slice(0, 19);
+
+export function notifyJobId(site: string, doctype: string, name: string, cycle: string): string {
+  return `sla.notify|${site}|${doctype}|${name}|${cycle}`;
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` on the site's wall clock now: the instant from the site's `Date` header,
+ * the zone from System Settings (the cron job carries it; otherwise asked).
+ */
+export async function siteCutoff(ctx: Pick<HandlerContext, 'client' | 'job' | 'signal'>): Promise<{ cutoff: string; timeZone: string; at: Date }> {
+  let timeZone = typeof ctx.job.data.timeZone === 'string' && ctx.job.data.timeZone ? ctx.job.data.timeZone : '';
+  if (!timeZone) {
+    const tz = await ctx.client.call<{ time_zone: string }>('frappe.client.get_time_zone', {}, 'GET', { signal: ctx.signal });
+    timeZone = tz?.time_zone ?? '';
+    if (!timeZone) throw new Error(`site ${ctx.client.site} did not say its time zone (frappe.client.get_time_zone)`);
+  }
+  const at = await ctx.client.serverNow({ signal: ctx.signal });
+  return { cutoff: siteWallClock(at, timeZone), timeZone, at };
+}
+
+/** Re-save `names` through bulk_update, batch by batch; then answer those that are now Failed. */
+async function resave(ctx: HandlerContext, opts: SlaOptions, doctype: string, names: string[], statusField: string, fields: string[]): Promise<{ failed: Row[]; errors: number }> {
+  const failed: Row[] = [];
+  let errors = 0;
+  for (const batch of chunks(names, opts.batchSize)) {
+    // frappe/client.py bulk_update: get_doc → update → save() for each, in one request; a document
+    // that raises is reported in failed_docs and the others are still saved.
+    const res = await ctx.client.call<{ failed_docs?: { doc: { docname?: string }; exc: string }[] }>(
+      'frappe.client.bulk_update',
+      { docs: JSON.stringify(batch.map((docname) => ({ doctype, docname }))) },
+      'POST',
+      { signal: ctx.signal },
+    );
+    for (const f of res?.failed_docs ?? []) {
+      errors += 1;
+      const reason = String(f.exc ?? '').trim().split('\n').pop() ?? '';
+      ctx.logger.warn({ doctype, name: f.doc?.docname, reason }, `SLA sweep could not save ${doctype} ${f.doc?.docname ?? '?'}: ${reason}`);
+    }
+    // What the save decided: CRM may also have found a reply (Fulfilled) that a Communication's
+    // db_set recorded without recomputing the status.
+    const rows = await ctx.client.getList<Row>(doctype, {
+      fields: ['name', ...fields],
+      filters: [['name', 'in', batch], [statusField, '=', opts.failedStatus]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    });
+    failed.push(...rows);
+  }
+  return { failed, errors };
+}
+
+async function listNames(ctx: HandlerContext, opts: SlaOptions, doctype: string, filters: Filter[], orderBy: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const row of ctx.client.listAll<Row>(doctype, { fields: ['name'], filters, orderBy, pageSize: opts.pageSize, signal: ctx.signal })) names.push(row.name);
+  return names;
+}
+
+async function enqueueNotifications(ctx: HandlerContext, opts: SlaOptions, docs: FailedDoc[]): Promise<number> {
+  let queued = 0;
+  for (const d of docs) {
+    const recipients = d.recipients.length ? d.recipients : opts.unownedRecipients;
+    if (!recipients.length) {
+      ctx.logger.info({ doctype: d.doctype, name: d.name }, `${d.doctype} ${d.name} failed its SLA and has no owner; set unownedRecipients to have someone told`);
+      continue;
+    }
+    const job: JobSpec = {
+      id: notifyJobId(ctx.site, d.doctype, d.name, d.cycle),
+      name: 'sla.notify',
+      site: ctx.site,
+      data: {
+        doctype: d.doctype,
+        name: d.name,
+        recipients,
+        subject: `SLA failed: ${d.doctype} ${d.name}${d.title && d.title !== d.name ? ` (${d.title})` : ''} had no ${d.what} by ${seconds(d.deadline)}`,
+      },
+    };
+    if (await ctx.enqueue(job)) queued += 1;
+  }
+  return queued;
+}
+
+async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, dt: SlaDocType, cutoff: string): Promise<SweepCounts> {
+  // `is set` too: Frappe wraps the column in ifnull(), so `response_by < X` alone also matches NULL.
+  const names = await listNames(
+    ctx,
+    opts,
+    dt.doctype,
+    [
+      ['sla_status', 'in', opts.dueStatuses],
+      ['response_by', 'is', 'set'],
+      ['response_by', '<', cutoff],
+    ],
+    'response_by asc, name asc',
+  );
+  if (!names.length) return { checked: 0, failed: 0, notified: 0, errors: 0 };
+  const { failed, errors } = await resave(ctx, opts, dt.doctype, names, 'sla_status', [dt.ownerField, dt.titleField, 'sla_creation', 'response_by']);
+  const notified = await enqueueNotifications(
+    ctx,
+    opts,
+    failed.map((r) => ({
+      doctype: dt.doctype,
+      name: r.name,
+      title: String(r[dt.titleField] ?? ''),
+      recipients: r[dt.ownerField] ? [String(r[dt.ownerField])] : [],
+      cycle: String(r.sla_creation ?? r.response_by ?? ''),
+      deadline: String(r.response_by ?? ''),
+      what: 'first response',
+    })),
+  );
+  return { checked: names.length, failed: failed.length, notified, errors };
+}
+
+async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: string): Promise<SweepCounts> {
+  // Helpdesk's handle_agreement_status (hd_service_level_agreement.py): Failed when response_by <
+  // (first_responded_on or now), or resolution_by < (resolution_date or now). One query per
+  // deadline, each with `is set` (the ifnull quirk), merged by name.
+  const byResponse = await listNames(
+    ctx,
+    opts,
+    HD_TICKET,
+    [
+      ['agreement_status', '=', 'First Response Due'],
+      ['response_by', 'is', 'set'],
+      ['response_by', '<', cutoff],
+    ],
+    'response_by asc, name asc',
+  );
+  const byResolution = await listNames(
+    ctx,
+    opts,
+    HD_TICKET,
+    [
+      ['agreement_status', 'in', ['First Response Due', 'Resolution Due']],
+      ['resolution_by', 'is', 'set'],
+      ['resolution_by', '<', cutoff],
+    ],
+    'resolution_by asc, name asc',
+  );
+  const names = [...new Set([...byResponse, ...byResolution].map(String))];
+  if (!names.length) return { checked: 0, failed: 0, notified: 0, errors: 0 };
+  const { failed, errors } = await resave(ctx, opts, HD_TICKET, names, 'agreement_status', ['subject', '_assign', 'service_level_agreement_creation', 'response_by', 'resolution_by', 'first_responded_on']);
+  const notified = await enqueueNotifications(
+    ctx,
+    opts,
+    failed.map((r) => {
+      const responded = Boolean(r.first_responded_on);
+      return {
+        doctype: HD_TICKET,
+        name: String(r.name),
+        title: String(r.subject ?? ''),
+        recipients: assignees(r._assign),
+        cycle: String(r.service_level_agreement_creation ?? r.response_by ?? ''),
+        deadline: String((responded ? r.resolution_by : r.response_by) ?? ''),
+        what: responded ? 'resolution' : 'first response',
+      };
+    }),
+  );
+  return { checked: names.length, failed: failed.length, notified, errors };
+}
+
+export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerRegistry {
+  const opts: SlaOptions = { ...DEFAULT_SLA_OPTIONS, ...options };
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
+  if (!Number.isInteger(opts.pageSize) || opts.pageSize <= 0) throw new RangeError(`pageSize must be a positive integer, got ${opts.pageSize}`);
+
+  return {
+    'sla.sweep': async (ctx) => {
+      const { cutoff, timeZone } = await siteCutoff(ctx);
+      const per: Record<string, SweepCounts> = {};
+      for (const dt of opts.crm) per[dt.doctype] = await sweepCrm(ctx, opts, dt, cutoff);
+      if (opts.tickets) per[HD_TICKET] = await sweepTickets(ctx, opts, cutoff);
+      const total: SweepCounts = { checked: 0, failed: 0, notified: 0, errors: 0 };
+      for (const [doctype, c] of Object.entries(per)) {
+        ctx.metrics.slaChecked.inc({ site: ctx.site, doctype }, c.checked);
+        ctx.metrics.slaFailed.inc({ site: ctx.site, doctype }, c.failed);
+        for (const k of Object.keys(total) as (keyof SweepCounts)[]) total[k] += c[k];
+      }
+      ctx.logger.info(
+        { event: 'sla_sweep', cutoff, timeZone, ...total, per },
+        `SLA sweep of ${ctx.site} at ${cutoff} (${timeZone}): ${total.checked} overdue re-saved, ${total.failed} failed, ${total.notified} notification(s) queued${total.errors ? `, ${total.errors} could not be saved` : ''}`,
+      );
+    },
+
+    /**
+     * One Notification Log (type Alert, linked to the document) per recipient. With several
+     * recipients, each one done is remembered, so a retried job does not ring anyone twice.
+     */
+    'sla.notify': async (ctx) => {
+      const { doctype, name, subject } = ctx.job.data as { doctype: string; name: string; subject: string };
+      const recipients = (ctx.job.data.recipients as string[] | undefined) ?? [];
+      for (const user of recipients) {
+        const doneKey = `${ctx.job.id}|${user}`;
+        if (recipients.length > 1 && (await ctx.meta.get(doneKey))) continue;
+        await ctx.client.insert(
+          'Notification Log',
+          { for_user: user, type: 'Alert', document_type: doctype, document_name: name, subject },
+          { signal: ctx.signal },
+        );
+        if (recipients.length > 1) await ctx.meta.set(doneKey, '1');
+        ctx.metrics.slaNotified.inc({ site: ctx.site, doctype });
+        ctx.logger.info({ event: 'sla_notified', doctype, name, user }, `told ${user} that ${doctype} ${name} failed its SLA`);
+      }
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Feature-handler tests: an emulated site with the product installed (as `site install` does), the
+ * companion's API user with the role it ships and nothing else, a sales rep who writes leads and
+ * mail, and a sidecar wired to the real handler registry — plus waiting on sidecar events.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import { install } from '../../scripts/site/install.js';
+import { loadDesired } from '../../scripts/site/records.js';
+import type { SidecarConfig } from '../../sidecar/config/load.js';
+import { createFrappeClient } from '../../sidecar/frappe/client.js';
+import { builtinHandlers } from '../../sidecar/handlers/index.js';
+import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
+import type { JobRecord, JobSpec } from '../../sidecar/jobs/types.js';
+import { createLogger } from '../../sidecar/log.js';
+import { loadManifest } from '../../sidecar/manifest/load.js';
+import type { HooksManifest } from '../../sidecar/manifest/schema.js';
+import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
+import { SITE, client, control, login, userClient, type Client } from './emulator.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface InstalledSite {
+  emu: RunningEmulator;
+  /** The sidecar's API user: Order Companion (+ Super Email User, see README). */
+  companion: { user: string; key: string; secret: string };
+  /** A sales rep (System User): owns leads, sends mail, creates tickets. */
+  rep: Client & { user: string };
+  /** Administrator over a session. */
+  root: Client;
+}
+
+/** One emulated site in `timeZone` with the product's records installed by `install()`. */
+export async function installedSite(timeZone: string): Promise<InstalledSite> {
+  const emu = await startEmulator({ sites: [{ name: SITE, timeZone }], serveSite: SITE, defaultSite: SITE });
+  const installer = await control(emu, `/sites/${SITE}/users`, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
+  const c = createFrappeClient({ site: SITE, baseUrl: emu.url, apiKey: () => installer.api_key, apiSecret: () => installer.api_secret, backoffBaseMs: 1 });
+  await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));
+  const root = client(emu, { site: SITE, sid: await login(emu, 'Administrator', 'admin') });
+  // Frappe shows email Communications in lists only to System Managers and "Super Email User"
+  // (communication.py get_permission_query_conditions_for_communication); sites often lack the
+  // role, and an administrator creates it, as the README says.
+  const role = await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 });
+  if (role.status !== 200) throw new Error(`Super Email User: ${JSON.stringify(role.body)}`);
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', roles: ['Order Companion', 'Super Email User'], generate_keys: true });
+  const rep = await userClient(emu, 'rep@example.com', ['Sales Manager', 'Sales User', 'Agent', 'System Manager']);
+  return { emu, companion: { user: u.name, key: u.api_key, secret: u.api_secret }, rep, root };
+}
+
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'debug', destination: stream }) };
+}
+
+export function configFor(site: InstalledSite, dataDir = mkdtempSync(join(tmpdir(), 'coc-handlers-'))): SidecarConfig {
+  return {
+    sites: [{ name: SITE, url: site.emu.url, apiKey: site.companion.key, apiSecret: () => site.companion.secret }],
+    dataDir,
+    http: { host: '127.0.0.1', port: 0 },
+    catchupIntervalMs: 3_600_000,
+    concurrency: 4,
+    logLevel: 'debug',
+  };
+}
+
+export async function startWith(opts: { config: SidecarConfig; manifest: HooksManifest; handlers?: HandlerRegistry; logger?: ReturnType<typeof captureLogs>['logger'] }): Promise<Sidecar> {
+  return startSidecar({
+    config: opts.config,
+    manifest: opts.manifest,
+    handlers: opts.handlers ?? builtinHandlers,
+    logger: opts.logger ?? captureLogs().logger,
+    http: false,
+    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000 },
+    jobDefaults: { maxAttempts: 3, backoffMs: 5 },
+    reconnectBaseMs: 20,
+  });
+}
+
+/**
+ * Resolve once `predicate` holds, re-checking on every sidecar event (job finished, realtime,
+ * health, catch-up) — waiting for what happens, not for time. The limit only bounds a failure.
+ */
+export async function until(sc: Sidecar, predicate: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
+  if (await predicate()) return;
+  await new Promise<void>((resolve, reject) => {
+    const names = ['job', 'realtime', 'health', 'catchup'];
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), limitMs);
+    let checking = false;
+    let again = false;
+    let done = false;
+    const check = async () => {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          if (await predicate()) return finish();
+        } while (again && !done);
+      } catch (e) {
+        finish(e as Error);
+      } finally {
+        checking = false;
+      }
+    };
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const n of names) sc.events.off(n, check);
+      if (err) reject(err);
+      else resolve();
+    };
+    for (const n of names) sc.events.on(n, check);
+  });
+}
+
+/** Enqueue a job and wait for it to complete; a dead letter fails the test with its error. */
+export async function runJob(sc: Sidecar, spec: JobSpec): Promise<JobRecord> {
+  await sc.store.enqueue(spec);
+  let job: JobRecord | null = null;
+  await until(
+    sc,
+    async () => {
+      job = await sc.store.get(spec.id);
+      if (job?.state === 'failed') throw new Error(`job ${spec.id} failed: ${job.lastError}`);
+      return job?.state === 'completed';
+    },
+    `job ${spec.id}`,
+  );
+  return job!;
+}
+
+/** The emulator has joined the sidecar's socket to `doctype:<doctype>` (Frappe sends no acknowledgement). */
+export async function subscribedTo(emu: { url: string }, doctype: string): Promise<void> {
+  for (;;) {
+    const views: { rooms: string[]; pending: number }[] = await control(emu, `/realtime/sockets?site=${SITE}`, undefined, 'GET');
+    if (views.some((v) => v.pending === 0 && v.rooms.includes(`doctype:${doctype}`))) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The site's wall clock (System Settings time zone), as Frappe stores datetimes. */
+export async function siteNow(emu: { url: string }): Promise<string> {
+  const clock = await control(emu, '/clock', undefined, 'GET');
+  return String(clock.sites[SITE].now);
+}
+
+/** Naive `YYYY-MM-DD HH:MM:SS[.ffffff]` → epoch-like ms of the wall clock (for differences only). */
+export function wallMs(value: unknown): number {
+  return Date.parse(`${String(value).replace(' ', 'T').slice(0, 23)}Z`);
+}
