@@ -120,11 +120,45 @@ export async function siteCutoff(ctx: Pick<HandlerContext, 'client' | 'job' | 's
   return { cutoff: siteWallClock(at, timeZone), timeZone, at };
 }
 
-/** Re-save `names` through bulk_update, batch by batch; then answer those that are now Failed. */
-async function resave(ctx: HandlerContext, opts: SlaOptions, doctype: string, names: string[], statusField: string, fields: string[]): Promise<{ failed: Row[]; errors: number }> {
-  const failed: Row[] = [];
+/**
+ * Re-save `names` through bulk_update, batch by batch, handing the ones that are now Failed to
+ * `onFailed` (which queues their notifications) before the next batch. The batch in flight is
+ * recorded in the job store first: if the process dies after Frappe saved a batch but before its
+ * notifications were queued, the re-run sweep (the store re-runs an interrupted job) finds the
+ * record, looks those documents up and queues what is missing — the next listing would no longer
+ * see them, since they are Failed by then.
+ */
+async function resave(
+  ctx: HandlerContext,
+  opts: SlaOptions,
+  doctype: string,
+  names: string[],
+  statusField: string,
+  fields: string[],
+  onFailed: (rows: Row[]) => Promise<number>,
+): Promise<{ failed: number; notified: number; errors: number }> {
+  const pendingKey = `sla.pending|${ctx.site}|${doctype}`;
+  let failed = 0;
+  let notified = 0;
   let errors = 0;
+  const settle = async (batch: string[]) => {
+    // What the save decided: CRM may also have found a reply (Fulfilled) that a Communication's
+    // db_set recorded without recomputing the status.
+    const rows = await ctx.client.getList<Row>(doctype, {
+      fields: ['name', ...fields],
+      filters: [['name', 'in', batch], [statusField, '=', opts.failedStatus]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    });
+    failed += rows.length;
+    notified += await onFailed(rows);
+    await ctx.meta.set(pendingKey, '');
+  };
+  const interrupted = await ctx.meta.get(pendingKey);
+  if (interrupted) await settle(JSON.parse(interrupted) as string[]);
   for (const batch of chunks(names, opts.batchSize)) {
+    await ctx.meta.set(pendingKey, JSON.stringify(batch));
     // frappe/client.py bulk_update: get_doc → update → save() for each, in one request; a document
     // that raises is reported in failed_docs and the others are still saved.
     const res = await ctx.client.call<{ failed_docs?: { doc: { docname?: string }; exc: string }[] }>(
@@ -138,18 +172,9 @@ async function resave(ctx: HandlerContext, opts: SlaOptions, doctype: string, na
       const reason = String(f.exc ?? '').trim().split('\n').pop() ?? '';
       ctx.logger.warn({ doctype, name: f.doc?.docname, reason }, `SLA sweep could not save ${doctype} ${f.doc?.docname ?? '?'}: ${reason}`);
     }
-    // What the save decided: CRM may also have found a reply (Fulfilled) that a Communication's
-    // db_set recorded without recomputing the status.
-    const rows = await ctx.client.getList<Row>(doctype, {
-      fields: ['name', ...fields],
-      filters: [['name', 'in', batch], [statusField, '=', opts.failedStatus]],
-      orderBy: 'name asc',
-      limitPageLength: 0,
-      signal: ctx.signal,
-    });
-    failed.push(...rows);
+    await settle(batch);
   }
-  return { failed, errors };
+  return { failed, notified, errors };
 }
 
 async function listNames(ctx: HandlerContext, opts: SlaOptions, doctype: string, filters: Filter[], orderBy: string): Promise<string[]> {
@@ -195,22 +220,22 @@ async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, dt: SlaDocType, c
     ],
     'response_by asc, name asc',
   );
-  if (!names.length) return { checked: 0, failed: 0, notified: 0, errors: 0 };
-  const { failed, errors } = await resave(ctx, opts, dt.doctype, names, 'sla_status', [dt.ownerField, dt.titleField, 'sla_creation', 'response_by']);
-  const notified = await enqueueNotifications(
-    ctx,
-    opts,
-    failed.map((r) => ({
-      doctype: dt.doctype,
-      name: r.name,
-      title: String(r[dt.titleField] ?? ''),
-      recipients: r[dt.ownerField] ? [String(r[dt.ownerField])] : [],
-      cycle: String(r.sla_creation ?? r.response_by ?? ''),
-      deadline: String(r.response_by ?? ''),
-      what: 'first response',
-    })),
+  const { failed, notified, errors } = await resave(ctx, opts, dt.doctype, names, 'sla_status', [dt.ownerField, dt.titleField, 'sla_creation', 'response_by'], (rows) =>
+    enqueueNotifications(
+      ctx,
+      opts,
+      rows.map((r) => ({
+        doctype: dt.doctype,
+        name: r.name,
+        title: String(r[dt.titleField] ?? ''),
+        recipients: r[dt.ownerField] ? [String(r[dt.ownerField])] : [],
+        cycle: String(r.sla_creation ?? r.response_by ?? ''),
+        deadline: String(r.response_by ?? ''),
+        what: 'first response',
+      })),
+    ),
   );
-  return { checked: names.length, failed: failed.length, notified, errors };
+  return { checked: names.length, failed, notified, errors };
 }
 
 async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: string): Promise<SweepCounts> {
@@ -240,12 +265,12 @@ async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: strin
     'resolution_by asc, name asc',
   );
   const names = [...new Set([...byResponse, ...byResolution].map(String))];
-  if (!names.length) return { checked: 0, failed: 0, notified: 0, errors: 0 };
-  const { failed, errors } = await resave(ctx, opts, HD_TICKET, names, 'agreement_status', ['subject', '_assign', 'service_level_agreement_creation', 'response_by', 'resolution_by', 'first_responded_on']);
-  const notified = await enqueueNotifications(
+  const fields = ['subject', '_assign', 'service_level_agreement_creation', 'response_by', 'resolution_by', 'first_responded_on'];
+  const { failed, notified, errors } = await resave(ctx, opts, HD_TICKET, names, 'agreement_status', fields, (rows) =>
+    enqueueNotifications(
     ctx,
     opts,
-    failed.map((r) => {
+    rows.map((r) => {
       const responded = Boolean(r.first_responded_on);
       return {
         doctype: HD_TICKET,
@@ -257,8 +282,9 @@ async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: strin
         what: responded ? 'resolution' : 'first response',
       };
     }),
+    ),
   );
-  return { checked: names.length, failed: failed.length, notified, errors };
+  return { checked: names.length, failed, notified, errors };
 }
 
 export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerRegistry {
