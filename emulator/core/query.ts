@@ -210,8 +210,10 @@ function checkColumn(_site: Site, meta: DocTypeMeta, column: string): string {
 
 type Kind = 'text' | 'number' | 'date' | 'datetime';
 
-function kindOf(df: DocField | undefined, column: string): Kind {
+function kindOf(df: DocField | undefined, column: string, meta?: DocTypeMeta): Kind {
   if (['creation', 'modified'].includes(column)) return 'datetime';
+  // autoincrement DocTypes have a bigint primary key (frappe/model/naming.py `is_autoincremented`).
+  if (column === 'name' && meta?.autoname === 'autoincrement') return 'number';
   if (['docstatus', 'idx'].includes(column)) return 'number';
   if (!df) return 'text';
   if (NUMERIC_FIELDS.has(df.fieldtype)) return 'number';
@@ -296,7 +298,7 @@ function inSet(filter: Filter, kind: 'number' | 'text'): Set<unknown> {
 
 function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
   const df = meta.fields.find((f) => f.fieldname === filter.fieldname);
-  const kind = kindOf(df, filter.fieldname);
+  const kind = kindOf(df, filter.fieldname, meta);
   let op = filter.operator;
   let target = filter.value;
   if (op === 'is') {
@@ -430,7 +432,7 @@ function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: Fie
     terms.push({
       column: resolved.column,
       desc: dir === 'desc',
-      kind: kindOf(m.fields.find((f) => f.fieldname === resolved.column), resolved.column),
+      kind: kindOf(m.fields.find((f) => f.fieldname === resolved.column), resolved.column, m),
       child: resolved.doctype !== meta.name,
     });
   }

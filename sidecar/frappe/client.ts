@@ -55,10 +55,20 @@ export interface RequestOptions {
   /** JSON body. Frappe ignores query args when the body is JSON (reference §2.2), so not both. */
   json?: unknown;
   signal?: AbortSignal;
+  /**
+   * May the request be sent again after an ambiguous failure (timeout, 5xx, dropped connection)?
+   * @defaultValue true for GET/PUT/DELETE, false for POST — a POST that timed out may have been
+   * committed, and sending it again would insert twice. A non-idempotent request is retried only
+   * when it surely was not processed (429, connection refused); otherwise the retriable error goes
+   * to the job, whose handler is idempotent.
+   */
+  idempotent?: boolean;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** See {@link RequestOptions.idempotent}. */
+  idempotent?: boolean;
 }
 
 export interface SaveWithLatestOptions {
@@ -167,6 +177,17 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(
 
 type Outcome = 'ok' | '4xx' | '5xx' | '429' | 'network' | 'timeout' | 'aborted';
 
+/** A 429, or a connection that was refused: the site never processed the request. */
+function surelyNotProcessed(err: RetriableError): boolean {
+  if (err.code === 'frappe_throttled') return true;
+  let cause: unknown = err.cause;
+  for (let i = 0; i < 4 && cause; i++) {
+    if ((cause as { code?: string }).code === 'ECONNREFUSED') return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const site = opts.site;
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -270,6 +291,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       } catch (err) {
         if (!isRetriable(err) || ro.signal?.aborted) throw err;
         const e = err as RetriableError;
+        if (!(ro.idempotent ?? method !== 'POST') && !surelyNotProcessed(e)) throw e;
         const retryAfterMs = e.retryAfterMs;
         const log = { site, method, endpoint, attempt: n, error: redactSecrets(e.message) };
         if (retryAfterMs !== undefined && retryAfterMs > backoffMaxMs) {
@@ -319,7 +341,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   }
 
   async function insert<T>(doctype: string, doc: Patch<T>, co: CallOptions = {}): Promise<FrappeDoc<T>> {
-    const res = await request<ResourceResponse<FrappeDoc<T>>>('POST', resourcePath(doctype), { json: doc, signal: co.signal });
+    const res = await request<ResourceResponse<FrappeDoc<T>>>('POST', resourcePath(doctype), { json: doc, signal: co.signal, idempotent: co.idempotent });
     return res.data;
   }
 
@@ -335,7 +357,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   async function call<T>(method: string, args: Record<string, unknown> = {}, httpMethod: HttpMethod = 'POST', co: CallOptions = {}): Promise<T | undefined> {
     const path = methodPath(method);
     // GET carries args in the query (a GET body is ignored); the rest send a JSON body.
-    const ro: RequestOptions = httpMethod === 'GET' ? { query: args, signal: co.signal } : { json: args, signal: co.signal };
+    const ro: RequestOptions = httpMethod === 'GET' ? { query: args, signal: co.signal } : { json: args, signal: co.signal, idempotent: co.idempotent };
     const res = await request<MethodResponse<T>>(httpMethod, path, ro);
     return res.message;
   }

@@ -165,7 +165,8 @@ async function resave(
       'frappe.client.bulk_update',
       { docs: JSON.stringify(batch.map((docname) => ({ doctype, docname }))) },
       'POST',
-      { signal: ctx.signal },
+      // Saving a document again changes nothing more: safe to resend after an ambiguous failure.
+      { signal: ctx.signal, idempotent: true },
     );
     for (const f of res?.failed_docs ?? []) {
       errors += 1;
@@ -310,22 +311,22 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
       );
     },
 
-    /**
-     * One Notification Log (type Alert, linked to the document) per recipient. With several
-     * recipients, each one done is remembered, so a retried job does not ring anyone twice.
-     */
+    /** One Notification Log (type Alert, linked to the document) per recipient. */
     'sla.notify': async (ctx) => {
       const { doctype, name, subject } = ctx.job.data as { doctype: string; name: string; subject: string };
       const recipients = (ctx.job.data.recipients as string[] | undefined) ?? [];
       for (const user of recipients) {
         const doneKey = `${ctx.job.id}|${user}`;
-        if (recipients.length > 1 && (await ctx.meta.get(doneKey))) continue;
+        // Notification Log has no key to look a sent one up by (and non-admins only see their own),
+        // so each recipient done is remembered: a retried job tells nobody twice. The insert itself
+        // is not resent in-process after an ambiguous failure (POST; see the REST client).
+        if (await ctx.meta.get(doneKey)) continue;
         await ctx.client.insert(
           'Notification Log',
           { for_user: user, type: 'Alert', document_type: doctype, document_name: name, subject },
           { signal: ctx.signal },
         );
-        if (recipients.length > 1) await ctx.meta.set(doneKey, '1');
+        await ctx.meta.set(doneKey, '1');
         ctx.metrics.slaNotified.inc({ site: ctx.site, doctype });
         ctx.logger.info({ event: 'sla_notified', doctype, name, user }, `told ${user} that ${doctype} ${name} failed its SLA`);
       }

@@ -3,11 +3,12 @@
  * (frappe-platform.md §1.7), so after every (re)connect and on a slow timer the sidecar lists what
  * changed since its watermark and feeds it to the same dispatch as realtime events.
  *
- * The watermark is the `modified` of the last version processed, persisted per site and DocType.
- * Listing is `modified >= watermark` ordered by `modified asc, name asc` (always explicit: v15 applies
- * no order without one), paged by moving the watermark forward and skipping the rows already seen at
- * an equal `modified` — so documents changed during a pass are not skipped, and versions seen twice
- * collapse by job id downstream.
+ * The watermark is the `(modified, name)` of the last version processed, persisted per site and
+ * DocType; listing continues strictly after it, ordered by `modified asc, name asc` (always explicit:
+ * v15 applies no order without one). Versions heard both ways collapse by job id downstream.
+ * Known limit: a transaction committing after a newer row was already listed carries an older
+ * `modified` and is only seen if realtime delivered it; so is a wall-clock hour repeated at a DST
+ * fall-back.
  */
 import type { FrappeClient } from '../frappe/client.js';
 import type { Logger } from '../log.js';
@@ -39,52 +40,57 @@ interface Row {
   modified: string;
 }
 
-/**
- * With no watermark yet (first start), begin at the newest `modified` now: the sidecar handles
- * changes from the moment it is installed, not the site's whole history. Null when there are none.
- */
-export async function initialWatermark(client: FrappeClient, doctype: string): Promise<string | null> {
-  const rows = await client.getList<Row>(doctype, { fields: ['name', 'modified'], orderBy: 'modified desc, name desc', limitPageLength: 1 });
-  return rows[0]?.modified ?? null;
+/** The watermark: the last version processed, `(modified, name)`, so ties on `modified` page exactly. */
+export interface Cursor {
+  modified: string;
+  name: string;
+}
+
+export function parseCursor(text: string): Cursor {
+  if (text.startsWith('{')) return JSON.parse(text) as Cursor;
+  return { modified: text, name: '' }; // an older plain-`modified` watermark
 }
 
 export async function catchUp(opts: CatchupOptions): Promise<CatchupResult> {
   const pageSize = opts.pageSize ?? 500;
   const stored = await opts.getWatermark();
   if (stored === null) {
-    // An empty DocType starts from the beginning of time, so its first documents are not skipped.
-    const first = (await initialWatermark(opts.client, opts.doctype)) ?? EPOCH;
-    await opts.setWatermark(first);
-    return { documents: 0, pages: 1, watermark: first };
+    // First start: from the newest version now (an empty DocType starts from the beginning of
+    // time, so its first documents are not skipped).
+    const rows = await opts.client.getList<Row>(opts.doctype, { fields: ['name', 'modified'], orderBy: 'modified desc, name desc', limitPageLength: 1 });
+    const first: Cursor = rows[0] ? { modified: rows[0].modified, name: String(rows[0].name) } : { modified: EPOCH, name: '' };
+    await opts.setWatermark(JSON.stringify(first));
+    return { documents: 0, pages: 1, watermark: first.modified };
   }
-  let watermark: string = stored;
+  let cursor = parseCursor(stored);
   let documents = 0;
   let pages = 0;
-  // Rows at exactly `watermark` already handled in this pass (or the last one) are skipped by offset.
-  let offsetAtWatermark = 0;
   for (;;) {
+    // Keyset paging: modified > c.modified OR (modified = c.modified AND name > c.name), written
+    // as `modified >= c.modified` AND (`modified > c.modified` OR `name > c.name`) — Frappe ANDs
+    // filters with the OR of or_filters. No offsets, so rows saved during the pass cannot shift a
+    // page and make us skip one.
     const rows: Row[] = await opts.client.getList<Row>(opts.doctype, {
       fields: ['name', 'modified'],
-      filters: [['modified', '>=', watermark]],
+      filters: [['modified', '>=', cursor.modified]],
+      orFilters: [
+        ['modified', '>', cursor.modified],
+        ['name', '>', cursor.name],
+      ],
       orderBy: 'modified asc, name asc',
-      limitStart: offsetAtWatermark,
       limitPageLength: pageSize,
     });
     pages += 1;
     for (const row of rows) {
-      await opts.onVersion(row.name, row.modified);
+      await opts.onVersion(String(row.name), row.modified);
       documents += 1;
     }
     if (!rows.length) break;
-    const last: string = rows[rows.length - 1].modified;
-    if (last === watermark) offsetAtWatermark += rows.length;
-    else {
-      offsetAtWatermark = rows.filter((r) => r.modified === last).length;
-      watermark = last;
-    }
-    await opts.setWatermark(watermark);
+    const last = rows[rows.length - 1];
+    cursor = { modified: last.modified, name: String(last.name) };
+    await opts.setWatermark(JSON.stringify(cursor));
     if (rows.length < pageSize) break;
   }
   if (documents) opts.logger.info({ site: opts.site, doctype: opts.doctype, documents, pages }, `caught up ${documents} change(s) to ${opts.doctype} on ${opts.site}`);
-  return { documents, pages, watermark };
+  return { documents, pages, watermark: cursor.modified };
 }
