@@ -7,7 +7,7 @@
  */
 import type { FrappeClient } from '../../sidecar/frappe/client.js';
 import { FrappeApiError } from '../../sidecar/frappe/errors.js';
-import { fetchDoc, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
+import { fetchDoc, grantRow, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
 import { STATE_DOCTYPE, type DesiredState } from './records.js';
 
 /** DocTypes the product reads or extends; without them there is nothing to install into. */
@@ -133,16 +133,24 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
   const previous = await readState(client);
   const state: InstallState = previous ?? { version: 1, installedAt: new Date().toISOString(), created: [], modified: [], customisedPermissions: [] };
   const applied: string[] = [];
+  let stateStored = previous !== null;
   const remember = async () => {
-    // The state lives in a DocType the install itself creates; until it exists, keep it in memory.
-    if (await fetchDoc(client, 'DocType', STATE_DOCTYPE)) await writeState(client, state);
+    if (stateStored) await writeState(client, state);
   };
-  for (const entry of plan) {
+  // The state's own DocType goes first, so every later step is recorded as it happens: an install
+  // cut short (a refusal, a lost connection, Ctrl-C) still leaves uninstall the full picture.
+  const ordered = [
+    ...plan.filter((e) => e.kind === 'record' && e.record.doctype === 'DocType' && e.record.name === STATE_DOCTYPE),
+    ...plan.filter((e) => !(e.kind === 'record' && e.record.doctype === 'DocType' && e.record.name === STATE_DOCTYPE)),
+  ];
+  for (const entry of ordered) {
     if (entry.action === 'unchanged') continue;
     const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${entry.grant.parent}`;
     try {
-      if (entry.kind === 'record') await applyRecord(client, entry, state);
-      else await applyGrant(client, desired.role, entry, state);
+      if (entry.kind === 'record') await applyRecord(client, entry, state, remember);
+      else await applyGrant(client, desired.role, entry, state, remember);
+      if (!stateStored && (await fetchDoc(client, 'DocType', STATE_DOCTYPE))) stateStored = true;
+      await remember();
     } catch (e) {
       await remember().catch(() => undefined);
       throw new InstallFailed(label, siteMessage(e), applied);
@@ -150,15 +158,16 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
     applied.push(`${entry.action === 'create' ? 'created' : 'updated'} ${label}`);
     log(`${entry.action === 'create' ? 'created' : 'updated'}  ${label}`);
   }
-  await remember();
   return { plan, applied };
 }
 
-async function applyRecord(client: FrappeClient, entry: RecordPlan, state: InstallState): Promise<void> {
+async function applyRecord(client: FrappeClient, entry: RecordPlan, state: InstallState, save: () => Promise<void>): Promise<void> {
   const { record } = entry;
   if (entry.action === 'create') {
-    await client.insert(record.doctype, { ...record.doc, name: record.name });
+    // Recorded before the write: if the answer is lost, uninstall still knows to look for it.
     if (!state.created.some((c) => c.doctype === record.doctype && c.name === record.name)) state.created.push({ doctype: record.doctype, name: record.name });
+    await save();
+    await client.insert(record.doctype, { ...record.doc, name: record.name });
     return;
   }
   // Keep the value from before our *first* change, so uninstall restores the site's own.
@@ -171,19 +180,39 @@ async function applyRecord(client: FrappeClient, entry: RecordPlan, state: Insta
   } else if (known) {
     for (const c of entry.changes) if (!(c.field in known.before)) known.before[c.field] = entry.current?.[c.field] ?? null;
   }
+  await save();
   const patch = Object.fromEntries(entry.changes.map((c) => [c.field, record.doc[c.field]]));
   await client.update(record.doctype, record.name, patch);
 }
 
-async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, state: InstallState): Promise<void> {
+/** Copy the standard rules that are missing from a DocType's Custom DocPerms (a copy interrupted earlier). */
+async function completeCopy(client: FrappeClient, parent: string, role: string): Promise<void> {
+  const have = await client.getList<Record<string, unknown>>('Custom DocPerm', { fields: ['role', 'permlevel'], filters: [['parent', '=', parent]], orderBy: 'name asc', limitPageLength: 0 });
+  const key = (r: Record<string, unknown>) => `${r.role}|${Number(r.permlevel ?? 0)}`;
+  const present = new Set(have.map(key));
+  const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', parent);
+  for (const p of dt.permissions ?? []) {
+    if (p.role === role || present.has(key(p))) continue;
+    const row: Record<string, unknown> = { parent };
+    for (const [k, v] of Object.entries(p)) if (!['name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'parentfield', 'parenttype', 'doctype', 'parent'].includes(k) && v !== null) row[k] = v;
+    await client.insert('Custom DocPerm', row);
+  }
+}
+
+async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, state: InstallState, save: () => Promise<void>): Promise<void> {
   const parent = entry.grant.parent;
   if (entry.copyStandard.length) {
     // Frappe replaces a DocType's DocPerms with its Custom DocPerms as soon as one exists, so the
     // standard rules are copied first (as Role Permissions Manager's setup_custom_perms does).
-    for (const row of entry.copyStandard) await client.insert('Custom DocPerm', row);
+    // Recorded before the first copy: a copy cut short is finished by the next install, and
+    // undone by uninstall.
     if (!state.customisedPermissions.includes(parent)) state.customisedPermissions.push(parent);
+    await save();
+    for (const row of entry.copyStandard) await client.insert('Custom DocPerm', row);
+  } else if (state.customisedPermissions.includes(parent)) {
+    await completeCopy(client, parent, role);
   }
-  const want = { parent, role, permlevel: 0, ...entry.grant.flags };
+  const want = grantRow(entry.grant, role);
   if (entry.existing) {
     await client.update('Custom DocPerm', String(entry.existing.name), want);
     return;

@@ -105,6 +105,15 @@ export async function fetchDoc(client: FrappeClient, doctype: string, name: stri
   }
 }
 
+/** Every permission flag, 0 unless granted: dropping a grant from the role file is a change too. */
+export const PERM_FLAGS = ['if_owner', 'select', 'read', 'write', 'create', 'delete', 'submit', 'cancel', 'amend', 'report', 'export', 'import', 'share', 'print', 'email'];
+
+export function grantRow(grant: Grant, role: string): Record<string, unknown> {
+  const row: Record<string, unknown> = { parent: grant.parent, role, permlevel: 0 };
+  for (const flag of PERM_FLAGS) row[flag] = grant.flags[flag] ? 1 : 0;
+  return row;
+}
+
 async function planGrant(client: FrappeClient, role: string, grant: Grant): Promise<GrantPlan> {
   const custom = await client.getList<Record<string, unknown>>('Custom DocPerm', {
     fields: ['*'],
@@ -112,7 +121,7 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant): Prom
     orderBy: 'creation asc, name asc',
     limitPageLength: 0,
   });
-  const want = { parent: grant.parent, role, permlevel: 0, ...grant.flags };
+  const want = grantRow(grant, role);
   if (!custom.length) {
     const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', grant.parent);
     const copyStandard = (dt.permissions ?? []).map((p) => {

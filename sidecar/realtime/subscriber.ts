@@ -85,6 +85,18 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     extraHeaders: realtimeHeaders({ name: opts.site, url: opts.url, apiKey: opts.apiKey, apiSecret: opts.apiSecret }),
   });
 
+  // Headers are fixed when the socket is built; refresh them before every redial so a rotated
+  // secret (a secret file re-read on use) reaches the realtime link too, not only REST.
+  const refreshHeaders = () => {
+    (socket.io.opts as { extraHeaders?: Record<string, string> }).extraHeaders = realtimeHeaders({
+      name: opts.site,
+      url: opts.url,
+      apiKey: opts.apiKey,
+      apiSecret: opts.apiSecret,
+    });
+  };
+  socket.io.on('reconnect_attempt', refreshHeaders);
+
   socket.on('connect', () => {
     if (lastError) log.info({ event: 'realtime_connected' }, `realtime connected to ${opts.site} after: ${lastError}`);
     else log.info({ event: 'realtime_connected' }, `realtime connected to ${opts.site}`);
@@ -135,7 +147,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     const delay = Math.min(max, base * 2 ** Math.min(refusedInARow, 10)) * (0.5 + Math.random() * 0.5);
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      if (!closed && !socket.connected) socket.connect();
+      if (!closed && !socket.connected) {
+        refreshHeaders();
+        socket.connect();
+      }
     }, delay);
     retryTimer.unref();
   }

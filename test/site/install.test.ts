@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { loadManifest } from '../../sidecar/manifest/load.js';
-import { InstallRefused, install, uninstall } from '../../scripts/site/install.js';
+import { InstallFailed, InstallRefused, install, uninstall } from '../../scripts/site/install.js';
 import { makePlan } from '../../scripts/site/plan.js';
 import { loadDesired, type DesiredState } from '../../scripts/site/records.js';
 import { client, control, login } from '../helpers/emulator.js';
@@ -102,6 +102,30 @@ describe('install into a clean site', () => {
     expect((await admin.get('Custom Field', 'Work Order-custom_ingredients_status')).body.data.label).toBe('INGREDIENTS Status');
     expect((await admin.get('DocType', 'Order Sync Request')).status).toBe(404);
     expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Sales Order']] })).body.data).toEqual([]);
+  });
+});
+
+describe('an install cut short', () => {
+  it('a failure half-way through the permission copy is finished by the next install and fully undone by uninstall', async () => {
+    const site = 'clean.localhost';
+    const c = await adminOf(site);
+    const before = await snapshot(c);
+    // The first Custom DocPerm write fails (a POST is not resent after a 5xx: it may have committed).
+    await control(emu, '/faults', { rules: [{ site, match: 'POST /api/resource/Custom DocPerm', mode: 'error', status: 502, count: 1 }] });
+    const err = await install(c, desired).catch((e) => e);
+    await control(emu, '/faults', undefined, 'DELETE');
+    expect(err).toBeInstanceOf(InstallFailed);
+    expect(err.message).toMatch(/Already applied/);
+    const done = await install(c, desired);
+    expect(done.applied.length).toBeGreaterThan(0);
+    expect((await makePlan(c, desired)).every((e) => e.action === 'unchanged')).toBe(true);
+    // Every standard rule of Customer survived the interrupted copy.
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    const custom = (await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Customer']], fields: ['role'], limit_page_length: 0 })).body.data.map((r: { role: string }) => r.role);
+    const standard = (await admin.get('DocType', 'Customer')).body.data.permissions.map((r: { role: string }) => r.role);
+    for (const role of standard) expect(custom).toContain(role);
+    await uninstall(c, { dropData: true });
+    expect(await snapshot(c)).toEqual(before);
   });
 });
 
