@@ -11,7 +11,9 @@ import { startEmulator } from '../emulator/server.js';
 import { DEMO_PASSWORD } from '../emulator/seed/demo.js';
 import { ConfigError, loadConfig, type SidecarConfig } from '../sidecar/config/load.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
-import { createLogger } from '../sidecar/log.js';
+import { CompanionError } from '../sidecar/errors.js';
+import { JobStoreLockedError } from '../sidecar/jobs/index.js';
+import { createLogger, redactSecrets } from '../sidecar/log.js';
 import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { packageRoot, site as siteCommand, SiteCommandError } from './site/command.js';
@@ -251,10 +253,16 @@ main(process.argv.slice(2)).then(
     }
     const e = err as NodeJS.ErrnoException;
     if (e?.code === 'EADDRINUSE') {
-      process.stderr.write(`Port in use: ${e.message}. Pass --port or set PORT.\n`);
+      process.stderr.write(`Port in use: ${e.message}. Choose another with --port / PORT (demo, emulator) or COC_PORT (start).\n`);
       process.exit(1);
     }
-    process.stderr.write(`${e?.stack ?? String(err)}\n`);
+    // Failures with a sentence for the user (a site that refused or could not be reached, a locked
+    // job store, a missing file): the sentence, not a stack trace.
+    if (err instanceof CompanionError || err instanceof JobStoreLockedError || ['ENOENT', 'EACCES'].includes(e?.code ?? '')) {
+      process.stderr.write(`${redactSecrets(e.message)}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`${redactSecrets(e?.stack ?? String(err))}\n`);
     process.exit(1);
   },
 );

@@ -249,7 +249,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await dispatch({ site: site.config.name, doctype, name, modified: rows[0]?.modified ?? null, source: 'realtime', heardAtMs });
     } catch (e) {
       // Not lost: the next catch-up pass lists it from the watermark.
-      logger.warn({ site: site.config.name, doctype, name, error: describeError(e) }, `could not read ${doctype} ${name} after a realtime event; catch-up will`);
+      logger.warn({ site: site.config.name, doctype, name, error: redactSecrets(describeError(e)) }, `could not read ${doctype} ${name} after a realtime event; catch-up will`);
     }
   }
 
@@ -276,7 +276,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       onListUpdate: (e, heard) => void onListUpdate(site, e.doctype, String(e.name), heard),
       onDocUpdate: (e, heard) =>
         void dispatch({ site: site.config.name, doctype: e.doctype, name: String(e.name), modified: e.modified, source: 'realtime', heardAtMs: heard }).catch((err) =>
-          logger.warn({ site: site.config.name, error: describeError(err) }, 'could not enqueue a realtime event; catch-up will'),
+          logger.warn({ site: site.config.name, error: redactSecrets(describeError(err)) }, 'could not enqueue a realtime event; catch-up will'),
         ),
     });
     if (doctypes.length) {

@@ -219,7 +219,8 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     names.add(s.name);
   }
   const redisUrl = env.COC_REDIS_URL ?? file?.redisUrl;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`COC_REDIS_URL: "${redisUrl}" must look like redis://127.0.0.1:6379`);
+  // Not echoed: a Redis URL may carry a password.
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('COC_REDIS_URL: must look like redis://127.0.0.1:6379 (or rediss://user:password@host:port)');
   const port = intFrom(env, 'COC_PORT', file?.http?.port ?? 8090, problems, 0, 65535);
   const concurrency = intFrom(env, 'COC_CONCURRENCY', file?.concurrency ?? 4, problems, 1, 64);
   const catchupIntervalMs = intFrom(env, 'COC_CATCHUP_INTERVAL_MS', file?.catchupIntervalMs ?? 300_000, problems, 1000);

@@ -32,7 +32,7 @@ describe('sidecar configuration', () => {
     expect(list.join('\n')).toMatch(/url: "erp.example.com" is not an http\(s\) URL/);
     expect(list.join('\n')).toMatch(/FRAPPE_API_KEY: missing/);
     expect(list.join('\n')).toMatch(/COC_PORT: "eighty" is not a whole number/);
-    expect(list.join('\n')).toMatch(/COC_REDIS_URL: .* must look like redis:\/\//);
+    expect(list.join('\n')).toMatch(/COC_REDIS_URL: must look like redis:\/\//);
     expect(list.join('\n')).not.toContain(SECRET);
   });
 
