@@ -156,7 +156,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       if (Number.isFinite(heard) && jctx.attempt === 1) {
         metrics.eventToHandler.observe({ site: job.site, source: String(job.data.source ?? 'realtime') }, (Date.now() - heard) / 1000);
       }
-      await handler({ site: job.site, client: site.client, logger: logger.child({ site: job.site, job: job.id }), metrics, enqueue, job, signal: jctx.signal, attempt: jctx.attempt, meta });
+      await handler({ site: job.site, client: site.client, logger: logger.child({ site: job.site, job: job.id }), metrics, enqueue, job, signal: jctx.signal, attempt: jctx.attempt, meta, lock: (key, fn) => store.withLock(`${job.site}|${key}`, 30_000, fn) });
     };
   }
   await store.start(jobHandlers, { concurrency: config.concurrency }, {

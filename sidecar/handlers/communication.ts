@@ -170,18 +170,12 @@ function isNotFound(err: unknown): boolean {
 
 export function createCommunicationHandler(options: Partial<CommunicationOptions> = {}): HandlerRegistry {
   const opts: CommunicationOptions = { ...DEFAULT_COMMUNICATION_OPTIONS, ...options };
-  /** One job per lead at a time in this process: the meta mark is read, acted on, then moved. */
-  const locks = new Map<string, Promise<void>>();
-  async function exclusive(key: string, fn: () => Promise<void>): Promise<void> {
-    const before = locks.get(key) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    locks.set(key, tail);
-    try {
-      await run;
-    } finally {
-      if (locks.get(key) === tail) locks.delete(key);
-    }
+  /**
+   * One job per lead at a time, across replicas (the store's lock): the meta mark is read, acted
+   * on, then moved — inside the lock, so a mark can never move backwards.
+   */
+  function exclusive(ctx: HandlerContext, key: string, fn: () => Promise<void>): Promise<void> {
+    return ctx.lock(`comms|${key}`, fn);
   }
 
   async function pendingFor(ctx: HandlerContext, comm: CommunicationRow, last: Mark | null): Promise<CommunicationRow[]> {
@@ -224,7 +218,7 @@ export function createCommunicationHandler(options: Partial<CommunicationOptions
       const doctype = String(comm.reference_doctype);
       const target = String(comm.reference_name);
       const key = metaKey(ctx.site, doctype, target);
-      await exclusive(key, async () => {
+      await exclusive(ctx, key, async () => {
         const raw = await ctx.meta.get(key);
         const last: Mark | null = raw ? (JSON.parse(raw) as Mark) : null;
         if (last && compareMarks(comm, last) <= 0) {

@@ -22,6 +22,8 @@ export interface HandlerContext {
    * The runtime keeps its watermarks here as `wm|…`: prefix your keys with your handler id.
    */
   meta: HandlerMeta;
+  /** Hold `key` against every other job on every replica while `fn` runs (30 s lease). */
+  lock: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface HandlerMeta {

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobType } from 'bullmq';
-import { describeError, isPermanent, PermanentError } from '../errors.js';
+import { describeError, isPermanent, PermanentError, RetriableError } from '../errors.js';
 import { redactSecrets } from '../log.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs } from './backoff.js';
 import type { JobHandler, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
@@ -416,6 +416,29 @@ class BullmqStore implements BullmqJobStore {
     this.assertOpen();
     const client = await this.queue.client;
     await client.set(this.metaKey(key), value);
+  }
+
+  /**
+   * SET NX PX with a random token; released only by its holder (compare-and-delete in Lua), so a
+   * holder that outlived its TTL cannot free someone else's lock.
+   */
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const client = (await this.queue.client) as unknown as NativeSet & { eval(script: string, keys: number, ...args: string[]): Promise<unknown> };
+    const lockKey = `${this.prefix}:lock:${key}`;
+    const token = randomUUID();
+    const deadline = Date.now() + ttlMs;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      if ((await client.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK') break;
+      if (Date.now() > deadline) throw new RetriableError('frappe_unavailable', `lock ${key} is held by another worker; will retry`);
+      // Another replica holds it for one short job: poll, with backoff and jitter.
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+    }
+    try {
+      return await fn();
+    } finally {
+      await client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
+    }
   }
 
   async markProcessed(key: string, ttlMs?: number): Promise<boolean> {

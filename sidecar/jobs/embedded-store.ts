@@ -425,6 +425,21 @@ class EmbeddedStore implements EmbeddedJobStore {
     await this.write([{ type: 'put', key: META + key, value }]);
   }
 
+  /** One process owns the directory, so an in-process queue per key is a lock for everyone. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  async withLock<T>(key: string, _ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
   markProcessed(key: string, ttlMs?: number): Promise<boolean> {
     // Read and write inside one chain step, so two concurrent calls cannot both see the key absent.
     return this.serial(async () => {

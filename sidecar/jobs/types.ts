@@ -82,5 +82,12 @@ export interface JobStore {
   /** Record a processed key (e.g. a document version); false if it was already recorded. */
   markProcessed(key: string, ttlMs?: number): Promise<boolean>;
 
+  /**
+   * Run `fn` while holding `key` against every other worker of this store (other replicas too, on
+   * BullMQ). The lock expires after `ttlMs` should its holder die. Rejects with a RetriableError
+   * when the key stays taken for longer than `ttlMs`, so the job is retried later.
+   */
+  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+
   close(): Promise<void>;
 }

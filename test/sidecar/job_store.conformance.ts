@@ -461,5 +461,31 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       await rec.waitForDone('slow:1');
       expect(rec.outcomes('slow:1')).toEqual(['completed']);
     });
+
+    it('withLock runs holders of one key one at a time, other keys freely, and releases after a throw', async () => {
+      const store = await open();
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const order: string[] = [];
+      const gate = deferred<void>();
+      const hold = (label: string, wait?: Promise<void>) =>
+        store.withLock('lead|CRM-LEAD-1', 5_000, async () => {
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          order.push(label);
+          if (wait) await wait;
+          inFlight -= 1;
+        });
+      const first = hold('first', gate.promise);
+      const second = hold('second');
+      // Another key is not blocked by the held one.
+      await store.withLock('lead|CRM-LEAD-2', 5_000, async () => void order.push('other'));
+      gate.resolve();
+      await Promise.all([first, second]);
+      expect(maxInFlight).toBe(1);
+      expect(order.indexOf('first')).toBeLessThan(order.indexOf('second'));
+      await expect(store.withLock('lead|CRM-LEAD-1', 5_000, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await store.withLock('lead|CRM-LEAD-1', 5_000, async () => 'free again')).toBe('free again');
+    });
   });
 }
