@@ -202,6 +202,12 @@ async function checkRoles(client: FrappeClient, user: Promise<string>): Promise<
     problems.push(`${name} has neither the ${COMPANION_ROLE} nor the System Manager role (has: ${roles.join(', ') || 'none'})`);
     fixes.add(ROLE_FIX);
   }
+  // Frappe lists email Communications only to System Managers and Super Email Users: without one
+  // of them the email-direction updater (and its catch-up) would never see a mail.
+  if (roles && !hasManager && !roles.includes('Super Email User')) {
+    problems.push(`${name} cannot list email Communications (it needs the Super Email User role), so lead statuses would not follow the email conversation`);
+    fixes.add('give the API user the Super Email User role (User → Roles)');
+  }
 
   // Reads are proven, not inferred: one row of each DocType the role grants.
   const unreadable: string[] = [];

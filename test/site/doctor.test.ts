@@ -156,6 +156,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+it('a user that cannot list email Communications is told to add Super Email User', async () => {
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'mailblind@example.com', roles: ['Sales Manager', 'Sales User', 'Manufacturing User', 'Stock User', 'Agent'], generate_keys: true });
+  const report = await runDoctor(siteConfig(u.api_key, u.api_secret), { timeoutMs: 5000 });
+  const roles = check(report, 'roles');
+  expect(roles.ok).toBe(false);
+  expect(roles.message).toContain('Super Email User');
+  expect(roles.fix).toContain('Super Email User');
+});
+
 it('an unreachable site is named with its URL and cause', async () => {
   const url = `http://127.0.0.1:${await closedPort()}`;
   const report = await runDoctor(siteConfig(healthy.key, healthy.secret, { url }), { timeoutMs: 5000 });
