@@ -204,6 +204,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       let documents = 0;
       try {
         for (const doctype of doctypes) {
+          if (stopping) break;
           const key = `wm|${site.config.name}|${doctype}`;
           const result = await catchUp({
             site: site.config.name,
@@ -212,6 +213,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
             logger,
             getWatermark: () => store.getMeta(key),
             setWatermark: (m) => store.setMeta(key, m),
+            shouldStop: () => stopping,
             onVersion: (name, modified) => {
               metrics.catchupDocuments.inc({ site: site.config.name, doctype });
               return dispatch({ site: site.config.name, doctype, name, modified, source: 'catchup', heardAtMs: Date.now() });

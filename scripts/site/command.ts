@@ -82,17 +82,21 @@ export async function site(args: string[]): Promise<number> {
       case 'export': {
         if (!values.file) throw new SiteCommandError('usage: site export --file F');
         const { exportRecords } = await import('./transfer.js');
-        const file = await exportRecords(client);
+        const file = await exportRecords(client, { manifest: loadManifest(join(root, 'hooks_manifest.json')) });
         writeFileSync(resolve(values.file), `${JSON.stringify(file, null, 2)}\n`);
         out(`Exported ${file.records.length} record(s) from ${target.name} to ${resolve(values.file)}.`);
         return 0;
       }
       case 'import': {
         if (!values.file) throw new SiteCommandError('usage: site import --file F [--dry-run]');
-        const { importRecords } = await import('./transfer.js');
-        const parsed = JSON.parse(readFileSync(resolve(values.file), 'utf8')) as unknown;
-        const report = await importRecords(client, parsed, { dryRun: values['dry-run'] });
-        out(JSON.stringify(report, null, 2));
+        const { importRecords, formatImport } = await import('./transfer.js');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(readFileSync(resolve(values.file), 'utf8'));
+        } catch (e) {
+          throw new SiteCommandError(`cannot read ${resolve(values.file)} as JSON: ${(e as Error).message}`);
+        }
+        out(formatImport(await importRecords(client, parsed, { dryRun: values['dry-run'] })));
         return 0;
       }
     }

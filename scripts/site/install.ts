@@ -86,6 +86,8 @@ export async function preflight(client: FrappeClient, desired: DesiredState): Pr
     if (!(await fetchDoc(client, 'DocType', doctype))) problems.push(`DocType ${doctype} is missing: install ${app} on this site first`);
   }
   // A field of the same name and another type (standard, or a custom field not ours) cannot be reused.
+  const previous = await readState(client).catch(() => null);
+  const ours = new Set((previous?.created ?? []).map((c) => `${c.doctype}|${c.name}`));
   const metaCache = new Map<string, Record<string, unknown>[]>();
   for (const r of desired.records.filter((r) => r.doctype === 'Custom Field')) {
     const dt = String(r.doc.dt);
@@ -101,6 +103,8 @@ export async function preflight(client: FrappeClient, desired: DesiredState): Pr
     }
     const clash = metaCache.get(dt)!.find((f) => f.fieldname === r.doc.fieldname);
     if (!clash) continue;
+    // Our own Custom Field from an earlier install: an upgrade may change it (the plan shows how).
+    if (ours.has(`Custom Field|${r.name}`)) continue;
     const isCustom = clash.name === r.name;
     if (clash.fieldtype !== r.doc.fieldtype || (r.doc.options && (clash.options ?? null) !== r.doc.options)) {
       problems.push(`${dt} already has a field "${r.doc.fieldname}" of type ${clash.fieldtype}${clash.options ? ` (${clash.options})` : ''}; ours is ${r.doc.fieldtype}${r.doc.options ? ` (${r.doc.options})` : ''}. Rename or remove the existing field first`);
@@ -276,6 +280,14 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
       }
       throw e;
     }
+  }
+  if (result.kept.length) {
+    // Records still in use stay; so does the state that names them, for a later uninstall.
+    state.created = state.created.filter((c) => result.kept.some((k) => k.startsWith(`${c.doctype} "${c.name}"`)) || (c.doctype === 'DocType' && c.name === STATE_DOCTYPE));
+    state.modified = [];
+    state.customisedPermissions = [];
+    await writeState(client, state);
+    return result;
   }
   await client.remove('DocType', STATE_DOCTYPE);
   return result;

@@ -24,6 +24,8 @@ export interface CatchupOptions {
   onVersion: (name: string, modified: string) => Promise<void>;
   /** @defaultValue 500 */
   pageSize?: number;
+  /** Checked between pages: a shutdown ends the pass early (the watermark keeps its place). */
+  shouldStop?: () => boolean;
 }
 
 export interface CatchupResult {
@@ -89,7 +91,7 @@ export async function catchUp(opts: CatchupOptions): Promise<CatchupResult> {
     const last = rows[rows.length - 1];
     cursor = { modified: last.modified, name: String(last.name) };
     await opts.setWatermark(JSON.stringify(cursor));
-    if (rows.length < pageSize) break;
+    if (rows.length < pageSize || opts.shouldStop?.()) break;
   }
   if (documents) opts.logger.info({ site: opts.site, doctype: opts.doctype, documents, pages }, `caught up ${documents} change(s) to ${opts.doctype} on ${opts.site}`);
   return { documents, pages, watermark: cursor.modified };
