@@ -6,16 +6,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import type { SidecarConfig } from '../../sidecar/config/load.js';
 import { PermanentError } from '../../sidecar/errors.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
-import { createLogger } from '../../sidecar/log.js';
 import { parseManifest } from '../../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, type Client } from '../helpers/emulator.js';
+import { captureLogs, until } from '../helpers/sidecar.js';
 
 let emu: RunningEmulator;
 let keys: { key: string; secret: string };
@@ -26,18 +25,6 @@ const manifest = parseManifest({
   app: 'crm_order_companion',
   realtime: { 'CRM Lead': { list_update: ['test.record'] } },
 });
-
-/** Log lines captured as parsed JSON. */
-function captureLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination: stream }) };
-}
 
 function configFor(overrides: Partial<SidecarConfig['sites'][number]> = {}): SidecarConfig {
   return {
@@ -68,42 +55,6 @@ async function sidecarWith(handlers: HandlerRegistry, opts: { config?: SidecarCo
   });
   running.push(sc);
   return sc;
-}
-
-/**
- * Resolve once `predicate` holds, re-checking on every sidecar event (job finished, realtime,
- * health, catch-up) — waiting for what happens, not for time. The limit only bounds a failure.
- */
-async function until(sc: Sidecar, predicate: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
-  if (await predicate()) return;
-  await new Promise<void>((resolve, reject) => {
-    const names = ['job', 'realtime', 'health', 'catchup'];
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), limitMs);
-    let checking = false;
-    let again = false;
-    const check = async () => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        do {
-          again = false;
-          if (await predicate()) return finish();
-        } while (again);
-      } finally {
-        checking = false;
-      }
-    };
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      for (const n of names) sc.events.off(n, check);
-      if (err) reject(err);
-      else resolve();
-    };
-    for (const n of names) sc.events.on(n, check);
-  });
 }
 
 /** The emulator has joined our socket to the CRM Lead room (Frappe sends no acknowledgement). */
