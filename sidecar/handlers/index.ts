@@ -2,6 +2,7 @@
  * The handler registry: every id hooks_manifest.json may name. Feature issues add theirs here.
  */
 import { createCommunicationHandler } from './communication.js';
+import { createOrderHistoryHandlers } from './order_history/index.js';
 import { createSlaHandlers } from './sla.js';
 import type { HandlerRegistry } from './types.js';
 
@@ -18,4 +19,6 @@ export const builtinHandlers: HandlerRegistry = {
   ...createSlaHandlers(),
   /** `comms.communication` (realtime + catch-up on Communication): sidecar/handlers/communication.ts. */
   ...createCommunicationHandler(),
+  /** `order_history.request` / `.refresh` / `.rebuild`: sidecar/handlers/order_history/. */
+  ...createOrderHistoryHandlers(),
 };

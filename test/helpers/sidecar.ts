@@ -34,8 +34,8 @@ export interface InstalledSite {
 }
 
 /** One emulated site in `timeZone` with the product's records installed by `install()`. */
-export async function installedSite(timeZone: string): Promise<InstalledSite> {
-  const emu = await startEmulator({ sites: [{ name: SITE, timeZone }], serveSite: SITE, defaultSite: SITE });
+export async function installedSite(timeZone: string, opts: { seed?: 'demo' } = {}): Promise<InstalledSite> {
+  const emu = await startEmulator({ sites: [{ name: SITE, timeZone, seed: opts.seed }], serveSite: SITE, defaultSite: SITE });
   const installer = await control(emu, `/sites/${SITE}/users`, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
   const c = createFrappeClient({ site: SITE, baseUrl: emu.url, apiKey: () => installer.api_key, apiSecret: () => installer.api_secret, backoffBaseMs: 1 });
   await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));

@@ -1,0 +1,164 @@
+/**
+ * Order history on CRM Leads and HD Tickets (DESIGN.md data flows 1–4; README "Order history").
+ *
+ * - `order_history.request` (realtime on Order Sync Request): a Queued request is marked Running,
+ *   the history of its lead/ticket is rebuilt, and the request ends Done ("Synced N orders") or
+ *   Failed (the matching or permission message). Anything else about the request: nothing to do.
+ * - `order_history.refresh` (realtime on Sales Order and Work Order): the leads/tickets whose table
+ *   names the affected sales order each get one `order_history.rebuild` job, its id bucketed by the
+ *   second the event was heard, so a burst of edits becomes one rebuild.
+ * - `order_history.rebuild`: match, build, and replace `custom_order_history` with one PUT — none
+ *   when the rows are already what is there.
+ */
+import { isPermanent, PermanentError } from '../../errors.js';
+import { FrappeApiError } from '../../frappe/errors.js';
+import type { FrappeDoc } from '../../frappe/types.js';
+import type { HandlerContext, HandlerRegistry } from '../types.js';
+import { buildHistory, distinctOrders, sameRows, type HistoryRow } from './history.js';
+import { CRM_LEAD, HD_TICKET, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';
+
+export const ORDER_SYNC_REQUEST = 'Order Sync Request';
+export const TARGETS: Record<string, string> = { [CRM_LEAD]: 'CRM Lead Order Item', [HD_TICKET]: 'HD Ticket Order Item' };
+
+export interface SyncResult {
+  customer: string;
+  rows: HistoryRow[];
+  orders: number;
+  written: boolean;
+}
+
+/** How long after its one-second bucket closes a rebuild runs. */
+export const REBUILD_GRACE_MS = 250;
+
+export function rebuildJobId(site: string, doctype: string, name: string, heardAtMs: number): string {
+  return `order_history.rebuild|${site}|${doctype}|${name}|${Math.floor(heardAtMs / 1000)}`;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof FrappeApiError ? err.status === 404 : (err as { status?: number } | null)?.status === 404;
+}
+
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.length > 300 ? `${msg.slice(0, 297)}...` : msg;
+}
+
+/** Match the customer, build its history, replace the table (one PUT, none if unchanged). */
+export async function syncHistory(ctx: HandlerContext, doctype: string, name: string): Promise<SyncResult> {
+  if (!TARGETS[doctype]) throw new PermanentError(`order history is kept on CRM Lead and HD Ticket, not ${doctype}`);
+  return ctx.lock(`order_history|${doctype}|${name}`, async () => {
+    const doc = await ctx.client.getDoc<Record<string, unknown>>(doctype, name, { signal: ctx.signal });
+    const customer =
+      doctype === CRM_LEAD
+        ? await matchLeadCustomer(ctx, doc as unknown as LeadLike)
+        : await matchTicketCustomer(ctx, doc as unknown as TicketLike);
+    const rows = await buildHistory(ctx, customer);
+    let written = false;
+    if (!sameRows(doc.custom_order_history, rows)) {
+      const saved = await ctx.client.saveWithLatest<Record<string, unknown>>(
+        doctype,
+        name,
+        (latest: FrappeDoc<Record<string, unknown>>) => (sameRows(latest.custom_order_history, rows) ? null : { custom_order_history: rows }),
+        { signal: ctx.signal },
+      );
+      written = saved !== null;
+    }
+    const orders = distinctOrders(rows);
+    ctx.logger.info(
+      { event: 'order_history_synced', doctype, name, customer, rows: rows.length, orders, written },
+      `order history of ${doctype} ${name} (Customer ${customer}): ${orders} order(s), ${rows.length} line(s)${written ? '' : ', unchanged'}`,
+    );
+    return { customer, rows, orders, written };
+  });
+}
+
+export function createOrderHistoryHandlers(): HandlerRegistry {
+  return {
+    'order_history.request': async (ctx) => {
+      const name = String(ctx.job.data.name);
+      let req: FrappeDoc<{ status?: string; reference_doctype?: string; reference_name?: string }>;
+      try {
+        req = await ctx.client.getDoc(ORDER_SYNC_REQUEST, name, { signal: ctx.signal });
+      } catch (err) {
+        if (isNotFound(err)) return void ctx.logger.debug({ name }, `Order Sync Request ${name} is gone; nothing to do`);
+        throw err;
+      }
+      // Queued: ours to run. Running on a retry of this job: we marked it and failed mid-way.
+      const resumable = req.status === 'Queued' || (req.status === 'Running' && ctx.attempt > 1);
+      if (!resumable) return void ctx.logger.debug({ name, status: req.status }, `Order Sync Request ${name} is ${req.status}; nothing to do`);
+      const finish = (patch: Record<string, unknown>) => ctx.client.update(ORDER_SYNC_REQUEST, name, patch, { signal: ctx.signal });
+      if (req.status !== 'Running') await finish({ status: 'Running' });
+      try {
+        const res = await syncHistory(ctx, String(req.reference_doctype), String(req.reference_name));
+        await finish({ status: 'Done', rows_synced: res.rows.length, message: `Synced ${res.orders} orders` });
+      } catch (err) {
+        if (isPermanent(err)) {
+          await finish({ status: 'Failed', rows_synced: 0, message: shortReason(err) });
+          ctx.logger.info({ name, reason: shortReason(err) }, `Order Sync Request ${name} failed: ${shortReason(err)}`);
+          return;
+        }
+        if (ctx.attempt >= ctx.job.maxAttempts) {
+          await finish({ status: 'Failed', rows_synced: 0, message: `gave up after ${ctx.attempt} attempts: ${shortReason(err)}` }).catch(() => undefined);
+        }
+        throw err;
+      }
+    },
+
+    'order_history.refresh': async (ctx) => {
+      const doctype = String(ctx.job.data.doctype);
+      const name = String(ctx.job.data.name);
+      let salesOrders: string[];
+      if (doctype === 'Sales Order') salesOrders = [name];
+      else {
+        const rows = await ctx.client.getList<{ sales_order?: string | null }>('Work Order', {
+          fields: ['name', 'sales_order'],
+          filters: [['name', '=', name]],
+          orderBy: 'name asc',
+          limitPageLength: 1,
+          signal: ctx.signal,
+        });
+        salesOrders = rows[0]?.sales_order ? [String(rows[0].sales_order)] : [];
+      }
+      if (!salesOrders.length) return;
+      const heard = Number(ctx.job.data.heardAtMs);
+      const bucketAt = Number.isFinite(heard) ? heard : Date.now();
+      let queued = 0;
+      for (const [parent, child] of Object.entries(TARGETS)) {
+        const rows = await ctx.client.getList<{ parent: string }>(child, {
+          parent,
+          fields: ['parent'],
+          filters: salesOrders.length === 1 ? [['sales_order', '=', salesOrders[0]]] : [['sales_order', 'in', salesOrders]],
+          orderBy: 'parent asc',
+          limitPageLength: 0,
+          signal: ctx.signal,
+        });
+        for (const target of new Set(rows.map((r) => String(r.parent)))) {
+          const added = await ctx.enqueue({
+            id: rebuildJobId(ctx.site, parent, target, bucketAt),
+            name: 'order_history.rebuild',
+            site: ctx.site,
+            data: { doctype: parent, name: target, cause: `${doctype} ${name}` },
+            // After the second closes (plus a grace for events still being read): every change heard
+            // in it is then visible to the one rebuild its id stands for.
+            runAtMs: (Math.floor(bucketAt / 1000) + 1) * 1000 + REBUILD_GRACE_MS,
+          });
+          if (added) queued += 1;
+        }
+      }
+      if (queued) ctx.logger.info({ doctype, name, queued }, `${doctype} ${name} changed: ${queued} order history rebuild(s) queued`);
+    },
+
+    'order_history.rebuild': async (ctx) => {
+      const doctype = String(ctx.job.data.doctype);
+      const name = String(ctx.job.data.name);
+      try {
+        await syncHistory(ctx, doctype, name);
+      } catch (err) {
+        if (isNotFound(err)) return void ctx.logger.info({ doctype, name }, `${doctype} ${name} is gone; no history to rebuild`);
+        // No (or no single) customer any more: nothing to refresh; a Fetch reports it to the user.
+        if (isPermanent(err)) return void ctx.logger.warn({ doctype, name, reason: shortReason(err) }, `order history of ${doctype} ${name} not rebuilt: ${shortReason(err)}`);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Which ERPNext Customer a CRM Lead or HD Ticket is about (README "Order history"). Every step is a
+ * handful of batched list calls (`in` filters), never one call per row; the answer is exactly one
+ * Customer or a PermanentError that says why not ("no ERPNext customer matches …" / "ambiguous: …").
+ */
+import { PermanentError } from '../../errors.js';
+import type { FrappeClient } from '../../frappe/client.js';
+import type { Filter } from '../../frappe/types.js';
+
+export const CRM_LEAD = 'CRM Lead';
+export const HD_TICKET = 'HD Ticket';
+
+type Row = Record<string, unknown> & { name: string };
+
+interface Ctx {
+  client: FrappeClient;
+  signal?: AbortSignal;
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : v == null ? '' : String(v).trim());
+const uniq = (xs: string[]): string[] => [...new Set(xs.filter(Boolean))];
+const norm = (v: unknown): string => text(v).replace(/\s+/g, ' ').toLowerCase();
+
+function escapeLike(v: string): string {
+  return v.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function describeList(names: string[]): string {
+  const parts = names.map((n) => `Customer ${n}`);
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** One customer, or ambiguous; null when `customers` is empty. */
+function pick(customers: string[], what: string): string | null {
+  const list = uniq(customers).sort();
+  if (list.length === 0) return null;
+  if (list.length > 1) throw new PermanentError(`ambiguous: ${what} matches ${describeList(list)}`);
+  return list[0];
+}
+
+/** The Customers linked (Dynamic Link) to any of these Contacts: one child-table list call. */
+async function customersOfContacts(ctx: Ctx, contacts: string[]): Promise<string[]> {
+  if (!contacts.length) return [];
+  const links = await ctx.client.getList<{ link_name: string }>('Dynamic Link', {
+    parent: 'Contact',
+    fields: ['parent', 'link_name'],
+    filters: [
+      ['parent', 'in', contacts],
+      ['link_doctype', '=', 'Customer'],
+    ],
+    orderBy: 'parent asc, idx asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  return uniq(links.map((l) => text(l.link_name)));
+}
+
+/** Contacts whose email (primary or any Contact Email row) or phone matches. */
+async function contactsMatching(ctx: Ctx, emails: string[], phones: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const orFilters: Filter[] = [];
+  if (emails.length) orFilters.push(['email_id', 'in', emails]);
+  if (phones.length) orFilters.push(['mobile_no', 'in', phones], ['phone', 'in', phones]);
+  if (!orFilters.length) return [];
+  const direct = await ctx.client.getList<Row>('Contact', { fields: ['name'], orFilters, orderBy: 'name asc', limitPageLength: 0, signal: ctx.signal });
+  found.push(...direct.map((r) => r.name));
+  if (emails.length) {
+    const rows = await ctx.client.getList<{ parent: string }>('Contact Email', {
+      parent: 'Contact',
+      fields: ['parent'],
+      filters: [['email_id', 'in', emails]],
+      orderBy: 'parent asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    });
+    found.push(...rows.map((r) => r.parent));
+  }
+  if (phones.length) {
+    const rows = await ctx.client.getList<{ parent: string }>('Contact Phone', {
+      parent: 'Contact',
+      fields: ['parent'],
+      filters: [['phone', 'in', phones]],
+      orderBy: 'parent asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    });
+    found.push(...rows.map((r) => r.parent));
+  }
+  return uniq(found.map(text));
+}
+
+/** Customers whose customer_name equals one of `names` (trimmed, case-insensitive). */
+async function customersNamed(ctx: Ctx, names: string[]): Promise<string[]> {
+  const wanted = uniq(names.map(norm));
+  if (!wanted.length) return [];
+  const rows = await ctx.client.getList<Row & { customer_name?: string }>('Customer', {
+    fields: ['name', 'customer_name'],
+    orFilters: wanted.map((n): Filter => ['customer_name', 'like', `%${escapeLike(n)}%`]),
+    orderBy: 'name asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  return rows.filter((r) => wanted.includes(norm(r.customer_name))).map((r) => r.name);
+}
+
+export interface LeadLike {
+  name: string;
+  custom_customer?: string | null;
+  email?: string | null;
+  mobile_no?: string | null;
+  phone?: string | null;
+  organization?: string | null;
+  lead_name?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+}
+
+export async function matchLeadCustomer(ctx: Ctx, lead: LeadLike): Promise<string> {
+  const explicit = text(lead.custom_customer);
+  if (explicit) return explicit;
+  const what = `CRM Lead ${lead.name}`;
+
+  const deals = await ctx.client.getList<{ erpnext_customer?: string }>('CRM Deal', {
+    fields: ['name', 'erpnext_customer'],
+    filters: [
+      ['lead', '=', lead.name],
+      ['erpnext_customer', 'is', 'set'],
+    ],
+    orderBy: 'creation desc, name desc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  const byDeal = pick(deals.map((d) => text(d.erpnext_customer)), `${what} (through its deals)`);
+  if (byDeal) return byDeal;
+
+  const emails = uniq([text(lead.email)]);
+  const phones = uniq([text(lead.mobile_no), text(lead.phone)]);
+  const byContact = pick(await customersOfContacts(ctx, await contactsMatching(ctx, emails, phones)), `${what} (through contacts ${[...emails, ...phones].join(', ')})`);
+  if (byContact) return byContact;
+
+  const leadName = text(lead.lead_name) || [text(lead.first_name), text(lead.last_name)].filter(Boolean).join(' ');
+  const names = uniq([text(lead.organization), leadName]);
+  const byName = pick(await customersNamed(ctx, names), `${what} (by name ${names.map((n) => `"${n}"`).join(' / ')})`);
+  if (byName) return byName;
+
+  const keys = [...emails, ...phones, ...names.map((n) => `"${n}"`)];
+  throw new PermanentError(`no ERPNext customer matches ${what}${keys.length ? ` (tried ${keys.join(', ')})` : ''}`);
+}
+
+export interface TicketLike {
+  name: string | number;
+  customer?: string | null;
+  contact?: string | null;
+  raised_by?: string | null;
+}
+
+export async function matchTicketCustomer(ctx: Ctx, ticket: TicketLike): Promise<string> {
+  const what = `HD Ticket ${ticket.name}`;
+  const hdCustomer = text(ticket.customer);
+  if (hdCustomer) {
+    const rows = await ctx.client.getList<{ erpnext_customer?: string }>('HD Customer', {
+      fields: ['name', 'erpnext_customer'],
+      filters: [['name', '=', hdCustomer]],
+      orderBy: 'name asc',
+      limitPageLength: 1,
+      signal: ctx.signal,
+    });
+    const linked = text(rows[0]?.erpnext_customer);
+    if (linked) return linked;
+  }
+  const contacts: string[] = [];
+  if (text(ticket.contact)) contacts.push(text(ticket.contact));
+  const email = text(ticket.raised_by).replace(/^.*<([^>]+)>.*$/, '$1');
+  if (email) contacts.push(...(await contactsMatching(ctx, [email], [])));
+  const byContact = pick(await customersOfContacts(ctx, uniq(contacts)), `${what} (through contacts ${uniq([text(ticket.contact), email]).join(', ')})`);
+  if (byContact) return byContact;
+  throw new PermanentError(
+    `no ERPNext customer matches ${what} (HD Customer ${hdCustomer || 'not set'}${email ? `, ${email}` : ''})`,
+  );
+}
