@@ -259,11 +259,22 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
     result.restored.push(`${m.doctype} "${m.name}"`);
     log(`restored  ${m.doctype} "${m.name}"`);
   }
+  const role = (state.created.find((c) => c.doctype === 'Role')?.name as string | undefined) ?? 'Order Companion';
   for (const parent of state.customisedPermissions) {
-    const rows = await client.getList<{ name: string }>('Custom DocPerm', { fields: ['name'], filters: [['parent', '=', parent]], orderBy: 'name asc', limitPageLength: 0 });
-    for (const r of rows) await client.remove('Custom DocPerm', r.name);
-    result.restored.push(`standard permissions of ${parent}`);
-    log(`restored  standard permissions of ${parent}`);
+    // Remove the copies of the standard rules and our own rule; a rule an administrator added since
+    // stays (and keeps this DocType on Custom DocPerms, as they intended) and is named.
+    const standard = new Set((((await fetchDoc(client, 'DocType', parent))?.permissions as Record<string, unknown>[]) ?? []).map((p) => `${p.role}|${Number(p.permlevel ?? 0)}`));
+    const rows = await client.getList<{ name: string; role: string; permlevel?: number }>('Custom DocPerm', {
+      fields: ['name', 'role', 'permlevel'],
+      filters: [['parent', '=', parent]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+    });
+    const theirs = rows.filter((r) => r.role !== role && !standard.has(`${r.role}|${Number(r.permlevel ?? 0)}`));
+    for (const r of rows) if (!theirs.includes(r)) await client.remove('Custom DocPerm', r.name);
+    const kept = theirs.length ? ` (left in place: rules added since for ${theirs.map((r) => r.role).join(', ')})` : '';
+    result.restored.push(`standard permissions of ${parent}${kept}`);
+    log(`restored  standard permissions of ${parent}${kept}`);
   }
   for (const c of [...state.created].reverse()) {
     if (c.doctype === 'DocType' && c.name === STATE_DOCTYPE) continue;

@@ -129,6 +129,22 @@ describe('an install cut short', () => {
   });
 });
 
+describe('uninstall and later permission changes', () => {
+  it('keeps a permission rule an administrator added after the install, and removes only ours and the copies', async () => {
+    const site = 'perms.localhost';
+    await control(emu, '/sites', { name: site });
+    const c = await adminOf(site);
+    await install(c, desired);
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    expect((await admin.insert('Custom DocPerm', { parent: 'Customer', role: 'Auditor', permlevel: 0, read: 1 })).status).toBe(200);
+    const result = await uninstall(c, { dropData: true });
+    expect(result.restored.join('\n')).toContain('standard permissions of Customer (left in place: rules added since for Auditor)');
+    const left = (await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Customer']], fields: ['role'], limit_page_length: 0 })).body.data;
+    expect(left).toEqual([{ role: 'Auditor' }]);
+    expect((await admin.get('DocType', 'Order Companion Settings')).status).toBe(404);
+  });
+});
+
 describe('refusals before anything is written', () => {
   it('a field of the same name with another type, a missing DocType and a non-System-Manager user are each named', async () => {
     const admin = client(emu, { site: 'clash.localhost', sid: await login(emu, 'Administrator', 'admin', 'clash.localhost') });
