@@ -316,6 +316,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     job.state = 'waiting';
     job.runAtMs = t;
     job.updatedAtMs = t;
+    // Handed back, not tried: the attempt does not count against maxAttempts (as with BullMQ).
+    job.attempts = Math.max(0, job.attempts - 1);
     delete job.leaseUntilMs;
     delete job.leaseOwner;
     const entry = this.index.get(job.id);
