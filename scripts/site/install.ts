@@ -218,7 +218,14 @@ async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, 
   }
   const want = grantRow(entry.grant, role);
   if (entry.existing) {
-    await client.update('Custom DocPerm', String(entry.existing.name), want);
+    const name = String(entry.existing.name);
+    const ours = state.customisedPermissions.includes(parent) || state.created.some((c) => c.doctype === 'Custom DocPerm' && c.name === name);
+    if (!ours && !state.modified.some((m) => m.doctype === 'Custom DocPerm' && m.name === name)) {
+      // A rule for our role that was there before us: keep its flags so uninstall can put them back.
+      state.modified.push({ doctype: 'Custom DocPerm', name, before: Object.fromEntries(Object.keys(want).map((k) => [k, entry.existing![k] ?? 0])) });
+      await save();
+    }
+    await client.update('Custom DocPerm', name, want);
     return;
   }
   const created = await client.insert<{ name: string }>('Custom DocPerm', want);
