@@ -259,6 +259,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     await checkHealth(site);
     site.healthTimer = setInterval(() => void checkHealth(site), opts.healthIntervalMs ?? 30_000);
     site.healthTimer.unref();
+    // Fix the watermark before listening: on a first start, a document saved between the connect and
+    // the room join is then above the watermark and found by the catch-up that follows the connect.
+    if (doctypes.length && site.status.rest.ok) await runCatchup(site);
     site.subscriber = createSubscriber({
       site: site.config.name,
       url: site.config.url,
