@@ -1,5 +1,6 @@
 /**
- * The retry delay both job stores use, so a job backs off the same way whichever store runs it.
+ * What both job stores share about running a job — the retry delay, and giving up on a handler that
+ * ignores its abort signal — so a job behaves the same whichever store runs it.
  */
 
 /** Upper bound of the exponential part of a retry delay. */
@@ -29,4 +30,14 @@ export function retryDelayMs(attempt: number, backoffMs: number, err: unknown, r
   const capMs = Math.min(MAX_BACKOFF_MS, Math.max(0, backoffMs) * 2 ** exponent);
   const jitteredMs = Math.floor(random() * capMs);
   return Math.max(retryAfterOf(err), jitteredMs);
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts, so a handler ignoring it cannot hold a store. */
+export function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

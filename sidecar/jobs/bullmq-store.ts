@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobType } from 'bullmq';
 import { describeError, isPermanent, PermanentError, RetriableError } from '../errors.js';
 import { redactSecrets } from '../log.js';
-import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs } from './backoff.js';
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs, raceAbort } from './backoff.js';
 import type { JobHandler, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
 
 export interface RedisConnection {
@@ -134,15 +134,6 @@ class AttemptError extends Error {
     // BullMQ keeps stack traces on the job; the original's, scrubbed, is the useful one.
     this.stack = stack === undefined ? text : redactSecrets(stack);
   }
-}
-
-function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 class BullmqStore implements BullmqJobStore {

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { ClassicLevel } from 'classic-level';
 import { describeError, isPermanent, PermanentError } from '../errors.js';
 import { redactSecrets } from '../log.js';
-import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './backoff.js';
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs, raceAbort } from './backoff.js';
 import type {
   JobHandler,
   JobRecord,
@@ -108,16 +108,6 @@ type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key
 function toPublic(job: StoredJob): JobRecord {
   const { seq: _seq, leaseUntilMs: _lease, leaseOwner: _owner, ...rest } = job;
   return structuredClone(rest);
-}
-
-/** Settles with `work`, or rejects as soon as `signal` aborts, so a handler ignoring it cannot hold us. */
-function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function isLockedError(err: unknown): boolean {
