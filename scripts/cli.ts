@@ -19,7 +19,7 @@ import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { packageRoot, site as siteCommand, SiteCommandError } from './site/command.js';
 import { install } from './site/install.js';
 import { loadDesired } from './site/records.js';
-import { createFrappeClient } from '../sidecar/frappe/client.js';
+import { clientForSite } from '../sidecar/frappe/client.js';
 
 const USAGE = `Usage: crm-order-companion <command> [options]
 
@@ -88,14 +88,15 @@ async function demo(args: string[]): Promise<number> {
   });
   const seed = emu.seeds[site];
   const sidecarKeys = seed.users.sidecar;
+  const demoSite = { name: site, url: emu.url, apiKey: sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! };
   // Install the product's records into the demo site, as an administrator would with `site install`.
   const root = packageRoot();
   const installed = await install(
-    createFrappeClient({ site, baseUrl: emu.url, apiKey: () => sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! }),
+    clientForSite(demoSite),
     loadDesired(resolve(root, 'doctypes'), loadManifest(resolve(root, 'hooks_manifest.json')), resolve(root, 'dist', 'desk')),
   );
   const config: SidecarConfig = {
-    sites: [{ name: site, url: emu.url, apiKey: sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! }],
+    sites: [demoSite],
     dataDir: mkdtempSync(join(tmpdir(), 'coc-demo-')),
     http: { host: '127.0.0.1', port: portOf(process.env.COC_PORT, 0) },
     catchupIntervalMs: 60_000,

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { SidecarConfig, SiteConfig } from './config/load.js';
 import { describeError } from './errors.js';
-import { createFrappeClient, type FrappeClient } from './frappe/client.js';
+import { clientForSite, type FrappeClient } from './frappe/client.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
 import { createJobStore } from './jobs/index.js';
@@ -116,15 +116,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   };
 
   for (const site of config.sites) {
-    const client = createFrappeClient({
-      site: site.name,
-      baseUrl: site.url,
-      apiKey: () => site.apiKey,
-      apiSecret: site.apiSecret,
-      metrics,
-      logger,
-      ...opts.rest,
-    });
+    const client = clientForSite(site, { metrics, logger, ...opts.rest });
     sites.set(site.name, {
       config: site,
       client,

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig, type SiteConfig } from '../../sidecar/config/load.js';
-import { createFrappeClient } from '../../sidecar/frappe/client.js';
+import { clientForSite } from '../../sidecar/frappe/client.js';
 import { loadManifest } from '../../sidecar/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from './install.js';
 import { formatPlan, makePlan } from './plan.js';
@@ -52,7 +52,7 @@ export async function site(args: string[]): Promise<number> {
   });
   if (!sub || !['plan', 'install', 'uninstall', 'doctor', 'export', 'import'].includes(sub)) throw new SiteCommandError(USAGE);
   const target = pickSite(values.site);
-  const client = createFrappeClient({ site: target.name, baseUrl: target.url, apiKey: () => target.apiKey, apiSecret: target.apiSecret });
+  const client = clientForSite(target);
   const root = packageRoot();
   const desired = () => loadDesired(join(root, 'doctypes'), loadManifest(join(root, 'hooks_manifest.json')), join(root, 'dist', 'desk'));
   const out = (line: string) => process.stdout.write(`${line}\n`);

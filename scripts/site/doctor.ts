@@ -16,7 +16,7 @@
 import { io, type Socket } from 'socket.io-client';
 import roleFile from '../../doctypes/roles/order_companion.json' with { type: 'json' };
 import type { SiteConfig } from '../../sidecar/config/load.js';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { clientForSite, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { redactSecrets } from '../../sidecar/log.js';
 import { realtimeHeaders } from '../../sidecar/realtime/subscriber.js';
 
@@ -430,14 +430,7 @@ function scrub(text: string, site: SiteConfig): string {
 export async function runDoctor(site: SiteConfig, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // One attempt per request: a doctor reports what it sees now instead of backing off for a minute.
-  const client = createFrappeClient({
-    site: site.name,
-    baseUrl: site.url,
-    apiKey: () => site.apiKey,
-    apiSecret: site.apiSecret,
-    timeoutMs,
-    maxRetries: 0,
-  });
+  const client = clientForSite(site, { timeoutMs, maxRetries: 0 });
   const user = client.call<string>('frappe.auth.get_logged_user', {}, 'GET').then((u) => {
     if (!u) throw new Error('frappe.auth.get_logged_user answered no user');
     return u;

@@ -188,6 +188,14 @@ function surelyNotProcessed(err: RetriableError): boolean {
   return false;
 }
 
+/** The client for a configured site (sidecar, installer, doctor): the site's name, URL and keys. */
+export function clientForSite(
+  site: { name: string; url: string; apiKey: string; apiSecret: () => string },
+  extra: Omit<FrappeClientOptions, 'site' | 'baseUrl' | 'apiKey' | 'apiSecret'> = {},
+): FrappeClient {
+  return createFrappeClient({ site: site.name, baseUrl: site.url, apiKey: () => site.apiKey, apiSecret: site.apiSecret, ...extra });
+}
+
 export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const site = opts.site;
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
