@@ -4,6 +4,7 @@
  * Bounded: 150 requests per measurement, sequential, on 127.0.0.1.
  */
 import { startEmulator } from '../emulator/server.js';
+import { demoSalesOrder } from '../emulator/seed/demo.js';
 import { asAdmin, put } from '../emulator/sites.js';
 import { median, percentile, timeRuns, writeResult } from './lib.js';
 
@@ -17,12 +18,7 @@ export async function run(): Promise<void> {
     const s = emu.seeds[site].users.sidecar;
     asAdmin(emu.site(site), (ctx) => {
       for (let i = 0; i < ORDERS; i++) {
-        put(ctx, {
-          doctype: 'Sales Order', customer: 'Acme Foods', order_type: 'Sales', transaction_date: '2026-01-01', delivery_date: '2026-02-01',
-          company: 'Demo Confections', currency: 'USD', conversion_rate: 1, selling_price_list: 'Standard Selling', price_list_currency: 'USD', plc_conversion_rate: 1,
-          docstatus: 1,
-          items: [{ item_code: 'CAKE-CHOC', item_name: 'Chocolate Cake', qty: 1 + (i % 5), rate: 24.5, uom: 'Nos', conversion_factor: 1 }],
-        });
+        put(ctx, demoSalesOrder({ customer: 'Acme Foods', lines: [['CAKE-CHOC', 1 + (i % 5)]], date: '2026-01-01', delivery: '2026-02-01', docstatus: 1 }));
       }
     });
     const headers = { Authorization: `token ${s.api_key}:${s.api_secret}` };

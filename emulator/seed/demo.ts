@@ -37,6 +37,41 @@ const ITEMS: [string, string, number][] = [
   ['MUFFIN-12', 'Muffins (12)', 9.9],
 ];
 
+export interface DemoOrder {
+  customer: string;
+  /** [item_code, qty] or [item_code, qty, rate]; name and rate default to the demo item's. */
+  lines: ([string, number] | [string, number, number])[];
+  date: string;
+  delivery?: string;
+  docstatus?: 0 | 1;
+}
+
+/**
+ * A Sales Order body for the demo company, with everything ERPNext's controller would otherwise fill
+ * in (currency, price list, conversion rates, UOM): the emulator does not compute those (README).
+ */
+export function demoSalesOrder(o: DemoOrder): Doc {
+  const delivery = o.delivery ?? o.date;
+  return {
+    doctype: 'Sales Order',
+    customer: o.customer,
+    order_type: 'Sales',
+    transaction_date: o.date,
+    delivery_date: delivery,
+    company: 'Demo Confections',
+    currency: 'USD',
+    conversion_rate: 1,
+    selling_price_list: 'Standard Selling',
+    price_list_currency: 'USD',
+    plc_conversion_rate: 1,
+    docstatus: o.docstatus ?? 0,
+    items: o.lines.map(([item_code, qty, rate]) => {
+      const item = ITEMS.find((i) => i[0] === item_code);
+      return { item_code, item_name: item?.[1] ?? item_code, qty, rate: rate ?? item?.[2] ?? 0, uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: delivery, warehouse: 'Finished Goods - DC' };
+    }),
+  };
+}
+
 const CUSTOMERS: { name: string; type: string; contact: [string, string, string, string] }[] = [
   { name: 'Acme Foods', type: 'Company', contact: ['Alice', 'Archer', 'alice@acmefoods.example', '+1 555 0101'] },
   { name: 'Brightside Cafe', type: 'Company', contact: ['Ben', 'Brooks', 'ben@brightside.example', '+1 555 0102'] },
@@ -123,24 +158,7 @@ function orders(ctx: Ctx, customers: string[]): { salesOrders: string[]; workOrd
   let k = 0;
   for (const o of plan) {
     const delivery = addDays(today, o.days);
-    const so = put(ctx, {
-      doctype: 'Sales Order',
-      customer: o.customer,
-      order_type: 'Sales',
-      transaction_date: today,
-      delivery_date: delivery,
-      company: 'Demo Confections',
-      currency: 'USD',
-      conversion_rate: 1,
-      selling_price_list: 'Standard Selling',
-      price_list_currency: 'USD',
-      plc_conversion_rate: 1,
-      docstatus: o.state === 'draft' ? 0 : 1,
-      items: o.lines.map(([item_code, qty]) => {
-        const item = ITEMS.find((i) => i[0] === item_code)!;
-        return { item_code, item_name: item[1], qty, rate: item[2], uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: delivery, warehouse: 'Finished Goods - DC' };
-      }),
-    });
+    const so = put(ctx, demoSalesOrder({ customer: o.customer, lines: o.lines, date: today, delivery, docstatus: o.state === 'draft' ? 0 : 1 }));
     salesOrders.push(String(so.name));
     if (o.state === 'cancelled') {
       const cancelled = { ...so, docstatus: 2 };

@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { RunningEmulator } from '../../emulator/server.js';
+import { demoSalesOrder } from '../../emulator/seed/demo.js';
 import {
   SITE,
   client,
@@ -258,21 +259,7 @@ describe('Notification Log (frappe/frappe:frappe/desk/doctype/notification_log/n
 });
 
 describe('notify_update (frappe/frappe:frappe/model/document.py notify_update, delete_doc.py)', () => {
-  const salesOrder = () => ({
-    customer: 'Brightside Cafe',
-    order_type: 'Sales',
-    transaction_date: '2026-01-05',
-    delivery_date: '2026-01-12',
-    company: 'Demo Confections',
-    currency: 'USD',
-    conversion_rate: 1,
-    selling_price_list: 'Standard Selling',
-    price_list_currency: 'USD',
-    plc_conversion_rate: 1,
-    items: [
-      { item_code: 'CAKE-VAN', item_name: 'Vanilla Cake', qty: 2, rate: 22, uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: '2026-01-12', warehouse: 'Finished Goods - DC' },
-    ],
-  });
+  const salesOrder = () => demoSalesOrder({ customer: 'Brightside Cafe', lines: [['CAKE-VAN', 2]], date: '2026-01-05', delivery: '2026-01-12' });
 
   // document.py run_post_save_methods → notify_update: doc_update {modified, doctype, name} to doc:<dt>/<name>,
   // list_update {doctype, name, user} to doctype:<dt>; delete_doc.py emits the same payloads on delete

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { SITE, adminClient, client, start, userClient, type Client } from '../helpers/emulator.js';
 import { expectError, rand, serverMessages } from '../helpers/assertions.js';
+import { demoSalesOrder } from '../../emulator/seed/demo.js';
 
 let emu: RunningEmulator;
 let admin: Client; // System Manager, token
@@ -27,23 +28,7 @@ async function newLead(fields: Record<string, unknown>): Promise<any> {
   return r.body.data;
 }
 
-const salesOrder = () => {
-  const today = emu.site(SITE).today();
-  return {
-    doctype: 'Sales Order',
-    customer: 'Delta Hotels',
-    order_type: 'Sales',
-    transaction_date: today,
-    delivery_date: today,
-    company: 'Demo Confections',
-    currency: 'USD',
-    conversion_rate: 1,
-    selling_price_list: 'Standard Selling',
-    price_list_currency: 'USD',
-    plc_conversion_rate: 1,
-    items: [{ item_code: 'MUFFIN-12', item_name: 'Muffins (12)', qty: 3, rate: 9.9, uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: today, warehouse: 'Finished Goods - DC' }],
-  };
-};
+const salesOrder = () => demoSalesOrder({ customer: 'Delta Hotels', lines: [['MUFFIN-12', 3]], date: emu.site(SITE).today() });
 
 describe('frappe.client reads', () => {
   const tag = `MR-${rand()}`;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { SITE, adminClient, client, login, start, userClient, type Client, type Reply } from '../helpers/emulator.js';
 import { expectError, rand, serverMessages } from '../helpers/assertions.js';
+import { demoSalesOrder } from '../../emulator/seed/demo.js';
 
 let emu: RunningEmulator;
 let admin: Client; // a System Manager with API keys
@@ -542,23 +543,7 @@ describe('error responses', () => {
 // ---- submittable ------------------------------------------------------------------------------
 
 describe('submittable documents (Sales Order)', () => {
-  const order = (docstatus: number) => {
-    const today = emu.site(SITE).today();
-    return {
-      customer: 'Acme Foods',
-      order_type: 'Sales',
-      transaction_date: today,
-      delivery_date: today,
-      company: 'Demo Confections',
-      currency: 'USD',
-      conversion_rate: 1,
-      selling_price_list: 'Standard Selling',
-      price_list_currency: 'USD',
-      plc_conversion_rate: 1,
-      docstatus,
-      items: [{ item_code: 'CAKE-CHOC', item_name: 'Chocolate Cake', qty: 2, rate: 24.5, uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: today, warehouse: 'Finished Goods - DC' }],
-    };
-  };
+  const order = (docstatus: 0 | 1) => demoSalesOrder({ customer: 'Acme Foods', lines: [['CAKE-CHOC', 2]], date: emu.site(SITE).today(), docstatus });
 
   // frappe/frappe:frappe/model/document.py (insert → check_docstatus_transition(0): docstatus 1 means submit)
   it('insert with docstatus 1 submits; PUT docstatus 2 cancels', async () => {

@@ -10,6 +10,7 @@ import { parseManifest } from '../../sidecar/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
 import { configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { demoSalesOrder } from '../../emulator/seed/demo.js';
 
 const manifest = parseManifest({
   app: 'crm_order_companion',
@@ -56,22 +57,7 @@ let soCounter = 0;
 async function submittedOrder(customer: string, lines: [string, number, number][]): Promise<string> {
   soCounter += 1;
   const delivery = `2026-04-${String(soCounter).padStart(2, '0')}`;
-  const so = ok(
-    await site.root.insert('Sales Order', {
-      customer,
-      order_type: 'Sales',
-      transaction_date: '2026-03-01',
-      delivery_date: delivery,
-      company: 'Demo Confections',
-      currency: 'USD',
-      conversion_rate: 1,
-      selling_price_list: 'Standard Selling',
-      price_list_currency: 'USD',
-      plc_conversion_rate: 1,
-      docstatus: 1,
-      items: lines.map(([item_code, qty, rate]) => ({ item_code, item_name: item_code, qty, rate, uom: 'Nos', stock_uom: 'Nos', conversion_factor: 1, delivery_date: delivery, warehouse: 'Finished Goods - DC' })),
-    }),
-  );
+  const so = ok(await site.root.insert('Sales Order', demoSalesOrder({ customer, lines, date: '2026-03-01', delivery, docstatus: 1 })));
   return String(so.name);
 }
 
