@@ -6,9 +6,6 @@
  *   reconnect; time and REST calls; baseline: one REST listing of those 10,000 names.
  * Bounded in count; each phase has a time limit and stops by itself.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { io } from 'socket.io-client';
 import { startEmulator } from '../emulator/server.js';
@@ -16,6 +13,7 @@ import { asAdmin, put } from '../emulator/sites.js';
 import { parseManifest } from '../sidecar/manifest/load.js';
 import { startSidecar } from '../sidecar/runtime.js';
 import { median, percentile, writeResult } from './lib.js';
+import { localConfig } from '../test/helpers/config.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const MISSED = Number(process.env.BENCH_MISSED ?? 10_000);
@@ -37,14 +35,7 @@ export async function run(): Promise<void> {
   const handled = new Map<string, number>();
   let onHandled: (() => void) | null = null;
   const sidecar = await startSidecar({
-    config: {
-      sites: [{ name: SITE, url: emu.url, apiKey: u.api_key, apiSecret: () => u.api_secret }],
-      dataDir: mkdtempSync(join(tmpdir(), 'coc-bench-')),
-      http: { host: '127.0.0.1', port: 0 },
-      catchupIntervalMs: 3_600_000,
-      concurrency: 8,
-      logLevel: 'warn',
-    },
+    config: localConfig({ name: SITE, url: emu.url, key: u.api_key, secret: u.api_secret }, { concurrency: 8 }),
     manifest: parseManifest({ app: 'crm_order_companion', realtime: { 'CRM Lead': { list_update: ['bench.record'] } } }),
     handlers: {
       'bench.record': async ({ job }) => {

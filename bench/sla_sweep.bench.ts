@@ -5,8 +5,6 @@
  * seed's script measured in the same run on an identical site: list every due lead, PUT each one
  * (and insert its Notification Log inline). REST calls are the emulator's request counts.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
@@ -21,6 +19,7 @@ import { loadManifest, parseManifest } from '../sidecar/manifest/load.js';
 import { startSidecar } from '../sidecar/runtime.js';
 import { tickJob } from '../sidecar/scheduler.js';
 import { writeResult } from './lib.js';
+import { localConfig } from '../test/helpers/config.js';
 
 const LEADS = Number(process.env.BENCH_SLA_LEADS ?? 10_000);
 const OVERDUE = Number(process.env.BENCH_SLA_OVERDUE ?? 2_000);
@@ -69,14 +68,7 @@ async function failedCount(emu: RunningEmulator, name: string): Promise<number> 
 
 async function ours(emu: RunningEmulator, keys: { key: string; secret: string }) {
   const sidecar = await startSidecar({
-    config: {
-      sites: [{ name: OURS, url: emu.url, apiKey: keys.key, apiSecret: () => keys.secret }],
-      dataDir: mkdtempSync(join(tmpdir(), 'coc-bench-sla-')),
-      http: { host: '127.0.0.1', port: 0 },
-      catchupIntervalMs: 3_600_000,
-      concurrency: 8,
-      logLevel: 'warn',
-    },
+    config: localConfig({ name: OURS, url: emu.url, key: keys.key, secret: keys.secret }, { concurrency: 8 }),
     manifest: parseManifest({ app: 'crm_order_companion' }),
     handlers: builtinHandlers,
     logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }),

@@ -271,10 +271,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       onDisconnect: (reason) => events.emit('realtime', site.config.name, false, reason),
       onRefused: (reason) => events.emit('realtime', site.config.name, false, reason),
       onListUpdate: (e, heard) => void onListUpdate(site, e.doctype, String(e.name), heard),
-      onDocUpdate: (e, heard) =>
-        void dispatch({ site: site.config.name, doctype: e.doctype, name: String(e.name), modified: e.modified, source: 'realtime', heardAtMs: heard }).catch((err) =>
-          logger.warn({ site: site.config.name, error: redactSecrets(describeError(err)) }, 'could not enqueue a realtime event; catch-up will'),
-        ),
     });
     if (doctypes.length) {
       site.catchupTimer = setInterval(() => void runCatchup(site), config.catchupIntervalMs);

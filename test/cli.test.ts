@@ -3,8 +3,6 @@
  * commands against a running sidecar.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
@@ -14,6 +12,7 @@ import { PermanentError } from '../sidecar/errors.js';
 import { parseManifest } from '../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { SITE, control } from './helpers/emulator.js';
+import { localConfig } from './helpers/config.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -35,14 +34,7 @@ beforeAll(async () => {
   emu = await startEmulator({ sites: [{ name: SITE, timeZone: 'UTC' }], serveSite: SITE, defaultSite: SITE });
   const u = await control(emu, `/sites/${SITE}/users`, { email: 'cli@example.com', roles: ['Sales Manager'], generate_keys: true });
   sidecar = await startSidecar({
-    config: {
-      sites: [{ name: SITE, url: emu.url, apiKey: u.api_key, apiSecret: () => u.api_secret }],
-      dataDir: mkdtempSync(join(tmpdir(), 'coc-cli-')),
-      http: { host: '127.0.0.1', port: 0 },
-      catchupIntervalMs: 3_600_000,
-      concurrency: 2,
-      logLevel: 'warn',
-    },
+    config: localConfig({ name: SITE, url: emu.url, key: u.api_key, secret: u.api_secret }, { concurrency: 2 }),
     manifest: parseManifest({ app: 'crm_order_companion' }),
     handlers: {
       'test.fail': async () => {

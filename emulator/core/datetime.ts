@@ -76,13 +76,6 @@ export function wallClockIn(timeZone: string, epochMicros: Micros): Micros {
   return wall * 1000 + (epochMicros - Math.floor(epochMicros / MICROS_PER_SECOND) * MICROS_PER_SECOND);
 }
 
-/** The absolute instant (epoch micros) of a wall-clock time in a zone (first match across a DST fold). */
-export function instantOf(timeZone: string, wall: Micros): Micros {
-  // Two passes of offset correction settle every real zone, including DST edges.
-  let guess = wall;
-  for (let i = 0; i < 2; i++) guess = wall - (wallClockIn(timeZone, guess) - guess);
-  return guess;
-}
 
 export function isValidTimeZone(timeZone: string): boolean {
   try {

@@ -276,20 +276,24 @@ function validateSelects(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
 
 const EMAIL_RE = /^[^@\s<>"',;]+@[^@\s<>"',;]+\.[^@\s<>"',;]+$/;
 
-/** `_validate_data_fields`: Data fields with options Email must hold an address. */
+/** `_validate_data_fields` (base_document.py [v15]): Data fields with options Email, on the document and its rows. */
 function validateDataFields(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
-  for (const df of meta.fields) {
-    if (df.fieldtype !== 'Data' || df.options !== 'Email') continue;
-    const value = doc[df.fieldname];
-    if (!value) continue;
-    for (const part of String(value).split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
-      const address = /<([^>]+)>/.exec(part)?.[1] ?? part;
-      if (!EMAIL_RE.test(address)) {
-        const message = `${address} is not a valid Email Address`;
-        throw new FrappeError('InvalidEmailAddressError', { message, title: 'Invalid Email Address', excText: message, httpStatus: 417 });
+  const check = (m: DocTypeMeta, d: Doc) => {
+    for (const df of m.fields) {
+      if (df.fieldtype !== 'Data' || df.options !== 'Email') continue;
+      const value = d[df.fieldname];
+      if (!value) continue;
+      for (const part of String(value).split(/[,\n]/).map((x) => x.trim()).filter(Boolean)) {
+        const address = /<([^>]+)>/.exec(part)?.[1] ?? part;
+        if (!EMAIL_RE.test(address)) {
+          const message = `${part} is not a valid Email Address`;
+          throw new FrappeError('InvalidEmailAddressError', { message, title: 'Message', excText: message, httpStatus: 417 });
+        }
       }
     }
-  }
+  };
+  check(meta, doc);
+  forEachChild(ctx, meta, doc, (cm, row) => check(cm, row));
 }
 
 /**
@@ -529,7 +533,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   }
   prepareChildren(ctx, meta, doc, now, null);
   runBeforeSave(args);
-  validateAll(ctx, meta, doc, flags, null, action);
+  validateAll(ctx, meta, doc, flags, null);
   // db_insert: primary key, then unique indexes.
   if (!meta.issingle && findName(ctx.site, doctype, doc.name)) {
     throw new FrappeError('DuplicateEntryError', {
@@ -579,7 +583,7 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   // `_validate_links` returns early for a cancel.
   if (action !== 'cancel') validateLinks(ctx, meta, doc, flags);
   runBeforeSave(args);
-  if (action !== 'cancel') validateAll(ctx, meta, doc, flags, before, action);
+  if (action !== 'cancel') validateAll(ctx, meta, doc, flags, before);
   if (action === 'update_after_submit') validateUpdateAfterSubmit(ctx, meta, doc, before);
   if (action === 'update_after_submit' || action === 'submit') validateSetOnlyOnce(meta, doc, before);
   validateUnique(ctx, meta, doc);
@@ -642,7 +646,7 @@ function runBeforeSave(args: HookArgs): void {
   }
 }
 
-function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, before: Doc | null, action: Action): void {
+function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, before: Doc | null): void {
   castAll(meta, doc);
   validateMandatory(ctx, meta, doc, flags);
   validateDataFields(ctx, meta, doc);

@@ -90,7 +90,6 @@ export const NO_VALUE_FIELDS = new Set([
 ]);
 export const TABLE_FIELDS = new Set(['Table', 'Table MultiSelect']);
 export const NUMERIC_FIELDS = new Set(['Int', 'Float', 'Currency', 'Percent', 'Check', 'Duration', 'Rating']);
-export const DATE_FIELDS = new Set(['Date', 'Datetime']);
 
 /** Standard columns every document has (frappe/model/__init__.py `default_fields` [v15]). */
 export const DEFAULT_FIELDS = ['doctype', 'name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx'];
@@ -164,17 +163,8 @@ export function placeCustomFields(standard: DocField[], custom: DocField[]): Doc
   return out;
 }
 
-export function getField(meta: DocTypeMeta, fieldname: string): DocField | undefined {
-  return meta.fields.find((f) => f.fieldname === fieldname);
-}
 
-export function valueFields(meta: DocTypeMeta): DocField[] {
-  return meta.fields.filter(isValueField);
-}
 
-export function tableFields(meta: DocTypeMeta): DocField[] {
-  return meta.fields.filter(isTableField);
-}
 
 export function fieldLabel(df: DocField): string {
   return df.label || df.fieldname;

@@ -12,7 +12,6 @@ import type { Doc } from './database.js';
 import { FrappeError, noListPermission } from './errors.js';
 import {
   CHILD_TABLE_FIELDS,
-  DATE_FIELDS,
   DEFAULT_FIELDS,
   NUMERIC_FIELDS,
   OPTIONAL_FIELDS,
@@ -296,7 +295,7 @@ function inSet(filter: Filter, kind: 'number' | 'text'): Set<unknown> {
   return set;
 }
 
-function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
+function matches(filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
   const df = meta.fields.find((f) => f.fieldname === filter.fieldname);
   const kind = kindOf(df, filter.fieldname, meta);
   let op = filter.operator;
@@ -360,7 +359,6 @@ function matches(site: Site, filter: Filter, meta: DocTypeMeta, value: unknown):
     case '<=':
       return c <= 0;
   }
-  void site;
   return false;
 }
 
@@ -391,14 +389,14 @@ function checkWhereColumn(meta: DocTypeMeta, column: string): void {
   if (!columnsOf(meta).includes(column)) throw operationalError(`(1054, "Unknown column '${column}' in 'where clause'")`);
 }
 
-function rowMatches(site: Site, meta: DocTypeMeta, row: JoinedRow, located: ReturnType<typeof locateFilter>): boolean {
-  if (!located.tableField) return matches(site, located.f, meta, row.doc[located.f.fieldname]);
+function rowMatches(meta: DocTypeMeta, row: JoinedRow, located: ReturnType<typeof locateFilter>): boolean {
+  if (!located.tableField) return matches(located.f, meta, row.doc[located.f.fieldname]);
   const cm = located.childMeta!;
-  if (row.child && row.child.parentfield === located.tableField) return matches(site, located.f, cm, row.child[located.f.fieldname]);
+  if (row.child && row.child.parentfield === located.tableField) return matches(located.f, cm, row.child[located.f.fieldname]);
   const rows = (row.doc[located.tableField] as Doc[]) ?? [];
   // A LEFT JOIN with no child rows compares NULL.
-  if (!rows.length) return matches(site, located.f, cm, null);
-  return rows.some((r) => matches(site, located.f, cm, r[located.f.fieldname]));
+  if (!rows.length) return matches(located.f, cm, null);
+  return rows.some((r) => matches(located.f, cm, r[located.f.fieldname]));
 }
 
 // ---- ordering -----------------------------------------------------------------------------
@@ -515,8 +513,8 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
   const permFilter = args.ignorePermissions ? null : permissionQueryFilter(site, meta.name, user);
   rows = rows.filter((r) => {
     if (permFilter && !permFilter(r.doc)) return false;
-    if (!filters.every((f) => rowMatches(site, meta, r, f))) return false;
-    if (orFilters.length && !orFilters.some((f) => rowMatches(site, meta, r, f))) return false;
+    if (!filters.every((f) => rowMatches(meta, r, f))) return false;
+    if (orFilters.length && !orFilters.some((f) => rowMatches(meta, r, f))) return false;
     return true;
   });
 
@@ -622,6 +620,3 @@ function aggregate(site: Site, meta: DocTypeMeta, rows: JoinedRow[], specs: Fiel
   return out;
 }
 
-export function isDateKind(df: DocField | undefined): boolean {
-  return Boolean(df && DATE_FIELDS.has(df.fieldtype));
-}

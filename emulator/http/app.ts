@@ -102,7 +102,7 @@ export function createHttpApp(state: EmulatorState): express.Express {
     }
   });
 
-  app.all(/^\/api(?:\/v1)?\/method\/(.+?)\/?$/, (req, res) => handle(state, req, res, (call) => runMethod(state, req, res, call)));
+  app.all(/^\/api(?:\/v1)?\/method\/(.+?)\/?$/, (req, res) => handle(state, req, res, (call) => runMethod(req, call)));
   app.all(/^\/api(?:\/v1)?\/resource\/([^/]+)\/?$/, (req, res) => handle(state, req, res, (call) => resourceCollection(req, call)));
   app.all(/^\/api(?:\/v1)?\/resource\/([^/]+)\/(.+?)\/?$/, (req, res) => handle(state, req, res, (call) => resourceItem(req, call)));
   app.all(/^\/api(\/.*)?$/, (req, res) =>
@@ -111,7 +111,7 @@ export function createHttpApp(state: EmulatorState): express.Express {
     }),
   );
 
-  app.use(deskRouter(state));
+  app.use(deskRouter());
   return app;
 }
 
@@ -166,9 +166,9 @@ function param(req: Request, i: number): string {
 
 // ---- /api/method -------------------------------------------------------------------
 
-function runMethod(state: EmulatorState, req: Request, res: Response, call: Call): Outcome {
+function runMethod(req: Request, call: Call): Outcome {
   const name = param(req, 0);
-  if (name === 'login') return login(req, call);
+  if (name === 'login') return login(call);
   if (name === 'logout') return logout(call);
   const def = METHODS[name];
   if (!def) {
@@ -186,15 +186,13 @@ function runMethod(state: EmulatorState, req: Request, res: Response, call: Call
   if (!allowed.includes(req.method)) {
     throw new FrappeError('PermissionError', { message: 'Not permitted', title: 'Message', excText: 'Not permitted' });
   }
-  void state;
-  void res;
   const result = def.run({ ctx: call.ctx, form: call.form, auth: call.auth, httpMethod: req.method });
   // `frappe.response["message"]` is omitted when the method returns None.
   return { status: 200, body: result === undefined ? {} : { message: result } };
 }
 
 /** `LoginManager.login` (frappe/auth.py [v15]). */
-function login(req: Request, call: Call): Outcome {
+function login(call: Call): Outcome {
   const site = call.ctx.site;
   const usr = String(call.form.usr ?? '');
   const pwd = String(call.form.pwd ?? '');
@@ -262,8 +260,7 @@ function resourceCollection(req: Request, call: Call): Outcome {
         throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
       }
     }
-    const meta = requireMeta(ctx.site, doctype);
-    void meta;
+    requireMeta(ctx.site, doctype); // an unknown DocType is a 404 before anything else
     const data = getList(ctx.site, ctx.user, {
       doctype,
       fields,

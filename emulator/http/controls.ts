@@ -4,7 +4,7 @@
  * the product never calls them.
  */
 import { Router, type Request, type Response } from 'express';
-import { formatDatetime, isValidTimeZone, parseDatetime } from '../core/datetime.js';
+import { isValidTimeZone } from '../core/datetime.js';
 import type { EmulatorState, FaultRule, RealtimeMode } from '../state.js';
 import { createSite, resetSite } from '../sites.js';
 import { seedDemo } from '../seed/demo.js';
@@ -137,4 +137,3 @@ function clockView(state: EmulatorState) {
   };
 }
 
-export { formatDatetime, parseDatetime };

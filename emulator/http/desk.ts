@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import type { EmulatorState } from '../state.js';
 import { parseCookies } from './request.js';
 
-export function deskRouter(state: EmulatorState): Router {
+export function deskRouter(): Router {
   const r = Router();
   r.get(['/app', /^\/app\/.*/], (req: Request, res: Response) => {
     const site = req.site!;
@@ -30,7 +29,6 @@ export function deskRouter(state: EmulatorState): Router {
   r.get('/', (req: Request, res: Response) => {
     res.type('text/html').send(`<!doctype html><title>${escape(req.site!.name)}</title><p>Frappe v15 emulator site <b>${escape(req.site!.name)}</b>. API at /api, desk at /app.</p>`);
   });
-  void state;
   return r;
 }
 

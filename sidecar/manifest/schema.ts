@@ -20,8 +20,12 @@ const cronExpression = z.string().refine(
   { message: 'a 5-field cron expression, e.g. "*/5 * * * *"' },
 );
 
-/** Realtime events a sidecar can hear for a DocType (frappe/model/document.py `notify_update`). */
-const realtimeEvent = z.enum(['list_update', 'doc_update']);
+/**
+ * The realtime event the sidecar hears per DocType: `list_update` on the `doctype:` room
+ * (frappe/model/document.py `notify_update`). `doc_update` goes only to per-document rooms, which a
+ * sidecar watching whole DocTypes does not join, so it cannot be wired here.
+ */
+const realtimeEvent = z.enum(['list_update']);
 
 export const deskTargetSchema = z
   .object({

@@ -17,10 +17,9 @@ export interface DocVersion {
   heardAtMs: number;
 }
 
-/** The handler ids the manifest wires to a DocType, whichever event they are listed under. */
+/** The handler ids the manifest wires to a DocType. */
 export function handlersFor(manifest: HooksManifest, doctype: string): string[] {
-  const events = manifest.realtime[doctype] ?? {};
-  return [...new Set([...(events.list_update ?? []), ...(events.doc_update ?? [])])];
+  return [...new Set(manifest.realtime[doctype]?.list_update ?? [])];
 }
 
 export function jobId(handler: string, v: Pick<DocVersion, 'site' | 'doctype' | 'name' | 'modified'>): string {

@@ -20,12 +20,6 @@ export interface ListUpdate {
   user?: string;
 }
 
-export interface DocUpdate {
-  doctype: string;
-  name: string;
-  modified: string;
-}
-
 export interface SubscriberOptions {
   site: string;
   /** The site's URL; the Origin we send. */
@@ -46,7 +40,6 @@ export interface SubscriberOptions {
   /** A handshake was refused or failed, with Frappe's reason. */
   onRefused?: (reason: string) => void;
   onListUpdate?: (event: ListUpdate, heardAtMs: number) => void;
-  onDocUpdate?: (event: DocUpdate, heardAtMs: number) => void;
 }
 
 export interface Subscriber {
@@ -136,10 +129,6 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   socket.on('list_update', (payload: ListUpdate) => {
     opts.metrics?.realtimeEvents.inc({ site: opts.site, event: 'list_update' });
     if (payload?.doctype && payload?.name !== undefined) opts.onListUpdate?.(payload, Date.now());
-  });
-  socket.on('doc_update', (payload: DocUpdate) => {
-    opts.metrics?.realtimeEvents.inc({ site: opts.site, event: 'doc_update' });
-    if (payload?.doctype && payload?.name !== undefined) opts.onDocUpdate?.(payload, Date.now());
   });
 
   function scheduleRetry(): void {

@@ -20,6 +20,7 @@ import { loadManifest } from '../../sidecar/manifest/load.js';
 import type { HooksManifest } from '../../sidecar/manifest/schema.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, userClient, type Client } from './emulator.js';
+import { localConfig } from './config.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -62,14 +63,7 @@ export function captureLogs() {
 }
 
 export function configFor(site: InstalledSite, dataDir = mkdtempSync(join(tmpdir(), 'coc-handlers-'))): SidecarConfig {
-  return {
-    sites: [{ name: SITE, url: site.emu.url, apiKey: site.companion.key, apiSecret: () => site.companion.secret }],
-    dataDir,
-    http: { host: '127.0.0.1', port: 0 },
-    catchupIntervalMs: 3_600_000,
-    concurrency: 4,
-    logLevel: 'debug',
-  };
+  return localConfig({ name: SITE, url: site.emu.url, key: site.companion.key, secret: site.companion.secret }, { dataDir, logLevel: 'debug' });
 }
 
 export async function startWith(opts: { config: SidecarConfig; manifest: HooksManifest; handlers?: HandlerRegistry; logger?: ReturnType<typeof captureLogs>['logger'] }): Promise<Sidecar> {

@@ -3,18 +3,15 @@
  * run the scheduler, yet every document version and every cron tick becomes one job, run once.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import type { SidecarConfig } from '../../sidecar/config/load.js';
 import { createBullmqStore } from '../../sidecar/jobs/bullmq-store.js';
 import { parseManifest } from '../../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
+import { localConfig } from '../helpers/config.js';
 import { SITE, client, control } from '../helpers/emulator.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -37,15 +34,7 @@ it('every job and every cron tick runs once across two replicas', async () => {
   const u = await control(emu, `/sites/${SITE}/users`, { email: 'replica@example.com', roles: ['Sales Manager'], generate_keys: true });
   const runs: string[] = [];
   let notify: () => void = () => undefined;
-  const config = (): SidecarConfig => ({
-    sites: [{ name: SITE, url: emu.url, apiKey: u.api_key, apiSecret: () => u.api_secret }],
-    dataDir: mkdtempSync(join(tmpdir(), 'coc-replica-')),
-    redisUrl: REDIS,
-    http: { host: '127.0.0.1', port: 0 },
-    catchupIntervalMs: 3_600_000,
-    concurrency: 4,
-    logLevel: 'warn',
-  });
+  const config = () => localConfig({ name: SITE, url: emu.url, key: u.api_key, secret: u.api_secret }, { redisUrl: REDIS });
   const replicas: Sidecar[] = [];
   for (let i = 0; i < 2; i++) {
     replicas.push(

@@ -3,9 +3,6 @@
  * catch-up after a lost link, retries through failing REST calls, dead letters and `retry`,
  * readiness and clear errors per site.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import type { SidecarConfig } from '../../sidecar/config/load.js';
@@ -15,6 +12,7 @@ import { parseManifest } from '../../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, type Client } from '../helpers/emulator.js';
 import { captureLogs, until } from '../helpers/sidecar.js';
+import { localConfig } from '../helpers/config.js';
 
 let emu: RunningEmulator;
 let keys: { key: string; secret: string };
@@ -27,14 +25,7 @@ const manifest = parseManifest({
 });
 
 function configFor(overrides: Partial<SidecarConfig['sites'][number]> = {}): SidecarConfig {
-  return {
-    sites: [{ name: SITE, url: emu.url, apiKey: keys.key, apiSecret: () => keys.secret, ...overrides }],
-    dataDir: mkdtempSync(join(tmpdir(), 'coc-runtime-')),
-    http: { host: '127.0.0.1', port: 0 },
-    catchupIntervalMs: 3_600_000,
-    concurrency: 4,
-    logLevel: 'debug',
-  };
+  return localConfig({ name: SITE, url: emu.url, key: keys.key, secret: keys.secret }, { site: overrides, logLevel: 'debug' });
 }
 
 interface Seen {

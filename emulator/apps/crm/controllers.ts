@@ -8,7 +8,7 @@ import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
 import { registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
-import { safeEval, SafeEvalError } from '../safe_eval.js';
+import { safeEval } from '../safe_eval.js';
 import { applyCrmSla, setCrmSla, type CrmSlaRecord, type HolidayListRecord } from './sla.js';
 
 /** Candidate SLAs in "DB order": creation order, as InnoDB returns an unordered scan of them here. */
@@ -99,7 +99,6 @@ export function registerCrm(): void {
         throw new FrappeError('ValidationError', { message, excText: message });
       }
     }
-    void SafeEvalError;
   });
 
   // ---- Communication → CRM (crm/hooks.py doc_events; crm/utils/__init__.py) --------------
