@@ -55,38 +55,18 @@ async function customersOfContacts(ctx: Ctx, contacts: string[]): Promise<string
   return uniq(links.map((l) => text(l.link_name)));
 }
 
-/** Contacts whose email (primary or any Contact Email row) or phone matches. */
+/**
+ * Contacts whose email (primary or any Contact Email row) or phone matches, in one list call:
+ * Frappe joins the child tables named in a filter (db_query.py), so the rows' fields can sit in the
+ * same OR as the contact's own.
+ */
 async function contactsMatching(ctx: Ctx, emails: string[], phones: string[]): Promise<string[]> {
-  const found: string[] = [];
   const orFilters: Filter[] = [];
-  if (emails.length) orFilters.push(['email_id', 'in', emails]);
-  if (phones.length) orFilters.push(['mobile_no', 'in', phones], ['phone', 'in', phones]);
+  if (emails.length) orFilters.push(['email_id', 'in', emails], ['Contact Email', 'email_id', 'in', emails]);
+  if (phones.length) orFilters.push(['mobile_no', 'in', phones], ['phone', 'in', phones], ['Contact Phone', 'phone', 'in', phones]);
   if (!orFilters.length) return [];
-  const direct = await ctx.client.getList<Row>('Contact', { fields: ['name'], orFilters, orderBy: 'name asc', limitPageLength: 0, signal: ctx.signal });
-  found.push(...direct.map((r) => r.name));
-  if (emails.length) {
-    const rows = await ctx.client.getList<{ parent: string }>('Contact Email', {
-      parent: 'Contact',
-      fields: ['parent'],
-      filters: [['email_id', 'in', emails]],
-      orderBy: 'parent asc',
-      limitPageLength: 0,
-      signal: ctx.signal,
-    });
-    found.push(...rows.map((r) => r.parent));
-  }
-  if (phones.length) {
-    const rows = await ctx.client.getList<{ parent: string }>('Contact Phone', {
-      parent: 'Contact',
-      fields: ['parent'],
-      filters: [['phone', 'in', phones]],
-      orderBy: 'parent asc',
-      limitPageLength: 0,
-      signal: ctx.signal,
-    });
-    found.push(...rows.map((r) => r.parent));
-  }
-  return uniq(found.map(text));
+  const rows = await ctx.client.getList<Row>('Contact', { fields: ['name'], orFilters, orderBy: 'name asc', limitPageLength: 0, signal: ctx.signal });
+  return uniq(rows.map((r) => text(r.name)));
 }
 
 /** Customers whose customer_name equals one of `names` (trimmed, case-insensitive). */
