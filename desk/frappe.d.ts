@@ -1,0 +1,61 @@
+/**
+ * The slice of Frappe v15's desk API our Client Scripts use, typed from the desk sources named in
+ * ../../shared/reference/frappe-platform.md §4 (form.js, grid.js, messages.js, request.js,
+ * socketio_client.js). Ambient, because in a Client Script these are page globals, not imports.
+ */
+/// <reference types="jquery" />
+export {};
+
+declare global {
+  type Indicator = import('./order_history/statuses.js').Indicator;
+
+  interface FrappeDocfield {
+    fieldname: string;
+    fieldtype: string;
+    label?: string;
+    options?: string;
+    formatter?: (value: unknown, df: FrappeDocfield, options: unknown, doc: Record<string, unknown>) => string;
+  }
+
+  interface FrappeGrid {
+    update_docfield_property(fieldname: string, property: string, value: unknown): void;
+    refresh(): void;
+  }
+
+  interface FrappeForm {
+    doctype: string;
+    docname: string;
+    doc: Record<string, unknown> & { name: string; modified?: string };
+    fields_dict: Record<string, { grid?: FrappeGrid } | undefined>;
+    is_new(): boolean;
+    is_dirty(): boolean;
+    reload_doc(): Promise<unknown>;
+    /** Returns the jQuery element of the button (a dropdown item when `group` is given). */
+    add_custom_button(label: string, action: () => unknown, group?: string): JQuery;
+    remove_custom_button(label: string, group?: string): void;
+  }
+
+  interface FrappeRealtime {
+    on(event: string, cb: (payload: any) => void): void;
+    off(event: string, cb: (payload: any) => void): void;
+    doc_subscribe(doctype: string, name: string): void;
+    doc_unsubscribe(doctype: string, name: string): void;
+  }
+
+  interface FrappeStatic {
+    ui: { form: { on(doctype: string, handlers: Record<string, (frm: FrappeForm, cdt?: string, cdn?: string) => unknown>): void } };
+    show_alert(message: string | { message: string; indicator?: Indicator }, seconds?: number): void;
+    msgprint(message: string | { message: string; title?: string; indicator?: Indicator }): void;
+    xcall<T = any>(method: string, params?: Record<string, unknown>): Promise<T>;
+    realtime: FrappeRealtime;
+  }
+
+  const frappe: FrappeStatic;
+  /** Frappe's translation function. */
+  function __(text: string, args?: unknown[]): string;
+
+  interface Window {
+    /** Optional page-level overrides, e.g. set by an administrator's own script or by tests. */
+    orderCompanion?: { responseTimeoutMs?: number; runningTimeoutMs?: number };
+  }
+}
