@@ -102,6 +102,8 @@ async function demo(args: string[]): Promise<number> {
     catchupIntervalMs: 60_000,
     concurrency: 4,
     logLevel: process.env.LOG_LEVEL ?? 'warn',
+    shops: [],
+    webhookBodyLimitBytes: 1024 * 1024,
   };
   const sidecar = await startSidecar({ config, manifest: loadManifest(resolve(root, 'hooks_manifest.json')), handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
   process.stdout.write(`crm-order-companion demo is running.

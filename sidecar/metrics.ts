@@ -74,6 +74,28 @@ export function createMetrics() {
       labelNames: ['site', 'doctype', 'direction'] as const,
       registers: [registry],
     }),
+    shopDeliveries: new Counter({
+      name: 'coc_shop_deliveries_total',
+      help: 'Shop webhook deliveries by shop and result (stored, duplicate, ignored, unauthorized, stale, malformed, too_large, unsupported_media_type, unavailable)',
+      labelNames: ['shop', 'result'] as const,
+      registers: [registry],
+    }),
+    shopOrders: new Counter({
+      name: 'coc_shop_orders_total',
+      help: 'Shop orders applied to ERPNext by shop and result (created, updated, unchanged, stale, cancelled, flagged, needs_mapping)',
+      labelNames: ['shop', 'result'] as const,
+      registers: [registry],
+    }),
+    shopInbox: new Gauge({
+      name: 'coc_shop_inbox',
+      help: 'Stored shop deliveries and orders not yet applied (waiting or running)',
+      registers: [registry],
+    }),
+    shopNeedsMapping: new Gauge({
+      name: 'coc_shop_needs_mapping',
+      help: 'Shop orders parked because a SKU has no ERPNext item (fix the mapping, then retry)',
+      registers: [registry],
+    }),
     jobRuns: new Counter({
       name: 'coc_job_runs_total',
       help: 'Job attempts by name and outcome',

@@ -19,6 +19,9 @@ import { catchUp } from './realtime/catchup.js';
 import { jobsForVersion, type DocVersion } from './realtime/dispatch.js';
 import { createSubscriber, type Subscriber } from './realtime/subscriber.js';
 import { scheduleEntries, startScheduler } from './scheduler.js';
+import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
+import { createShopHandlers } from './shops/handlers.js';
+import { createWebhookRouter } from './shops/webhooks/router.js';
 
 export interface SiteStatus {
   name: string;
@@ -58,8 +61,6 @@ export interface SidecarOptions {
   reconnectBaseMs?: number;
   /** Skip the HTTP server (tests that do not need it). */
   http?: boolean;
-  /** Webhook routes (shop sync) to mount under /webhooks. */
-  webhooks?: import('express').Router;
   /** Retry policy for jobs that do not set their own (the store's defaults otherwise: 8 attempts from 1 s). */
   jobDefaults?: { maxAttempts?: number; backoffMs?: number };
 }
@@ -93,7 +94,9 @@ export function checkHandlers(manifest: HooksManifest, handlers: HandlerRegistry
 }
 
 export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
-  const { config, manifest, handlers, logger } = opts;
+  const { config, manifest, logger } = opts;
+  // Shop sync is configuration-driven (config.shops); its handlers exist whether or not shops are set.
+  const handlers: HandlerRegistry = { ...createShopHandlers(config.shops), ...opts.handlers };
   checkHandlers(manifest, handlers);
   const metrics = opts.metrics ?? createMetrics();
   const store = opts.store ?? (await createJobStore(config.redisUrl ? { kind: 'bullmq', redisUrl: config.redisUrl } : { kind: 'embedded', dir: config.dataDir }));
@@ -285,7 +288,22 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   let server: Server | null = null;
   let url: string | null = null;
   if (opts.http !== false) {
-    const started = await startHttpServer({ host: config.http.host, port: config.http.port, store, metrics, status, ready, adminToken: config.adminToken, logger, webhooks: opts.webhooks });
+    const webhooks = manifest.webhooks.length
+      ? createWebhookRouter({ shops: config.shops, store, metrics, logger, bodyLimitBytes: config.webhookBodyLimitBytes, jobDefaults: opts.jobDefaults }, manifest.webhooks)
+      : undefined;
+    const started = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      store,
+      metrics,
+      status,
+      ready,
+      adminToken: config.adminToken,
+      logger,
+      webhooks,
+      adminRoutes: createShopAdminRouter(config.shops, store),
+      beforeMetrics: () => refreshShopGauges(store, metrics),
+    });
     server = started.server;
     url = started.url;
     logger.info({ url, sites: config.sites.map((s) => s.name), store: store.kind }, `sidecar listening on ${url}`);

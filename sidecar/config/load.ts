@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CompanionError } from '../errors.js';
 import { registerSecret } from '../log.js';
+import { buildShops, shopFileSchema, type ShopConfig } from '../shops/config.js';
 
 export interface SiteConfig {
   /** Frappe site name: the Socket.IO namespace and `X-Frappe-Site-Name`. */
@@ -35,6 +36,10 @@ export interface SidecarConfig {
   /** Bearer token for the admin endpoints (/jobs); unset → only loopback clients may use them. */
   adminToken?: string;
   logLevel: string;
+  /** Shopify / Etsy shops whose orders become Sales Orders (file only). */
+  shops: ShopConfig[];
+  /** Largest webhook body accepted (413 above). @defaultValue 1 MiB */
+  webhookBodyLimitBytes: number;
 }
 
 export class ConfigError extends CompanionError {
@@ -65,6 +70,8 @@ const fileSchema = z
     concurrency: z.number().int().min(1).max(64).optional(),
     adminTokenEnv: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).optional(),
+    shops: z.array(shopFileSchema).optional(),
+    webhookBodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
   })
   .strict();
 
@@ -218,6 +225,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     if (names.has(s.name)) problems.push(`site "${s.name}" is configured twice`);
     names.add(s.name);
   }
+  const shops = buildShops(file?.shops ?? [], env, names, path ? `${path}: ` : '', problems);
   const redisUrl = env.COC_REDIS_URL ?? file?.redisUrl;
   // Not echoed: a Redis URL may carry a password.
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('COC_REDIS_URL: must look like redis://127.0.0.1:6379 (or rediss://user:password@host:port)');
@@ -236,5 +244,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     concurrency,
     adminToken,
     logLevel: env.LOG_LEVEL ?? file?.logLevel ?? 'info',
+    shops,
+    webhookBodyLimitBytes: file?.webhookBodyLimitBytes ?? 1024 * 1024,
   };
 }

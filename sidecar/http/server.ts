@@ -21,6 +21,10 @@ export interface HttpOptions {
   logger: Logger;
   /** Webhook routers (shop sync), mounted under /webhooks. */
   webhooks?: Router;
+  /** More admin routes (shop operations), behind the same loopback / token check. */
+  adminRoutes?: Router;
+  /** Runs before /metrics renders, to refresh gauges that are read from the job store. */
+  beforeMetrics?: () => Promise<void>;
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
@@ -51,6 +55,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
   app.get('/metrics', async (_req, res) => {
     const counts = await opts.store.counts();
     for (const state of STATES) opts.metrics.jobs.set({ state }, counts[state] ?? 0);
+    await opts.beforeMetrics?.();
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
 
@@ -95,6 +100,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
     }
     res.json({ purged: await opts.store.purge(state) });
   });
+  if (opts.adminRoutes) admin.use(opts.adminRoutes);
   app.use('/admin', admin);
 
   if (opts.webhooks) app.use('/webhooks', opts.webhooks);

@@ -67,7 +67,7 @@ export const manifestSchema = z
         z
           .object({
             route: z.string().regex(/^\/webhooks\/[a-z0-9_-]+$/, 'a path like /webhooks/shopify'),
-            verifier: z.enum(['shopify-hmac', 'etsy-hmac']),
+            verifier: z.enum(['shopify-hmac', 'standard-webhooks']),
             handler: handlerId,
           })
           .strict(),

@@ -24,6 +24,8 @@ export function localConfig(site: LocalSite, overrides: Partial<SidecarConfig> &
     catchupIntervalMs: 3_600_000,
     concurrency: 4,
     logLevel: 'warn',
+    shops: [],
+    webhookBodyLimitBytes: 1024 * 1024,
     ...rest,
-  };
+  } as SidecarConfig;
 }

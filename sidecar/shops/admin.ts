@@ -1,0 +1,95 @@
+/**
+ * Shop operations for the CLI (`shops list | replay | backfill`), mounted under the sidecar's
+ * /admin (loopback or admin token), and the inbox / needs-mapping gauges.
+ */
+import express, { type Router } from 'express';
+import type { JobRecord, JobStore } from '../jobs/types.js';
+import type { Metrics } from '../metrics.js';
+import type { ShopConfig } from './config.js';
+import { isNeedsMapping } from './erpnext/errors.js';
+import { RECONCILE_HANDLER, watermarkKey } from './handlers.js';
+
+const SCAN_LIMIT = 10_000;
+
+export interface ShopStats {
+  inbox: number;
+  needsMapping: JobRecord[];
+  failed: JobRecord[];
+}
+
+function isShopJob(job: JobRecord): boolean {
+  return job.name.startsWith('shops.') && job.name !== RECONCILE_HANDLER;
+}
+
+export async function shopStats(store: JobStore): Promise<ShopStats> {
+  const [waiting, active, failed] = await Promise.all([store.list('waiting', SCAN_LIMIT), store.list('active', SCAN_LIMIT), store.list('failed', SCAN_LIMIT)]);
+  const shopFailed = failed.filter(isShopJob);
+  return {
+    inbox: [...waiting, ...active].filter(isShopJob).length,
+    needsMapping: shopFailed.filter((j) => isNeedsMapping(j.lastError)),
+    failed: shopFailed,
+  };
+}
+
+export async function refreshShopGauges(store: JobStore, metrics: Metrics): Promise<void> {
+  const stats = await shopStats(store);
+  metrics.shopInbox.set(stats.inbox);
+  metrics.shopNeedsMapping.set(stats.needsMapping.length);
+}
+
+export function createShopAdminRouter(shops: ShopConfig[], store: JobStore): Router {
+  const r = express.Router();
+  r.use(express.json({ limit: '16kb' }));
+
+  r.get('/shops', async (_req, res) => {
+    const stats = await shopStats(store);
+    const rows = await Promise.all(
+      shops.map(async (s) => ({
+        id: s.id,
+        platform: s.platform,
+        shop: s.platform === 'shopify' ? s.domain : s.shopId,
+        site: s.site,
+        reconcile: s.reconcile.enabled,
+        watermark: await store.getMeta(watermarkKey(s.id)),
+        failed: stats.failed.filter((j) => j.data.shop === s.id).length,
+        needsMapping: stats.needsMapping.filter((j) => j.data.shop === s.id).map((j) => ({ id: j.id, error: j.lastError })),
+      })),
+    );
+    res.json({ inbox: stats.inbox, shops: rows });
+  });
+
+  r.post('/shops/replay/:delivery', async (req, res) => {
+    const id = String(req.params.delivery);
+    const job = await store.get(id);
+    if (!job || !job.name.startsWith('shops.')) {
+      res.status(404).json({ error: `no stored shop delivery or order ${id}` });
+      return;
+    }
+    if (job.state === 'waiting' || job.state === 'active') {
+      res.status(409).json({ error: `${id} is ${job.state}; it runs anyway` });
+      return;
+    }
+    const replay = `${id}|replay|${Date.now()}`;
+    await store.enqueue({ id: replay, name: job.name, site: job.site, data: job.data });
+    res.json({ replayed: id, job: replay });
+  });
+
+  r.post('/shops/:shop/backfill', async (req, res) => {
+    const shop = shops.find((s) => s.id === req.params.shop);
+    if (!shop) {
+      res.status(404).json({ error: `no shop ${req.params.shop}; configured: ${shops.map((s) => s.id).join(', ') || 'none'}` });
+      return;
+    }
+    const since = String((req.body as { since?: unknown } | undefined)?.since ?? '');
+    const at = Date.parse(since);
+    if (!since || Number.isNaN(at)) {
+      res.status(400).json({ error: 'since must be an ISO-8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z' });
+      return;
+    }
+    const iso = new Date(at).toISOString();
+    const job = `${RECONCILE_HANDLER}|${shop.id}|backfill|${iso}|${Date.now()}`;
+    await store.enqueue({ id: job, name: RECONCILE_HANDLER, site: shop.site, data: { shop: shop.id, since: iso }, maxAttempts: 5 });
+    res.json({ shop: shop.id, since: iso, job });
+  });
+  return r;
+}

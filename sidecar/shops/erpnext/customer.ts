@@ -1,0 +1,191 @@
+/**
+ * The ERPNext Customer an order belongs to (shop-sync.md §2.2, with the connector's races closed):
+ * 1. the Customer whose `custom_external_customer_id` is this shop customer (or, for an order with
+ *    only an email, `email:<address>`), a unique field, so a retry after a half-done attempt finds it;
+ * 2. a Customer linked to a Contact with the order's email (people sales already know);
+ * 3. otherwise a new Customer with its Contact and Address;
+ * guest orders with no email go to the shop's configured default customer.
+ * Creation runs under a lock per customer key, so two first orders of a new customer make one.
+ */
+import { PermanentError } from '../../errors.js';
+import { FrappeApiError } from '../../frappe/errors.js';
+import type { HandlerContext } from '../../handlers/types.js';
+import { shopKey, type ShopConfig } from '../config.js';
+import { describeOrder, type ShopAddress, type ShopOrder } from '../order.js';
+
+export function customerKey(shop: ShopConfig, order: ShopOrder): string | null {
+  if (order.customer?.id) return `${shop.platform}:${shopKey(shop)}:customer:${order.customer.id}`;
+  if (order.customer?.email) return `email:${order.customer.email.trim().toLowerCase()}`;
+  return null;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof FrappeApiError && (err.excType === 'UniqueValidationError' || err.excType === 'DuplicateEntryError');
+}
+
+function displayName(order: ShopOrder): string {
+  const c = order.customer;
+  const name = [c?.firstName, c?.lastName].filter(Boolean).join(' ').trim();
+  return name || order.billingAddress?.name || order.shippingAddress?.name || c?.email || `${order.platform} customer ${c?.id ?? ''}`.trim();
+}
+
+async function byKey(ctx: HandlerContext, key: string): Promise<string | null> {
+  const rows = await ctx.client.getList<{ name: string }>('Customer', {
+    filters: [['custom_external_customer_id', '=', key]],
+    orderBy: 'name asc',
+    limitPageLength: 1,
+    signal: ctx.signal,
+  });
+  return rows[0]?.name ?? null;
+}
+
+async function contactFor(ctx: HandlerContext, email: string): Promise<{ name: string; customers: string[] } | null> {
+  // Primary email or any Contact Email row (Frappe joins the child table named in a filter).
+  const contacts = await ctx.client.getList<{ name: string }>('Contact', {
+    orFilters: [
+      ['email_id', '=', email],
+      ['Contact Email', 'email_id', '=', email],
+    ],
+    orderBy: 'creation asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  if (!contacts.length) return null;
+  const links = await ctx.client.getList<{ link_name: string }>('Dynamic Link', {
+    parent: 'Contact',
+    fields: ['parent', 'link_name'],
+    filters: [
+      ['parent', 'in', contacts.map((c) => c.name)],
+      ['link_doctype', '=', 'Customer'],
+    ],
+    orderBy: 'parent asc, idx asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  return { name: contacts[0]!.name, customers: [...new Set(links.map((l) => l.link_name))] };
+}
+
+async function countryName(ctx: HandlerContext, a: ShopAddress): Promise<string | null> {
+  if (a.countryCode) {
+    const rows = await ctx.client.getList<{ name: string }>('Country', {
+      filters: [['code', '=', a.countryCode.toLowerCase()]],
+      orderBy: 'name asc',
+      limitPageLength: 1,
+      signal: ctx.signal,
+    });
+    if (rows[0]) return rows[0].name;
+  }
+  if (a.countryName) {
+    const rows = await ctx.client.getList<{ name: string }>('Country', { filters: [['name', '=', a.countryName]], orderBy: 'name asc', limitPageLength: 1, signal: ctx.signal });
+    if (rows[0]) return rows[0].name;
+  }
+  return null;
+}
+
+async function ensureContact(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
+  const email = order.customer?.email;
+  if (!email) return;
+  const existing = await contactFor(ctx, email);
+  if (existing) return;
+  await ctx.client.insert(
+    'Contact',
+    {
+      first_name: order.customer?.firstName || displayName(order),
+      last_name: order.customer?.lastName || undefined,
+      email_ids: [{ email_id: email, is_primary: 1 }],
+      ...(order.customer?.phone ? { phone_nos: [{ phone: order.customer.phone, is_primary_phone: 1 }] } : {}),
+      links: [{ link_doctype: 'Customer', link_name: customer }],
+    },
+    { signal: ctx.signal },
+  );
+}
+
+async function ensureAddresses(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
+  const wanted: [ShopAddress, 'Billing' | 'Shipping'][] = [];
+  if (order.billingAddress) wanted.push([order.billingAddress, 'Billing']);
+  if (order.shippingAddress) wanted.push([order.shippingAddress, 'Shipping']);
+  if (!wanted.length) return;
+  const existing = await ctx.client.getList<{ address_type: string; address_line1: string; pincode: string | null }>('Address', {
+    fields: ['name', 'address_type', 'address_line1', 'pincode'],
+    filters: [
+      ['Dynamic Link', 'link_doctype', '=', 'Customer'],
+      ['Dynamic Link', 'link_name', '=', customer],
+    ],
+    orderBy: 'creation asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  for (const [a, type] of wanted) {
+    const same = existing.some((e) => e.address_type === type && e.address_line1 === a.line1 && (e.pincode ?? '') === (a.zip ?? ''));
+    if (same) continue;
+    const country = await countryName(ctx, a);
+    if (!country) {
+      ctx.logger.warn({ order: order.id, country: a.countryCode ?? a.countryName }, `${describeOrder(order)}: ${type} address skipped, no ERPNext Country for "${a.countryCode ?? a.countryName ?? '?'}"`);
+      continue;
+    }
+    await ctx.client.insert(
+      'Address',
+      {
+        address_title: a.company || a.name,
+        address_type: type,
+        address_line1: a.line1,
+        address_line2: a.line2,
+        city: a.city,
+        state: a.state,
+        pincode: a.zip,
+        country,
+        phone: a.phone,
+        email_id: order.customer?.email,
+        links: [{ link_doctype: 'Customer', link_name: customer }],
+      },
+      { signal: ctx.signal },
+    );
+  }
+}
+
+/** The Customer name for the order, creating Customer/Contact/Address when it is new. */
+export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder): Promise<string> {
+  const key = customerKey(shop, order);
+  if (!key) {
+    if (shop.erpnext.defaultCustomer) return shop.erpnext.defaultCustomer;
+    throw new PermanentError(
+      `${describeOrder(order)} has no customer and no email (a guest or POS order); set shops[${shop.id}].erpnext.defaultCustomer to receive such orders`,
+    );
+  }
+  return ctx.lock(`shops.customer|${key}`, async () => {
+    let customer = await byKey(ctx, key);
+    if (!customer && order.customer?.email) {
+      const contact = await contactFor(ctx, order.customer.email);
+      if (contact && contact.customers.length === 1) customer = contact.customers[0]!;
+      else if (contact && contact.customers.length > 1) {
+        // Several customers share the address: do not guess, and do not make a third.
+        throw new PermanentError(`${describeOrder(order)}: the email ${order.customer.email} belongs to several customers (${contact.customers.join(', ')}); link the shop customer to one of them`);
+      }
+    }
+    if (!customer) {
+      try {
+        const created = await ctx.client.insert<{ name: string }>(
+          'Customer',
+          {
+            customer_name: displayName(order),
+            customer_type: 'Individual',
+            customer_group: shop.erpnext.customerGroup,
+            territory: shop.erpnext.territory,
+            custom_external_customer_id: key,
+          },
+          { signal: ctx.signal },
+        );
+        customer = created.name;
+      } catch (err) {
+        // The unique key makes a lost answer safe: the row exists, so read it.
+        if (!isUniqueViolation(err)) throw err;
+        customer = await byKey(ctx, key);
+        if (!customer) throw err;
+      }
+      ctx.logger.info({ shop: shop.id, customer, order: order.id }, `${describeOrder(order)}: created Customer ${customer}`);
+    }
+    await ensureContact(ctx, customer, order);
+    await ensureAddresses(ctx, customer, order);
+    return customer;
+  });
+}

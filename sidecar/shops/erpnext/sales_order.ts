@@ -1,0 +1,207 @@
+/**
+ * Apply a shop order to ERPNext as one submitted Sales Order, keyed by the unique
+ * `custom_external_order_id` and guarded by `custom_external_updated_at` (DESIGN.md data flow 7):
+ * - unknown order → Customer/Contact/Address as needed, then insert with docstatus 1 (insert and
+ *   submit in one request, so there is never a half-made draft);
+ * - known order, payload not newer than what the Sales Order holds → nothing (replays, retries
+ *   carrying the original payload, and out-of-order deliveries all land here);
+ * - newer and cancelled in the shop → cancel, or, once billed or delivered, flag it for review;
+ * - newer with the same lines → record the new `updated_at`; with other lines → flag for review
+ *   (a submitted order's items are not rewritten behind the team's back).
+ * The whole apply holds a per-order lock across replicas, and the unique field catches whatever a
+ * lock cannot (a lost answer to an insert that did commit).
+ */
+import { FrappeApiError } from '../../frappe/errors.js';
+import type { HandlerContext } from '../../handlers/types.js';
+import { shopKey, type ShopConfig } from '../config.js';
+import { cents, describeOrder, type ShopOrder } from '../order.js';
+import { isUniqueViolation, resolveCustomer } from './customer.js';
+import { resolveItems, type ResolvedItem } from './items.js';
+
+export type ApplyResult = 'created' | 'updated' | 'unchanged' | 'stale' | 'cancelled' | 'flagged' | 'ignored_cancelled';
+
+export interface ApplyOutcome {
+  result: ApplyResult;
+  salesOrder: string | null;
+  detail: string;
+}
+
+interface StoredOrder {
+  name: string;
+  docstatus: 0 | 1 | 2;
+  custom_external_updated_at: string | null;
+  custom_external_status: string | null;
+  per_billed: number | null;
+  per_delivered: number | null;
+}
+
+export const EXTERNAL_STATUS = {
+  open: 'Open',
+  cancelled: 'Cancelled in shop',
+  reviewCancelled: 'Cancelled in shop after billing or delivery: review',
+  reviewChanged: 'Changed in shop after submission: review',
+} as const;
+
+export function externalOrderId(shop: ShopConfig, order: ShopOrder): string {
+  return `${shop.platform}:${shopKey(shop)}:${order.id}`;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+async function findStored(ctx: HandlerContext, externalId: string): Promise<StoredOrder | null> {
+  const rows = await ctx.client.getList<StoredOrder>('Sales Order', {
+    fields: ['name', 'docstatus', 'custom_external_updated_at', 'custom_external_status', 'per_billed', 'per_delivered'],
+    filters: [['custom_external_order_id', '=', externalId]],
+    orderBy: 'creation asc',
+    limitPageLength: 1,
+    signal: ctx.signal,
+  });
+  return rows[0] ?? null;
+}
+
+interface CompanyFacts {
+  currency: string;
+}
+
+async function company(ctx: HandlerContext, name: string): Promise<CompanyFacts> {
+  const doc = await ctx.client.getDoc<{ default_currency: string }>('Company', name, { signal: ctx.signal });
+  return { currency: doc.default_currency };
+}
+
+/** ERPNext's own rate lookup (erpnext/setup/utils.py `get_exchange_rate`, whitelisted). */
+async function exchangeRate(ctx: HandlerContext, from: string, to: string, date: string): Promise<number> {
+  if (from === to) return 1;
+  const rate = await ctx.client.call<number>('erpnext.setup.utils.get_exchange_rate', { from_currency: from, to_currency: to, transaction_date: date }, 'GET', { signal: ctx.signal });
+  if (!rate) throw new Error(`ERPNext has no exchange rate from ${from} to ${to} on ${date}; add a Currency Exchange record`);
+  return Number(rate);
+}
+
+function taxRows(shop: ShopConfig, order: ShopOrder): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const s of order.shipping) {
+    rows.push({ charge_type: 'Actual', account_head: shop.erpnext.shippingAccount, description: s.title, tax_amount: s.amount });
+  }
+  for (const t of order.taxes) {
+    rows.push({ charge_type: 'Actual', account_head: shop.erpnext.taxAccounts[t.title] ?? shop.erpnext.taxAccount, description: t.title, tax_amount: t.amount });
+  }
+  return rows;
+}
+
+export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: string, items: ResolvedItem[], conversionRate: number): Record<string, unknown> {
+  const delivery = addDays(order.createdDate, shop.erpnext.deliveryDays);
+  return {
+    ...(shop.erpnext.namingSeries ? { naming_series: shop.erpnext.namingSeries } : {}),
+    customer,
+    order_type: 'Sales',
+    transaction_date: order.createdDate,
+    delivery_date: delivery,
+    company: shop.erpnext.company,
+    currency: order.currency,
+    conversion_rate: conversionRate,
+    selling_price_list: shop.erpnext.priceList,
+    price_list_currency: order.currency,
+    plc_conversion_rate: 1,
+    // Rates are the shop's; ERPNext's pricing rules must not rewrite them.
+    ignore_pricing_rule: 1,
+    po_no: order.number,
+    custom_external_order_id: externalOrderId(shop, order),
+    custom_external_updated_at: order.updatedAt,
+    custom_external_status: EXTERNAL_STATUS.open,
+    items: order.lines.map((line, i) => ({
+      item_code: items[i]!.item_code,
+      item_name: items[i]!.item_name,
+      description: line.title,
+      qty: line.qty,
+      rate: line.rate,
+      uom: items[i]!.stock_uom,
+      stock_uom: items[i]!.stock_uom,
+      conversion_factor: 1,
+      delivery_date: delivery,
+      ...(shop.erpnext.warehouse ? { warehouse: shop.erpnext.warehouse } : {}),
+    })),
+    taxes: taxRows(shop, order),
+    docstatus: 1,
+  };
+}
+
+/** Same lines (item, qty, rate) and charges as the submitted order: nothing to review. */
+function sameContent(doc: { items?: { item_code: string; qty: number; rate: number }[]; taxes?: { description: string; tax_amount: number }[] }, body: Record<string, unknown>): boolean {
+  const lines = (rows: { item_code: unknown; qty: unknown; rate: unknown }[]) => rows.map((r) => `${r.item_code}|${Number(r.qty)}|${cents(Number(r.rate))}`).sort().join('\n');
+  const charges = (rows: { description: unknown; tax_amount: unknown }[]) => rows.map((r) => `${r.description}|${cents(Number(r.tax_amount))}`).sort().join('\n');
+  return (
+    lines(doc.items ?? []) === lines(body.items as { item_code: unknown; qty: unknown; rate: unknown }[]) &&
+    charges(doc.taxes ?? []) === charges(body.taxes as { description: unknown; tax_amount: unknown }[])
+  );
+}
+
+async function mark(ctx: HandlerContext, name: string, patch: Record<string, unknown>): Promise<void> {
+  // Both fields are allow_on_submit: a save of a submitted order may change them and nothing else.
+  await ctx.client.update('Sales Order', name, patch, { signal: ctx.signal });
+}
+
+async function applyToExisting(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder, stored: StoredOrder): Promise<ApplyOutcome> {
+  const so = stored.name;
+  const held = stored.custom_external_updated_at ?? '';
+  if (order.updatedAt === held) return { result: 'unchanged', salesOrder: so, detail: `already at ${held}` };
+  if (order.updatedAt < held) return { result: 'stale', salesOrder: so, detail: `payload of ${order.updatedAt} is older than ${held}` };
+  if (stored.docstatus === 2) return { result: 'unchanged', salesOrder: so, detail: 'the Sales Order is cancelled' };
+
+  if (order.cancelled) {
+    if (Number(stored.per_billed ?? 0) > 0 || Number(stored.per_delivered ?? 0) > 0) {
+      await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.reviewCancelled });
+      return { result: 'flagged', salesOrder: so, detail: 'cancelled in the shop after billing or delivery; flagged for review' };
+    }
+    await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.cancelled });
+    try {
+      await ctx.client.call('frappe.client.cancel', { doctype: 'Sales Order', name: so }, 'POST', { signal: ctx.signal });
+    } catch (err) {
+      // ERPNext refuses while invoices or delivery notes link the order (LinkExistsError).
+      if (!(err instanceof FrappeApiError) || err.status >= 500) throw err;
+      await mark(ctx, so, { custom_external_status: EXTERNAL_STATUS.reviewCancelled });
+      return { result: 'flagged', salesOrder: so, detail: `cancelled in the shop but ERPNext refused to cancel: ${err.message}` };
+    }
+    return { result: 'cancelled', salesOrder: so, detail: 'cancelled' };
+  }
+
+  const items = await resolveItems(ctx, shop, order);
+  const doc = await ctx.client.getDoc<{ items: { item_code: string; qty: number; rate: number }[]; taxes: { description: string; tax_amount: number }[]; customer: string }>('Sales Order', so, { signal: ctx.signal });
+  const body = salesOrderBody(shop, order, doc.customer, items, 1);
+  if (sameContent(doc, body)) {
+    await mark(ctx, so, { custom_external_updated_at: order.updatedAt });
+    return { result: 'updated', salesOrder: so, detail: `now at ${order.updatedAt}` };
+  }
+  await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.reviewChanged });
+  return { result: 'flagged', salesOrder: so, detail: 'lines or charges changed in the shop after submission; flagged for review' };
+}
+
+export async function applyOrder(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder): Promise<ApplyOutcome> {
+  const externalId = externalOrderId(shop, order);
+  const outcome = await ctx.lock(`shops.order|${externalId}`, async (): Promise<ApplyOutcome> => {
+    const stored = await findStored(ctx, externalId);
+    if (stored) return applyToExisting(ctx, shop, order, stored);
+    if (order.cancelled) return { result: 'ignored_cancelled', salesOrder: null, detail: 'cancelled in the shop before it was ever applied' };
+    const items = await resolveItems(ctx, shop, order);
+    const customer = await resolveCustomer(ctx, shop, order);
+    const facts = await company(ctx, shop.erpnext.company);
+    const rate = await exchangeRate(ctx, order.currency, facts.currency, order.createdDate);
+    try {
+      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rate), { signal: ctx.signal });
+      return { result: 'created', salesOrder: created.name, detail: `for ${customer}` };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const now = await findStored(ctx, externalId);
+      if (!now) throw err;
+      return applyToExisting(ctx, shop, order, now);
+    }
+  });
+  ctx.metrics.shopOrders.inc({ shop: shop.id, result: outcome.result });
+  ctx.logger.info(
+    { event: 'shop_order_applied', shop: shop.id, order: order.id, result: outcome.result, salesOrder: outcome.salesOrder },
+    `${describeOrder(order)}: ${outcome.result}${outcome.salesOrder ? ` (Sales Order ${outcome.salesOrder})` : ''} — ${outcome.detail}`,
+  );
+  return outcome;
+}

@@ -1,0 +1,26 @@
+/**
+ * Parse shop JSON without rounding ids: Shopify ids exceed 2^53 (its own Node library switched to
+ * lossless parsing for that reason, shop-sync.md §1.6), so integers that a double cannot hold stay
+ * digit strings; every other number is a plain number.
+ */
+import { isSafeNumber, parse } from 'lossless-json';
+
+export class MalformedJsonError extends Error {
+  override name = 'MalformedJsonError';
+}
+
+export function parseLossless(text: string): unknown {
+  try {
+    return parse(text, null, (digits: string) => (isSafeNumber(digits) ? Number(digits) : digits));
+  } catch (e) {
+    throw new MalformedJsonError((e as Error).message);
+  }
+}
+
+/** An id from a payload: a number that survived parsing, or digits kept as a string. */
+export function idString(value: unknown): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : undefined;
+  if (typeof value === 'string') return value;
+  return undefined;
+}

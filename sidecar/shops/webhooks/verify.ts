@@ -1,0 +1,59 @@
+/**
+ * Webhook signatures, checked on the raw body before anything parses it, in constant time.
+ * - Shopify: base64 HMAC-SHA256 of the body with the app's client secret in X-Shopify-Hmac-Sha256
+ *   (shop-sync.md §1.2); during a secret rotation either secret is accepted.
+ * - Etsy: Standard Webhooks — base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}"
+ *   keyed with the base64-decoded "whsec_…" secret, any of several "v1,<sig>" entries, and a
+ *   timestamp inside the tolerance window so a captured delivery cannot be replayed later (§4.1).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+function equalConstantTime(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  // timingSafeEqual needs equal lengths; comparing x with itself keeps the time independent of
+  // where a wrong signature differs.
+  return x.length === y.length ? timingSafeEqual(x, y) : (timingSafeEqual(x, x), false);
+}
+
+export function shopifyHmac(raw: Buffer, secret: string): string {
+  return createHmac('sha256', secret).update(raw).digest('base64');
+}
+
+export function verifyShopify(raw: Buffer, header: string | undefined, secrets: string[]): boolean {
+  if (!header) return false;
+  let ok = false;
+  // Every secret is tried (no early exit), so timing does not reveal which one matched.
+  for (const secret of secrets) if (secret && equalConstantTime(shopifyHmac(raw, secret), header.trim())) ok = true;
+  return ok;
+}
+
+export type StandardWebhookResult = 'ok' | 'bad_signature' | 'stale' | 'missing_headers';
+
+function secretKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+export function standardWebhookSignature(raw: Buffer, id: string, timestamp: string, secret: string): string {
+  return createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.`).update(raw).digest('base64');
+}
+
+export function verifyStandardWebhook(
+  raw: Buffer,
+  headers: { id?: string; timestamp?: string; signature?: string },
+  secret: string,
+  opts: { nowMs: number; toleranceSeconds: number },
+): StandardWebhookResult {
+  const { id, timestamp, signature } = headers;
+  if (!id || !timestamp || !signature) return 'missing_headers';
+  if (!/^\d+$/.test(timestamp)) return 'bad_signature';
+  const expected = standardWebhookSignature(raw, id, timestamp, secret);
+  let matched = false;
+  for (const entry of signature.split(' ')) {
+    const [version, sig] = entry.split(',', 2);
+    if (version === 'v1' && sig && equalConstantTime(sig, expected)) matched = true;
+  }
+  if (!matched) return 'bad_signature';
+  const ageSeconds = Math.abs(opts.nowMs / 1000 - Number(timestamp));
+  return ageSeconds > opts.toleranceSeconds ? 'stale' : 'ok';
+}
