@@ -218,4 +218,16 @@ describe('automatic refresh', () => {
     expect(after).toHaveLength(before.length);
     expect(after.find((r) => r.item_code === 'COOKIE-BOX')).toMatchObject({ qa_status: before.find((r) => r.item_code === 'COOKIE-BOX')!.qa_status });
   });
+
+  it("a new submitted order of the customer joins the histories that show the customer's orders", async () => {
+    const lead = leads[0];
+    const before = await rows('CRM Lead', lead);
+    expect(before.length).toBeGreaterThan(0);
+    const customer = ok(await site.root.get('Sales Order', before[0].sales_order)).customer;
+    const fresh = await submittedOrder(customer, [['COOKIE-BOX', 3, 12]]);
+    await until(sc, async () => (await rows('CRM Lead', lead)).some((r) => r.sales_order === fresh), 'the new order in the lead history');
+    const after = await rows('CRM Lead', lead);
+    expect(after.filter((r) => r.sales_order === fresh)).toEqual([expect.objectContaining({ item_code: 'COOKIE-BOX', qty: 3, amount: 36 })]);
+    expect(after).toHaveLength(before.length + 1);
+  });
 });

@@ -72,6 +72,55 @@ export async function syncHistory(ctx: HandlerContext, doctype: string, name: st
   });
 }
 
+/** (parent DocType, name) of every lead/ticket whose history table names one of these orders. */
+async function tablesShowing(ctx: HandlerContext, salesOrders: string[]): Promise<[string, string][]> {
+  const found: [string, string][] = [];
+  for (const [parent, child] of Object.entries(TARGETS)) {
+    const rows = await ctx.client.getList<{ parent: string }>(child, {
+      parent,
+      fields: ['parent'],
+      filters: salesOrders.length === 1 ? [['sales_order', '=', salesOrders[0]!]] : [['sales_order', 'in', salesOrders]],
+      orderBy: 'parent asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    });
+    for (const target of new Set(rows.map((r) => String(r.parent)))) found.push([parent, target]);
+  }
+  return found;
+}
+
+/** Histories of the customer a (new) submitted Sales Order belongs to. */
+async function tablesOfCustomerOf(ctx: HandlerContext, salesOrder: string): Promise<[string, string][]> {
+  const so = await ctx.client.getList<{ customer: string; docstatus: number }>('Sales Order', {
+    fields: ['customer', 'docstatus'],
+    filters: [['name', '=', salesOrder]],
+    orderBy: 'name asc',
+    limitPageLength: 1,
+    signal: ctx.signal,
+  });
+  if (!so[0] || so[0].docstatus !== 1) return [];
+  const customer = so[0].customer;
+  const siblings = await ctx.client.getList<{ name: string }>('Sales Order', {
+    filters: [
+      ['customer', '=', customer],
+      ['docstatus', '=', 1],
+      ['name', '!=', salesOrder],
+    ],
+    orderBy: 'modified desc, name desc',
+    limitPageLength: 50,
+    signal: ctx.signal,
+  });
+  const found = siblings.length ? await tablesShowing(ctx, siblings.map((s) => s.name)) : [];
+  const linked = await ctx.client.getList<{ name: string }>(CRM_LEAD, {
+    filters: [['custom_customer', '=', customer]],
+    orderBy: 'name asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  for (const lead of linked) if (!found.some(([p, n]) => p === CRM_LEAD && n === lead.name)) found.push([CRM_LEAD, lead.name]);
+  return found;
+}
+
 export function createOrderHistoryHandlers(): HandlerRegistry {
   return {
     'order_history.request': async (ctx) => {
@@ -122,28 +171,22 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
       if (!salesOrders.length) return;
       const heard = Number(ctx.job.data.heardAtMs);
       const bucketAt = Number.isFinite(heard) ? heard : Date.now();
+      let targets = await tablesShowing(ctx, salesOrders);
+      // A new order is in no table yet: the histories to refresh are those already showing its
+      // customer's other orders, and leads linked to the customer explicitly.
+      if (!targets.length && doctype === 'Sales Order') targets = await tablesOfCustomerOf(ctx, name);
       let queued = 0;
-      for (const [parent, child] of Object.entries(TARGETS)) {
-        const rows = await ctx.client.getList<{ parent: string }>(child, {
-          parent,
-          fields: ['parent'],
-          filters: salesOrders.length === 1 ? [['sales_order', '=', salesOrders[0]]] : [['sales_order', 'in', salesOrders]],
-          orderBy: 'parent asc',
-          limitPageLength: 0,
-          signal: ctx.signal,
+      for (const [parent, target] of targets) {
+        const added = await ctx.enqueue({
+          id: rebuildJobId(ctx.site, parent, target, bucketAt),
+          name: 'order_history.rebuild',
+          site: ctx.site,
+          data: { doctype: parent, name: target, cause: `${doctype} ${name}` },
+          // After the second closes (plus a grace for events still being read): every change heard
+          // in it is then visible to the one rebuild its id stands for.
+          runAtMs: (Math.floor(bucketAt / 1000) + 1) * 1000 + REBUILD_GRACE_MS,
         });
-        for (const target of new Set(rows.map((r) => String(r.parent)))) {
-          const added = await ctx.enqueue({
-            id: rebuildJobId(ctx.site, parent, target, bucketAt),
-            name: 'order_history.rebuild',
-            site: ctx.site,
-            data: { doctype: parent, name: target, cause: `${doctype} ${name}` },
-            // After the second closes (plus a grace for events still being read): every change heard
-            // in it is then visible to the one rebuild its id stands for.
-            runAtMs: (Math.floor(bucketAt / 1000) + 1) * 1000 + REBUILD_GRACE_MS,
-          });
-          if (added) queued += 1;
-        }
+        if (added) queued += 1;
       }
       if (queued) ctx.logger.info({ doctype, name, queued }, `${doctype} ${name} changed: ${queued} order history rebuild(s) queued`);
     },
