@@ -412,32 +412,61 @@ function validateNonNegative(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   forEachChild(ctx, meta, doc, (cm, row) => check(cm, row, row));
 }
 
-/** `validate_update_after_submit`: only `allow_on_submit` fields may change on a submitted document. */
+/** Python's `str()` of a value as Frappe holds it for a field (floats keep their `.0`; None). */
+function pyStr(df: DocField | null, value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'number') {
+    const float = df ? NUMERIC_FIELDS.has(df.fieldtype) && !['Int', 'Check'].includes(df.fieldtype) : false;
+    return float && Number.isInteger(value) && Math.abs(value) < 1e16 ? `${value}.0` : String(value);
+  }
+  return String(value);
+}
+
+/**
+ * `validate_update_after_submit` → `_validate_update_after_submit` (frappe/model/document.py +
+ * base_document.py [v15]): on a submitted document only `allow_on_submit` fields may change. The
+ * parent's value fields and then its tables (compared by row count) are checked in meta order;
+ * then every row, except new rows of an `allow_on_submit` table, against its stored copy — a new
+ * row in any other table has no stored copy, and `frappe.get_doc` of it raises DoesNotExistError.
+ * Message: "{Row #n:} Not allowed to change <b>label</b> after submission from <b>old</b> to <b>new</b>",
+ * title "Cannot Update After Submit".
+ */
 function validateUpdateAfterSubmit(ctx: Ctx, meta: DocTypeMeta, doc: Doc, before: Doc): void {
-  const check = (m: DocTypeMeta, d: Doc, old: Doc | undefined, row?: Doc) => {
+  const fail = (df: DocField, old: string, now: string, row?: Doc): never => {
+    const prefix = row ? `Row #${row.idx}:` : '';
+    const message = `${prefix} Not allowed to change <strong>${fieldLabel(df)}</strong> after submission from <strong>${old}</strong> to <strong>${now}</strong>`;
+    throw new FrappeError('UpdateAfterSubmitError', { message, title: 'Cannot Update After Submit', excText: message });
+  };
+  const check = (m: DocTypeMeta, d: Doc, old: Doc, row?: Doc) => {
     for (const df of m.fields) {
-      if (!isValueField(df) || df.allow_on_submit) continue;
-      if (['modified', 'modified_by'].includes(df.fieldname)) continue;
-      const a = old?.[df.fieldname] ?? null;
+      if (!isValueField(df) || df.allow_on_submit || df.is_virtual) continue;
+      const a = old[df.fieldname] ?? null;
       const b = d[df.fieldname] ?? null;
+      if (!a && !b) continue; // `if df and not df.allow_on_submit and (self.get(key) or db_value)`
       if (JSON.stringify(cast(df, a)) === JSON.stringify(cast(df, b))) continue;
-      const prefix = row ? `Row #${row.idx}: ` : '';
-      const message = `${prefix}Not allowed to change ${fieldLabel(df)} after submission from ${a ?? ''} to ${b ?? ''}`;
-      throw new FrappeError('UpdateAfterSubmitError', { message, title: 'Message', excText: message });
+      fail(df, pyStr(df, a), pyStr(df, cast(df, b)), row);
     }
   };
   check(meta, doc, before);
-  for (const tf of meta.fields.filter(isTableField)) {
+  const tables = meta.fields.filter(isTableField);
+  for (const tf of tables) {
     if (tf.allow_on_submit) continue;
+    const oldRows = (before[tf.fieldname] as Doc[]) ?? [];
+    const newRows = (doc[tf.fieldname] as Doc[]) ?? [];
+    if ((oldRows.length || newRows.length) && oldRows.length !== newRows.length) fail(tf, String(oldRows.length), String(newRows.length));
+  }
+  for (const tf of tables) {
     const childMeta = ctx.site.meta(tf.options ?? '');
     if (!childMeta) continue;
     const oldRows = (before[tf.fieldname] as Doc[]) ?? [];
-    const newRows = (doc[tf.fieldname] as Doc[]) ?? [];
-    if (oldRows.length !== newRows.length) {
-      const message = `Not allowed to change ${fieldLabel(tf)} after submission`;
-      throw new FrappeError('UpdateAfterSubmitError', { message, title: 'Message', excText: message });
+    for (const row of (doc[tf.fieldname] as Doc[]) ?? []) {
+      const old = oldRows.find((o) => o.name === row.name);
+      if (!old) {
+        if (tf.allow_on_submit) continue;
+        throw doesNotExist(childMeta.name, String(row.name));
+      }
+      check(childMeta, row, old, row);
     }
-    newRows.forEach((row) => check(childMeta, row, oldRows.find((o) => o.name === row.name), row));
   }
 }
 
@@ -516,6 +545,15 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   doc.modified_by = ctx.user;
   doc.docstatus = Number(doc.docstatus ?? 0) || 0;
   doc.idx = Number(doc.idx ?? 0) || 0;
+  // Document.__init__ → append → _init_child: child rows carry their idx from the start, so the
+  // link check below can name "Row #n".
+  for (const tf of meta.fields.filter(isTableField)) {
+    const rows = doc[tf.fieldname];
+    if (!Array.isArray(rows)) continue;
+    rows.forEach((r: unknown, i: number) => {
+      if (r && typeof r === 'object' && !(Number((r as Doc).idx) > 0)) (r as Doc).idx = i + 1;
+    });
+  }
   // check_if_latest → check_docstatus_transition(0)
   const action = transition(ctx, meta, 0, doc, flags);
   const args: HookArgs = { ctx, doc, before: null, meta, action, flags };

@@ -72,6 +72,51 @@ export function demoSalesOrder(o: DemoOrder): Doc {
   };
 }
 
+/** Countries shop orders commonly ship to, with Frappe's lower-case codes (frappe/geo/country_info.json). */
+const COUNTRIES: [string, string][] = [
+  ['United States', 'us'],
+  ['Canada', 'ca'],
+  ['United Kingdom', 'gb'],
+  ['Germany', 'de'],
+  ['France', 'fr'],
+  ['India', 'in'],
+  ['Australia', 'au'],
+];
+
+/**
+ * The accounts a shop sync books charges to, placed as ERPNext's "Standard" chart places them
+ * (erpnext/accounts/doctype/account/chart_of_accounts/verified/standard_chart_of_accounts.py [v15]):
+ * "Duties and Taxes" (group, type Tax) under Current Liabilities, "Freight and Forwarding Charges"
+ * (Chargeable) under Indirect Expenses, "Sales" under Direct Income. "Sales Tax" is a company's own
+ * addition. Root accounts skip the mandatory parent, as the chart installer does
+ * (chart_of_accounts.py `create_charts`: `account.flags.ignore_mandatory = True` for roots).
+ */
+export const DEMO_ACCOUNTS = {
+  salesTax: 'Sales Tax - DC',
+  freight: 'Freight and Forwarding Charges - DC',
+  sales: 'Sales - DC',
+} as const;
+
+function accounts(ctx: Ctx, company: string, abbr: string): void {
+  const tree: [string, string | null, Doc][] = [
+    ['Source of Funds (Liabilities)', null, { is_group: 1, root_type: 'Liability' }],
+    ['Current Liabilities', 'Source of Funds (Liabilities)', { is_group: 1 }],
+    ['Duties and Taxes', 'Current Liabilities', { is_group: 1, account_type: 'Tax' }],
+    ['Sales Tax', 'Duties and Taxes', { account_type: 'Tax' }],
+    ['Income', null, { is_group: 1, root_type: 'Income' }],
+    ['Direct Income', 'Income', { is_group: 1 }],
+    ['Sales', 'Direct Income', {}],
+    ['Expenses', null, { is_group: 1, root_type: 'Expense' }],
+    ['Indirect Expenses', 'Expenses', { is_group: 1 }],
+    ['Freight and Forwarding Charges', 'Indirect Expenses', { account_type: 'Chargeable' }],
+  ];
+  for (const [account_name, parent, extra] of tree) {
+    const doc: Doc = { doctype: 'Account', account_name, company, ...extra };
+    if (parent) doc.parent_account = `${parent} - ${abbr}`;
+    put(ctx, doc, parent ? {} : { ignoreMandatory: true });
+  }
+}
+
 const CUSTOMERS: { name: string; type: string; contact: [string, string, string, string] }[] = [
   { name: 'Acme Foods', type: 'Company', contact: ['Alice', 'Archer', 'alice@acmefoods.example', '+1 555 0101'] },
   { name: 'Brightside Cafe', type: 'Company', contact: ['Ben', 'Brooks', 'ben@brightside.example', '+1 555 0102'] },
@@ -109,12 +154,16 @@ export function seedDemo(site: Site): DemoSummary {
 }
 
 function masters(ctx: Ctx): void {
-  put(ctx, { doctype: 'Currency', currency_name: 'USD', symbol: '$', enabled: 1 }, { setName: 'USD' });
-  put(ctx, { doctype: 'Country', country_name: 'United States', code: 'us' }, { setName: 'United States' });
+  // USD as frappe/geo/country_info.json describes it (setup creates Currency records from it):
+  // the smallest fraction decides ERPNext's rounded totals.
+  put(ctx, { doctype: 'Currency', currency_name: 'USD', symbol: '$', enabled: 1, fraction: 'Cent', fraction_units: 100, smallest_currency_fraction_value: 0.01, number_format: '#,###.##' }, { setName: 'USD' });
+  for (const [country_name, code] of COUNTRIES) put(ctx, { doctype: 'Country', country_name, code }, { setName: country_name });
   put(ctx, { doctype: 'Company', company_name: 'Demo Confections', abbr: 'DC', default_currency: 'USD', country: 'United States' });
   put(ctx, { doctype: 'Customer Group', customer_group_name: 'All Customer Groups', is_group: 1 });
   put(ctx, { doctype: 'Customer Group', customer_group_name: 'Commercial', parent_customer_group: 'All Customer Groups' });
+  put(ctx, { doctype: 'Customer Group', customer_group_name: 'Individual', parent_customer_group: 'All Customer Groups' });
   put(ctx, { doctype: 'Territory', territory_name: 'All Territories', is_group: 1 });
+  accounts(ctx, 'Demo Confections', 'DC');
   put(ctx, { doctype: 'Item Group', item_group_name: 'All Item Groups', is_group: 1 });
   put(ctx, { doctype: 'Item Group', item_group_name: 'Products', parent_item_group: 'All Item Groups' });
   put(ctx, { doctype: 'UOM', uom_name: 'Nos', must_be_whole_number: 1 });
@@ -158,7 +207,10 @@ function orders(ctx: Ctx, customers: string[]): { salesOrders: string[]; workOrd
   let k = 0;
   for (const o of plan) {
     const delivery = addDays(today, o.days);
-    const so = put(ctx, demoSalesOrder({ customer: o.customer, lines: o.lines, date: today, delivery, docstatus: o.state === 'draft' ? 0 : 1 }));
+    // Saved, then submitted, as staff do in the desk: the submit recomputes the status
+    // ("To Deliver and Bill"), which an insert with docstatus 1 would leave at "Draft".
+    const draft = put(ctx, demoSalesOrder({ customer: o.customer, lines: o.lines, date: today, delivery, docstatus: 0 }));
+    const so = o.state === 'draft' ? draft : saveDoc(ctx, { ...draft, docstatus: 1 }, null, { ignorePermissions: true });
     salesOrders.push(String(so.name));
     if (o.state === 'cancelled') {
       const cancelled = { ...so, docstatus: 2 };

@@ -1,15 +1,48 @@
 /**
  * The few ERPNext controller behaviours the product reads back (frappe/erpnext [v15]):
  * Customer naming by customer name (selling/doctype/customer/customer.py `autoname`,
- * Selling Settings' default "Customer Name"), Warehouse and BOM names, Sales Order amounts and
- * status (controllers/selling_controller.py, selling/doctype/sales_order/sales_order.py `set_status`),
- * Work Order status on submit.
+ * Selling Settings' default "Customer Name"), Warehouse and BOM names, Account (./account.ts),
+ * Sales Order amounts, taxes and totals (controllers/taxes_and_totals.py via ./taxes_and_totals.ts;
+ * controllers/accounts_controller.py `validate_tax_account_company`), Sales Order status
+ * (controllers/status_updater.py `set_status`) and cancel rules (selling/doctype/sales_order/
+ * sales_order.py `on_cancel`), Work Order status on submit.
  */
 import type { Doc } from '../../core/database.js';
 import { findName, registerHook, msgprint } from '../../core/document.js';
+import { FrappeError } from '../../core/errors.js';
+import { registerAccount } from './account.js';
+import { calculateTaxesAndTotals, flt } from './taxes_and_totals.js';
 
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
+/**
+ * `set_status` (erpnext/controllers/status_updater.py [v15]) with the Sales Order `status_map`,
+ * evaluated last entry first. It returns early for a new document (`is_new()`), and Document.insert
+ * keeps `__islocal` set through validate and on_submit — so an order inserted with docstatus 1
+ * keeps the status it was sent with ("Draft" by default) until a later save recomputes it.
+ */
+function salesOrderStatus(doc: Doc): string {
+  const delivered = flt(doc.per_delivered);
+  const billed = flt(doc.per_billed);
+  const skip = Number(doc.skip_delivery_note ?? 0) === 1;
+  const ds = Number(doc.docstatus ?? 0);
+  if (doc.status === 'On Hold') return 'On Hold';
+  if (doc.status === 'Closed' && ds !== 2) return 'Closed';
+  if (ds === 2) return 'Cancelled';
+  if (ds === 1) {
+    if ((delivered >= 100 || skip) && billed >= 100) return 'Completed';
+    if (delivered < 100 && billed >= 100 && !skip) return 'To Deliver';
+    if ((delivered >= 100 || skip) && billed < 100) return 'To Bill';
+    if (delivered < 100 && billed < 100) return 'To Deliver and Bill';
+  }
+  return 'Draft';
+}
+
+/**
+ * `raise_link_exists_exception` (frappe/frappe [v15] frappe/model/delete_doc.py): the error
+ * `check_no_back_links_exist` raises after `on_cancel` when a submitted document links this one.
+ */
+function linkExists(doctype: string, name: string, refDoctype: string, refName: string, row: string): FrappeError {
+  const message = `Cannot delete or cancel because ${doctype} <a href="/app/Form/${doctype}/${name}">${name}</a> is linked with ${refDoctype} <a href="/app/Form/${refDoctype}/${refName}">${refName}</a> ${row}`;
+  return new FrappeError('LinkExistsError', { message, excText: message, httpStatus: 417 });
 }
 
 export function registerErpnext(): void {
@@ -37,32 +70,51 @@ export function registerErpnext(): void {
     doc.name = `${prefix}${String(used + 1).padStart(3, '0')}`;
   });
 
-  registerHook('Sales Order', 'validate', ({ doc }) => {
-    let totalQty = 0;
-    let total = 0;
-    for (const row of (doc.items as Doc[]) ?? []) {
-      const qty = Number(row.qty ?? 0);
-      const rate = Number(row.rate ?? 0);
-      row.amount = round2(qty * rate);
-      row.net_rate = rate;
-      row.net_amount = row.amount;
-      row.stock_qty = qty * Number(row.conversion_factor ?? 1);
-      if (!row.delivery_date) row.delivery_date = doc.delivery_date ?? null;
-      totalQty += qty;
-      total += Number(row.amount);
+  registerAccount();
+
+  registerHook('Sales Order', 'validate', ({ ctx, doc, before }) => {
+    // AccountsController.validate → calculate_taxes_and_totals, then validate_tax_account_company
+    calculateTaxesAndTotals(ctx, doc);
+    for (const row of (doc.taxes as Doc[]) ?? []) {
+      if (!row.account_head) continue;
+      const account = ctx.site.db.get('Account', String(findName(ctx.site, 'Account', row.account_head)));
+      if ((account?.company ?? null) !== doc.company) {
+        const message = `Row #${row.idx}: Account ${row.account_head} does not belong to company ${doc.company}`;
+        throw new FrappeError('ValidationError', { message, excText: message });
+      }
     }
-    doc.total_qty = totalQty;
-    doc.total = round2(total);
-    doc.net_total = doc.total;
-    doc.grand_total = doc.total;
-    doc.rounded_total = Math.round(Number(doc.total));
+    // SellingController.set_qty_as_per_stock_uom; the order's delivery date on undated rows
+    // (sales_order.py validate_delivery_date)
+    for (const row of (doc.items as Doc[]) ?? []) {
+      row.stock_qty = flt(row.qty) * flt(row.conversion_factor ?? 1);
+      if (!row.delivery_date) row.delivery_date = doc.delivery_date ?? null;
+    }
+    // SalesOrder.validate → set_status(): a new document only resets an amendment to Draft
+    if (before) doc.status = salesOrderStatus(doc);
+    else if (doc.amended_from) doc.status = 'Draft';
   });
-  const soStatus = ({ doc }: { doc: Doc }) => {
-    if (doc.docstatus === 1 && (!doc.status || doc.status === 'Draft')) doc.status = 'To Deliver and Bill';
-    if (doc.docstatus === 2) doc.status = 'Cancelled';
-  };
-  registerHook('Sales Order', 'before_submit', soStatus);
-  registerHook('Sales Order', 'before_cancel', soStatus);
+  registerHook('Sales Order', 'before_cancel', ({ doc }) => {
+    // on_cancel: frappe.db.set_value(..., "status", "Cancelled")
+    doc.status = 'Cancelled';
+  });
+  registerHook('Sales Order', 'on_cancel', ({ ctx, doc, before }) => {
+    if (before?.status === 'Closed') {
+      const message = 'Closed order cannot be cancelled. Unclose to cancel.';
+      throw new FrappeError('ValidationError', { message, excText: message });
+    }
+    // Stand-in for Frappe's back-link check after on_cancel (check_no_back_links_exist): an order
+    // with per_billed / per_delivered > 0 has a submitted Sales Invoice / Delivery Note whose item
+    // rows link it (Sales Invoice Item.sales_order, Delivery Note Item.against_sales_order), so a
+    // real site refuses the cancel with LinkExistsError. The emulator ships neither DocType, so it
+    // refuses from the percentages and names the linked document with a placeholder (counter 00000
+    // of the default naming series), as documented in the README.
+    const billed = flt(doc.per_billed) > 0;
+    const delivered = flt(doc.per_delivered) > 0;
+    if (!billed && !delivered) return;
+    const year = String(doc.transaction_date ?? ctx.site.today()).slice(0, 4);
+    const [refDoctype, refName] = billed ? ['Sales Invoice', `ACC-SINV-${year}-00000`] : ['Delivery Note', `MAT-DN-${year}-00000`];
+    throw linkExists('Sales Order', String(doc.name), refDoctype, refName, 'at Row: 1');
+  });
 
   registerHook('Work Order', 'before_submit', ({ doc }) => {
     doc.status = 'Not Started';
