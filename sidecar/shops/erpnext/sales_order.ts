@@ -125,6 +125,10 @@ export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: str
     })),
     taxes: taxRows(shop, order),
     docstatus: 1,
+    // ERPNext's set_status returns early while a document is new (controllers/status_updater.py),
+    // so a Sales Order inserted already submitted keeps the status it is sent with: send the one
+    // ERPNext gives a submitted order nothing has been delivered or billed against yet.
+    status: 'To Deliver and Bill',
   };
 }
 

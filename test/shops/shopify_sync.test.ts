@@ -1,0 +1,272 @@
+/**
+ * Shopify orders into ERPNext, end to end over real sockets: the Shopify double signs and delivers
+ * webhooks to the sidecar's receiver, the sidecar applies them to the emulated ERPNext site, and
+ * reconciliation reads the double's Admin GraphQL API. Every assertion reads the site back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createShopifyDouble, deliver, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../../doubles/shopify/index.js';
+import type { Sidecar } from '../../sidecar/runtime.js';
+import { SITE } from '../helpers/emulator.js';
+import { installedSite, runJob, until, type InstalledSite } from '../helpers/sidecar.js';
+import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, shopSyncUser, shopifyShop, startShopSidecar } from '../helpers/shops.js';
+
+let site: InstalledSite;
+let shopify: ShopifyDouble;
+let shop: DoubleShop;
+let sc: Sidecar;
+let hook: string;
+
+const LINES = [
+  { sku: 'CAKE-CHOC', title: 'Chocolate Cake', quantity: 2, price: '24.50', tax_lines: [{ title: 'State Tax', price: '2.94', rate: 0.06 }] },
+  { sku: 'COOKIE-BOX', title: 'Cookie Box', quantity: 1, price: '12.75', discount_allocations: [{ amount: '2.75' }], tax_lines: [{ title: 'State Tax', price: '0.60', rate: 0.06 }] },
+];
+const SHIPPING = [{ title: 'Standard Shipping', price: '8.00', tax_lines: [] }];
+
+function ok(res: { status: number; body: any }): any {
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.data;
+}
+
+async function salesOrders(orderId: string): Promise<any[]> {
+  const list = ok(
+    await site.root.list('Sales Order', {
+      fields: JSON.stringify(['name', 'docstatus', 'custom_external_updated_at', 'custom_external_status']),
+      filters: JSON.stringify([['custom_external_order_id', '=', `shopify:${SHOPIFY_DOMAIN}:${orderId}`]]),
+      limit_page_length: 0,
+    }),
+  );
+  return list;
+}
+
+async function onlyOrder(orderId: string): Promise<any> {
+  const list = await salesOrders(orderId);
+  expect(list).toHaveLength(1);
+  return ok(await site.root.get('Sales Order', list[0].name));
+}
+
+async function applied(orderId: string, predicate: (so: any) => boolean = () => true): Promise<any> {
+  let found: any;
+  await until(
+    sc,
+    async () => {
+      const list = await salesOrders(orderId);
+      if (list.length !== 1) return false;
+      found = ok(await site.root.get('Sales Order', list[0].name));
+      return predicate(found);
+    },
+    `the Sales Order of Shopify order ${orderId}`,
+  );
+  return found;
+}
+
+/** Every stored job has finished (completed or dead-lettered). */
+async function drained(): Promise<void> {
+  await until(sc, async () => {
+    const c = await sc.store.counts();
+    return c.waiting === 0 && c.active === 0;
+  }, 'the inbox to drain');
+}
+
+beforeAll(async () => {
+  site = await installedSite('UTC', { seed: 'demo' });
+  ok(await site.root.insert('Customer', { customer_name: 'Walk-in Shop Customer', customer_type: 'Individual', customer_group: 'Individual', territory: 'All Territories' }));
+  shopify = await createShopifyDouble({ shops: [{ domain: SHOPIFY_DOMAIN, accessToken: SHOPIFY_TOKEN, apiSecret: SHOPIFY_SECRET }] });
+  shop = shopify.shop(SHOPIFY_DOMAIN);
+  const started = await startShopSidecar(site, await shopSyncUser(site), [shopifyShop(shopify.url)]);
+  sc = started.sc;
+  hook = `${started.url}/webhooks/shopify`;
+});
+
+afterAll(async () => {
+  await sc?.stop(1000);
+  await shopify?.close();
+  await site?.emu.close();
+});
+
+describe('a signed orders/create delivery', () => {
+  it('yields one submitted Sales Order with the customer, items, rates, taxes, shipping and external id', async () => {
+    const order = shop.addOrder({
+      customer: { first_name: 'Grace', last_name: 'Hopper', email: 'grace@navy.example' },
+      billing_address: { first_name: 'Grace', last_name: 'Hopper', address1: '1 Navy Way', city: 'Arlington', zip: '22202', country: 'United States', country_code: 'US' },
+      line_items: LINES,
+      shipping_lines: SHIPPING,
+    });
+    expect(BigInt(order.id)).toBeGreaterThan(BigInt(Number.MAX_SAFE_INTEGER));
+    const res = await deliver(hook, shop.webhook('orders/create', order.id));
+    expect(res.status).toBe(200);
+    const so = await applied(order.id);
+    expect(so).toMatchObject({
+      docstatus: 1,
+      status: 'To Deliver and Bill',
+      company: 'Demo Confections',
+      currency: 'USD',
+      po_no: order.name,
+      custom_external_order_id: `shopify:${SHOPIFY_DOMAIN}:${order.id}`,
+      custom_external_status: 'Open',
+    });
+    expect(so.items.map((i: any) => [i.item_code, i.qty, i.rate, i.amount])).toEqual([
+      ['CAKE-CHOC', 2, 24.5, 49],
+      ['COOKIE-BOX', 1, 10, 10],
+    ]);
+    expect(so.taxes.map((t: any) => [t.account_head, t.description, t.tax_amount])).toEqual([
+      ['Freight and Forwarding Charges - DC', 'Standard Shipping', 8],
+      ['Sales Tax - DC', 'State Tax', 3.54],
+    ]);
+    expect(so.grand_total).toBe(70.54);
+    const customer = ok(await site.root.get('Customer', so.customer));
+    expect(customer).toMatchObject({ customer_name: 'Grace Hopper', custom_external_customer_id: `shopify:${SHOPIFY_DOMAIN}:customer:${order.customer!.id}` });
+    const contacts = ok(await site.root.list('Contact', { filters: JSON.stringify([['email_id', '=', 'grace@navy.example']]), limit_page_length: 0 }));
+    expect(contacts).toHaveLength(1);
+    const addresses = ok(await site.root.list('Address', { fields: JSON.stringify(['name', 'address_type', 'country']), filters: JSON.stringify([['address_line1', '=', '1 Navy Way']]), limit_page_length: 0 }));
+    expect(addresses).toEqual([expect.objectContaining({ address_type: 'Billing', country: 'United States' })]);
+  });
+
+  it('the same delivery 50 times, and 20 concurrent deliveries of the order, still yield one', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Ada', last_name: 'King', email: 'ada@example.com' }, line_items: LINES, shipping_lines: SHIPPING });
+    const delivery = shop.webhook('orders/create', order.id);
+    for (let i = 0; i < 50; i++) expect((await deliver(hook, delivery)).status).toBe(200);
+    // Distinct deliveries (each its own event) racing for the same order: the lock and the unique
+    // external id leave one Sales Order.
+    const copies = Array.from({ length: 20 }, (_, i) => shop.webhook(i % 2 ? 'orders/updated' : 'orders/paid', order.id, { eventId: `evt-race-${order.id}-${i}` }));
+    const answers = await Promise.all(copies.map((d) => deliver(hook, d)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    await drained();
+    expect(await salesOrders(order.id)).toHaveLength(1);
+    const stored = (await sc.store.list(undefined, 10_000)).filter((j) => j.name === 'shops.delivery' && String(j.data.body).includes(order.id));
+    expect(stored).toHaveLength(21); // the 50 repeats of one delivery were stored once
+    expect(stored.every((j) => j.state === 'completed')).toBe(true);
+  });
+});
+
+describe('order of arrival', () => {
+  it('orders/paid before orders/create creates the order; the late create changes nothing', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Paid', last_name: 'First', email: 'paid.first@example.com' }, line_items: LINES, financial_status: 'pending' });
+    const create = shop.webhook('orders/create', order.id);
+    shop.payOrder(order.id);
+    expect((await deliver(hook, shop.webhook('orders/paid', order.id))).status).toBe(200);
+    const so = await applied(order.id);
+    expect((await deliver(hook, create)).status).toBe(200);
+    await drained();
+    const after = await onlyOrder(order.id);
+    expect(after.modified).toBe(so.modified);
+    expect(after.custom_external_updated_at).toBe(new Date(shop.order(order.id)!.updated_at).toISOString());
+  });
+
+  it('an orders/updated older than what the Sales Order holds changes nothing', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Stale', last_name: 'Retry', email: 'stale@example.com' }, line_items: LINES });
+    const old = shop.webhook('orders/updated', order.id);
+    shop.updateOrder(order.id, { note: 'gift wrap' });
+    await deliver(hook, shop.webhook('orders/updated', order.id));
+    const so = await applied(order.id);
+    expect(so.custom_external_updated_at).toBe(new Date(shop.order(order.id)!.updated_at).toISOString());
+    await deliver(hook, old);
+    await drained();
+    const after = await onlyOrder(order.id);
+    expect(after.modified).toBe(so.modified);
+    expect(after.custom_external_updated_at).toBe(so.custom_external_updated_at);
+  });
+
+  it('orders/cancelled cancels the Sales Order', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Cancel', last_name: 'Me', email: 'cancel@example.com' }, line_items: LINES });
+    await deliver(hook, shop.webhook('orders/create', order.id));
+    await applied(order.id);
+    shop.cancelOrder(order.id, 'customer');
+    expect((await deliver(hook, shop.webhook('orders/cancelled', order.id))).status).toBe(200);
+    const so = await applied(order.id, (s) => s.docstatus === 2);
+    expect(so).toMatchObject({ docstatus: 2, status: 'Cancelled', custom_external_status: 'Cancelled in shop' });
+  });
+
+  it('a later edit of the lines flags the submitted order for review instead of rewriting it', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Edit', last_name: 'After', email: 'edit@example.com' }, line_items: LINES });
+    await deliver(hook, shop.webhook('orders/create', order.id));
+    await applied(order.id);
+    shop.updateOrder(order.id, { line_items: [{ ...LINES[0]!, quantity: 5 }] });
+    await deliver(hook, shop.webhook('orders/updated', order.id));
+    const so = await applied(order.id, (s) => s.custom_external_status !== 'Open');
+    expect(so.custom_external_status).toBe('Changed in shop after submission: review');
+    expect(so.items.find((i: any) => i.item_code === 'CAKE-CHOC').qty).toBe(2);
+  });
+});
+
+describe('what cannot be applied yet is kept, not dropped', () => {
+  it('an unknown SKU parks the delivery as needs mapping; after the item exists, a retry applies it', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'New', last_name: 'Product', email: 'newprod@example.com' }, line_items: [{ sku: 'TART-LEMON', title: 'Lemon Tart', quantity: 1, price: '6.00' }] });
+    const d = shop.webhook('orders/create', order.id);
+    const res = await deliver(hook, d);
+    expect(res.status).toBe(200);
+    const id = JSON.parse(res.body).delivery as string;
+    await until(sc, async () => (await sc.store.get(id))?.state === 'failed', 'the delivery to be parked');
+    expect((await sc.store.get(id))!.lastError).toContain('needs mapping');
+    expect((await sc.store.get(id))!.lastError).toContain('TART-LEMON');
+    const metrics = await (await fetch(`${sc.url}/metrics`)).text();
+    expect(metrics).toMatch(/coc_shop_needs_mapping 1/);
+    ok(await site.root.insert('Item', { item_code: 'TART-LEMON', item_name: 'Lemon Tart', item_group: 'Products', stock_uom: 'Nos' }));
+    expect(await sc.store.retry(id)).toBe(true);
+    const so = await applied(order.id);
+    expect(so.items[0]).toMatchObject({ item_code: 'TART-LEMON', qty: 1, rate: 6 });
+  });
+
+  it('a guest order without email goes to the configured default customer', async () => {
+    const order = shop.addOrder({ customer: null, email: null, line_items: [LINES[1]!] });
+    await deliver(hook, shop.webhook('orders/create', order.id));
+    const so = await applied(order.id);
+    expect(so.customer).toBe('Walk-in Shop Customer');
+  });
+});
+
+describe('bad input gets a clear answer and stores nothing', () => {
+  async function storedCount(): Promise<number> {
+    return (await sc.store.list(undefined, 100_000)).length;
+  }
+
+  it('forged, missing and wrong-secret signatures: 401', async () => {
+    const order = shop.addOrder({ line_items: [LINES[0]!] });
+    const before = await storedCount();
+    const good = shop.webhook('orders/create', order.id);
+    const forged = { ...good, body: good.body.replace('"quantity":2', '"quantity":200') };
+    expect((await deliver(hook, forged)).status).toBe(401);
+    const { ['X-Shopify-Hmac-Sha256']: _dropped, ...unsigned } = good.headers as Record<string, string>;
+    expect((await deliver(hook, { ...good, headers: unsigned })).status).toBe(401);
+    expect((await deliver(hook, shop.webhook('orders/create', order.id, { secret: 'not-the-app-secret' }))).status).toBe(401);
+    expect((await deliver(hook, { ...good, headers: { ...good.headers, 'X-Shopify-Shop-Domain': 'someone-else.myshopify.com' } })).status).toBe(401);
+    expect(await storedCount()).toBe(before);
+  });
+
+  it('malformed JSON 400, wrong content type 415, oversized body 413', async () => {
+    const before = await storedCount();
+    const { createHmac } = await import('node:crypto');
+    const signed = (body: string, contentType = 'application/json') => ({
+      body,
+      headers: {
+        'Content-Type': contentType,
+        'X-Shopify-Topic': 'orders/create',
+        'X-Shopify-Shop-Domain': SHOPIFY_DOMAIN,
+        'X-Shopify-Webhook-Id': `wh-${Math.random()}`,
+        'X-Shopify-Hmac-Sha256': createHmac('sha256', SHOPIFY_SECRET).update(body).digest('base64'),
+      },
+    });
+    const malformed = await deliver(hook, signed('{"id": 1, "line_items": ['));
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body).error).toMatch(/malformed JSON/);
+    expect((await deliver(hook, signed('id=1', 'application/x-www-form-urlencoded'))).status).toBe(415);
+    const big = await deliver(hook, signed(JSON.stringify({ id: 1, note: 'x'.repeat(70 * 1024) })));
+    expect(big.status).toBe(413);
+    expect(await storedCount()).toBe(before);
+  });
+});
+
+describe('reconciliation', () => {
+  it('an order never delivered by webhook appears after one run, and a second run adds nothing', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Missed', last_name: 'Hook', email: 'missed@example.com' }, line_items: LINES, shipping_lines: SHIPPING });
+    await runJob(sc, { id: `test-reconcile-${order.id}`, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' } });
+    await drained();
+    const so = await onlyOrder(order.id);
+    expect(so.grand_total).toBe(70.54);
+    const jobs = (await sc.store.list(undefined, 100_000)).length;
+    await runJob(sc, { id: `test-reconcile-again-${order.id}`, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' } });
+    await drained();
+    // Only the reconcile job itself is new: every order version it listed was already known.
+    expect((await sc.store.list(undefined, 100_000)).length).toBe(jobs + 1);
+    expect((await onlyOrder(order.id)).modified).toBe(so.modified);
+  });
+});
