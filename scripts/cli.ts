@@ -29,6 +29,11 @@ Commands:
   jobs list [--state S] [--limit N] [--url URL]
   jobs retry ID [--url URL]     Send a dead-lettered job back to the queue.
   jobs purge --state completed|failed [--url URL]
+  shops list [--url URL]        Configured shops: watermark, failed and needs-mapping deliveries, inbox depth.
+  shops replay DELIVERY [--url URL]
+                                Apply a stored delivery (or reconciled order) again.
+  shops backfill --shop ID --since DATE [--url URL]
+                                Re-read a shop's orders updated since DATE (ISO-8601) and apply what is new.
   site plan|install|uninstall|doctor|export|import [--site NAME] [options]
                                 Install into a Frappe site over REST (see README "Install into your site").
   demo [--port 8000]            Start the demo: an emulated Frappe site with sample data and the sidecar.
@@ -47,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'jobs':
       return jobs(rest);
+    case 'shops':
+      return shops(rest);
     case 'site':
       return siteCommand(rest);
     case 'demo':
@@ -150,7 +157,7 @@ function sidecarUrl(value: string | undefined): string {
 }
 
 async function api(url: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
   if (process.env.COC_ADMIN_TOKEN) headers.Authorization = `Bearer ${process.env.COC_ADMIN_TOKEN}`;
   let res: globalThis.Response;
   try {
@@ -198,6 +205,43 @@ async function jobs(args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('usage: jobs list|retry|purge');
+}
+
+async function shops(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { url: { type: 'string' }, shop: { type: 'string' }, since: { type: 'string' } } });
+  const url = sidecarUrl(values.url);
+  if (sub === 'list') {
+    const { status: code, body } = await api(url, '/admin/shops');
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`inbox: ${body.inbox} delivery/order job(s) waiting or running\n`);
+    if (!body.shops.length) process.stdout.write('no shops configured (add "shops" to the COC_CONFIG file; see README "Shop order sync")\n');
+    for (const s of body.shops) {
+      process.stdout.write(`${s.id}  ${s.platform} ${s.shop} → ${s.site}  reconciled to ${s.watermark ?? 'never'}${s.reconcile ? '' : ' (reconciliation off)'}  failed ${s.failed}, needs mapping ${s.needsMapping.length}\n`);
+      for (const n of s.needsMapping) process.stdout.write(`    ${n.id}\n      ${n.error}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'replay') {
+    const id = positionals[0];
+    if (!id) throw new UsageError('usage: shops replay DELIVERY (a job id from `shops list` or `jobs list`)');
+    const { status: code, body } = await api(url, `/admin/shops/replay/${encodeURIComponent(id)}`, { method: 'POST' });
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`replaying ${id} as ${body.job}\n`);
+    return 0;
+  }
+  if (sub === 'backfill') {
+    if (!values.shop || !values.since) throw new UsageError('usage: shops backfill --shop ID --since 2026-11-01[T00:00:00Z]');
+    const { status: code, body } = await api(url, `/admin/shops/${encodeURIComponent(values.shop)}/backfill`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ since: values.since }),
+    });
+    if (code !== 200) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+    process.stdout.write(`backfill of ${body.shop} since ${body.since} queued as ${body.job}\n`);
+    return 0;
+  }
+  throw new UsageError('usage: shops list|replay|backfill');
 }
 
 async function emulator(args: string[]): Promise<number> {

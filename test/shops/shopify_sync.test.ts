@@ -270,3 +270,45 @@ describe('reconciliation', () => {
     expect((await onlyOrder(order.id)).modified).toBe(so.modified);
   });
 });
+
+describe('operations', () => {
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { join } = await import('node:path');
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli.js'), ...args, '--url', sc.url!], { env: { PATH: process.env.PATH ?? '' } });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      return e as { code: number; stdout: string; stderr: string };
+    }
+  }
+
+  it('shops list names the shop and its parked deliveries; backfill re-reads; replay applies a stored delivery again', async () => {
+    const parked = shop.addOrder({ customer: { first_name: 'Cli', last_name: 'Parked', email: 'cli.parked@example.com' }, line_items: [{ sku: 'UNMAPPED-SKU', title: 'Mystery', quantity: 1, price: '3.00' }] });
+    const res = await deliver(hook, shop.webhook('orders/create', parked.id));
+    const delivery = JSON.parse(res.body).delivery as string;
+    await until(sc, async () => (await sc.store.get(delivery))?.state === 'failed', 'the parked delivery');
+
+    const list = await cli(['shops', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`demo-shopify  shopify ${SHOPIFY_DOMAIN} → ${SITE}`);
+    expect(list.stdout).toContain(delivery);
+    expect(list.stdout).toContain('UNMAPPED-SKU');
+
+    const missed = shop.addOrder({ customer: { first_name: 'Cli', last_name: 'Backfill', email: 'cli.backfill@example.com' }, line_items: [LINES[0]!] });
+    const backfill = await cli(['shops', 'backfill', '--shop', 'demo-shopify', '--since', '2020-01-01']);
+    expect(backfill.code, backfill.stderr).toBe(0);
+    expect(backfill.stdout).toMatch(/backfill of demo-shopify since 2020-01-01T00:00:00.000Z queued/);
+    await applied(missed.id);
+
+    ok(await site.root.insert('Item', { item_code: 'UNMAPPED-SKU', item_name: 'Mystery', item_group: 'Products', stock_uom: 'Nos' }));
+    const replay = await cli(['shops', 'replay', delivery]);
+    expect(replay.code, replay.stderr).toBe(0);
+    await applied(parked.id);
+
+    const unknown = await cli(['shops', 'backfill', '--shop', 'nope', '--since', '2020-01-01']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no shop nope');
+  });
+});
