@@ -6,18 +6,24 @@
  *
  * Checks:
  *  - connect     REST answers with our key (`frappe.auth.get_logged_user`).
- *  - roles       the API user has Order Companion (or System Manager) and can really read every
- *                DocType the role grants; write/create are judged from its roles' permission rows.
+ *  - roles       each of our roles (doctypes/roles/) exists and whether the API user holds it; the
+ *                user has Order Companion (or System Manager) and can really read every DocType
+ *                that role grants (and those of any other of our roles it holds, e.g. Order
+ *                Companion Shop Sync for shop sync); write/create/submit/cancel are judged from
+ *                its roles' permission rows.
  *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3).
  *  - time_zone   the site's System Settings time zone (datetimes on the wire are site-local).
  *  - crm_toggles FCRM Settings toggles that write communication_status behind the SLA engine's back
  *                (crm-helpdesk.md §2.5).
  */
+import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import roleFile from '../../doctypes/roles/order_companion.json' with { type: 'json' };
 import type { SiteConfig } from '../../sidecar/config/load.js';
 import { clientForSite, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { redactSecrets } from '../../sidecar/log.js';
+import { packageRoot } from './command.js';
+import { loadRoles, type DesiredRole } from './records.js';
 import { realtimeHeaders } from '../../sidecar/realtime/subscriber.js';
 
 export type CheckLevel = 'error' | 'warning' | 'info';
@@ -41,19 +47,12 @@ export interface DoctorReport {
 export interface DoctorOptions {
   /** Per REST request and for the realtime handshake. @defaultValue 10_000 */
   timeoutMs?: number;
+  /** Our roles (doctypes/roles/*.json). @defaultValue read from the package */
+  roles?: DesiredRole[];
 }
 
-/** The role the installer creates for the sidecar's API user. */
+/** The role the installer creates for the sidecar's API user (order history); doctypes/roles/ may hold more. */
 export const COMPANION_ROLE = roleFile.role.name;
-
-interface Grant {
-  parent: string;
-  read?: number;
-  write?: number;
-  create?: number;
-}
-
-const GRANTS: Grant[] = roleFile.grants;
 
 const ROLE_FIX = `give the API user the ${COMPANION_ROLE} role (User → Roles): \`crm-order-companion site install\` creates it with the permissions the sidecar needs`;
 
@@ -143,14 +142,11 @@ async function checkConnect(site: SiteConfig, user: Promise<string>): Promise<Do
   }
 }
 
-interface PermRow {
-  role: string;
-  permlevel?: number;
-  if_owner?: number;
-  read?: number;
-  write?: number;
-  create?: number;
-}
+/** The ptypes the doctor judges from permission rows instead of trying them (no test data on a production site). */
+const WRITE_PTYPES = ['write', 'create', 'submit', 'cancel', 'delete', 'amend'] as const;
+type WritePtype = (typeof WRITE_PTYPES)[number];
+
+type PermRow = { role: string; permlevel?: number; if_owner?: number; read?: number } & Partial<Record<WritePtype, number>>;
 
 /**
  * The permission rows Frappe applies to a DocType: its Custom DocPerms when any exist, else the
@@ -160,7 +156,7 @@ interface PermRow {
 async function permissionRows(client: FrappeClient, doctype: string): Promise<PermRow[] | null> {
   try {
     const custom = await client.getList<PermRow>('Custom DocPerm', {
-      fields: ['role', 'permlevel', 'if_owner', 'read', 'write', 'create'],
+      fields: ['role', 'permlevel', 'if_owner', 'read', ...WRITE_PTYPES],
       filters: [['parent', '=', doctype]],
       orderBy: 'name asc',
       limitPageLength: 0,
@@ -175,7 +171,34 @@ async function permissionRows(client: FrappeClient, doctype: string): Promise<Pe
   }
 }
 
-async function checkRoles(client: FrappeClient, user: Promise<string>): Promise<DoctorCheck> {
+/**
+ * Whether the Role record exists. Frappe loads the document before it checks the read permission
+ * (api `read_doc`: `frappe.get_doc` then `has_permission`), so a 403 means it is there.
+ */
+async function roleExists(client: FrappeClient, role: string): Promise<boolean | null> {
+  try {
+    await client.getDoc('Role', role);
+    return true;
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404) return false;
+    if (status === 403) return true;
+    return null;
+  }
+}
+
+/** What the doctor says each of our roles is for; a role file not named here is described by its `_purpose`. */
+const ROLE_USES: Record<string, { enables: string; needed: string }> = {
+  'Order Companion': { enables: 'order history, SLAs and email status on leads, deals and tickets', needed: 'always needed' },
+  'Order Companion Shop Sync': {
+    enables: 'Shopify/Etsy order sync (creates and submits Sales Orders, creates Customers, Contacts and Addresses)',
+    needed: 'needed only when shops are configured',
+  },
+};
+
+const INSTALL_FIX = (role: string) => `run \`crm-order-companion site install\` with an administrator's key: it creates the ${role} role with its permissions`;
+
+async function checkRoles(client: FrappeClient, user: Promise<string>, ourRoles: DesiredRole[]): Promise<DoctorCheck> {
   let name: string;
   try {
     name = await user;
@@ -186,6 +209,7 @@ async function checkRoles(client: FrappeClient, user: Promise<string>): Promise<
   const notes: string[] = [];
   const fixes = new Set<string>();
   const admin = name === 'Administrator';
+  const primary = ourRoles.find((r) => r.name === COMPANION_ROLE) ?? ourRoles[0];
 
   // Frappe shares every user's own User record with them on save (user.py `share_with_self`), so
   // the roles table is normally readable; if it is not, the reads below still tell the story.
@@ -196,7 +220,8 @@ async function checkRoles(client: FrappeClient, user: Promise<string>): Promise<
   } catch (err) {
     notes.push(`its roles could not be read (${frappeReason(err)})`);
   }
-  const hasCompanion = admin || (roles?.includes(COMPANION_ROLE) ?? false);
+  const holds = (role: string) => admin || (roles?.includes(role) ?? false);
+  const hasCompanion = holds(COMPANION_ROLE);
   const hasManager = admin || (roles?.includes('System Manager') ?? false);
   if (roles && !hasCompanion && !hasManager) {
     problems.push(`${name} has neither the ${COMPANION_ROLE} nor the System Manager role (has: ${roles.join(', ') || 'none'})`);
@@ -209,64 +234,96 @@ async function checkRoles(client: FrappeClient, user: Promise<string>): Promise<
     fixes.add('give the API user the Super Email User role (User → Roles)');
   }
 
-  // Reads are proven, not inferred: one row of each DocType the role grants.
+  // Each of our roles: is it on the site, does the API user hold it, what does it enable.
+  const exists = await Promise.all(ourRoles.map((r) => (holds(r.name) && !admin ? Promise.resolve(true) : roleExists(client, r.name))));
+  const summary = ourRoles.map((r, i) => {
+    const use = ROLE_USES[r.name] ?? { enables: `the grants of doctypes/roles/${r.file}`, needed: 'needed as its _purpose says' };
+    const state = exists[i] === false ? 'not on the site' : holds(r.name) ? 'held' : 'not held';
+    return `${r.name} (${state}) enables ${use.enables}, ${use.needed}`;
+  });
+  ourRoles.forEach((r, i) => {
+    if (exists[i] === false && r === primary) {
+      problems.push(`the ${r.name} role does not exist on the site`);
+      fixes.add(INSTALL_FIX(r.name));
+    } else if (exists[i] === false) {
+      notes.push(`to use ${r.name}, ${INSTALL_FIX(r.name)}`);
+    } else if (exists[i] === null) {
+      notes.push(`whether the ${r.name} role exists could not be checked`);
+    }
+  });
+
+  // The grants checked: the companion role's always (order history needs them whatever roles
+  // give them), another role's when the user holds it (then its feature is meant to work).
+  const checked = ourRoles.filter((r) => r === primary || (holds(r.name) && exists[ourRoles.indexOf(r)] !== false));
+  const grants = checked.flatMap((r) => r.grants.map((g) => ({ role: r.name, parent: g.parent, flags: g.flags })));
+  const fixFor = (role: string) => (role === primary.name ? ROLE_FIX : INSTALL_FIX(role));
+  const parents = [...new Set(grants.map((g) => g.parent))];
+
+  // Reads are proven, not inferred: one row of each DocType the roles grant.
   const unreadable: string[] = [];
   const missing: string[] = [];
   await Promise.all(
-    GRANTS.filter((g) => g.read).map(async (g) => {
-      try {
-        await client.call('frappe.client.get_list', { doctype: g.parent, fields: ['name'], limit_page_length: 1 }, 'GET');
-      } catch (err) {
-        const status = statusOf(err);
-        if (status === 403) unreadable.push(g.parent);
-        else if (status === 404) missing.push(g.parent);
-        else problems.push(`reading ${g.parent} failed: ${frappeReason(err)}`);
-      }
-    }),
+    parents
+      .filter((p) => grants.some((g) => g.parent === p && g.flags.read))
+      .map(async (parent) => {
+        try {
+          await client.call('frappe.client.get_list', { doctype: parent, fields: ['name'], limit_page_length: 1 }, 'GET');
+        } catch (err) {
+          const status = statusOf(err);
+          if (status === 403) unreadable.push(parent);
+          else if (status === 404) missing.push(parent);
+          else problems.push(`reading ${parent} failed: ${frappeReason(err)}`);
+        }
+      }),
   );
-  const order = (list: string[]) => GRANTS.map((g) => g.parent).filter((p) => list.includes(p));
+  const order = (list: string[]) => parents.filter((p) => list.includes(p));
   if (unreadable.length) {
     problems.push(`cannot read ${order(unreadable).join(', ')}`);
-    fixes.add(ROLE_FIX);
+    for (const g of grants) if (unreadable.includes(g.parent)) fixes.add(fixFor(g.role));
   }
   if (missing.length) {
     problems.push(`DocType ${order(missing).join(', ')} does not exist on the site`);
     fixes.add('install the app that provides it (ERPNext for Customer/Sales Order/Work Order, Frappe CRM for CRM Lead/Deal, Helpdesk for HD Ticket/HD Customer)');
   }
 
-  // Writes and creates are judged from the roles' permission rows: probing them would mean
-  // writing test data into a production site.
-  const writes = GRANTS.flatMap((g) => (['write', 'create'] as const).filter((p) => g[p]).map((p) => ({ doctype: g.parent, ptype: p })));
+  // Writes, creates, submits and cancels are judged from the roles' permission rows: probing them
+  // would mean writing test data into a production site.
+  const writes = grants.flatMap((g) => WRITE_PTYPES.filter((p) => g.flags[p]).map((p) => ({ role: g.role, doctype: g.parent, ptype: p })));
   if (!admin && roles) {
     const userRoles = new Set([...roles, 'All']);
     const lacking: string[] = [];
     let unverifiable = false;
+    const rowsOf = new Map<string, Promise<PermRow[] | null>>();
     for (const w of writes) {
       if (missing.includes(w.doctype)) continue;
-      const rows = await permissionRows(client, w.doctype);
+      if (!rowsOf.has(w.doctype)) rowsOf.set(w.doctype, permissionRows(client, w.doctype));
+      const rows = await rowsOf.get(w.doctype)!;
       if (rows === null) {
         unverifiable = true;
         continue;
       }
       const granted = rows.some((r) => (r.permlevel ?? 0) === 0 && !r.if_owner && userRoles.has(r.role) && r[w.ptype]);
-      if (!granted) lacking.push(`${w.ptype} on ${w.doctype}`);
+      if (!granted) {
+        lacking.push(`${w.ptype} on ${w.doctype}`);
+        fixes.add(fixFor(w.role));
+      }
     }
-    if (lacking.length) {
-      problems.push(`its roles give no ${lacking.join(', ')}`);
-      fixes.add(ROLE_FIX);
-    }
+    if (lacking.length) problems.push(`its roles give no ${lacking.join(', ')}`);
     if (unverifiable) {
-      if (hasCompanion) notes.push(`write/create assumed from the ${COMPANION_ROLE} role (permission rows are not readable by this user)`);
-      else notes.push('write/create could not be verified (permission rows are not readable by this user)');
+      const from = checked.filter((r) => holds(r.name)).map((r) => r.name);
+      const what = WRITE_PTYPES.filter((p) => writes.some((w) => w.ptype === p)).join('/');
+      if (from.length) notes.push(`${what} assumed from the ${from.join(' and ')} role${from.length > 1 ? 's' : ''} (permission rows are not readable by this user)`);
+      else notes.push(`${what} could not be verified (permission rows are not readable by this user)`);
     }
   }
 
-  const held = admin ? 'Administrator' : roles ? (hasCompanion ? COMPANION_ROLE : hasManager ? 'System Manager' : 'no companion role') : 'roles not readable';
-  const suffix = notes.length ? `; ${notes.join('; ')}` : '';
+  const ours = ourRoles.filter((r) => holds(r.name)).map((r) => r.name);
+  const held = admin ? 'Administrator' : roles ? (ours.length ? ours.join(', ') : hasManager ? 'System Manager' : 'no companion role') : 'roles not readable';
+  const suffix = `; our roles: ${summary.join('; ')}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   if (problems.length) {
     return { id: 'roles', ok: false, level: 'error', message: `API user ${name} (${held}): ${problems.join('; ')}${suffix}`, fix: [...fixes].join('; ') };
   }
-  const readList = GRANTS.filter((g) => g.read).map((g) => g.parent);
+  const readList = parents.filter((p) => grants.some((g) => g.parent === p && g.flags.read));
   const writeList = writes.map((w) => `${w.ptype} ${w.doctype}`);
   return {
     id: 'roles',
@@ -442,7 +499,7 @@ export async function runDoctor(site: SiteConfig, opts: DoctorOptions = {}): Pro
 
   const checks = await Promise.all([
     guard('connect', () => checkConnect(site, user)),
-    guard('roles', () => checkRoles(client, user)),
+    guard('roles', async () => checkRoles(client, user, opts.roles ?? loadRoles(join(packageRoot(), 'doctypes')).map((r) => r.role))),
     guard('realtime', () => checkRealtime(site, timeoutMs)),
     guard('time_zone', () => checkTimeZone(client, site)),
     guard('crm_toggles', () => checkCrmToggles(client)),

@@ -24,18 +24,30 @@ const REQUIRED: Record<string, string> = {
   'Sales Order': 'ERPNext',
   'Work Order': 'ERPNext (Manufacturing)',
   Item: 'ERPNext',
+  Company: 'ERPNext',
   'Notification Log': 'Frappe',
+  Address: 'Frappe',
+  Country: 'Frappe',
 };
 
+/** The role the installer assumed before role files were many (install states of version 1). */
+const V1_ROLE = 'Order Companion';
+
 export interface InstallState {
-  version: 1;
+  /** 2 since there may be several roles; a stored version 1 is read as {@link migrateState} says. */
+  version: 2;
   installedAt: string;
   /** Records this tool created, in creation order. */
   created: { doctype: string; name: string }[];
   /** Records it changed, with the values it overwrote. */
   modified: { doctype: string; name: string; before: Record<string, unknown> }[];
-  /** DocTypes whose standard permissions it copied to Custom DocPerm (uninstall removes all their Custom DocPerms). */
+  /**
+   * DocTypes whose standard permissions it copied to Custom DocPerm (uninstall removes there the
+   * copies and the rows of `roles`, leaving only rules someone added since).
+   */
   customisedPermissions: string[];
+  /** Our roles whose Custom DocPerm rows it wrote, each added before its first row is written. */
+  roles: string[];
 }
 
 export class InstallRefused extends Error {
@@ -57,6 +69,27 @@ export class InstallFailed extends Error {
     );
     this.name = new.target.name;
   }
+}
+
+/**
+ * The stored install_state as this version works with it. Version 1 (one role, "Order Companion")
+ * had no `roles`: its uninstall took the created Role, else "Order Companion", and so does this.
+ */
+export function migrateState(raw: unknown): InstallState {
+  const s = (raw && typeof raw === 'object' ? raw : {}) as Partial<Omit<InstallState, 'version'>> & { version?: number };
+  if (s.version !== 1 && s.version !== 2) {
+    throw new InstallRefused([`the site's install state (Order Companion Settings) has version ${String(s.version)}, which this version of the installer does not know: use the release that installed it`]);
+  }
+  const created = s.created ?? [];
+  const roles = s.version === 2 && Array.isArray(s.roles) ? s.roles : created.filter((c) => c.doctype === 'Role').map((c) => c.name);
+  return {
+    version: 2,
+    installedAt: s.installedAt ?? new Date().toISOString(),
+    created,
+    modified: s.modified ?? [],
+    customisedPermissions: s.customisedPermissions ?? [],
+    roles: roles.length || s.version === 2 ? roles : [V1_ROLE],
+  };
 }
 
 function siteMessage(e: unknown): string {
@@ -84,6 +117,13 @@ export async function preflight(client: FrappeClient, desired: DesiredState): Pr
   }
   for (const [doctype, app] of Object.entries(REQUIRED)) {
     if (!(await fetchDoc(client, 'DocType', doctype))) problems.push(`DocType ${doctype} is missing: install ${app} on this site first`);
+  }
+  // A role file may grant on a DocType the list above does not name.
+  for (const role of desired.roles) {
+    for (const g of role.grants) {
+      if (g.parent in REQUIRED || desired.records.some((r) => r.doctype === 'DocType' && r.name === g.parent)) continue;
+      if (!(await fetchDoc(client, 'DocType', g.parent))) problems.push(`DocType ${g.parent} is missing (doctypes/roles/${role.file} grants on it): install the app that provides it first`);
+    }
   }
   // A field of the same name and another type (standard, or a custom field not ours) cannot be reused.
   const previous = await readState(client).catch(() => null);
@@ -119,7 +159,7 @@ async function readState(client: FrappeClient): Promise<InstallState | null> {
   if (!(await fetchDoc(client, 'DocType', STATE_DOCTYPE))) return null;
   const doc = await fetchDoc(client, STATE_DOCTYPE, STATE_DOCTYPE);
   const text = doc?.install_state;
-  return typeof text === 'string' && text ? (JSON.parse(text) as InstallState) : null;
+  return typeof text === 'string' && text ? migrateState(JSON.parse(text)) : null;
 }
 
 async function writeState(client: FrappeClient, state: InstallState): Promise<void> {
@@ -135,7 +175,8 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
   await preflight(client, desired);
   const plan = await makePlan(client, desired);
   const previous = await readState(client);
-  const state: InstallState = previous ?? { version: 1, installedAt: new Date().toISOString(), created: [], modified: [], customisedPermissions: [] };
+  const state: InstallState = previous ?? { version: 2, installedAt: new Date().toISOString(), created: [], modified: [], customisedPermissions: [], roles: [] };
+  const ourRoles = new Set([...state.roles, ...desired.roles.map((r) => r.name)]);
   const applied: string[] = [];
   let stateStored = previous !== null;
   const remember = async () => {
@@ -149,10 +190,10 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
   ];
   for (const entry of ordered) {
     if (entry.action === 'unchanged') continue;
-    const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${entry.grant.parent}`;
+    const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${entry.grant.parent} for ${entry.role}`;
     try {
       if (entry.kind === 'record') await applyRecord(client, entry, state, remember);
-      else await applyGrant(client, desired.role, entry, state, remember);
+      else await applyGrant(client, entry, ourRoles, state, remember);
       if (!stateStored && (await fetchDoc(client, 'DocType', STATE_DOCTYPE))) stateStored = true;
       await remember();
     } catch (e) {
@@ -190,21 +231,28 @@ async function applyRecord(client: FrappeClient, entry: RecordPlan, state: Insta
 }
 
 /** Copy the standard rules that are missing from a DocType's Custom DocPerms (a copy interrupted earlier). */
-async function completeCopy(client: FrappeClient, parent: string, role: string): Promise<void> {
+async function completeCopy(client: FrappeClient, parent: string, ourRoles: Set<string>): Promise<void> {
   const have = await client.getList<Record<string, unknown>>('Custom DocPerm', { fields: ['role', 'permlevel'], filters: [['parent', '=', parent]], orderBy: 'name asc', limitPageLength: 0 });
   const key = (r: Record<string, unknown>) => `${r.role}|${Number(r.permlevel ?? 0)}`;
   const present = new Set(have.map(key));
   const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', parent);
   for (const p of dt.permissions ?? []) {
-    if (p.role === role || present.has(key(p))) continue;
+    if (ourRoles.has(String(p.role)) || present.has(key(p))) continue;
     const row: Record<string, unknown> = { parent };
     for (const [k, v] of Object.entries(p)) if (!['name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'parentfield', 'parenttype', 'doctype', 'parent'].includes(k) && v !== null) row[k] = v;
     await client.insert('Custom DocPerm', row);
   }
 }
 
-async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, state: InstallState, save: () => Promise<void>): Promise<void> {
+async function applyGrant(client: FrappeClient, entry: GrantPlan, ourRoles: Set<string>, state: InstallState, save: () => Promise<void>): Promise<void> {
+  const { role } = entry;
   const parent = entry.grant.parent;
+  // Named before its first row is written: uninstall then takes this role's rows on the DocTypes
+  // whose permissions were copied for its own.
+  if (!state.roles.includes(role)) {
+    state.roles.push(role);
+    await save();
+  }
   if (entry.copyStandard.length) {
     // Frappe replaces a DocType's DocPerms with its Custom DocPerms as soon as one exists, so the
     // standard rules are copied first (as Role Permissions Manager's setup_custom_perms does).
@@ -214,7 +262,8 @@ async function applyGrant(client: FrappeClient, role: string, entry: GrantPlan, 
     await save();
     for (const row of entry.copyStandard) await client.insert('Custom DocPerm', row);
   } else if (state.customisedPermissions.includes(parent)) {
-    await completeCopy(client, parent, role);
+    // Also the second role granting on a DocType whose copy the first one made: nothing is missing then.
+    await completeCopy(client, parent, ourRoles);
   }
   const want = grantRow(entry.grant, role);
   if (entry.existing) {
@@ -266,9 +315,9 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
     result.restored.push(`${m.doctype} "${m.name}"`);
     log(`restored  ${m.doctype} "${m.name}"`);
   }
-  const role = (state.created.find((c) => c.doctype === 'Role')?.name as string | undefined) ?? 'Order Companion';
+  const ourRoles = new Set(state.roles);
   for (const parent of state.customisedPermissions) {
-    // Remove the copies of the standard rules and our own rule; a rule an administrator added since
+    // Remove the copies of the standard rules and our roles' rules; a rule an administrator added since
     // stays (and keeps this DocType on Custom DocPerms, as they intended) and is named.
     const standard = new Set((((await fetchDoc(client, 'DocType', parent))?.permissions as Record<string, unknown>[]) ?? []).map((p) => `${p.role}|${Number(p.permlevel ?? 0)}`));
     const rows = await client.getList<{ name: string; role: string; permlevel?: number }>('Custom DocPerm', {
@@ -277,7 +326,7 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
       orderBy: 'name asc',
       limitPageLength: 0,
     });
-    const theirs = rows.filter((r) => r.role !== role && !standard.has(`${r.role}|${Number(r.permlevel ?? 0)}`));
+    const theirs = rows.filter((r) => !ourRoles.has(r.role) && !standard.has(`${r.role}|${Number(r.permlevel ?? 0)}`));
     for (const r of rows) if (!theirs.includes(r)) await client.remove('Custom DocPerm', r.name);
     const kept = theirs.length ? ` (left in place: rules added since for ${theirs.map((r) => r.role).join(', ')})` : '';
     result.restored.push(`standard permissions of ${parent}${kept}`);
@@ -304,6 +353,7 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
     state.created = state.created.filter((c) => result.kept.some((k) => k.startsWith(`${c.doctype} "${c.name}"`)) || (c.doctype === 'DocType' && c.name === STATE_DOCTYPE));
     state.modified = [];
     state.customisedPermissions = [];
+    state.roles = [];
     await writeState(client, state);
     return result;
   }

@@ -4,7 +4,9 @@
  */
 import type { FrappeClient } from '../../sidecar/frappe/client.js';
 import { FrappeApiError } from '../../sidecar/frappe/errors.js';
-import { STAGES, type DesiredRecord, type DesiredState, type Grant } from './records.js';
+import { PERM_FLAGS, STAGES, type DesiredRecord, type DesiredState, type Grant } from './records.js';
+
+export { PERM_FLAGS };
 
 export type Action = 'create' | 'update' | 'unchanged';
 
@@ -23,13 +25,18 @@ export interface RecordPlan {
   current: Record<string, unknown> | null;
 }
 
-/** Custom DocPerm rows for one DocType: the companion role's row, plus copies of the standard rules the first time. */
+/** Custom DocPerm rows for one DocType: one of our roles' row, plus copies of the standard rules the first time. */
 export interface GrantPlan {
   kind: 'grant';
+  /** The role (of doctypes/roles/) the row is for. */
+  role: string;
   grant: Grant;
   action: Action;
   changes: Change[];
-  /** Standard DocPerm rows copied to Custom DocPerm first (Frappe's Role Permissions Manager does the same). */
+  /**
+   * Standard DocPerm rows copied to Custom DocPerm first (Frappe's Role Permissions Manager does the
+   * same): on the first grant of any role on a DocType that has no Custom DocPerm yet, so once per DocType.
+   */
   copyStandard: Record<string, unknown>[];
   /** The existing Custom DocPerm row of our role, if any. */
   existing: Record<string, unknown> | null;
@@ -105,23 +112,29 @@ export async function fetchDoc(client: FrappeClient, doctype: string, name: stri
   }
 }
 
-/** Every permission flag, 0 unless granted: dropping a grant from the role file is a change too. */
-export const PERM_FLAGS = ['if_owner', 'select', 'read', 'write', 'create', 'delete', 'submit', 'cancel', 'amend', 'report', 'export', 'import', 'share', 'print', 'email'];
-
+/** Every permission flag, 0 unless granted: dropping a flag from a role file is a change too. */
 export function grantRow(grant: Grant, role: string): Record<string, unknown> {
   const row: Record<string, unknown> = { parent: grant.parent, role, permlevel: 0 };
   for (const flag of PERM_FLAGS) row[flag] = grant.flags[flag] ? 1 : 0;
   return row;
 }
 
-async function planGrant(client: FrappeClient, role: string, grant: Grant): Promise<GrantPlan> {
-  const custom = await client.getList<Record<string, unknown>>('Custom DocPerm', {
-    fields: ['*'],
-    filters: [['parent', '=', grant.parent]],
-    orderBy: 'creation asc, name asc',
-    limitPageLength: 0,
-  });
+/**
+ * `custom` is the DocType's Custom DocPerm rows as the site has them now; `copyPlanned` whether an
+ * earlier grant in this plan (another role's) already copies its standard rules.
+ */
+async function planGrant(client: FrappeClient, role: string, grant: Grant, custom: Record<string, unknown>[], copyPlanned: boolean): Promise<GrantPlan> {
   const want = grantRow(grant, role);
+  const create = (copyStandard: Record<string, unknown>[]): GrantPlan => ({
+    kind: 'grant',
+    role,
+    grant,
+    action: 'create',
+    changes: [{ field: `permissions of ${grant.parent} for ${role}`, from: null, to: want }],
+    copyStandard,
+    existing: null,
+  });
+  if (copyPlanned) return create([]);
   if (!custom.length) {
     const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', grant.parent);
     const copyStandard = (dt.permissions ?? []).map((p) => {
@@ -129,22 +142,44 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant): Prom
       for (const [k, v] of Object.entries(p)) if (!SERVER_KEYS.has(k) && v !== null && v !== undefined) row[k] = v;
       return row;
     });
-    return { kind: 'grant', grant, action: 'create', changes: [{ field: `permissions of ${grant.parent}`, from: null, to: want }], copyStandard, existing: null };
+    return create(copyStandard);
   }
   const existing = custom.find((p) => p.role === role && Number(p.permlevel ?? 0) === 0) ?? null;
-  if (!existing) return { kind: 'grant', grant, action: 'create', changes: [{ field: `permissions of ${grant.parent}`, from: null, to: want }], copyStandard: [], existing: null };
+  if (!existing) return create([]);
   const changes = diffDoc(want, existing);
-  return { kind: 'grant', grant, action: changes.length ? 'update' : 'unchanged', changes, copyStandard: [], existing };
+  return { kind: 'grant', role, grant, action: changes.length ? 'update' : 'unchanged', changes, copyStandard: [], existing };
 }
 
 export async function makePlan(client: FrappeClient, desired: DesiredState): Promise<PlanEntry[]> {
   const out: PlanEntry[] = [];
   let grantsPlanned = false;
-  // Grants go after the DocTypes and fields (the role must exist) and before statuses and SLAs.
+  // Grants go after the DocTypes and fields (the roles must exist) and before statuses and SLAs;
+  // role by role, in role-file order. Several roles may grant on one DocType: its Custom DocPerms
+  // are read once, and its standard rules copied by the first grant only.
   const planGrants = async () => {
     if (grantsPlanned) return;
     grantsPlanned = true;
-    for (const g of desired.grants) out.push(await planGrant(client, desired.role, g));
+    const customOf = new Map<string, Record<string, unknown>[]>();
+    const copying = new Set<string>();
+    for (const role of desired.roles) {
+      for (const g of role.grants) {
+        if (!customOf.has(g.parent)) {
+          customOf.set(
+            g.parent,
+            await client.getList<Record<string, unknown>>('Custom DocPerm', {
+              fields: ['*'],
+              filters: [['parent', '=', g.parent]],
+              orderBy: 'creation asc, name asc',
+              limitPageLength: 0,
+            }),
+          );
+        }
+        const entry = await planGrant(client, role.name, g, customOf.get(g.parent)!, copying.has(g.parent));
+        // No Custom DocPerm yet: this first grant copies the standard rules, for every later one too.
+        if (!customOf.get(g.parent)!.length) copying.add(g.parent);
+        out.push(entry);
+      }
+    }
   };
   for (const record of desired.records) {
     if (record.stage > STAGES.grant) await planGrants();
@@ -160,8 +195,16 @@ export async function makePlan(client: FrappeClient, desired: DesiredState): Pro
 }
 
 export function describeEntry(e: PlanEntry): string {
-  const what = e.kind === 'record' ? `${e.record.doctype} "${e.record.name}"` : `permissions of ${e.grant.parent} for the companion role${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
+  const what =
+    e.kind === 'record'
+      ? `${e.record.doctype} "${e.record.name}"`
+      : `permissions of ${e.grant.parent} for role "${e.role}": ${grantedFlags(e.grant)}${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
   return `${e.action.padEnd(9)} ${what}`;
+}
+
+/** `read, write, create` — what a grant allows, in DocPerm column order. */
+export function grantedFlags(grant: Grant): string {
+  return PERM_FLAGS.filter((f) => grant.flags[f]).join(', ') || 'nothing';
 }
 
 function show(v: unknown): string {

@@ -1,8 +1,9 @@
 /**
  * The records this product puts into a site, read from doctypes/ (reviewable JSON, nothing
  * site-specific) and hooks_manifest.json (desk bundles → Client Script / Form Script records),
- * in the order they must be applied: roles before the DocTypes whose permissions name them,
- * child DocTypes before the Table fields that point at them, statuses before the SLAs that use them.
+ * in the order they must be applied: roles (one per file of doctypes/roles/) before the DocTypes
+ * whose permissions name them, child DocTypes before the Table fields that point at them, statuses
+ * before the SLAs that use them.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,17 +20,30 @@ export interface DesiredRecord {
   purpose?: string;
 }
 
-/** Grants of the companion role on a DocType, as a Custom DocPerm row. */
+/** Grants of one of our roles on a DocType, as a Custom DocPerm row. */
 export interface Grant {
   parent: string;
   flags: Record<string, 1>;
 }
 
-export interface DesiredState {
-  records: DesiredRecord[];
-  role: string;
+/** One file of doctypes/roles/: a Role record and what it may do, as Custom DocPerm rows. */
+export interface DesiredRole {
+  /** The Role's name (its `role_name`). */
+  name: string;
+  /** The file it was read from, e.g. `order_companion.json`. */
+  file: string;
+  purpose?: string;
   grants: Grant[];
 }
+
+export interface DesiredState {
+  records: DesiredRecord[];
+  /** Every role file, in file-name order; their Role records are among `records`. */
+  roles: DesiredRole[];
+}
+
+/** Every permission column of a (Custom) DocPerm row, in Frappe's order (core/doctype/docperm). */
+export const PERM_FLAGS = ['if_owner', 'select', 'read', 'write', 'create', 'delete', 'submit', 'cancel', 'amend', 'report', 'export', 'import', 'share', 'print', 'email'];
 
 export const STAGES = {
   role: 10,
@@ -63,11 +77,8 @@ function asRecord(raw: Record<string, unknown>, stage: number): DesiredRecord {
 /** Read everything under `root` (the doctypes/ folder) and the manifest's desk bundles. */
 export function loadDesired(root: string, manifest: HooksManifest, bundleDir: string): DesiredState {
   const records: DesiredRecord[] = [];
-  const roleFile = readJson(join(root, 'roles', 'order_companion.json')) as {
-    role: Record<string, unknown>;
-    grants: ({ parent: string } & Record<string, unknown>)[];
-  };
-  records.push(asRecord(roleFile.role, STAGES.role));
+  const roles = loadRoles(root);
+  for (const r of roles) records.push({ ...r.record, purpose: r.role.purpose });
 
   for (const dir of readdirSync(root, { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
@@ -97,9 +108,45 @@ export function loadDesired(root: string, manifest: HooksManifest, bundleDir: st
   }
   // Within a stage, a Tab Break comes before the Table placed after it (file order), so keep it stable.
   records.sort((a, b) => a.stage - b.stage);
-  const grants: Grant[] = roleFile.grants.map(({ parent, ...flags }) => ({
-    parent,
-    flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v).map(([k]) => [k, 1])) as Record<string, 1>,
-  }));
-  return { records, role: String(roleFile.role.name), grants };
+  return { records, roles: roles.map((r) => r.role) };
+}
+
+interface RoleFile {
+  _purpose?: string;
+  role: Record<string, unknown>;
+  grants: ({ parent: string } & Record<string, unknown>)[];
+}
+
+/**
+ * Every `roles/*.json` under `root` (the doctypes/ folder), in file-name order: its Role record
+ * and its grants. A malformed file is refused here, before anything talks to a site.
+ */
+export function loadRoles(root: string): { role: DesiredRole; record: DesiredRecord }[] {
+  const dir = join(root, 'roles');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) throw new Error(`${dir} holds no role file`);
+  const out: { role: DesiredRole; record: DesiredRecord }[] = [];
+  for (const file of files) {
+    const raw = readJson(join(dir, file)) as RoleFile;
+    const bad = (why: string) => new Error(`doctypes/roles/${file}: ${why}`);
+    if (!raw || typeof raw !== 'object' || !raw.role || typeof raw.role !== 'object') throw bad('no "role" record');
+    if (raw.role.doctype !== 'Role' || typeof raw.role.name !== 'string' || !raw.role.name) throw bad('"role" must be a Role record with a name');
+    if (raw.role.role_name !== undefined && raw.role.role_name !== raw.role.name) throw bad(`role_name "${String(raw.role.role_name)}" differs from name "${raw.role.name}"`);
+    if (!Array.isArray(raw.grants)) throw bad('no "grants" list');
+    const name = raw.role.name;
+    if (out.some((o) => o.role.name === name)) throw bad(`the role "${name}" is also defined in ${out.find((o) => o.role.name === name)!.role.file}`);
+    const parents = new Set<string>();
+    const grants: Grant[] = raw.grants.map(({ parent, ...flags }) => {
+      if (typeof parent !== 'string' || !parent) throw bad('a grant without "parent"');
+      if (parents.has(parent)) throw bad(`${parent} is granted twice`);
+      parents.add(parent);
+      for (const [k, v] of Object.entries(flags)) {
+        if (!PERM_FLAGS.includes(k)) throw bad(`${parent}: "${k}" is not a permission column (${PERM_FLAGS.join(', ')})`);
+        if (v !== 0 && v !== 1) throw bad(`${parent}: "${k}" must be 0 or 1`);
+      }
+      return { parent, flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v).map(([k]) => [k, 1])) as Record<string, 1> };
+    });
+    out.push({ role: { name, file, purpose: raw._purpose, grants }, record: asRecord(raw.role, STAGES.role) });
+  }
+  return out;
 }

@@ -1,14 +1,23 @@
 /**
  * `site doctor` against the emulator: a healthy site passes; a refused secret, a realtime server
  * that cannot call the site back, missing reads and the FCRM auto-reply toggle are each named with
- * their fix, the other checks still run, and neither the key nor the secret ever shows.
+ * their fix, the other checks still run, and neither the key nor the secret ever shows. The roles
+ * check lists each of our roles (Order Companion, Order Companion Shop Sync) with what it enables
+ * and whether the API user holds it, and checks the grants of the ones it holds.
  */
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import type { SiteConfig } from '../../sidecar/config/load.js';
 import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor.js';
-import { SITE, adminClient, control, type Client } from '../helpers/emulator.js';
+import { install } from '../../scripts/site/install.js';
+import { loadDesired } from '../../scripts/site/records.js';
+import { createFrappeClient } from '../../sidecar/frappe/client.js';
+import { loadManifest } from '../../sidecar/manifest/load.js';
+import { SITE, adminClient, client, control, login, type Client } from '../helpers/emulator.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 let emu: RunningEmulator;
 let admin: Client;
@@ -60,6 +69,12 @@ it('a healthy site passes every check', async () => {
   expect(report.ok).toBe(true);
   expect(check(report, 'connect').message).toContain('sidecar@example.com');
   expect(check(report, 'time_zone').message).toContain('UTC');
+  // Our roles, what each enables, and which the user holds; shop sync's is not needed here.
+  const roles = check(report, 'roles').message;
+  expect(roles).toContain('API user sidecar@example.com (Order Companion) reads Customer, Contact, Sales Order');
+  expect(roles).toContain('Order Companion (held) enables order history');
+  expect(roles).toContain('Order Companion Shop Sync (not on the site) enables Shopify/Etsy order sync');
+  expect(roles).toContain('needed only when shops are configured');
   const text = formatDoctor(report);
   expect(text.split('\n')).toHaveLength(6);
   expect(text).toMatch(/^✓ connect: /);
@@ -178,3 +193,57 @@ it('an unreachable site is named with its URL and cause', async () => {
   expect(report.checks).toHaveLength(5);
   expectNoCredentials(report, healthy.key, healthy.secret);
 });
+
+it('after an install, the shop sync role is listed, and its grants are checked when the user holds it', async () => {
+  // An emulator of its own: the shared one serves every request as ${SITE}.
+  const site = 'shops.localhost';
+  const emu = await startEmulator({ sites: [{ name: site, timeZone: 'UTC' }] });
+  try {
+    await shopSyncChecks(emu, site);
+  } finally {
+    await emu.close();
+  }
+});
+
+async function shopSyncChecks(emu: RunningEmulator, site: string): Promise<void> {
+  const root = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+  const installer = await control(emu, `/sites/${site}/users`, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
+  const config = (key: string, secret: string): SiteConfig => ({ name: site, url: emu.url, apiKey: key, apiSecret: () => secret });
+
+  // Before the install, the companion role is missing: an error, with the fix.
+  const bare = check(await runDoctor(config(installer.api_key, installer.api_secret), { timeoutMs: 3000 }), 'roles');
+  expect(bare.ok).toBe(false);
+  expect(bare.message).toContain('the Order Companion role does not exist on the site');
+  expect(bare.fix).toContain('crm-order-companion site install');
+
+  const c = createFrappeClient({ site, baseUrl: emu.url, apiKey: () => installer.api_key, apiSecret: () => installer.api_secret, backoffBaseMs: 1 });
+  await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));
+  expect((await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 })).status).toBe(200);
+
+  // Order history only: Order Companion is enough; shop sync is listed as not held.
+  const history = await control(emu, `/sites/${site}/users`, { email: 'history@example.com', roles: ['Order Companion', 'Super Email User'], generate_keys: true });
+  const plain = check(await runDoctor(config(history.api_key, history.api_secret), { timeoutMs: 3000 }), 'roles');
+  expect(plain, plain.message).toMatchObject({ ok: true, level: 'info' });
+  expect(plain.message).toContain('Order Companion Shop Sync (not held)');
+  // Only the companion role's grants are checked: shop sync's are not this user's business.
+  expect(plain.message).toMatch(/reads [^;]*, Notification Log; may [^;]*, create Notification Log; our roles: /);
+
+  // Shop sync too: its reads are proven, its writes assumed from the role (rows are not readable to it).
+  const shops = await control(emu, `/sites/${site}/users`, { email: 'shops@example.com', roles: ['Order Companion', 'Order Companion Shop Sync', 'Super Email User'], generate_keys: true });
+  const both = check(await runDoctor(config(shops.api_key, shops.api_secret), { timeoutMs: 3000 }), 'roles');
+  expect(both, both.message).toMatchObject({ ok: true, level: 'info' });
+  expect(both.message).toContain('API user shops@example.com (Order Companion, Order Companion Shop Sync)');
+  expect(both.message).toContain('Address, Item, Country, Company');
+  expect(both.message).toContain('submit Sales Order, cancel Sales Order');
+  expect(both.message).toContain('Order Companion Shop Sync (held)');
+  expect(both.message).toContain('write/create/submit/cancel assumed from the Order Companion and Order Companion Shop Sync roles');
+
+  // Its grant on Company gone: the doctor names the read it lacks and the fix.
+  const rule = (await root.list('Custom DocPerm', { filters: [['parent', '=', 'Company'], ['role', '=', 'Order Companion Shop Sync']] })).body.data[0].name;
+  expect((await root.remove('Custom DocPerm', rule)).status).toBe(202);
+  const broken = check(await runDoctor(config(shops.api_key, shops.api_secret), { timeoutMs: 3000 }), 'roles');
+  expect(broken).toMatchObject({ ok: false, level: 'error' });
+  expect(broken.message).toMatch(/cannot read Company;/);
+  expect(broken.fix).toContain('creates the Order Companion Shop Sync role with its permissions');
+  expect(broken.fix).not.toContain('give the API user the Order Companion role');
+}

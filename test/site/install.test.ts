@@ -1,7 +1,8 @@
 /**
  * `site plan / install / uninstall` against the emulator: a clean site, idempotence, the Order
- * History tab in the form meta, exact uninstall, the companion role's least privilege, and the
- * refusals that must come before anything is written.
+ * History tab in the form meta, exact uninstall (also of an install recorded by the single-role
+ * installer), each role's least privilege (Order Companion for order history, Order Companion Shop
+ * Sync for shop order sync), and the refusals that must come before anything is written.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +10,9 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { loadManifest } from '../../sidecar/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from '../../scripts/site/install.js';
-import { makePlan } from '../../scripts/site/plan.js';
+import { formatPlan, makePlan, type GrantPlan, type PlanEntry } from '../../scripts/site/plan.js';
 import { loadDesired, type DesiredState } from '../../scripts/site/records.js';
+import { demoSalesOrder } from '../../emulator/seed/demo.js';
 import { client, control, login } from '../helpers/emulator.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -31,6 +33,18 @@ async function adminOf(site: string, roles = ['System Manager']): Promise<Frappe
   return createFrappeClient({ site, baseUrl: emu.url, apiKey: () => u.api_key, apiSecret: () => u.api_secret, backoffBaseMs: 1 });
 }
 
+const COMPANION = 'Order Companion';
+const SHOP_SYNC = 'Order Companion Shop Sync';
+
+function grantsOf(plan: PlanEntry[], role: string): GrantPlan[] {
+  return plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.role === role);
+}
+
+/** A Custom DocPerm row's granted flags, as `read, write, …`. */
+function flagsOf(row: Record<string, unknown>): string[] {
+  return ['select', 'read', 'write', 'create', 'delete', 'submit', 'cancel', 'amend'].filter((f) => Number(row[f] ?? 0) === 1);
+}
+
 /** The records an install can touch, by DocType, as name lists. */
 async function snapshot(c: FrappeClient): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
@@ -48,9 +62,40 @@ describe('install into a clean site', () => {
     const plan = await makePlan(c, desired);
     expect(plan.length).toBeGreaterThan(15);
     expect(plan.every((e) => e.action === 'create')).toBe(true);
+    // Both role files: each Role record, then each role's grants.
+    expect(desired.roles.map((r) => [r.file, r.name])).toEqual([
+      ['order_companion.json', COMPANION],
+      ['order_companion_shop_sync.json', SHOP_SYNC],
+    ]);
+    expect(plan.filter((e) => e.kind === 'record' && e.record.doctype === 'Role').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual([COMPANION, SHOP_SYNC]);
+    expect(grantsOf(plan, COMPANION).map((e) => e.grant.parent)).toEqual(['Customer', 'Contact', 'Sales Order', 'Work Order', 'HD Customer', 'Communication', 'CRM Lead', 'CRM Deal', 'HD Ticket', 'Notification Log']);
+    expect(grantsOf(plan, SHOP_SYNC).map((e) => e.grant.parent)).toEqual(['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company']);
+    // The standard rules of a DocType both roles grant on are copied once, by the first grant.
+    for (const dt of ['Customer', 'Contact', 'Sales Order']) {
+      expect(plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.grant.parent === dt).map((e) => [e.role, e.copyStandard.length > 0]), dt).toEqual([
+        [COMPANION, true],
+        [SHOP_SYNC, false],
+      ]);
+    }
+    const text = formatPlan(plan);
+    expect(text).toMatch(/create\s+Role "Order Companion Shop Sync"/);
+    expect(text).toContain('permissions of Sales Order for role "Order Companion": read (first copying its');
+    expect(text).toContain('permissions of Sales Order for role "Order Companion Shop Sync": read, write, create, submit, cancel\n');
+    expect(text).toContain('permissions of Address for role "Order Companion Shop Sync": read, write, create (first copying its');
 
     const result = await install(c, desired);
     expect(result.applied).toHaveLength(plan.length);
+    expect(result.applied).toContain('created permissions of Sales Order for Order Companion Shop Sync');
+
+    // One row per standard rule and one per role: no rule was copied twice.
+    const soRules = await c.getList<Record<string, unknown>>('Custom DocPerm', { fields: ['*'], filters: [['parent', '=', 'Sales Order']], orderBy: 'name asc', limitPageLength: 0 });
+    const standardRules = ((await c.getDoc<{ permissions: Record<string, unknown>[] }>('DocType', 'Sales Order')).permissions ?? []).length;
+    expect(soRules).toHaveLength(standardRules + 2);
+    expect(new Set(soRules.map((r) => `${r.role}|${r.permlevel ?? 0}`)).size).toBe(soRules.length);
+    expect(flagsOf(soRules.find((r) => r.role === COMPANION)!)).toEqual(['read']);
+    expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC)!)).toEqual(['read', 'write', 'create', 'submit', 'cancel']);
+    const stored = JSON.parse(String((await c.getDoc<{ install_state: string }>('Order Companion Settings', 'Order Companion Settings')).install_state));
+    expect(stored).toMatchObject({ version: 2, roles: [COMPANION, SHOP_SYNC] });
 
     // The CRM Lead form now has the tab and the table (Frappe meta: custom fields placed, child DocType known).
     const admin = client(emu, { site: 'clean.localhost', sid: await login(emu, 'Administrator', 'admin', 'clean.localhost') });
@@ -71,7 +116,12 @@ describe('install into a clean site', () => {
     await expect(uninstall(c)).rejects.toThrow(/CRM Lead Order Item: 1 row\(s\).*--drop-data/s);
     const un = await uninstall(c, { dropData: true });
     expect(un.kept).toEqual([]);
-    expect(await snapshot(c)).toEqual(before);
+    expect(un.removed).toEqual(expect.arrayContaining([`Role "${COMPANION}"`, `Role "${SHOP_SYNC}"`]));
+    const after = await snapshot(c);
+    expect(after).toEqual(before);
+    expect(after.Role).not.toContain(COMPANION);
+    expect(after.Role).not.toContain(SHOP_SYNC);
+    expect(after['Custom DocPerm']).toEqual(before['Custom DocPerm']);
   });
 
   it('the companion role may read what order history needs and write leads, but not edit orders', async () => {
@@ -86,6 +136,10 @@ describe('install into a clean site', () => {
     expect((await sidecar.list('Sales Order Item', { parent: 'Sales Order', fields: ['item_code'] })).status).toBe(200);
     const so = (await sidecar.list('Sales Order', { limit_page_length: 1, order_by: 'name asc' })).body.data[0].name;
     expect((await sidecar.update('Sales Order', so, { po_no: 'x' })).status).toBe(403);
+    // Shop sync's rights are not part of this role.
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await sidecar.insert('Sales Order', demoSalesOrder({ customer: 'Acme Foods', lines: [['CAKE-CHOC', 1]], date: today, docstatus: 1 }))).status).toBe(403);
+    expect((await sidecar.insert('Customer', { customer_name: 'Not Allowed', customer_type: 'Individual' })).status).toBe(403);
     const lead = (await sidecar.list('CRM Lead', { limit_page_length: 1, order_by: 'name asc' })).body.data[0].name;
     expect((await sidecar.update('CRM Lead', lead, { job_title: 'synced' })).status).toBe(200);
     const note = await sidecar.insert('Notification Log', { for_user: 'sales@example.com', subject: 'SLA failed', type: 'Alert' });
@@ -102,6 +156,108 @@ describe('install into a clean site', () => {
     expect((await admin.get('Custom Field', 'Work Order-custom_ingredients_status')).body.data.label).toBe('INGREDIENTS Status');
     expect((await admin.get('DocType', 'Order Sync Request')).status).toBe(404);
     expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Sales Order']] })).body.data).toEqual([]);
+  });
+});
+
+describe('the shop sync role', () => {
+  it('may create and submit Sales Orders and cancel them, create and edit Customers, Contacts and Addresses, but not delete orders nor write leads', async () => {
+    const site = 'shops.localhost';
+    await control(emu, '/sites', { name: site, seed: 'demo' });
+    const c = await adminOf(site);
+    await install(c, desired);
+    const u = await control(emu, `/sites/${site}/users`, { email: 'shops@example.com', roles: [SHOP_SYNC], generate_keys: true });
+    const shop = client(emu, { site, token: { key: u.api_key, secret: u.api_secret } });
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+
+    // A new buyer: Customer, Contact and Address, as the sync creates them.
+    const customer = await shop.insert('Customer', { customer_name: 'Etsy Buyer', customer_type: 'Individual' });
+    expect(customer.status, JSON.stringify(customer.body)).toBe(200);
+    const buyer = customer.body.data.name as string;
+    const links = [{ link_doctype: 'Customer', link_name: buyer }];
+    const contact = await shop.insert('Contact', { first_name: 'Etsy', last_name: 'Buyer', email_ids: [{ email_id: 'buyer@etsy.example', is_primary: 1 }], links });
+    expect(contact.status, JSON.stringify(contact.body)).toBe(200);
+    const address = await shop.insert('Address', { address_title: 'Etsy Buyer', address_type: 'Shipping', address_line1: '1 Main Street', city: 'Springfield', country: 'United States', links });
+    expect(address.status, JSON.stringify(address.body)).toBe(200);
+    // … and edits those it did not create (not through the `All` role's if_owner rules).
+    expect((await shop.update('Customer', 'Acme Foods', { customer_details: 'synced from Shopify' })).status).toBe(200);
+    const acmeContact = (await admin.list('Contact', { filters: [['first_name', '=', 'Alice']], limit_page_length: 1 })).body.data[0].name;
+    expect((await shop.update('Contact', acmeContact, { designation: 'Buyer' })).status).toBe(200);
+    const office = (await admin.insert('Address', { address_title: 'Acme Foods', address_type: 'Billing', address_line1: '2 Side Street', city: 'Springfield', country: 'United States' })).body.data.name;
+    expect((await shop.update('Address', office, { city: 'Shelbyville' })).status).toBe(200);
+    // It reads what an order refers to.
+    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company']) expect((await shop.list(dt)).status, dt).toBe(200);
+
+    // A submitted Sales Order in one insert, then cancelled when the shop cancels it.
+    const today = new Date().toISOString().slice(0, 10);
+    const order = await shop.insert('Sales Order', demoSalesOrder({ customer: buyer, lines: [['CAKE-CHOC', 2], ['COOKIE-BOX', 1]], date: today, docstatus: 1 }));
+    expect(order.status, JSON.stringify(order.body)).toBe(200);
+    expect(order.body.data).toMatchObject({ docstatus: 1, customer: buyer, owner: 'shops@example.com' });
+    const so = order.body.data.name as string;
+    const cancelled = await shop.method('frappe.client.cancel', { doctype: 'Sales Order', name: so });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect((await admin.get('Sales Order', so)).body.data.docstatus).toBe(2);
+    // A draft it may save and edit, too.
+    const draft = await shop.insert('Sales Order', demoSalesOrder({ customer: buyer, lines: [['CAKE-VAN', 1]], date: today }));
+    expect(draft.status, JSON.stringify(draft.body)).toBe(200);
+    expect((await shop.update('Sales Order', draft.body.data.name, { po_no: 'etsy-1001' })).status).toBe(200);
+
+    // No delete, nothing on leads.
+    const denied = await shop.remove('Sales Order', so);
+    expect(denied.status).toBe(403);
+    expect(denied.body.exc_type).toBe('PermissionError');
+    expect((await shop.remove('Sales Order', draft.body.data.name)).status).toBe(403);
+    expect((await admin.get('Sales Order', so)).status).toBe(200);
+    expect((await shop.remove('Customer', buyer)).status).toBe(403);
+    const lead = (await admin.list('CRM Lead', { limit_page_length: 1, order_by: 'name asc' })).body.data[0].name;
+    expect((await shop.update('CRM Lead', lead, { job_title: 'synced' })).status).toBe(403);
+    expect((await shop.insert('CRM Lead', { first_name: 'Shop', status: 'New' })).status).toBe(403);
+
+    // Uninstall takes both roles' Custom DocPerms away, on every DocType either granted on.
+    const un = await uninstall(c, { dropData: true });
+    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'CRM Lead']) {
+      expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', dt]] })).body.data, dt).toEqual([]);
+    }
+    // The role given to a user stays (Frappe refuses to delete it), and says so.
+    expect(un.kept.map((k) => k.split(':')[0])).toEqual([`Role "${SHOP_SYNC}"`]);
+  });
+});
+
+describe('a site installed by the single-role installer (install_state version 1)', () => {
+  it('uninstalls exactly, and upgrades to both roles and then uninstalls exactly', async () => {
+    const site = 'v1.localhost';
+    await control(emu, '/sites', { name: site });
+    const c = await adminOf(site);
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    const before = await snapshot(c);
+    // What the single-role installer wrote: the Order Companion role and its grants, and a state without `roles`.
+    const single: DesiredState = {
+      records: desired.records.filter((r) => !(r.doctype === 'Role' && r.name !== COMPANION)),
+      roles: desired.roles.filter((r) => r.name === COMPANION),
+    };
+    const installV1 = async () => {
+      await install(c, single);
+      const doc = (await admin.get('Order Companion Settings', 'Order Companion Settings')).body.data;
+      const { roles, ...rest } = JSON.parse(doc.install_state);
+      expect(roles).toEqual([COMPANION]);
+      expect((await admin.update('Order Companion Settings', 'Order Companion Settings', { install_state: JSON.stringify({ ...rest, version: 1 }, null, 1) })).status).toBe(200);
+    };
+
+    await installV1();
+    const un = await uninstall(c, { dropData: true });
+    expect(un.kept).toEqual([]);
+    expect(await snapshot(c)).toEqual(before);
+
+    await installV1();
+    const plan = await makePlan(c, desired);
+    const pending = plan.filter((e) => e.action !== 'unchanged').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : `${e.role}: ${e.grant.parent}`));
+    expect(pending).toEqual([`Role ${SHOP_SYNC}`, ...desired.roles[1].grants.map((g) => `${SHOP_SYNC}: ${g.parent}`)]);
+    await install(c, desired);
+    const stored = JSON.parse((await admin.get('Order Companion Settings', 'Order Companion Settings')).body.data.install_state);
+    expect(stored).toMatchObject({ version: 2, roles: [COMPANION, SHOP_SYNC] });
+    expect((await makePlan(c, desired)).every((e) => e.action === 'unchanged')).toBe(true);
+    const again = await uninstall(c, { dropData: true });
+    expect(again.kept).toEqual([]);
+    expect(await snapshot(c)).toEqual(before);
   });
 });
 
