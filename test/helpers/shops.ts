@@ -83,7 +83,7 @@ export async function startShopSidecar(
   site: InstalledSite,
   keys: { key: string; secret: string },
   shops: ShopConfig[],
-  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest } = {},
+  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest; maxAttempts?: number } = {},
 ): Promise<{ sc: Sidecar; url: string; logs: ReturnType<typeof captureLogs> }> {
   const logs = captureLogs();
   const config = localConfig(
@@ -96,7 +96,7 @@ export async function startShopSidecar(
     handlers: builtinHandlers,
     logger: logs.logger,
     rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000 },
-    jobDefaults: { maxAttempts: 8, backoffMs: 5 },
+    jobDefaults: { maxAttempts: opts.maxAttempts ?? 8, backoffMs: 5 },
     reconnectBaseMs: 20,
   });
   return { sc, url: sc.url!, logs };
