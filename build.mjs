@@ -46,4 +46,21 @@ for (const target of manifest.desk) {
     logLevel: 'warning',
   });
 }
+// The emulator's desk preview runtime (emulator/desk/runtime): one browser IIFE with jQuery and
+// socket.io-client inside, served by the emulator at /assets/emulator/desk_runtime.js.
+async function buildEmulatorDeskRuntime() {
+  await build({
+    entryPoints: { desk_runtime: 'emulator/desk/runtime/index.ts' },
+    outdir: 'dist/emulator',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: ['es2020'],
+    minify: false,
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
+await buildEmulatorDeskRuntime();
+
 console.log(`built dist/cli.js and ${manifest.desk.length} desk bundle(s)`);

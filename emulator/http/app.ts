@@ -16,6 +16,7 @@ import { sendError, sendJson, withoutNulls } from './respond.js';
 import type { EmulatorState } from '../state.js';
 import { controlsRouter } from './controls.js';
 import { deskRouter } from './desk.js';
+import { ResponseBody } from './desk_methods.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** Frappe's default `max_file_size`-independent request limit is nginx's; 25 MB is a sane stand-in. */
@@ -187,6 +188,8 @@ function runMethod(req: Request, call: Call): Outcome {
     throw new FrappeError('PermissionError', { message: 'Not permitted', title: 'Message', excText: 'Not permitted' });
   }
   const result = def.run({ ctx: call.ctx, form: call.form, auth: call.auth, httpMethod: req.method });
+  // A method that fills `frappe.response` itself (frappe.desk.form.load.getdoc & co.).
+  if (result instanceof ResponseBody) return { status: 200, body: result.body };
   // `frappe.response["message"]` is omitted when the method returns None.
   return { status: 200, body: result === undefined ? {} : { message: result } };
 }

@@ -1,12 +1,98 @@
 /**
- * The desk shell, as far as the foundation needs it: `/app` boots a page for a logged-in System
- * User and, as frappe/www/app.py does through `get_csrf_token`, gives the session a CSRF token —
- * from then on that cookie session must send `X-Frappe-CSRF-Token` on POST/PUT/DELETE.
- * Guests are redirected to `/login`. The desk preview with the product's bundles builds on this.
+ * The desk shell. Like frappe/www/app.py [v15], every `/app` and `/app/...` route answers the
+ * same page to a logged-in System User — boot info in `frappe.boot`, the session's CSRF token in
+ * `frappe.csrf_token` (issued here, as `get_csrf_token` does: from then on that cookie session
+ * must send `X-Frappe-CSRF-Token` on POST/PUT/DELETE) — and the routing happens in the browser.
+ * Guests are redirected to `/login`; website users are refused (app.py raises
+ * PermissionError "You are not permitted to access this page." for non-System Users).
+ *
+ * The page loads the emulator's desk preview runtime (emulator/desk/runtime, bundled by
+ * `node build.mjs` to dist/emulator/desk_runtime.js and served at
+ * /assets/emulator/desk_runtime.js), which opens `/app/<doctype-slug>/<name>` as a form
+ * (slug = DocType in lower case with spaces as dashes, `frappe.router.slug`) and runs the
+ * site's enabled Client Scripts for it.
+ *
+ * Boot keys follow frappe/boot.py `get_bootinfo` [v15] where the runtime uses them: `sitename`,
+ * `user` (`name`, `full_name`, `email`, `roles`, `can_read`, `user_type`), `sysdefaults`
+ * (System Settings formats, currency from the first Company's default currency — ERPNext's
+ * Global Defaults, which the emulator lacks), `time_zone`, `lang`, and `docs` with the enabled
+ * Currency records as `:Currency` docs (`load_currency_docs`).
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
+import type { Doc } from '../core/database.js';
+import type { Site } from '../core/site.js';
+import { hasPermission } from '../core/permissions.js';
 import { parseCookies } from './request.js';
+
+/** The project root (the folder with package.json), found from this module in source or in dist/. */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return process.cwd();
+}
+
+export const DESK_RUNTIME_PATH = join(projectRoot(), 'dist', 'emulator', 'desk_runtime.js');
+
+function bootInfo(site: Site, user: string): Record<string, unknown> {
+  const userDoc = site.db.get('User', user) ?? {};
+  const settings = site.db.get('System Settings', 'System Settings') ?? {};
+  const canRead = site.db
+    .all('DocType')
+    .filter((dt) => !dt.istable && hasPermission(site, String(dt.name), 'read', user))
+    .map((dt) => String(dt.name))
+    .sort();
+  const company = site.db.all('Company')[0];
+  const currencies = site.db
+    .all('Currency')
+    .filter((c) => c.enabled !== 0)
+    .map((c: Doc) => ({
+      doctype: ':Currency',
+      name: c.name,
+      fraction: c.fraction ?? null,
+      fraction_units: c.fraction_units ?? null,
+      number_format: c.number_format ?? null,
+      smallest_currency_fraction_value: c.smallest_currency_fraction_value ?? null,
+      symbol: c.symbol ?? null,
+      symbol_on_right: c.symbol_on_right ?? 0,
+    }));
+  return {
+    sitename: site.name,
+    lang: 'en',
+    user: {
+      name: user,
+      email: userDoc.email ?? user,
+      full_name: userDoc.full_name ?? user,
+      user_type: userDoc.user_type ?? 'System User',
+      roles: site.rolesOf(user),
+      can_read: canRead,
+    },
+    sysdefaults: {
+      date_format: settings.date_format ?? 'dd-mm-yyyy',
+      time_format: settings.time_format ?? 'HH:mm:ss',
+      number_format: settings.number_format ?? '#,###.##',
+      float_precision: settings.float_precision ?? '3',
+      currency_precision: settings.currency_precision ?? '',
+      currency: company?.default_currency ?? null,
+      time_zone: site.timeZone(),
+    },
+    time_zone: { system: site.timeZone(), user: userDoc.time_zone || site.timeZone() },
+    desk_settings: { form_sidebar: 0, timeline: 0 },
+    developer_mode: 0,
+    docs: currencies,
+  };
+}
+
+/** JSON safe inside a `<script>` element. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
 
 export function deskRouter(): Router {
   const r = Router();
@@ -18,13 +104,28 @@ export function deskRouter(): Router {
       res.redirect(302, `/login?redirect-to=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
+    if (session.userType !== 'System User') {
+      res.status(403).type('text/html').send('<!doctype html><title>Not Permitted</title><p>You are not permitted to access this page.</p>');
+      return;
+    }
     session.csrfToken ??= randomBytes(28).toString('hex').slice(0, 56);
     res.type('text/html').send(`<!doctype html>
-<html><head><meta charset="utf-8"><title>${escape(site.name)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(site.name)}</title><link rel="icon" href="data:,"></head>
 <body data-route="${escape(req.path)}">
-<script>window.frappe = { boot: { sitename: ${JSON.stringify(site.name)}, user: ${JSON.stringify(session.user)} }, csrf_token: ${JSON.stringify(session.csrfToken)} };</script>
-<p>Frappe emulator desk for ${escape(site.name)} — signed in as ${escape(session.user)}.</p>
+<div id="body"></div>
+<noscript>Frappe emulator desk for ${escape(site.name)} — signed in as ${escape(session.user)}.</noscript>
+<script>window.frappe = {}; frappe.boot = ${scriptJson(bootInfo(site, session.user))}; frappe.csrf_token = ${JSON.stringify(session.csrfToken)};</script>
+<script src="/assets/emulator/desk_runtime.js"></script>
 </body></html>`);
+  });
+  r.get('/assets/emulator/desk_runtime.js', (_req: Request, res: Response) => {
+    if (!existsSync(DESK_RUNTIME_PATH)) {
+      res.status(500).type('text/plain').send('The emulator desk runtime is not built: run `node build.mjs` (it writes dist/emulator/desk_runtime.js).');
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('application/javascript').send(readFileSync(DESK_RUNTIME_PATH, 'utf8'));
   });
   r.get('/', (req: Request, res: Response) => {
     res.type('text/html').send(`<!doctype html><title>${escape(req.site!.name)}</title><p>Frappe v15 emulator site <b>${escape(req.site!.name)}</b>. API at /api, desk at /app.</p>`);

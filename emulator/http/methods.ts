@@ -19,6 +19,7 @@ import { generateHash } from '../core/naming.js';
 import { hasPermission, type PermType } from '../core/permissions.js';
 import { getList } from '../core/query.js';
 import type { Auth, FormDict } from './request.js';
+import { DESK_METHODS } from './desk_methods.js';
 
 export interface MethodCall {
   ctx: Ctx;
@@ -27,7 +28,7 @@ export interface MethodCall {
   httpMethod: string;
 }
 
-interface MethodDef {
+export interface MethodDef {
   allowGuest?: boolean;
   /** HTTP methods the whitelist allows; default GET, POST, PUT, DELETE. */
   methods?: string[];
@@ -436,4 +437,7 @@ export const METHODS: Record<string, MethodDef> = {
       return { api_secret: secret };
     },
   },
+
+  // The desk's form load / save methods (frappe/desk/form/load.py, save.py): see desk_methods.ts.
+  ...DESK_METHODS,
 };
