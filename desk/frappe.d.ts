@@ -31,7 +31,7 @@ declare global {
     is_dirty(): boolean;
     reload_doc(): Promise<unknown>;
     /** Returns the jQuery element of the button (a dropdown item when `group` is given). */
-    add_custom_button(label: string, action: () => unknown, group?: string): JQuery;
+    add_custom_button(label: string, action: () => unknown, group?: string): JQuery | undefined;
     remove_custom_button(label: string, group?: string): void;
   }
 
@@ -40,13 +40,21 @@ declare global {
     off(event: string, cb: (payload: any) => void): void;
     doc_subscribe(doctype: string, name: string): void;
     doc_unsubscribe(doctype: string, name: string): void;
+    doctype_subscribe(doctype: string): void;
+    doctype_unsubscribe(doctype: string): void;
   }
 
   interface FrappeStatic {
     ui: { form: { on(doctype: string, handlers: Record<string, (frm: FrappeForm, cdt?: string, cdn?: string) => unknown>): void } };
     show_alert(message: string | { message: string; indicator?: Indicator }, seconds?: number): void;
     msgprint(message: string | { message: string; title?: string; indicator?: Indicator }): void;
-    xcall<T = any>(method: string, params?: Record<string, unknown>): Promise<T>;
+    call(opts: {
+      method: string;
+      args?: Record<string, unknown>;
+      callback?: (r: { message?: any }) => void;
+      error?: (r?: any) => void;
+      always?: (r?: any) => void;
+    }): unknown;
     realtime: FrappeRealtime;
   }
 

@@ -4,10 +4,11 @@ import { registerOrderHistoryForm } from './order_history/form.js';
 registerOrderHistoryForm({
   doctype: 'HD Ticket',
   tableField: 'custom_order_history',
-  // The sidecar finds a ticket's customer through its HD Customer, its Contact or the raising
-  // email (DESIGN.md data flow 3); with none of them there is nothing to match.
+  // The sidecar finds a ticket's customer through its HD Customer or its Contact (DESIGN.md data
+  // flow 3). Helpdesk links the Contact of `raised_by` itself on save (hd_ticket.py set_contact), so
+  // a ticket with neither has nothing to match.
   cannotFetch: (frm) =>
-    frm.doc.customer || frm.doc.contact || frm.doc.raised_by
+    frm.doc.customer || frm.doc.contact
       ? null
       : __('This ticket has no customer or contact yet. Set its Customer or Contact, then fetch the order history.'),
 });

@@ -43,8 +43,8 @@ function applyBadges(frm: FrappeForm, tableField: string): void {
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return __('The request could not be sent. Check your connection and try again.');
+  const reason = err instanceof Error && err.message ? err.message : __('the request could not be sent; check your connection and try again');
+  return __('Could not request order history: {0}', [reason]);
 }
 
 function report(frm: FrappeForm, outcome: Outcome): void {
@@ -94,8 +94,9 @@ export function registerOrderHistoryForm(opts: OrderHistoryFormOptions): void {
     refresh(frm) {
       applyBadges(frm, opts.tableField);
       if (frm.is_new()) return;
+      // Frappe returns nothing when the group already holds the label; refresh clears buttons first.
       const button = frm.add_custom_button(__(BUTTON), () => void fetchHistory(frm, opts), __(GROUP));
-      buttons.set(key(frm), button);
+      if (button) buttons.set(key(frm), button);
       setBusy(button, inFlight.has(key(frm)));
     },
   });

@@ -6,7 +6,7 @@
  *   Failed (the matching or permission message). Anything else about the request: nothing to do.
  * - `order_history.refresh` (realtime on Sales Order and Work Order): the leads/tickets whose table
  *   names the affected sales order each get one `order_history.rebuild` job, its id bucketed by the
- *   second the event was heard, so a burst of edits becomes one rebuild.
+ *   half second the event was heard in, so a burst of edits becomes one rebuild.
  * - `order_history.rebuild`: match, build, and replace `custom_order_history` with one PUT — none
  *   when the rows are already what is there.
  */
@@ -27,11 +27,21 @@ export interface SyncResult {
   written: boolean;
 }
 
-/** How long after its one-second bucket closes a rebuild runs. */
-export const REBUILD_GRACE_MS = 250;
+/**
+ * Changes heard within one bucket become one rebuild, run just after the bucket closes (plus a grace
+ * for events still being read). Half a second keeps bursts coalesced and leaves room, inside the
+ * two seconds a user waits for an open form to show a change, for Frappe's own one-second debounce
+ * before the form reloads (model.js `debounced_reload_doc`).
+ */
+export const REBUILD_BUCKET_MS = 500;
+export const REBUILD_GRACE_MS = 100;
+
+function bucketOf(heardAtMs: number): number {
+  return Math.floor(heardAtMs / REBUILD_BUCKET_MS);
+}
 
 export function rebuildJobId(site: string, doctype: string, name: string, heardAtMs: number): string {
-  return `order_history.rebuild|${site}|${doctype}|${name}|${Math.floor(heardAtMs / 1000)}`;
+  return `order_history.rebuild|${site}|${doctype}|${name}|${bucketOf(heardAtMs)}`;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -182,9 +192,9 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
           name: 'order_history.rebuild',
           site: ctx.site,
           data: { doctype: parent, name: target, cause: `${doctype} ${name}` },
-          // After the second closes (plus a grace for events still being read): every change heard
+          // After the bucket closes (plus a grace for events still being read): every change heard
           // in it is then visible to the one rebuild its id stands for.
-          runAtMs: (Math.floor(bucketAt / 1000) + 1) * 1000 + REBUILD_GRACE_MS,
+          runAtMs: (bucketOf(bucketAt) + 1) * REBUILD_BUCKET_MS + REBUILD_GRACE_MS,
         });
         if (added) queued += 1;
       }
