@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { ClassicLevel } from 'classic-level';
 import { describeError, isPermanent, PermanentError } from '../errors.js';
 import { redactSecrets } from '../log.js';
+import { DueQueue } from './due_queue.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs, raceAbort } from './backoff.js';
 import type {
   JobHandler,
@@ -126,7 +127,7 @@ class EmbeddedStore implements EmbeddedJobStore {
 
   private readonly index = new Map<string, IndexEntry>();
   /** Ids of waiting jobs whose record is on disk: the only ones a worker may pick. */
-  private readonly waiting = new Set<string>();
+  private readonly waiting = new DueQueue();
   private readonly inflight = new Map<string, Slot>();
   private nextSeq = 0;
 
@@ -179,7 +180,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       const entry: IndexEntry = { state: job.state, createdAtMs: job.createdAtMs, seq: job.seq };
       if (job.state === 'waiting') {
         entry.job = job;
-        this.waiting.add(job.id);
+        this.waiting.add(job.id, job.runAtMs, job.seq);
       }
       this.index.set(job.id, entry);
     }
@@ -247,7 +248,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       throw err;
     }
     // Only now may a worker pick it: a job must be durable before it runs.
-    this.waiting.add(job.id);
+    this.waiting.add(job.id, job.runAtMs, job.seq);
     this.wake();
     return true;
   }
@@ -322,7 +323,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       entry.state = 'waiting';
       entry.job = job;
     }
-    this.waiting.add(job.id);
+    this.waiting.add(job.id, job.runAtMs, job.seq);
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -385,7 +386,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       throw err;
     }
     entry.job = job;
-    this.waiting.add(id);
+    this.waiting.add(id, job.runAtMs, job.seq);
     this.wake();
     return true;
   }
@@ -478,20 +479,15 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (!this.running || this.closed || this.crashed) return;
     this.clearTimer();
     const t = this.now();
-    const due: StoredJob[] = [];
-    let nextAt = Number.POSITIVE_INFINITY;
-    for (const id of this.waiting) {
-      const job = this.index.get(id)?.job;
-      if (!job) continue;
-      if (job.runAtMs <= t) due.push(job);
-      else nextAt = Math.min(nextAt, job.runAtMs);
-    }
-    due.sort((a, b) => a.runAtMs - b.runAtMs || a.seq - b.seq);
     const free = this.concurrency - this.inflight.size;
-    for (const job of due.slice(0, Math.max(0, free))) this.begin(job);
+    for (const id of free > 0 ? this.waiting.takeDue(t, free) : []) {
+      const job = this.index.get(id)?.job;
+      if (job) this.begin(job);
+    }
     // Jobs due but over the limit get picked when a slot frees up (finish() wakes us).
-    if (Number.isFinite(nextAt)) {
-      const delay = Math.min(MAX_TIMER_MS, Math.max(0, nextAt - t));
+    const nextAt = this.waiting.nextAt();
+    if (nextAt !== null && nextAt > t) {
+      const delay = Math.min(MAX_TIMER_MS, nextAt - t);
       this.timer = setTimeout(() => {
         this.timer = null;
         this.wake();
@@ -530,7 +526,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       job.state = 'waiting';
       job.attempts -= 1;
       job.runAtMs = this.now() + 1000;
-      this.waiting.add(job.id);
+      this.waiting.add(job.id, job.runAtMs, job.seq);
       this.wake();
       return;
     }
@@ -588,7 +584,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       entry.state = job.state;
       if (job.state === 'waiting') {
         entry.job = job;
-        this.waiting.add(job.id);
+        this.waiting.add(job.id, job.runAtMs, job.seq);
       } else {
         // Finished records live on disk only; get() reads them from there.
         delete entry.job;

@@ -67,9 +67,18 @@ interface CompanyFacts {
   currency: string;
 }
 
+/** A company's currency barely ever changes: read it once per site and company every ten minutes. */
+const COMPANY_TTL_MS = 10 * 60_000;
+const companies = new Map<string, { facts: CompanyFacts; until: number }>();
+
 async function company(ctx: HandlerContext, name: string): Promise<CompanyFacts> {
+  const key = `${ctx.site}|${name}`;
+  const cached = companies.get(key);
+  if (cached && cached.until > Date.now()) return cached.facts;
   const doc = await ctx.client.getDoc<{ default_currency: string }>('Company', name, { signal: ctx.signal });
-  return { currency: doc.default_currency };
+  const facts = { currency: doc.default_currency };
+  companies.set(key, { facts, until: Date.now() + COMPANY_TTL_MS });
+  return facts;
 }
 
 /** ERPNext's own rate lookup (erpnext/setup/utils.py `get_exchange_rate`, whitelisted). */
