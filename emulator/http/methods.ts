@@ -20,6 +20,7 @@ import { hasPermission, type PermType } from '../core/permissions.js';
 import { getList } from '../core/query.js';
 import type { Auth, FormDict } from './request.js';
 import { DESK_METHODS } from './desk_methods.js';
+import { getExchangeRate } from '../apps/erpnext/exchange_rate.js';
 
 export interface MethodCall {
   ctx: Ctx;
@@ -436,6 +437,11 @@ export const METHODS: Record<string, MethodDef> = {
       saveDoc(ctx, user, null);
       return { api_secret: secret };
     },
+  },
+
+  /** erpnext/setup/utils.py [v15]: see ../apps/erpnext/exchange_rate.ts. */
+  'erpnext.setup.utils.get_exchange_rate': {
+    run: ({ ctx, form }) => getExchangeRate(ctx, form),
   },
 
   // The desk's form load / save methods (frappe/desk/form/load.py, save.py): see desk_methods.ts.

@@ -157,6 +157,7 @@ function masters(ctx: Ctx): void {
   // USD as frappe/geo/country_info.json describes it (setup creates Currency records from it):
   // the smallest fraction decides ERPNext's rounded totals.
   put(ctx, { doctype: 'Currency', currency_name: 'USD', symbol: '$', enabled: 1, fraction: 'Cent', fraction_units: 100, smallest_currency_fraction_value: 0.01, number_format: '#,###.##' }, { setName: 'USD' });
+  put(ctx, { doctype: 'Currency', currency_name: 'CAD', symbol: 'CA$', enabled: 1, fraction: 'Cent', fraction_units: 100, smallest_currency_fraction_value: 0.01, number_format: '#,###.##' }, { setName: 'CAD' });
   for (const [country_name, code] of COUNTRIES) put(ctx, { doctype: 'Country', country_name, code }, { setName: country_name });
   put(ctx, { doctype: 'Company', company_name: 'Demo Confections', abbr: 'DC', default_currency: 'USD', country: 'United States' });
   put(ctx, { doctype: 'Customer Group', customer_group_name: 'All Customer Groups', is_group: 1 });

@@ -408,3 +408,20 @@ describe('submit permission', () => {
     expect(draft.status, JSON.stringify(draft.body)).toBe(200);
   });
 });
+
+describe('erpnext.setup.utils.get_exchange_rate', () => {
+  const rate = async (query: Record<string, unknown>) => (await sales.call('GET', '/api/method/erpnext.setup.utils.get_exchange_rate', { query })).body;
+
+  it('1 for one currency, the latest Currency Exchange on or before the date, and 0 with a message without one', async () => {
+    expect((await rate({ from_currency: 'USD', to_currency: 'USD' })).message).toBe(1);
+    for (const [date, exchange_rate] of [['2026-01-01', 0.7], ['2026-06-01', 0.73], ['2027-01-01', 0.9]] as const) {
+      const r = await accounts.insert('Currency Exchange', { date, from_currency: 'CAD', to_currency: 'USD', exchange_rate });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.data.name).toBe(`${date}-CAD-USD`);
+    }
+    expect((await rate({ from_currency: 'CAD', to_currency: 'USD', transaction_date: '2026-11-20', args: 'for_selling' })).message).toBe(0.73);
+    const none = await rate({ from_currency: 'GBP', to_currency: 'USD', transaction_date: '2026-11-20' });
+    expect(none.message).toBe(0);
+    expect(serverMessages(none).map((m) => m.message).join(' ')).toContain('Unable to find exchange rate for GBP to USD for key date 2026-11-20');
+  });
+});

@@ -206,6 +206,19 @@ describe('what cannot be applied yet is kept, not dropped', () => {
     expect(so.items[0]).toMatchObject({ item_code: 'TART-LEMON', qty: 1, rate: 6 });
   });
 
+  it('an order in another currency waits for an exchange rate, then converts at it', async () => {
+    const order = shop.addOrder({ currency: 'CAD', customer: { first_name: 'Maple', last_name: 'Leaf', email: 'maple@example.ca' }, line_items: [LINES[0]!], shipping_lines: [] });
+    const res = await deliver(hook, shop.webhook('orders/create', order.id));
+    const id = JSON.parse(res.body).delivery as string;
+    await until(sc, async () => (await sc.store.get(id))?.state === 'failed', 'the delivery to wait for a rate');
+    expect((await sc.store.get(id))!.lastError).toMatch(/needs mapping: ERPNext has no exchange rate from CAD to USD/);
+    ok(await site.root.insert('Currency Exchange', { date: '2020-01-01', from_currency: 'CAD', to_currency: 'USD', exchange_rate: 0.73 }));
+    expect(await sc.store.retry(id)).toBe(true);
+    const so = await applied(order.id);
+    expect(so).toMatchObject({ currency: 'CAD', conversion_rate: 0.73, price_list_currency: 'USD', plc_conversion_rate: 1 });
+    expect(so.base_grand_total).toBeCloseTo(so.grand_total * 0.73, 2);
+  });
+
   it('a guest order without email goes to the configured default customer', async () => {
     const order = shop.addOrder({ customer: null, email: null, line_items: [LINES[1]!] });
     await deliver(hook, shop.webhook('orders/create', order.id));

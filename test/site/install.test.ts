@@ -69,7 +69,7 @@ describe('install into a clean site', () => {
     ]);
     expect(plan.filter((e) => e.kind === 'record' && e.record.doctype === 'Role').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual([COMPANION, SHOP_SYNC]);
     expect(grantsOf(plan, COMPANION).map((e) => e.grant.parent)).toEqual(['Customer', 'Contact', 'Sales Order', 'Work Order', 'HD Customer', 'Communication', 'CRM Lead', 'CRM Deal', 'HD Ticket', 'Notification Log']);
-    expect(grantsOf(plan, SHOP_SYNC).map((e) => e.grant.parent)).toEqual(['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company']);
+    expect(grantsOf(plan, SHOP_SYNC).map((e) => e.grant.parent)).toEqual(['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List']);
     // The standard rules of a DocType both roles grant on are copied once, by the first grant.
     for (const dt of ['Customer', 'Contact', 'Sales Order']) {
       expect(plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.grant.parent === dt).map((e) => [e.role, e.copyStandard.length > 0]), dt).toEqual([
@@ -185,7 +185,7 @@ describe('the shop sync role', () => {
     const office = (await admin.insert('Address', { address_title: 'Acme Foods', address_type: 'Billing', address_line1: '2 Side Street', city: 'Springfield', country: 'United States' })).body.data.name;
     expect((await shop.update('Address', office, { city: 'Shelbyville' })).status).toBe(200);
     // It reads what an order refers to.
-    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company']) expect((await shop.list(dt)).status, dt).toBe(200);
+    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List']) expect((await shop.list(dt)).status, dt).toBe(200);
 
     // A submitted Sales Order in one insert, then cancelled when the shop cancels it.
     const today = new Date().toISOString().slice(0, 10);
@@ -214,7 +214,7 @@ describe('the shop sync role', () => {
 
     // Uninstall takes both roles' Custom DocPerms away, on every DocType either granted on.
     const un = await uninstall(c, { dropData: true });
-    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'CRM Lead']) {
+    for (const dt of ['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List', 'CRM Lead']) {
       expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', dt]] })).body.data, dt).toEqual([]);
     }
     // The role given to a user stays (Frappe refuses to delete it), and says so.

@@ -46,6 +46,12 @@ function linkExists(doctype: string, name: string, refDoctype: string, refName: 
 }
 
 export function registerErpnext(): void {
+  // currency_exchange.py autoname: "<date>-<from>-<to>", suffixed when only for one side.
+  registerHook('Currency Exchange', 'autoname', ({ doc }) => {
+    const purpose = Number(doc.for_buying ?? 1) && !Number(doc.for_selling ?? 1) ? '-Buying' : !Number(doc.for_buying ?? 1) && Number(doc.for_selling ?? 1) ? '-Selling' : '';
+    doc.name = `${doc.date}-${doc.from_currency}-${doc.to_currency}${purpose}`;
+  });
+
   registerHook('Customer', 'autoname', ({ ctx, doc }) => {
     const base = String(doc.customer_name ?? '').trim();
     if (!findName(ctx.site, 'Customer', base)) {

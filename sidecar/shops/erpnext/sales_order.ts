@@ -16,6 +16,7 @@ import type { HandlerContext } from '../../handlers/types.js';
 import { shopKey, type ShopConfig } from '../config.js';
 import { cents, describeOrder, type ShopOrder } from '../order.js';
 import { isUniqueViolation, resolveCustomer } from './customer.js';
+import { NeedsMappingError } from './errors.js';
 import { resolveItems, type ResolvedItem } from './items.js';
 
 export type ApplyResult = 'created' | 'updated' | 'unchanged' | 'stale' | 'cancelled' | 'flagged' | 'ignored_cancelled';
@@ -63,29 +64,34 @@ async function findStored(ctx: HandlerContext, externalId: string): Promise<Stor
   return rows[0] ?? null;
 }
 
-interface CompanyFacts {
-  currency: string;
+interface Facts {
+  /** The company's currency: what conversion_rate converts the order's currency into. */
+  companyCurrency: string;
+  /** The selling price list's currency: what plc_conversion_rate converts into the company's. */
+  priceListCurrency: string;
 }
 
-/** A company's currency barely ever changes: read it once per site and company every ten minutes. */
-const COMPANY_TTL_MS = 10 * 60_000;
-const companies = new Map<string, { facts: CompanyFacts; until: number }>();
+/** Company and price list currencies barely ever change: read them once per site every ten minutes. */
+const FACTS_TTL_MS = 10 * 60_000;
+const factsCache = new Map<string, { facts: Facts; until: number }>();
 
-async function company(ctx: HandlerContext, name: string): Promise<CompanyFacts> {
-  const key = `${ctx.site}|${name}`;
-  const cached = companies.get(key);
+async function currencies(ctx: HandlerContext, shop: ShopConfig): Promise<Facts> {
+  const key = `${ctx.site}|${shop.erpnext.company}|${shop.erpnext.priceList}`;
+  const cached = factsCache.get(key);
   if (cached && cached.until > Date.now()) return cached.facts;
-  const doc = await ctx.client.getDoc<{ default_currency: string }>('Company', name, { signal: ctx.signal });
-  const facts = { currency: doc.default_currency };
-  companies.set(key, { facts, until: Date.now() + COMPANY_TTL_MS });
+  const company = await ctx.client.getDoc<{ default_currency: string }>('Company', shop.erpnext.company, { signal: ctx.signal });
+  const priceList = await ctx.client.getDoc<{ currency: string }>('Price List', shop.erpnext.priceList, { signal: ctx.signal });
+  const facts = { companyCurrency: company.default_currency, priceListCurrency: priceList.currency };
+  factsCache.set(key, { facts, until: Date.now() + FACTS_TTL_MS });
   return facts;
 }
 
 /** ERPNext's own rate lookup (erpnext/setup/utils.py `get_exchange_rate`, whitelisted). */
 async function exchangeRate(ctx: HandlerContext, from: string, to: string, date: string): Promise<number> {
   if (from === to) return 1;
-  const rate = await ctx.client.call<number>('erpnext.setup.utils.get_exchange_rate', { from_currency: from, to_currency: to, transaction_date: date }, 'GET', { signal: ctx.signal });
-  if (!rate) throw new Error(`ERPNext has no exchange rate from ${from} to ${to} on ${date}; add a Currency Exchange record`);
+  const rate = await ctx.client.call<number>('erpnext.setup.utils.get_exchange_rate', { from_currency: from, to_currency: to, transaction_date: date, args: 'for_selling' }, 'GET', { signal: ctx.signal });
+  // 0: ERPNext found no Currency Exchange and could not fetch one. Park the order until there is one.
+  if (!rate) throw new NeedsMappingError(`ERPNext has no exchange rate from ${from} to ${to} on ${date}; add a Currency Exchange record (for selling), then retry`);
   return Number(rate);
 }
 
@@ -100,8 +106,36 @@ function taxRows(shop: ShopConfig, order: ShopOrder): Record<string, unknown>[] 
   return rows;
 }
 
-export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: string, items: ResolvedItem[], conversionRate: number): Record<string, unknown> {
-  const delivery = addDays(order.createdDate, shop.erpnext.deliveryDays);
+function deliveryDate(shop: ShopConfig, order: ShopOrder): string {
+  return addDays(order.createdDate, shop.erpnext.deliveryDays);
+}
+
+function itemRows(shop: ShopConfig, order: ShopOrder, items: ResolvedItem[]): Record<string, unknown>[] {
+  const delivery = deliveryDate(shop, order);
+  return order.lines.map((line, i) => ({
+    item_code: items[i]!.item_code,
+    item_name: items[i]!.item_name,
+    description: line.title,
+    qty: line.qty,
+    rate: line.rate,
+    uom: items[i]!.stock_uom,
+    stock_uom: items[i]!.stock_uom,
+    conversion_factor: 1,
+    delivery_date: delivery,
+    ...(shop.erpnext.warehouse ? { warehouse: shop.erpnext.warehouse } : {}),
+  }));
+}
+
+export interface Rates {
+  /** Order currency → company currency. */
+  conversionRate: number;
+  priceListCurrency: string;
+  /** Price list currency → company currency. */
+  plcConversionRate: number;
+}
+
+export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: string, items: ResolvedItem[], rates: Rates): Record<string, unknown> {
+  const delivery = deliveryDate(shop, order);
   return {
     ...(shop.erpnext.namingSeries ? { naming_series: shop.erpnext.namingSeries } : {}),
     customer,
@@ -110,28 +144,17 @@ export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: str
     delivery_date: delivery,
     company: shop.erpnext.company,
     currency: order.currency,
-    conversion_rate: conversionRate,
+    conversion_rate: rates.conversionRate,
     selling_price_list: shop.erpnext.priceList,
-    price_list_currency: order.currency,
-    plc_conversion_rate: 1,
+    price_list_currency: rates.priceListCurrency,
+    plc_conversion_rate: rates.plcConversionRate,
     // Rates are the shop's; ERPNext's pricing rules must not rewrite them.
     ignore_pricing_rule: 1,
     po_no: order.number,
     custom_external_order_id: externalOrderId(shop, order),
     custom_external_updated_at: order.updatedAt,
     custom_external_status: EXTERNAL_STATUS.open,
-    items: order.lines.map((line, i) => ({
-      item_code: items[i]!.item_code,
-      item_name: items[i]!.item_name,
-      description: line.title,
-      qty: line.qty,
-      rate: line.rate,
-      uom: items[i]!.stock_uom,
-      stock_uom: items[i]!.stock_uom,
-      conversion_factor: 1,
-      delivery_date: delivery,
-      ...(shop.erpnext.warehouse ? { warehouse: shop.erpnext.warehouse } : {}),
-    })),
+    items: itemRows(shop, order, items),
     taxes: taxRows(shop, order),
     docstatus: 1,
     // ERPNext's set_status returns early while a document is new (controllers/status_updater.py),
@@ -142,7 +165,10 @@ export function salesOrderBody(shop: ShopConfig, order: ShopOrder, customer: str
 }
 
 /** Same lines (item, qty, rate) and charges as the submitted order: nothing to review. */
-function sameContent(doc: { items?: { item_code: string; qty: number; rate: number }[]; taxes?: { description: string; tax_amount: number }[] }, body: Record<string, unknown>): boolean {
+function sameContent(
+  doc: { items?: { item_code: string; qty: number; rate: number }[]; taxes?: { description: string; tax_amount: number }[] },
+  body: { items: Record<string, unknown>[]; taxes: Record<string, unknown>[] },
+): boolean {
   const lines = (rows: { item_code: unknown; qty: unknown; rate: unknown }[]) => rows.map((r) => `${r.item_code}|${Number(r.qty)}|${cents(Number(r.rate))}`).sort().join('\n');
   const charges = (rows: { description: unknown; tax_amount: unknown }[]) => rows.map((r) => `${r.description}|${cents(Number(r.tax_amount))}`).sort().join('\n');
   return (
@@ -182,8 +208,7 @@ async function applyToExisting(ctx: HandlerContext, shop: ShopConfig, order: Sho
 
   const items = await resolveItems(ctx, shop, order);
   const doc = await ctx.client.getDoc<{ items: { item_code: string; qty: number; rate: number }[]; taxes: { description: string; tax_amount: number }[]; customer: string }>('Sales Order', so, { signal: ctx.signal });
-  const body = salesOrderBody(shop, order, doc.customer, items, 1);
-  if (sameContent(doc, body)) {
+  if (sameContent(doc, { items: itemRows(shop, order, items), taxes: taxRows(shop, order) })) {
     await mark(ctx, so, { custom_external_updated_at: order.updatedAt });
     return { result: 'updated', salesOrder: so, detail: `now at ${order.updatedAt}` };
   }
@@ -199,10 +224,16 @@ export async function applyOrder(ctx: HandlerContext, shop: ShopConfig, order: S
     if (order.cancelled) return { result: 'ignored_cancelled', salesOrder: null, detail: 'cancelled in the shop before it was ever applied' };
     const items = await resolveItems(ctx, shop, order);
     const customer = await resolveCustomer(ctx, shop, order);
-    const facts = await company(ctx, shop.erpnext.company);
-    const rate = await exchangeRate(ctx, order.currency, facts.currency, order.createdDate);
+    const facts = await currencies(ctx, shop);
+    const conversionRate = await exchangeRate(ctx, order.currency, facts.companyCurrency, order.createdDate);
+    const rates: Rates = {
+      conversionRate,
+      priceListCurrency: facts.priceListCurrency,
+      plcConversionRate:
+        facts.priceListCurrency === order.currency ? conversionRate : await exchangeRate(ctx, facts.priceListCurrency, facts.companyCurrency, order.createdDate),
+    };
     try {
-      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rate), { signal: ctx.signal });
+      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rates), { signal: ctx.signal });
       return { result: 'created', salesOrder: created.name, detail: `for ${customer}` };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
