@@ -3,23 +3,18 @@
  * `crm-order-companion` — the command line: run the sidecar, ask a running one about its sites
  * and jobs, run the demo (emulated site + sidecar), run a bare emulator, check the manifest.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../emulator/server.js';
-import { DEMO_PASSWORD } from '../emulator/seed/demo.js';
-import { ConfigError, loadConfig, type SidecarConfig } from '../sidecar/config/load.js';
+import { ConfigError, loadConfig } from '../sidecar/config/load.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
 import { CompanionError } from '../sidecar/errors.js';
 import { JobStoreLockedError } from '../sidecar/jobs/index.js';
 import { createLogger, redactSecrets } from '../sidecar/log.js';
 import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
-import { packageRoot, site as siteCommand, SiteCommandError } from './site/command.js';
-import { install } from './site/install.js';
-import { loadDesired } from './site/records.js';
-import { clientForSite } from '../sidecar/frappe/client.js';
+import { runDemo } from './demo.js';
+import { site as siteCommand, SiteCommandError } from './site/command.js';
 
 const USAGE = `Usage: crm-order-companion <command> [options]
 
@@ -84,58 +79,16 @@ class UsageError extends Error {}
 
 async function demo(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
-  const site = 'demo.localhost';
-  const emu = await startEmulator({
-    port: portOf(values.port ?? process.env.PORT, 8000),
-    host: values.host ?? '127.0.0.1',
-    sites: [{ name: site, seed: 'demo', timeZone: process.env.DEMO_TIME_ZONE }],
-    serveSite: site,
-    defaultSite: site,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const seed = emu.seeds[site];
-  const sidecarKeys = seed.users.sidecar;
-  const demoSite = { name: site, url: emu.url, apiKey: sidecarKeys.api_key!, apiSecret: () => sidecarKeys.api_secret! };
-  // Install the product's records into the demo site, as an administrator would with `site install`.
-  const root = packageRoot();
-  const installed = await install(
-    clientForSite(demoSite),
-    loadDesired(resolve(root, 'doctypes'), loadManifest(resolve(root, 'hooks_manifest.json')), resolve(root, 'dist', 'desk')),
+  await runDemo(
+    {
+      port: portOf(values.port ?? process.env.PORT, 8000),
+      host: values.host ?? '127.0.0.1',
+      sidecarPort: portOf(process.env.COC_PORT, 0),
+      timeZone: process.env.DEMO_TIME_ZONE,
+      logLevel: process.env.LOG_LEVEL ?? 'warn',
+    },
+    waitForSignal(),
   );
-  const config: SidecarConfig = {
-    sites: [demoSite],
-    dataDir: mkdtempSync(join(tmpdir(), 'coc-demo-')),
-    http: { host: '127.0.0.1', port: portOf(process.env.COC_PORT, 0) },
-    catchupIntervalMs: 60_000,
-    concurrency: 4,
-    logLevel: process.env.LOG_LEVEL ?? 'warn',
-    shops: [],
-    webhookBodyLimitBytes: 1024 * 1024,
-  };
-  const sidecar = await startSidecar({ config, manifest: loadManifest(resolve(root, 'hooks_manifest.json')), handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
-  process.stdout.write(`crm-order-companion demo is running.
-
-  Site          ${site} (Frappe v15 emulator, time zone ${emu.site(site).timeZone()})
-  REST API      ${emu.url}/api/resource/Sales%20Order
-  Realtime      ${emu.url}/socket.io  (namespace /${site})
-  Desk shell    ${emu.url}/app
-  Controls      ${emu.url}/__emulator
-  Sidecar       ${sidecar.url}/readyz  ·  ${sidecar.url}/metrics  ·  ${sidecar.url}/admin/jobs
-
-  Sign in (POST ${emu.url}/api/method/login) as any of:
-    Administrator / admin
-${Object.values(seed.users)
-  .filter((u) => !u.api_key)
-  .map((u) => `    ${u.name} / ${DEMO_PASSWORD}`)
-  .join('\n')}
-  Installed into the site: ${installed.applied.length} record(s) (doctypes/: Order History tables, Order Sync Request, fields, SLAs, role).
-  Sample data: ${seed.customers.length} customers, ${seed.sales_orders.length} sales orders, ${seed.work_orders.length} work orders, ${seed.leads.length} leads, ${seed.tickets.length} tickets.
-
-Press Ctrl+C to stop.
-`);
-  await waitForSignal();
-  await sidecar.stop();
-  await emu.close();
   return 0;
 }
 

@@ -105,3 +105,29 @@ describe('crm-order-companion CLI', () => {
     expect(r.stderr).toContain('no sidecar answers at http://127.0.0.1:9');
   });
 });
+
+describe('demo (what npm start runs)', () => {
+  it('starts the emulated site, installs the product, applies a Shopify order, prints where to look, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { env: { PATH: process.env.PATH ?? '', COC_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += String(d);
+        if (out.includes('Press Ctrl+C to stop.')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`demo exited (${code}) early: ${err}`)));
+    });
+    expect(out).toMatch(/Desk preview {2}http:\/\/127\.0\.0\.1:\d+\/app\/crm-lead\/CRM-LEAD-/);
+    expect(out).toMatch(/order #1001 → Sales Order SAL-ORD-\d{4}-\d{5} \(submitted\)/);
+    expect(out).toContain('sales@example.com / demo');
+    expect(out).not.toMatch(/demo-secret-|demo-token-/);
+    const login = out.match(/Sign in at {4}(http:\/\/127\.0\.0\.1:\d+)\/login/)![1]!;
+    expect((await fetch(`${login}/login`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});

@@ -127,6 +127,38 @@ export function deskRouter(): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.type('application/javascript').send(readFileSync(DESK_RUNTIME_PATH, 'utf8'));
   });
+  /**
+   * The sign-in page (frappe/www/login.html + login.js [v15], reduced to the password form): it posts
+   * `usr`/`pwd` to /api/method/login and then goes to `redirect-to` (a path on this site) or /app.
+   */
+  r.get('/login', (req: Request, res: Response) => {
+    const target = String(req.query['redirect-to'] ?? '/app');
+    const safeTarget = target.startsWith('/') && !target.startsWith('//') ? target : '/app';
+    res.type('text/html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Login</title><link rel="icon" href="data:,">
+<style>body{font:14px system-ui,sans-serif;background:#f4f5f6;display:flex;justify-content:center;padding-top:10vh}
+form{background:#fff;padding:24px 28px;border-radius:10px;box-shadow:0 1px 3px #0002;width:320px}
+h3{margin:0 0 16px}input{display:block;width:100%;box-sizing:border-box;margin:0 0 12px;padding:8px;border:1px solid #d1d8dd;border-radius:6px}
+button{width:100%;padding:8px;border:0;border-radius:6px;background:#171717;color:#fff}.error{color:#e24c4c;min-height:1.2em}</style></head>
+<body><form class="form-signin form-login" id="login">
+<h3>Login to ${escape(req.site!.name)}</h3>
+<input type="text" id="login_email" name="usr" placeholder="Email" autocomplete="username" required autofocus>
+<input type="password" id="login_password" name="pwd" placeholder="Password" autocomplete="current-password" required>
+<p class="error" id="login_error"></p>
+<button type="submit" class="btn-login">Login</button>
+</form>
+<script>
+document.getElementById('login').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const body = new URLSearchParams(new FormData(e.target));
+  const res = await fetch('/api/method/login', { method: 'POST', body, headers: { Accept: 'application/json' } });
+  const data = await res.json().catch(() => ({}));
+  if (res.ok) location.href = ${scriptJson(safeTarget)};
+  else document.getElementById('login_error').textContent = data.message || 'Invalid login credentials';
+});
+</script></body></html>`);
+  });
   r.get('/', (req: Request, res: Response) => {
     res.type('text/html').send(`<!doctype html><title>${escape(req.site!.name)}</title><p>Frappe v15 emulator site <b>${escape(req.site!.name)}</b>. API at /api, desk at /app.</p>`);
   });

@@ -244,3 +244,27 @@ describe('no sync service', () => {
     expect(queued.map((r: any) => r.status)).toEqual(['Queued']);
   }, 60_000);
 });
+
+describe('signing in', () => {
+  it('a guest opening a form is sent to /login and, once signed in, lands on the form', async () => {
+    const lead = site.emu.seeds[SITE].leads[0]!;
+    const context = await browser.newContext({ baseURL: site.emu.url });
+    try {
+      const page = await context.newPage();
+      await page.goto(`/app/crm-lead/${lead}`);
+      expect(new URL(page.url()).pathname).toBe('/login');
+      await page.fill('#login_email', 'sales@example.com');
+      await page.fill('#login_password', 'wrong');
+      await page.click('.btn-login');
+      await page.waitForFunction(() => document.getElementById('login_error')!.textContent !== '');
+      expect(await page.textContent('#login_error')).toBe('Invalid login credentials');
+      await page.fill('#login_password', 'demo');
+      await page.click('.btn-login');
+      await page.waitForFunction(() => document.body.dataset.formReady === 'true');
+      expect(new URL(page.url()).pathname).toBe(`/app/crm-lead/${lead}`);
+      expect(await page.textContent('.title-text')).toBeTruthy();
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});

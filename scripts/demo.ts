@@ -1,0 +1,139 @@
+/**
+ * `crm-order-companion demo` (what `npm start` runs with no configuration): an emulated Frappe v15
+ * site with sample data, the product installed into it as `site install` would, the sidecar
+ * attached, a Shopify test shop (the double from doubles/) whose signed webhooks the sidecar
+ * receives, and the desk preview of a CRM Lead and an HD Ticket with the order-history scripts.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createShopifyDouble, deliver } from '../doubles/shopify/index.js';
+import { startEmulator } from '../emulator/server.js';
+import { DEMO_PASSWORD } from '../emulator/seed/demo.js';
+import type { SidecarConfig } from '../sidecar/config/load.js';
+import { clientForSite } from '../sidecar/frappe/client.js';
+import { builtinHandlers } from '../sidecar/handlers/index.js';
+import type { JobRecord } from '../sidecar/jobs/types.js';
+import { createLogger } from '../sidecar/log.js';
+import { loadManifest } from '../sidecar/manifest/load.js';
+import { startSidecar } from '../sidecar/runtime.js';
+import type { ShopifyShop } from '../sidecar/shops/config.js';
+import { packageRoot } from './site/command.js';
+import { install } from './site/install.js';
+import { loadDesired } from './site/records.js';
+
+export interface DemoOptions {
+  port: number;
+  host: string;
+  sidecarPort: number;
+  timeZone?: string;
+  logLevel: string;
+}
+
+const SITE = 'demo.localhost';
+const SHOP_DOMAIN = 'demo-confections.myshopify.com';
+
+export async function runDemo(opts: DemoOptions, until: Promise<void>): Promise<void> {
+  const emu = await startEmulator({
+    port: opts.port,
+    host: opts.host,
+    sites: [{ name: SITE, seed: 'demo', timeZone: opts.timeZone }],
+    serveSite: SITE,
+    defaultSite: SITE,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const seed = emu.seeds[SITE]!;
+  const keys = seed.users.sidecar;
+  const site = { name: SITE, url: emu.url, apiKey: keys.api_key!, apiSecret: () => keys.api_secret! };
+  const root = packageRoot();
+  const manifest = loadManifest(resolve(root, 'hooks_manifest.json'));
+  const installed = await install(clientForSite(site), loadDesired(resolve(root, 'doctypes'), manifest, resolve(root, 'dist', 'desk')));
+
+  // A Shopify test shop on 127.0.0.1: its secrets are made up here and never leave this process.
+  const secret = `demo-secret-${Math.random().toString(36).slice(2)}`;
+  const token = `demo-token-${Math.random().toString(36).slice(2)}`;
+  const shopify = await createShopifyDouble({ shops: [{ domain: SHOP_DOMAIN, accessToken: token, apiSecret: secret }] });
+  const shop: ShopifyShop = {
+    platform: 'shopify',
+    id: 'demo-shopify',
+    site: SITE,
+    domain: SHOP_DOMAIN,
+    webhookSecrets: () => [secret],
+    accessToken: () => token,
+    adminUrl: shopify.url,
+    apiVersion: '2026-01',
+    erpnext: {
+      company: 'Demo Confections',
+      priceList: 'Standard Selling',
+      customerGroup: 'Individual',
+      territory: 'All Territories',
+      warehouse: 'Finished Goods - DC',
+      taxAccount: 'Sales Tax - DC',
+      taxAccounts: {},
+      shippingAccount: 'Freight and Forwarding Charges - DC',
+      deliveryDays: 7,
+    },
+    skuMap: {},
+    reconcile: { enabled: true, overlapMinutes: 10, initialLookbackHours: 24 },
+  };
+  const config: SidecarConfig = {
+    sites: [site],
+    dataDir: mkdtempSync(join(tmpdir(), 'coc-demo-')),
+    http: { host: '127.0.0.1', port: opts.sidecarPort },
+    catchupIntervalMs: 60_000,
+    concurrency: 4,
+    logLevel: opts.logLevel,
+    shops: [shop],
+    webhookBodyLimitBytes: 1024 * 1024,
+  };
+  const sidecar = await startSidecar({ config, manifest, handlers: builtinHandlers, logger: createLogger({ level: config.logLevel }) });
+
+  // One order placed in the test shop and delivered as Shopify would: signed, to the receiver.
+  const order = shopify.shop(SHOP_DOMAIN).addOrder({
+    customer: { first_name: 'Grace', last_name: 'Hopper', email: 'grace@navy.example' },
+    billing_address: { first_name: 'Grace', last_name: 'Hopper', address1: '1 Navy Way', city: 'Arlington', zip: '22202', country: 'United States', country_code: 'US' },
+    line_items: [
+      { sku: 'CAKE-CHOC', title: 'Chocolate Cake', quantity: 2, price: '24.50' },
+      { sku: 'COOKIE-BOX', title: 'Cookie Box (24)', quantity: 1, price: '12.75' },
+    ],
+  });
+  const applied = new Promise<JobRecord>((resolveJob) =>
+    sidecar.events.on('job', (job: JobRecord) => {
+      if (job.name === 'shops.delivery' && String(job.data.body ?? '').includes(order.id)) resolveJob(job);
+    }),
+  );
+  const res = await deliver(`${sidecar.url}/webhooks/shopify`, shopify.shop(SHOP_DOMAIN).webhook('orders/create', order.id));
+  const job = await Promise.race([applied, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
+  const salesOrder = emu.site(SITE).db.all('Sales Order').find((so) => String(so.custom_external_order_id ?? '').endsWith(`:${order.id}`));
+
+  const lead = seed.leads[0]!;
+  const ticket = String(seed.tickets[0]);
+  process.stdout.write(`crm-order-companion demo is running.
+
+  Desk preview  ${emu.url}/app/crm-lead/${encodeURIComponent(lead)}   (Order History tab; Actions → Fetch Order History)
+                ${emu.url}/app/hd-ticket/${encodeURIComponent(ticket)}
+  Sign in at    ${emu.url}/login as any of:
+    Administrator / admin
+${Object.values(seed.users)
+  .filter((u) => !u.api_key)
+  .map((u) => `    ${u.name} / ${DEMO_PASSWORD}`)
+  .join('\n')}
+
+  Site          ${SITE} (Frappe v15 emulator, time zone ${emu.site(SITE).timeZone()})
+  REST API      ${emu.url}/api/resource/Sales%20Order
+  Realtime      ${emu.url}/socket.io  (namespace /${SITE})
+  Controls      ${emu.url}/__emulator
+  Sidecar       ${sidecar.url}/readyz  ·  ${sidecar.url}/metrics  ·  ${sidecar.url}/admin/jobs  ·  ${sidecar.url}/admin/shops
+  Shopify shop  ${SHOP_DOMAIN} (test double at ${shopify.url}); webhooks → ${sidecar.url}/webhooks/shopify
+                order ${order.name} → ${res.status === 200 && job?.state === 'completed' && salesOrder ? `Sales Order ${String(salesOrder.name)} (submitted)` : `not applied yet (${res.status}; see ${sidecar.url}/admin/jobs)`}
+
+  Installed into the site: ${installed.applied.length} record(s) (doctypes/: Order History tables, Order Sync Request, fields, SLAs, roles, Client Scripts).
+  Sample data: ${seed.customers.length} customers, ${seed.sales_orders.length} sales orders, ${seed.work_orders.length} work orders, ${seed.leads.length} leads, ${seed.tickets.length} tickets.
+
+Press Ctrl+C to stop.
+`);
+  await until;
+  await sidecar.stop();
+  await shopify.close();
+  await emu.close();
+}
