@@ -34,12 +34,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { asAdmin, put } from '../emulator/sites.js';
-import { loadManifest, parseManifest } from '../sidecar/manifest/load.js';
+import { loadManifest } from '../sidecar/manifest/load.js';
 import { REBUILD_BUCKET_MS } from '../sidecar/handlers/order_history/index.js';
 import type { Sidecar } from '../sidecar/runtime.js';
 import { deskSession, launchBrowser, type DeskSession } from '../test/helpers/browser.js';
 import { SITE, client, login } from '../test/helpers/emulator.js';
-import { configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../test/helpers/sidecar.js';
+import { ORDER_HISTORY_MANIFEST, configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../test/helpers/sidecar.js';
 import { median, writeResult } from './lib.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -52,14 +52,6 @@ const RUNS = 7;
 const REFRESH_PAIRS = 21;
 const LIVE_RUNS = 7;
 
-const manifest = parseManifest({
-  app: 'crm_order_companion',
-  realtime: {
-    'Order Sync Request': { list_update: ['order_history.request'] },
-    'Sales Order': { list_update: ['order_history.refresh'] },
-    'Work Order': { list_update: ['order_history.refresh'] },
-  },
-});
 
 const cell = (idx: number, field: string) => `.frappe-control[data-fieldname="${TABLE}"] .grid-body .grid-row[data-idx="${idx}"] .grid-static-col[data-fieldname="${field}"] .static-area`;
 /**
@@ -415,7 +407,7 @@ export async function run(): Promise<void> {
     await s.close();
 
     // 3. Live update, with the sidecar.
-    sc = await startWith({ config: configFor(site), manifest });
+    sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
     const running = sc;
     await until(running, () => running.status()[0]!.realtime.connected && running.status()[0]!.catchup.lastRunAt !== null, 'the realtime link');
     for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);

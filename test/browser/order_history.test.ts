@@ -7,20 +7,11 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest } from '../../sidecar/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, login, type Client } from '../helpers/emulator.js';
 import { deskSession, launchBrowser, type DeskSession } from '../helpers/browser.js';
-import { configFor, installedSite, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { ORDER_HISTORY_MANIFEST, configFor, installedSite, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
 
-const manifest = parseManifest({
-  app: 'crm_order_companion',
-  realtime: {
-    'Order Sync Request': { list_update: ['order_history.request'] },
-    'Sales Order': { list_update: ['order_history.refresh'] },
-    'Work Order': { list_update: ['order_history.refresh'] },
-  },
-});
 
 const TABLE = 'custom_order_history';
 const ACTIONS = '.custom-actions .inner-group-button[data-label="Actions"]';
@@ -34,7 +25,7 @@ let root: Client;
 const sessions: DeskSession[] = [];
 
 async function startSidecar(): Promise<Sidecar> {
-  const s = await startWith({ config: configFor(site), manifest });
+  const s = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
   await until(s, () => s.status()[0]!.realtime.connected && s.status()[0]!.catchup.lastRunAt !== null, 'the realtime link');
   for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
   return s;

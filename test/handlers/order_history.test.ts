@@ -6,20 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
-import { configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { ORDER_HISTORY_MANIFEST, configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
 
-const manifest = parseManifest({
-  app: 'crm_order_companion',
-  realtime: {
-    'Order Sync Request': { list_update: ['order_history.request'] },
-    'Sales Order': { list_update: ['order_history.refresh'] },
-    'Work Order': { list_update: ['order_history.refresh'] },
-  },
-});
 
 let site: InstalledSite;
 let sc: Sidecar;
@@ -84,7 +75,7 @@ beforeAll(async () => {
   api = createFrappeClient({ site: SITE, baseUrl: site.emu.url, apiKey: () => site.companion.key, apiSecret: () => site.companion.secret, backoffBaseMs: 1 });
   sales = client(site.emu, { site: SITE, sid: await login(site.emu, 'sales@example.com', 'demo') });
   support = client(site.emu, { site: SITE, sid: await login(site.emu, 'support@example.com', 'demo') });
-  sc = await startWith({ config: configFor(site), manifest });
+  sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
   await until(sc, () => sc.status()[0].realtime.connected && sc.status()[0].catchup.lastRunAt !== null, 'the realtime link and first catch-up');
   for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
 });

@@ -16,7 +16,7 @@ import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
 import type { JobRecord, JobSpec } from '../../sidecar/jobs/types.js';
 import { createLogger } from '../../sidecar/log.js';
-import { loadManifest } from '../../sidecar/manifest/load.js';
+import { loadManifest, parseManifest } from '../../sidecar/manifest/load.js';
 import type { HooksManifest } from '../../sidecar/manifest/schema.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, userClient, type Client } from './emulator.js';
@@ -50,6 +50,16 @@ export async function installedSite(timeZone: string, opts: { seed?: 'demo' } = 
   const rep = await userClient(emu, 'rep@example.com', ['Sales Manager', 'Sales User', 'Agent', 'System Manager']);
   return { emu, companion: { user: u.name, key: u.api_key, secret: u.api_secret }, rep, root };
 }
+
+/** The order-history wiring of hooks_manifest.json alone: the request flow and the refresh. */
+export const ORDER_HISTORY_MANIFEST: HooksManifest = parseManifest({
+  app: 'crm_order_companion',
+  realtime: {
+    'Order Sync Request': { list_update: ['order_history.request'] },
+    'Sales Order': { list_update: ['order_history.refresh'] },
+    'Work Order': { list_update: ['order_history.refresh'] },
+  },
+});
 
 export function captureLogs() {
   const lines: Record<string, unknown>[] = [];
