@@ -9,6 +9,7 @@ import { mapPage, orderView } from './graphql-views.js';
 import { paginate, type PageArgs, type Position } from './connection.js';
 import { toCents } from './money.js';
 import { ADMIN_SCHEMA_SDL } from './schema.js';
+import { MAX_SINGLE_QUERY_COST, maxCostExceededBody, requestedQueryCost } from './query-cost.js';
 import { compileSearch, type SearchWarning } from './search-query.js';
 import type { ShopifyShop } from './shop.js';
 import { parseTime } from './time.js';
@@ -77,6 +78,11 @@ export interface GraphqlRequest {
 }
 
 export async function executeAdminGraphql(shop: ShopifyShop, req: GraphqlRequest): Promise<ExecutionResult & { extensions: Record<string, unknown> }> {
+  const requested = requestedQueryCost(schema, req.query, req.variables ?? {}, req.operationName);
+  if (requested !== null && requested > MAX_SINGLE_QUERY_COST) {
+    const body = maxCostExceededBody(requested);
+    return { errors: body.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })), extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: { ...BUCKET, currentlyAvailable: BUCKET.maximumAvailable } } } };
+  }
   const ctx: RequestContext = { shop, returned: 0, requested: 0, search: [] };
   const result = await graphql({
     schema,
@@ -90,7 +96,7 @@ export async function executeAdminGraphql(shop: ShopifyShop, req: GraphqlRequest
   const actual = 1 + ctx.returned;
   const extensions: Record<string, unknown> = {
     cost: {
-      requestedQueryCost: Math.max(ctx.requested, actual),
+      requestedQueryCost: requested ?? Math.max(ctx.requested, actual),
       actualQueryCost: actual,
       throttleStatus: { ...BUCKET, currentlyAvailable: BUCKET.maximumAvailable - actual },
     },

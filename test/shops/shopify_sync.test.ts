@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShopifyDouble, deliver, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../../doubles/shopify/index.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
-import { SITE } from '../helpers/emulator.js';
+import { SITE, control } from '../helpers/emulator.js';
 import { installedSite, runJob, until, type InstalledSite } from '../helpers/sidecar.js';
 import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, shopSyncUser, shopifyShop, startShopSidecar } from '../helpers/shops.js';
 
@@ -176,6 +176,21 @@ describe('order of arrival', () => {
     expect(so).toMatchObject({ docstatus: 2, status: 'Cancelled', custom_external_status: 'Cancelled in shop' });
   });
 
+  it('a cancel that fails at the site (502) is retried until the Sales Order is cancelled', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Cancel', last_name: 'Retry', email: 'cancel.retry@example.com' }, line_items: LINES });
+    await deliver(hook, shop.webhook('orders/create', order.id));
+    await applied(order.id);
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'POST /api/method/frappe.client.cancel', mode: 'error', status: 502, count: 1 }] });
+    try {
+      shop.cancelOrder(order.id, 'customer');
+      await deliver(hook, shop.webhook('orders/cancelled', order.id));
+      const so = await applied(order.id, (s) => s.docstatus === 2);
+      expect(so.custom_external_status).toBe('Cancelled in shop');
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
+  });
+
   it('a later edit of the lines flags the submitted order for review instead of rewriting it', async () => {
     const order = shop.addOrder({ customer: { first_name: 'Edit', last_name: 'After', email: 'edit@example.com' }, line_items: LINES });
     await deliver(hook, shop.webhook('orders/create', order.id));
@@ -281,6 +296,23 @@ describe('reconciliation', () => {
     // Only the reconcile job itself is new: every order version it listed was already known.
     expect((await sc.store.list(undefined, 100_000)).length).toBe(jobs + 1);
     expect((await onlyOrder(order.id)).modified).toBe(so.modified);
+  });
+});
+
+describe('reconciliation in pages', () => {
+  it('reads past one page of orders and one page of lines', async () => {
+    const big = shop.addOrder({
+      customer: { first_name: 'Many', last_name: 'Lines', email: 'many.lines@example.com' },
+      line_items: Array.from({ length: 23 }, (_, i) => ({ sku: i % 2 ? 'CAKE-CHOC' : 'COOKIE-BOX', title: `Line ${i}`, quantity: i + 1, price: '5.00' })),
+      shipping_lines: [],
+    });
+    const others = Array.from({ length: 11 }, (_, i) => shop.addOrder({ customer: { first_name: 'Paged', last_name: `Buyer ${i}`, email: `paged.${i}@example.com` }, line_items: [LINES[1]!], shipping_lines: [] }));
+    await runJob(sc, { id: `test-reconcile-pages-${big.id}`, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' } });
+    await drained();
+    const so = await onlyOrder(big.id);
+    expect(so.items).toHaveLength(23);
+    expect(so.items.reduce((n: number, i: any) => n + i.qty, 0)).toBe((23 * 24) / 2);
+    for (const o of others) expect(await salesOrders(o.id)).toHaveLength(1);
   });
 });
 

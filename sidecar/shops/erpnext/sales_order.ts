@@ -194,13 +194,15 @@ async function applyToExisting(ctx: HandlerContext, shop: ShopConfig, order: Sho
       await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.reviewCancelled });
       return { result: 'flagged', salesOrder: so, detail: 'cancelled in the shop after billing or delivery; flagged for review' };
     }
-    await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.cancelled });
+    // The timestamp stays where it is until the cancel has happened: a retry after a failed cancel
+    // must still see this payload as newer (docstatus 2 is what makes later replays no-ops).
+    await mark(ctx, so, { custom_external_status: EXTERNAL_STATUS.cancelled });
     try {
       await ctx.client.call('frappe.client.cancel', { doctype: 'Sales Order', name: so }, 'POST', { signal: ctx.signal });
     } catch (err) {
       // ERPNext refuses while invoices or delivery notes link the order (LinkExistsError).
       if (!(err instanceof FrappeApiError) || err.status >= 500) throw err;
-      await mark(ctx, so, { custom_external_status: EXTERNAL_STATUS.reviewCancelled });
+      await mark(ctx, so, { custom_external_updated_at: order.updatedAt, custom_external_status: EXTERNAL_STATUS.reviewCancelled });
       return { result: 'flagged', salesOrder: so, detail: `cancelled in the shop but ERPNext refused to cancel: ${err.message}` };
     }
     return { result: 'cancelled', salesOrder: so, detail: 'cancelled' };

@@ -13,19 +13,34 @@ const MONEY = 'shopMoney { amount }';
 const ADDRESS = 'name firstName lastName company address1 address2 city province zip country countryCodeV2 phone';
 const TAX = `title priceSet { ${MONEY} }`;
 
+const LINE = `sku title name quantity currentQuantity originalUnitPriceSet { ${MONEY} } discountAllocations { allocatedAmountSet { ${MONEY} } } taxLines { ${TAX} }`;
+
+/**
+ * Small pages on purpose: Shopify prices a query before running it — a connection costs 2 plus
+ * `first` × each node, nested connections multiply — and refuses one over 1,000 points
+ * (MAX_COST_EXCEEDED). 5 orders × 10 lines × their money objects comes to about 630; 100 × 250
+ * would be refused outright. Orders with more lines page the rest with MORE_LINES_QUERY.
+ */
+export const ORDERS_PAGE = 5;
+export const LINES_PAGE = 10;
+
 export const ORDERS_QUERY = `query Orders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      legacyResourceId name email phone createdAt updatedAt cancelledAt currencyCode taxesIncluded
+      id legacyResourceId name email phone createdAt updatedAt cancelledAt currencyCode taxesIncluded
       customer { legacyResourceId email firstName lastName phone }
       billingAddress { ${ADDRESS} }
       shippingAddress { ${ADDRESS} }
-      lineItems(first: 250) { nodes { sku title name quantity currentQuantity originalUnitPriceSet { ${MONEY} } discountAllocations { allocatedAmountSet { ${MONEY} } } taxLines { ${TAX} } } }
-      shippingLines(first: 50) { nodes { title originalPriceSet { ${MONEY} } discountedPriceSet { ${MONEY} } taxLines { ${TAX} } } }
+      lineItems(first: ${LINES_PAGE}) { pageInfo { hasNextPage endCursor } nodes { ${LINE} } }
+      shippingLines(first: 3) { nodes { title originalPriceSet { ${MONEY} } discountedPriceSet { ${MONEY} } taxLines { ${TAX} } } }
       taxLines { ${TAX} }
     }
   }
+}`;
+
+export const MORE_LINES_QUERY = `query OrderLines($id: ID!, $after: String) {
+  order(id: $id) { lineItems(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${LINE} } } }
 }`;
 
 type Money = { shopMoney: { amount: string } } | null | undefined;
@@ -47,7 +62,11 @@ interface GqlTax {
   title?: string | null;
   priceSet?: Money;
 }
+type GqlLine = GqlOrder['lineItems']['nodes'][number];
+type PageInfo = { hasNextPage: boolean; endCursor: string | null };
+
 export interface GqlOrder {
+  id?: string;
   legacyResourceId: string;
   name?: string | null;
   email?: string | null;
@@ -60,7 +79,7 @@ export interface GqlOrder {
   customer?: { legacyResourceId?: string | null; email?: string | null; firstName?: string | null; lastName?: string | null; phone?: string | null } | null;
   billingAddress?: GqlAddress | null;
   shippingAddress?: GqlAddress | null;
-  lineItems: { nodes: { sku?: string | null; title?: string | null; name?: string | null; quantity: number; currentQuantity?: number | null; originalUnitPriceSet?: Money; discountAllocations?: { allocatedAmountSet?: Money }[] | null; taxLines?: GqlTax[] | null }[] };
+  lineItems: { pageInfo?: PageInfo; nodes: { sku?: string | null; title?: string | null; name?: string | null; quantity: number; currentQuantity?: number | null; originalUnitPriceSet?: Money; discountAllocations?: { allocatedAmountSet?: Money }[] | null; taxLines?: GqlTax[] | null }[] };
   shippingLines?: { nodes: { title?: string | null; originalPriceSet?: Money; discountedPriceSet?: Money; taxLines?: GqlTax[] | null }[] } | null;
   taxLines?: GqlTax[] | null;
 }
@@ -104,32 +123,60 @@ export function graphqlToRest(o: GqlOrder): ShopifyRestOrder {
   };
 }
 
-/** Every order updated after `sinceIso`, oldest change first, page by page. */
+interface GqlError {
+  message?: string;
+  extensions?: { code?: string };
+}
+
+/** One Admin GraphQL request: transport errors retriable, refusals and query errors permanent. */
+async function graphql<T>(shop: ShopifyShop, query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  const res = await shopFetch(
+    `shop ${shop.id}`,
+    `${shop.adminUrl}/admin/api/${shop.apiVersion}/graphql.json`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': shop.accessToken!() },
+      body: JSON.stringify({ query, variables }),
+    },
+    { signal },
+  );
+  if (res.status === 401 || res.status === 403) throw new PermanentError(`shop ${shop.id}: the Admin API refused the access token (${res.status}); check accessToken and the read_orders scope`);
+  if (res.status !== 200) throw new PermanentError(`shop ${shop.id}: the Admin API answered ${res.status}`);
+  const body = parseLossless(res.text) as { data?: T; errors?: unknown };
+  if (body.errors) {
+    const list: GqlError[] = Array.isArray(body.errors) ? (body.errors as GqlError[]) : [{ message: String(body.errors) }];
+    // Cost-based throttling answers 200 with a THROTTLED error: wait and retry the job.
+    if (list.some((e) => e.extensions?.code === 'THROTTLED')) throw new RetriableError('frappe_throttled', `shop ${shop.id}: Admin API throttled the reconciliation query`, { retryAfterMs: 2000 });
+    if (list.some((e) => e.extensions?.code === 'MAX_COST_EXCEEDED')) {
+      throw new PermanentError(`shop ${shop.id}: the reconciliation query costs more than Shopify allows (MAX_COST_EXCEEDED); this is a bug in crm-order-companion, please report it`);
+    }
+    throw new PermanentError(`shop ${shop.id}: Admin API error: ${list.map((e) => e.message).join('; ')}`);
+  }
+  if (!body.data) throw new PermanentError(`shop ${shop.id}: the Admin API answer has no data`);
+  return body.data;
+}
+
+/** The rest of an order's lines, past the first page. */
+async function remainingLines(shop: ShopifyShop, order: GqlOrder, signal?: AbortSignal): Promise<GqlLine[]> {
+  const lines: GqlLine[] = [];
+  let page = order.lineItems.pageInfo;
+  while (page?.hasNextPage && page.endCursor && order.id) {
+    const data = await graphql<{ order: { lineItems: { pageInfo: PageInfo; nodes: GqlLine[] } } | null }>(shop, MORE_LINES_QUERY, { id: order.id, after: page.endCursor }, signal);
+    if (!data.order) break;
+    lines.push(...data.order.lineItems.nodes);
+    page = data.order.lineItems.pageInfo;
+  }
+  return lines;
+}
+
+/** Every order updated after `sinceIso`, oldest change first, page by page, each with all its lines. */
 export async function* ordersUpdatedSince(shop: ShopifyShop, sinceIso: string, signal?: AbortSignal): AsyncGenerator<GqlOrder[]> {
   if (!shop.accessToken) throw new PermanentError(`shop ${shop.id}: reconciliation needs an Admin API access token (accessTokenEnv / accessTokenFile)`);
   let after: string | null = null;
   for (;;) {
-    const res = await shopFetch(
-      `shop ${shop.id}`,
-      `${shop.adminUrl}/admin/api/${shop.apiVersion}/graphql.json`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': shop.accessToken() },
-        body: JSON.stringify({ query: ORDERS_QUERY, variables: { first: 100, after, query: `updated_at:>'${sinceIso}'` } }),
-      },
-      { signal },
-    );
-    if (res.status === 401 || res.status === 403) throw new PermanentError(`shop ${shop.id}: the Admin API refused the access token (${res.status}); check accessToken and the read_orders scope`);
-    if (res.status !== 200) throw new PermanentError(`shop ${shop.id}: the Admin API answered ${res.status}`);
-    const body = parseLossless(res.text) as { data?: { orders?: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: GqlOrder[] } }; errors?: unknown };
-    if (body.errors) {
-      const list = Array.isArray(body.errors) ? (body.errors as { message?: string; extensions?: { code?: string } }[]) : [{ message: String(body.errors) }];
-      // Cost-based throttling answers 200 with a THROTTLED error: wait and retry the job.
-      if (list.some((e) => e.extensions?.code === 'THROTTLED')) throw new RetriableError('frappe_throttled', `shop ${shop.id}: Admin API throttled the reconciliation query`, { retryAfterMs: 2000 });
-      throw new PermanentError(`shop ${shop.id}: Admin API error: ${list.map((e) => e.message).join('; ')}`);
-    }
-    const page = body.data?.orders;
-    if (!page) throw new PermanentError(`shop ${shop.id}: the Admin API answer has no orders`);
+    const data: { orders: { pageInfo: PageInfo; nodes: GqlOrder[] } } = await graphql(shop, ORDERS_QUERY, { first: ORDERS_PAGE, after, query: `updated_at:>'${sinceIso}'` }, signal);
+    const page: { pageInfo: PageInfo; nodes: GqlOrder[] } = data.orders;
+    for (const order of page.nodes) if (order.lineItems.pageInfo?.hasNextPage) order.lineItems.nodes.push(...(await remainingLines(shop, order, signal)));
     yield page.nodes;
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return;
     after = page.pageInfo.endCursor;
