@@ -8,17 +8,18 @@
  *   watermark (minus an overlap) and queue each order under an id of (order, updated_at), so
  *   overlaps and repeated runs add nothing; then move the watermark.
  */
+import { ZodError } from 'zod';
 import { PermanentError } from '../errors.js';
 import type { HandlerContext, HandlerRegistry } from '../handlers/types.js';
-import type { ShopConfig, ShopifyShop, EtsyShop } from './config.js';
+import type { ShopConfig, ShopifyShop } from './config.js';
 import { applyOrder } from './erpnext/sales_order.js';
 import { EtsyApi } from './etsy/api.js';
-import { etsyReceiptToOrder } from './etsy/receipt.js';
+import { etsyReceiptSchema, etsyReceiptToOrder } from './etsy/receipt.js';
 import { parseLossless } from './lossless_json.js';
 import type { ShopOrder } from './order.js';
-import { graphqlToRest, ordersUpdatedSince } from './shopify/admin_api.js';
+import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admin_api.js';
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
-import { etsyTarget, type DeliveryData } from './webhooks/router.js';
+import { SHOP_JOB_POLICY, etsyTarget, type DeliveryData } from './webhooks/router.js';
 
 export const RECONCILE_HANDLER = 'shops.reconcile';
 export const ORDER_HANDLER = 'shops.order';
@@ -53,37 +54,54 @@ async function deliveryOrder(ctx: HandlerContext, shop: ShopConfig, data: Delive
   return etsyReceiptToOrder(shop.id, receipt);
 }
 
-async function reconcileShopify(ctx: HandlerContext, shop: ShopifyShop, sinceIso: string): Promise<{ seen: number; queued: number; newest: string | null }> {
-  let seen = 0;
-  let queued = 0;
-  let newest: string | null = null;
-  for await (const page of ordersUpdatedSince(shop, sinceIso, ctx.signal)) {
-    for (const node of page) {
-      const order = shopifyRestToOrder(shop.id, shopifyRestOrderSchema.parse(graphqlToRest(node)));
-      seen += 1;
-      if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order } })) queued += 1;
-      if (!newest || order.updatedAt > newest) newest = order.updatedAt;
-    }
+/** A reconciled record → the order shape, or a PermanentError naming what is wrong with it. */
+function normalizeRecord(shop: ShopConfig, raw: unknown): ShopOrder | null {
+  try {
+    if (shop.platform === 'shopify') return shopifyRestToOrder(shop.id, shopifyRestOrderSchema.parse(graphqlToRest(raw as GqlOrder)));
+    return etsyReceiptToOrder(shop.id, etsyReceiptSchema.parse(raw));
+  } catch (err) {
+    const detail = err instanceof ZodError ? err.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    throw new PermanentError(`shop ${shop.id}: a reconciled ${shop.platform === 'shopify' ? 'order' : 'receipt'} could not be read: ${detail}`);
   }
-  return { seen, queued, newest };
 }
 
-async function reconcileEtsy(ctx: HandlerContext, shop: EtsyShop, sinceIso: string): Promise<{ seen: number; queued: number; newest: string | null }> {
-  let seen = 0;
-  let queued = 0;
-  let newest: string | null = null;
-  for await (const page of new EtsyApi(ctx, shop).receiptsModifiedSince(Date.parse(sinceIso) / 1000)) {
-    for (const receipt of page) {
-      seen += 1;
-      const order = etsyReceiptToOrder(shop.id, receipt);
-      if (!order) continue;
-      // (receipt, update time) is the job id: offset paging that shifts mid-scan, and the overlap,
-      // hand the same receipt back without adding work.
-      if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order } })) queued += 1;
-      if (!newest || order.updatedAt > newest) newest = order.updatedAt;
+/** The id and update time a raw record carries, to name its job even when it cannot be read. */
+function rawKey(shop: ShopConfig, raw: unknown): { id: string; updatedAt: string } {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  if (shop.platform === 'shopify') return { id: String(r.legacyResourceId ?? 'unknown'), updatedAt: String(r.updatedAt ?? 'unknown') };
+  return { id: String(r.receipt_id ?? 'unknown'), updatedAt: String(r.updated_timestamp ?? r.update_timestamp ?? 'unknown') };
+}
+
+/**
+ * Queue every changed order of a page under (order, updated_at). A record that cannot be read is
+ * queued raw, so it waits as its own dead letter (retryable once the cause is fixed) instead of
+ * stopping the pass and pinning the watermark behind it.
+ */
+async function queuePage(ctx: HandlerContext, shop: ShopConfig, page: unknown[], tally: { seen: number; queued: number; newest: string | null }): Promise<void> {
+  for (const raw of page) {
+    tally.seen += 1;
+    let order: ShopOrder | null;
+    try {
+      order = normalizeRecord(shop, raw);
+    } catch (err) {
+      const key = rawKey(shop, raw);
+      ctx.logger.error({ shop: shop.id, record: key.id, err }, (err as Error).message);
+      if (await ctx.enqueue({ id: `${ORDER_HANDLER}|${shop.id}|${key.id}|${key.updatedAt}`, name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, raw }, ...SHOP_JOB_POLICY })) tally.queued += 1;
+      continue;
     }
+    if (!order) continue; // an Etsy receipt not paid yet: polled again once it changes
+    if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order }, ...SHOP_JOB_POLICY })) tally.queued += 1;
+    if (!tally.newest || order.updatedAt > tally.newest) tally.newest = order.updatedAt;
   }
-  return { seen, queued, newest };
+}
+
+async function reconcilePass(ctx: HandlerContext, shop: ShopConfig, sinceIso: string): Promise<{ seen: number; queued: number; newest: string | null }> {
+  const tally = { seen: 0, queued: 0, newest: null as string | null };
+  const pages = shop.platform === 'shopify' ? ordersUpdatedSince(shop, sinceIso, ctx.signal) : new EtsyApi(ctx, shop).receiptsModifiedSince(Date.parse(sinceIso) / 1000);
+  // (receipt, update time) is the job id: offset paging that shifts mid-scan, and the overlap,
+  // hand the same version back without adding work.
+  for await (const page of pages) await queuePage(ctx, shop, page, tally);
+  return tally;
 }
 
 /** One reconciliation pass for a shop; `since` overrides the watermark (backfill). */
@@ -94,7 +112,7 @@ export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since
     (mark
       ? new Date(Date.parse(mark) - shop.reconcile.overlapMinutes * 60_000).toISOString()
       : new Date(Date.now() - shop.reconcile.initialLookbackHours * 3_600_000).toISOString());
-  const result = shop.platform === 'shopify' ? await reconcileShopify(ctx, shop, from) : await reconcileEtsy(ctx, shop, from);
+  const result = await reconcilePass(ctx, shop, from);
   // Never backwards: a backfill from long ago must not make the next run re-read everything.
   if (result.newest && (!mark || result.newest > mark)) await ctx.meta.set(watermarkKey(shop.id), result.newest);
   ctx.logger.info(
@@ -115,7 +133,9 @@ export function createShopHandlers(shops: ShopConfig[]): HandlerRegistry {
     },
     [ORDER_HANDLER]: async (ctx) => {
       const shop = shopById(shops, ctx.job.data.shop);
-      await applyOrder(ctx, shop, ctx.job.data.order as ShopOrder);
+      // A record reconciliation could not read is read again here: after a fix, a retry applies it.
+      const order = ctx.job.data.order ? (ctx.job.data.order as ShopOrder) : normalizeRecord(shop, ctx.job.data.raw);
+      if (order) await applyOrder(ctx, shop, order);
     },
     [RECONCILE_HANDLER]: async (ctx) => {
       const only = typeof ctx.job.data.shop === 'string' ? ctx.job.data.shop : null;

@@ -17,6 +17,8 @@ let shop: DoubleShop;
 let sc: Sidecar;
 let hook: string;
 let reconciles = 0;
+/** What the administrator has put in refreshTokenFile (read on every use). */
+let configuredRefreshToken = '';
 
 function ok(res: { status: number; body: any }): any {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -43,7 +45,9 @@ async function drained(): Promise<void> {
 
 async function reconcile(): Promise<void> {
   reconciles += 1;
-  await runJob(sc, { id: `test-etsy-reconcile-${reconciles}`, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-etsy' } });
+  await runJob(sc, { id: `test-etsy-reconcile-${reconciles}`, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-etsy' } }).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await sc.store.get(`test-etsy-reconcile-${reconciles}`))}`);
+  });
   await drained();
 }
 
@@ -65,9 +69,9 @@ beforeAll(async () => {
   site = await installedSite('UTC', { seed: 'demo' });
   etsy = await createEtsyDouble({ apps: [{ keystring: 'etsykeystring', sharedSecret: 'etsy-shared-secret' }], shops: [{ shop_id: SHOP_ID, user_id: 7770001, keystring: 'etsykeystring' }] });
   shop = etsy.shop(SHOP_ID);
-  const initial = shop.tokens();
+  configuredRefreshToken = shop.tokens().refresh_token;
   const started = await startShopSidecar(site, await shopSyncUser(site), [
-    etsyShop(etsy.url, { shopId: String(SHOP_ID), refreshToken: () => initial.refresh_token, webhookSecret: () => etsy.webhookSecret }),
+    etsyShop(etsy.url, { shopId: String(SHOP_ID), refreshToken: () => configuredRefreshToken, webhookSecret: () => etsy.webhookSecret }),
   ]);
   sc = started.sc;
   hook = `${started.url}/webhooks/etsy`;
@@ -109,6 +113,17 @@ describe('polling', () => {
     expect(so.docstatus).toBe(1);
     await reconcile();
     expect((await salesOrderOf(r.receipt_id)).modified).toBe(so.modified);
+  });
+
+  it('a receipt that cannot be read waits as its own dead letter; the rest of the page is applied', async () => {
+    const bad = shop.addReceipt(paidReceipt('CAKE-VAN', 'Broken Record'));
+    shop.updateReceipt(bad.receipt_id, { created_timestamp: null, create_timestamp: null } as never);
+    const good = shop.addReceipt(paidReceipt('MUFFIN-12', 'Fine Record'));
+    await reconcile();
+    expect((await salesOrderOf(good.receipt_id)).docstatus).toBe(1);
+    expect(await salesOrderOf(bad.receipt_id)).toBeNull();
+    const parked = (await sc.store.list('failed', 1000)).find((j) => j.id.startsWith(`shops.order|demo-etsy|${bad.receipt_id}|`));
+    expect(parked?.lastError).toMatch(/a reconciled receipt could not be read: Etsy receipt \d+ has no timestamps/);
   });
 
   it('an access token that expired early (401) is refreshed once and the call repeated', async () => {
@@ -157,5 +172,23 @@ describe('webhooks', () => {
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error).toMatch(/outside the accepted window/);
     expect((await sc.store.list(undefined, 100_000)).length).toBe(before);
+  });
+});
+
+describe('re-authorisation', () => {
+  it('a revoked token chain fails the poll with what to do, and a newly configured refresh token takes over', async () => {
+    shop.revokeTokens();
+    etsy.clock.advance(2 * 3600); // the held access token has expired too
+    const r = shop.addReceipt(paidReceipt('CAKE-VAN', 'After Reauth'));
+    const id = `test-etsy-revoked-${r.receipt_id}`;
+    await sc.store.enqueue({ id, name: 'shops.reconcile', site: SITE, data: { shop: 'demo-etsy' }, maxAttempts: 1 });
+    await until(sc, async () => (await sc.store.get(id))?.state === 'failed', 'the poll to fail');
+    expect((await sc.store.get(id))!.lastError).toMatch(/refresh token was refused .*put the new refresh token in refreshTokenEnv\/refreshTokenFile/);
+    // The seller authorises the app again; the administrator configures the new refresh token.
+    configuredRefreshToken = shop.issueTokens().refresh_token;
+    expect(await sc.store.retry(id)).toBe(true);
+    await until(sc, async () => (await sc.store.get(id))?.state === 'completed', 'the retried poll');
+    await drained();
+    expect((await salesOrderOf(r.receipt_id)).docstatus).toBe(1);
   });
 });

@@ -4,7 +4,9 @@
  * the new one would lock the shop out (shop-sync.md §4.3) — and every call sending both
  * `x-api-key: <keystring>:<shared secret>` and the bearer token.
  */
+import { createHash } from 'node:crypto';
 import { PermanentError } from '../../errors.js';
+import { registerSecret } from '../../log.js';
 import type { HandlerContext } from '../../handlers/types.js';
 import type { EtsyShop } from '../config.js';
 import { shopFetch } from '../http.js';
@@ -15,6 +17,12 @@ interface Tokens {
   access_token: string;
   refresh_token: string;
   expires_at_ms: number;
+  /** sha256 of the configured refresh token this chain grew from: a new one configured restarts it. */
+  seed?: string;
+}
+
+function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 /** Refresh this long before expiry, so a token never dies mid-page. */
@@ -29,12 +37,22 @@ export class EtsyApi {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The stored token chain, unless the administrator has since configured a different refresh
+   * token (after re-authorising the app): then the configured one is where the chain starts again.
+   */
   private async stored(): Promise<Tokens | null> {
     const raw = await this.ctx.meta.get(tokenKey(this.shop));
-    return raw ? (JSON.parse(raw) as Tokens) : null;
+    const tokens = raw ? (JSON.parse(raw) as Tokens) : null;
+    if (!tokens) return null;
+    const configured = this.shop.refreshToken?.();
+    if (configured && tokens.seed && tokens.seed !== fingerprint(configured)) return null;
+    registerSecret(tokens.access_token);
+    registerSecret(tokens.refresh_token);
+    return tokens;
   }
 
-  private async refresh(refreshToken: string): Promise<Tokens> {
+  private async refresh(refreshToken: string, seed: string | undefined): Promise<Tokens> {
     const res = await shopFetch(`Etsy shop ${this.shop.id}`, `${this.shop.apiUrl}/v3/public/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -44,7 +62,10 @@ export class EtsyApi {
       throw new PermanentError(`Etsy shop ${this.shop.id}: the refresh token was refused (${res.status}); authorise the app again and put the new refresh token in refreshTokenEnv/refreshTokenFile`);
     }
     const body = JSON.parse(res.text) as { access_token: string; refresh_token: string; expires_in: number };
-    const tokens = { access_token: body.access_token, refresh_token: body.refresh_token, expires_at_ms: this.now() + body.expires_in * 1000 };
+    registerSecret(body.access_token);
+    registerSecret(body.refresh_token);
+    const tokens: Tokens = { access_token: body.access_token, refresh_token: body.refresh_token, expires_at_ms: this.now() + body.expires_in * 1000, seed };
+    // At once, before anything else can fail: the refresh token just used no longer works.
     await this.ctx.meta.set(tokenKey(this.shop), JSON.stringify(tokens));
     return tokens;
   }
@@ -58,9 +79,11 @@ export class EtsyApi {
       const latest = await this.stored();
       if (latest && latest.expires_at_ms - EARLY_MS > this.now() && latest.access_token !== current?.access_token) return latest.access_token;
       if (latest && !force && latest.expires_at_ms - EARLY_MS > this.now()) return latest.access_token;
-      const refreshToken = latest?.refresh_token ?? this.shop.refreshToken?.();
+      const configured = this.shop.refreshToken?.();
+      const refreshToken = latest?.refresh_token ?? configured;
       if (!refreshToken) throw new PermanentError(`Etsy shop ${this.shop.id}: no OAuth refresh token; set refreshTokenEnv or refreshTokenFile`);
-      return (await this.refresh(refreshToken)).access_token;
+      const seed = latest ? latest.seed : configured ? fingerprint(configured) : undefined;
+      return (await this.refresh(refreshToken, seed)).access_token;
     });
   }
 
@@ -92,8 +115,8 @@ export class EtsyApi {
     return body === null ? null : etsyReceiptSchema.parse(body);
   }
 
-  /** Receipts modified at or after `sinceSeconds`, oldest change first (offset paging, 100 a page). */
-  async *receiptsModifiedSince(sinceSeconds: number): AsyncGenerator<EtsyReceipt[]> {
+  /** Receipts (unparsed) modified at or after `sinceSeconds`, oldest change first (offset paging, 100 a page). */
+  async *receiptsModifiedSince(sinceSeconds: number): AsyncGenerator<unknown[]> {
     for (let offset = 0; ; offset += 100) {
       const body = (await this.get(`/v3/application/shops/${this.shop.shopId}/receipts`, {
         min_last_modified: Math.max(946684800, Math.floor(sinceSeconds)),
@@ -102,7 +125,7 @@ export class EtsyApi {
         limit: 100,
         offset,
       })) as { count: number; results: unknown[] } | null;
-      const results = (body?.results ?? []).map((r) => etsyReceiptSchema.parse(r));
+      const results = body?.results ?? [];
       yield results;
       if (results.length < 100) return;
     }

@@ -13,7 +13,11 @@ import type { EtsyShop, ShopConfig, ShopifyShop } from '../config.js';
 import { MalformedJsonError, idString, parseLossless } from '../lossless_json.js';
 import { verifyShopify, verifyStandardWebhook } from './verify.js';
 
-/** Order topics whose payload is the whole order; each is applied as "the order as of updated_at". */
+/**
+ * Order topics whose payload is the whole order; each is applied as "the order as of updated_at".
+ * `orders/edited` carries an `order_edit` (additions/removals), not the order, and every edit also
+ * fires `orders/updated` with the whole order — so it is acknowledged and left out.
+ */
 export const SHOPIFY_ORDER_TOPICS = new Set([
   'orders/create',
   'orders/updated',
@@ -21,8 +25,14 @@ export const SHOPIFY_ORDER_TOPICS = new Set([
   'orders/cancelled',
   'orders/fulfilled',
   'orders/partially_fulfilled',
-  'orders/edited',
 ]);
+
+/**
+ * Shop work outlives a site outage: a delivery acknowledged to the shop is retried for about two
+ * hours (5 s doubling to the 5-minute cap) before it is dead-lettered, where the default policy
+ * gives up after a few minutes.
+ */
+export const SHOP_JOB_POLICY = { maxAttempts: 30, backoffMs: 5000 } as const;
 
 export interface WebhookDeps {
   shops: ShopConfig[];
@@ -95,7 +105,7 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
   async function store(res: Response, shop: ShopConfig, handler: string, data: DeliveryData, dedupeKey: string): Promise<void> {
     const id = deliveryJobId(shop.id, data.topic, dedupeKey);
     try {
-      const added = await deps.store.enqueue({ id, name: handler, site: shop.site, data, ...deps.jobDefaults });
+      const added = await deps.store.enqueue({ id, name: handler, site: shop.site, data, ...SHOP_JOB_POLICY, ...deps.jobDefaults });
       count(shop.id, added ? 'stored' : 'duplicate');
       deps.logger.info({ event: 'shop_delivery', shop: shop.id, topic: data.topic, delivery: id, duplicate: !added }, `${shop.id}: ${data.topic} ${added ? 'stored' : 'already stored'} as ${id}`);
       reply(res, 200, { ok: true, delivery: id, duplicate: !added });
