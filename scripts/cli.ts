@@ -3,6 +3,7 @@
  * `crm-order-companion` — the command line: run the sidecar, ask a running one about its sites
  * and jobs, run the demo (emulated site + sidecar), run a bare emulator, check the manifest.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../emulator/server.js';
@@ -109,9 +110,22 @@ function sidecarUrl(value: string | undefined): string {
   return (value ?? process.env.COC_URL ?? `http://127.0.0.1:${process.env.COC_PORT ?? 8090}`).replace(/\/+$/, '');
 }
 
+/** The admin token the sidecar was given: COC_ADMIN_TOKEN, or the variable COC_CONFIG's `adminTokenEnv` names. */
+function adminToken(): string | undefined {
+  if (process.env.COC_ADMIN_TOKEN) return process.env.COC_ADMIN_TOKEN;
+  if (!process.env.COC_CONFIG) return undefined;
+  try {
+    const name = (JSON.parse(readFileSync(resolve(process.env.COC_CONFIG), 'utf8')) as { adminTokenEnv?: string }).adminTokenEnv;
+    return name ? process.env[name] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function api(url: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
-  if (process.env.COC_ADMIN_TOKEN) headers.Authorization = `Bearer ${process.env.COC_ADMIN_TOKEN}`;
+  const token = adminToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
   let res: globalThis.Response;
   try {
     res = await fetch(`${url}${path}`, { ...init, headers });

@@ -98,8 +98,8 @@ export async function runDemo(opts: DemoOptions, until: Promise<void>): Promise<
     ],
   });
   const applied = new Promise<JobRecord>((resolveJob) =>
-    sidecar.events.on('job', (job: JobRecord) => {
-      if (job.name === 'shops.delivery' && String(job.data.body ?? '').includes(order.id)) resolveJob(job);
+    sidecar.events.on('job', (job: JobRecord, outcome: string) => {
+      if (outcome !== 'retried' && job.name === 'shops.delivery' && String(job.data.body ?? '').includes(order.id)) resolveJob(job);
     }),
   );
   const res = await deliver(`${sidecar.url}/webhooks/shopify`, shopify.shop(SHOP_DOMAIN).webhook('orders/create', order.id));

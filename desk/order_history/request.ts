@@ -83,6 +83,20 @@ function readRequest(name: string): Promise<SyncRequest> {
 }
 
 /**
+ * Requests in flight on this page share the Order Sync Request room: join it with the first, leave
+ * it with the last, so one finishing does not deafen the others.
+ */
+let roomUsers = 0;
+
+function subscribeRoom(): void {
+  if (roomUsers++ === 0) frappe.realtime.doctype_subscribe(ORDER_SYNC_REQUEST);
+}
+
+function unsubscribeRoom(): void {
+  if (--roomUsers === 0) frappe.realtime.doctype_unsubscribe(ORDER_SYNC_REQUEST);
+}
+
+/**
  * Resolve when the request is Done/Failed, or with `timeout` when it sits Queued (or Running) too
  * long. Changes are heard as `list_update` in the DocType's room: `doc_subscribe` is throttled to one
  * call a second in Frappe's socketio_client.js, and the form has just made its own. The request is
@@ -100,12 +114,23 @@ export function awaitRequest(request: SyncRequest, limits: Timeouts): Promise<Ou
       settled = true;
       clearTimeout(timer);
       frappe.realtime.off('list_update', onUpdate);
-      frappe.realtime.doctype_unsubscribe(ORDER_SYNC_REQUEST);
+      unsubscribeRoom();
       resolve(outcome);
     };
     const arm = (ms: number) => {
       clearTimeout(timer);
-      timer = setTimeout(() => finish({ kind: 'timeout', request: latest }), ms);
+      // One last read before giving up: the answer may have come while this page's socket was away.
+      timer = setTimeout(() => {
+        void readRequest(request.name)
+          .then((current) => {
+            if (current.status === 'Done' || current.status === 'Failed') finish({ kind: 'finished', request: current });
+            else if (current.status === 'Running' && latest.status === 'Queued') {
+              latest = current; // picked up after all: give it the running allowance
+              arm(limits.runningMs);
+            } else finish({ kind: 'timeout', request: current });
+          })
+          .catch(() => finish({ kind: 'timeout', request: latest }));
+      }, ms);
     };
     const check = async () => {
       try {
@@ -124,7 +149,7 @@ export function awaitRequest(request: SyncRequest, limits: Timeouts): Promise<Ou
     }
 
     frappe.realtime.on('list_update', onUpdate);
-    frappe.realtime.doctype_subscribe(ORDER_SYNC_REQUEST);
+    subscribeRoom();
     arm(request.status === 'Running' ? limits.runningMs : limits.queuedMs);
     void check();
   });

@@ -2,6 +2,7 @@
  * The sidecar's HTTP face: liveness, readiness per site, Prometheus metrics, the admin endpoints
  * the CLI uses for jobs, and the mount point for webhook routes.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -28,6 +29,11 @@ export interface HttpOptions {
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
+
+/** Constant-time comparison of digests, so neither content nor length leaks through timing. */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -63,7 +69,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
   const admin = express.Router();
   admin.use((req: Request, res: Response, next: NextFunction) => {
     if (opts.adminToken) {
-      if (req.headers.authorization !== `Bearer ${opts.adminToken}`) {
+      if (!sameSecret(req.headers.authorization ?? '', `Bearer ${opts.adminToken}`)) {
         res.status(401).json({ error: 'admin token required (Authorization: Bearer …)' });
         return;
       }

@@ -69,6 +69,12 @@ export function createShopAdminRouter(shops: ShopConfig[], store: JobStore): Rou
       res.status(409).json({ error: `${id} is ${job.state}; it runs anyway` });
       return;
     }
+    // A dead letter goes back to the queue under its own id (so it leaves the failed list); a
+    // completed one runs again as a new job.
+    if (job.state === 'failed' && (await store.retry(id))) {
+      res.json({ replayed: id, job: id });
+      return;
+    }
     const replay = `${id}|replay|${Date.now()}`;
     await store.enqueue({ id: replay, name: job.name, site: job.site, data: job.data });
     res.json({ replayed: id, job: replay });

@@ -191,6 +191,8 @@ export function buildShops(raw: ShopFile[], env: Env, siteNames: Set<string>, wh
           domain: s.domain,
           webhookSecrets: () => [current(), ...(previous ? [previous()] : [])],
           accessToken,
+          // Reconciliation reads the Admin API: without a token there is nothing to read with.
+          reconcile: { ...s.reconcile, enabled: s.reconcile.enabled && accessToken !== null },
           adminUrl: (s.adminUrl ?? `https://${s.domain}`).replace(/\/+$/, ''),
           apiVersion: s.apiVersion,
         });

@@ -59,6 +59,14 @@ describe('Shopify webhook body', () => {
     expect(o.shipping[0]!.amount).toBe(7.6);
   });
 
+  it('owes tax only on what is left of a line after removals', () => {
+    const partly = JSON.parse(restBody.replace(/"id": \d+/g, '"id": 1'));
+    partly.line_items[0].current_quantity = 1; // 2 ordered, 1 removed
+    const o = shopifyRestToOrder('demo', shopifyRestOrderSchema.parse(partly));
+    expect(o.lines[0]).toMatchObject({ qty: 1, rate: 18 });
+    expect(o.taxes).toEqual([{ title: 'GST', amount: 1.3 }]); // 1.80 / 2 + 0.40 shipping
+  });
+
   it('a guest order has no customer, an order with only an email keeps the email', () => {
     const guest = JSON.parse(restBody.replace(/"id": \d+/g, '"id": 1'));
     guest.customer = null;

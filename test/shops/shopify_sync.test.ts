@@ -234,6 +234,13 @@ describe('what cannot be applied yet is kept, not dropped', () => {
     expect(so.base_grand_total).toBeCloseTo(so.grand_total * 0.73, 2);
   });
 
+  it('a SKU in other letter case finds the item, as MariaDB does', async () => {
+    const order = shop.addOrder({ customer: { first_name: 'Lower', last_name: 'Case', email: 'lower.case@example.com' }, line_items: [{ ...LINES[0]!, sku: 'cake-choc' }], shipping_lines: [] });
+    await deliver(hook, shop.webhook('orders/create', order.id));
+    const so = await applied(order.id);
+    expect(so.items[0].item_code).toBe('CAKE-CHOC');
+  });
+
   it('a guest order without email goes to the configured default customer', async () => {
     const order = shop.addOrder({ customer: null, email: null, line_items: [LINES[1]!] });
     await deliver(hook, shop.webhook('orders/create', order.id));

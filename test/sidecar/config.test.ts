@@ -88,3 +88,63 @@ describe('sidecar configuration', () => {
     expect(list.join('\n')).toMatch(/sites\[1\]\.apiSecretFile: cannot read .*missing \(ENOENT\)/);
   });
 });
+
+describe('shop configuration', () => {
+  const ERP = { company: 'Demo Confections', taxAccount: 'Sales Tax - DC', shippingAccount: 'Freight and Forwarding Charges - DC' };
+  function withShops(shops: unknown[]): string {
+    const dir = mkdtempSync(join(tmpdir(), 'coc-shops-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ sites: [{ name: 'erp.local', url: 'https://erp.example.com', apiKey: 'k', apiSecretEnv: 'ERP_SECRET' }], shops }));
+    return file;
+  }
+
+  it('Shopify and Etsy shops with secrets from the environment and defaults filled in', () => {
+    const file = withShops([
+      { platform: 'shopify', id: 'main', site: 'erp.local', domain: 'my-shop.myshopify.com', webhookSecretEnv: 'SHOP_SECRET', previousWebhookSecretEnv: 'OLD_SECRET', accessTokenEnv: 'SHOP_TOKEN', erpnext: ERP },
+      { platform: 'etsy', id: 'etsy', site: 'erp.local', shopId: '123', keystring: 'ks', sharedSecretEnv: 'ETSY_SECRET', erpnext: ERP },
+    ]);
+    const c = loadConfig({ COC_CONFIG: file, ERP_SECRET: 'e', SHOP_SECRET: 'new-secret', OLD_SECRET: 'old-secret', SHOP_TOKEN: 'tok', ETSY_SECRET: 'es' });
+    const [shopify, etsy] = c.shops;
+    expect(shopify).toMatchObject({ platform: 'shopify', adminUrl: 'https://my-shop.myshopify.com', apiVersion: '2025-07', reconcile: { enabled: true, overlapMinutes: 10 } });
+    expect(shopify!.platform === 'shopify' && shopify!.webhookSecrets()).toEqual(['new-secret', 'old-secret']);
+    expect(shopify!.erpnext).toMatchObject({ priceList: 'Standard Selling', customerGroup: 'Individual', deliveryDays: 7 });
+    expect(etsy).toMatchObject({ platform: 'etsy', apiUrl: 'https://api.etsy.com', toleranceSeconds: 300, webhookSecret: null });
+    expect(c.webhookBodyLimitBytes).toBe(1024 * 1024);
+  });
+
+  it('a Shopify shop without an access token is not reconciled (nothing to read with)', () => {
+    const file = withShops([{ platform: 'shopify', id: 'main', site: 'erp.local', domain: 'my-shop.myshopify.com', webhookSecretEnv: 'SHOP_SECRET', erpnext: ERP }]);
+    expect(loadConfig({ COC_CONFIG: file, ERP_SECRET: 'e', SHOP_SECRET: 's' }).shops[0]!.reconcile.enabled).toBe(false);
+  });
+
+  it('names the shop and key of every problem: unknown site, unset secret, inline secret, bad domain, duplicate id', () => {
+    const file = withShops([
+      { platform: 'shopify', id: 'main', site: 'nowhere', domain: 'my-shop.myshopify.com', webhookSecretEnv: 'UNSET', erpnext: ERP },
+      { platform: 'shopify', id: 'main', site: 'erp.local', domain: 'not a domain', webhookSecret: 'inline!', erpnext: ERP },
+    ]);
+    let list: string[] = [];
+    try {
+      loadConfig({ COC_CONFIG: file, ERP_SECRET: 'e' });
+    } catch (e) {
+      list = (e as ConfigError).problems;
+    }
+    const text = list.join('\n');
+    expect(text).toMatch(/shops\[1\]\.domain: a shop domain like "my-shop\.myshopify\.com"/);
+    expect(text).toMatch(/shops\[1\]: unknown key\(s\) webhookSecret/);
+    expect(text).not.toContain('inline!');
+    // Schema problems stop before resolution; fix them and the rest are named too.
+    const second = withShops([
+      { platform: 'shopify', id: 'main', site: 'nowhere', domain: 'my-shop.myshopify.com', webhookSecretEnv: 'UNSET', erpnext: ERP },
+      { platform: 'shopify', id: 'main', site: 'erp.local', domain: 'other.myshopify.com', webhookSecretEnv: 'UNSET', erpnext: ERP },
+    ]);
+    try {
+      loadConfig({ COC_CONFIG: second, ERP_SECRET: 'e' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      const names = (e as ConfigError).problems.join('\n');
+      expect(names).toMatch(/shops\[0\] \(main\): site "nowhere" is not one of the configured sites \(erp.local\)/);
+      expect(names).toMatch(/environment variable UNSET \(the app client secret\) is not set/);
+      expect(names).toMatch(/shop id "main" is used twice/);
+    }
+  });
+});

@@ -27,14 +27,17 @@ export async function resolveItems(ctx: HandlerContext, shop: ShopConfig, order:
     limitPageLength: 0,
     signal: ctx.signal,
   });
-  const byCode = new Map(found.map((i) => [i.name, i]));
-  const missing = order.lines.filter((_, i) => !byCode.has(codes[i]!) || byCode.get(codes[i]!)!.disabled);
+  // MariaDB compares names case-insensitively, so `in` finds "CAKE-CHOC" for SKU "cake-choc":
+  // match the same way and use the item's own name.
+  const byCode = new Map(found.map((i) => [i.name.toLowerCase(), i]));
+  const itemFor = (i: number) => byCode.get(codes[i]!.toLowerCase());
+  const missing = order.lines.filter((_, i) => !itemFor(i) || itemFor(i)!.disabled);
   if (missing.length) {
     const list = missing.map((l) => `SKU "${l.sku}"${shop.skuMap[l.sku] ? ` → item ${shop.skuMap[l.sku]}` : ''} ("${l.title}")`).join(', ');
     throw new NeedsMappingError(`${describeOrder(order)}: no enabled ERPNext Item for ${list}; create the item or add the SKU to shops[${shop.id}].skuMap`);
   }
-  return codes.map((code) => {
-    const item = byCode.get(code)!;
+  return codes.map((_, i) => {
+    const item = itemFor(i)!;
     return { item_code: item.name, item_name: item.item_name, stock_uom: item.stock_uom };
   });
 }

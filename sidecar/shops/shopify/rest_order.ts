@@ -126,7 +126,9 @@ export function shopifyRestToOrder(shop: string, raw: ShopifyRestOrder): ShopOrd
     const tax = (li.tax_lines ?? []).reduce((s, t) => s + Number(t.price ?? 0), 0);
     const rate = li.price - discount / li.quantity - (inclusive ? tax / li.quantity : 0);
     lines.push({ sku: (li.sku ?? '').trim(), title: nonEmpty(li.title) ?? nonEmpty(li.name) ?? 'Item', qty, rate: cents(rate) });
-    addTaxes(taxes, li.tax_lines);
+    // Tax lines are for the ordered quantity; after removals only the remaining share is owed.
+    const share = qty / li.quantity;
+    addTaxes(taxes, (li.tax_lines ?? []).map((t) => ({ title: t.title, price: Number(t.price ?? 0) * share })));
   }
   const shippingCharges = new Map<string, number>();
   for (const sl of raw.shipping_lines ?? []) {
