@@ -31,7 +31,14 @@ export async function shopStats(store: JobStore): Promise<ShopStats> {
   };
 }
 
+/** Scrapes come every few seconds; listing the queues for them at most every 15 s is plenty. */
+const GAUGE_TTL_MS = 15_000;
+const gaugesReadAt = new WeakMap<Metrics, number>();
+
 export async function refreshShopGauges(store: JobStore, metrics: Metrics): Promise<void> {
+  const last = gaugesReadAt.get(metrics);
+  if (last !== undefined && Date.now() - last < GAUGE_TTL_MS) return;
+  gaugesReadAt.set(metrics, Date.now());
   const stats = await shopStats(store);
   metrics.shopInbox.set(stats.inbox);
   metrics.shopNeedsMapping.set(stats.needsMapping.length);

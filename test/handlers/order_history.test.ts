@@ -221,4 +221,14 @@ describe('automatic refresh', () => {
     expect(after.filter((r) => r.sales_order === fresh)).toEqual([expect.objectContaining({ item_code: 'COOKIE-BOX', qty: 3, amount: 36 })]);
     expect(after).toHaveLength(before.length + 1);
   });
+
+  it("a new customer's first order reaches the ticket of its HD Customer without a click", async () => {
+    const customer = ok(await site.root.insert('Customer', { customer_name: 'First Order Bakery', customer_type: 'Company', customer_group: 'Commercial', territory: 'All Territories' })).name;
+    const hd = ok(await site.root.insert('HD Customer', { customer_name: 'First Order Bakery', erpnext_customer: customer })).name;
+    const ticket = String(ok(await site.root.insert('HD Ticket', { subject: 'Our first order', status: 'Open', customer: hd, raised_by: 'orders@firstorder.example' })).name);
+    expect(await rows('HD Ticket', ticket)).toEqual([]);
+    const first = await submittedOrder(customer, [['MUFFIN-12', 4, 9.9]]);
+    await until(sc, async () => (await rows('HD Ticket', ticket)).some((r) => r.sales_order === first), 'the first order in the ticket history');
+  });
 });
+

@@ -121,13 +121,41 @@ async function tablesOfCustomerOf(ctx: HandlerContext, salesOrder: string): Prom
     signal: ctx.signal,
   });
   const found = siblings.length ? await tablesShowing(ctx, siblings.map((s) => s.name)) : [];
+  const add = (parent: string, name: string) => {
+    if (!found.some(([p, n]) => p === parent && n === name)) found.push([parent, name]);
+  };
+  // The explicit links matching starts from (match.ts), followed backwards: leads linked to the
+  // customer or converted into a deal for it, and tickets of its HD Customers.
   const linked = await ctx.client.getList<{ name: string }>(CRM_LEAD, {
     filters: [['custom_customer', '=', customer]],
     orderBy: 'name asc',
     limitPageLength: 0,
     signal: ctx.signal,
   });
-  for (const lead of linked) if (!found.some(([p, n]) => p === CRM_LEAD && n === lead.name)) found.push([CRM_LEAD, lead.name]);
+  for (const lead of linked) add(CRM_LEAD, lead.name);
+  const deals = await ctx.client.getList<{ lead: string | null }>('CRM Deal', {
+    fields: ['name', 'lead'],
+    filters: [['erpnext_customer', '=', customer]],
+    orderBy: 'name asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  for (const deal of deals) if (deal.lead) add(CRM_LEAD, deal.lead);
+  const hdCustomers = await ctx.client.getList<{ name: string }>('HD Customer', {
+    filters: [['erpnext_customer', '=', customer]],
+    orderBy: 'name asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  if (hdCustomers.length) {
+    const tickets = await ctx.client.getList<{ name: string | number }>(HD_TICKET, {
+      filters: [['customer', 'in', hdCustomers.map((c) => c.name)]],
+      orderBy: 'modified desc',
+      limitPageLength: 50,
+      signal: ctx.signal,
+    });
+    for (const t of tickets) add(HD_TICKET, String(t.name));
+  }
   return found;
 }
 
