@@ -2,7 +2,7 @@
 // bundle named in hooks_manifest.json as a browser IIFE — Client Scripts run through
 // `new Function`, so they cannot be modules (frappe/public/js/frappe/form/script_manager.js).
 import { build } from 'esbuild';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
@@ -19,6 +19,71 @@ await build({
   logLevel: 'warning',
 });
 
+/**
+ * A form script for the Frappe CRM / Helpdesk Vue UIs (`ui: 'crm' | 'helpdesk'`). Their loaders
+ * evaluate the stored script with `new Function`:
+ * - CRM (frappe/crm frontend/src/data/script.js) takes every `/class\s+([A-Za-z0-9_]+)/` match
+ *   (comments stripped) as a controller — the first, named after the DocType, is the parent, any
+ *   other is a child-table controller — and runs `new Function(...helpers, script + "return <Name>")`.
+ * - Helpdesk (frappe/helpdesk desk/src/composables/formCustomisation.ts) runs
+ *   `new Function(script + "\nreturn setupForm")()` and calls the result with its context.
+ * So: the entry is bundled as an IIFE assigned to `var __orderCompanion` (a `var`, hoisted within
+ * the loader's function), behind a stub that is the only class / the `setupForm` the loader wants.
+ */
+const VUE_GLOBAL = '__orderCompanion';
+const CRM_CLASS_RE = /class\s+([A-Za-z0-9_]+)/g;
+
+/** The class names the CRM loader would find (scriptHelpers.js getClassNames: comments stripped first). */
+function crmClassNames(script) {
+  const withoutComments = script.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  return [...withoutComments.matchAll(CRM_CLASS_RE)].map((m) => m[1]);
+}
+
+function vueStub(target) {
+  if (target.ui === 'crm') {
+    const className = target.doctype.replace(/\s+/g, '');
+    const call = `{ return ${VUE_GLOBAL}.onRender(this); }`;
+    // onLoad/onRender/refresh: the lifecycle names CRM's document.js triggers across versions.
+    return { className, text: `class ${className} {\n  onLoad() ${call}\n  onRender() ${call}\n  refresh() ${call}\n}\n` };
+  }
+  return { text: `function setupForm(ctx) {\n  return ${VUE_GLOBAL}.setupForm(ctx);\n}\n` };
+}
+
+async function buildVueFormScript(target) {
+  const result = await build({
+    entryPoints: [target.entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: VUE_GLOBAL,
+    target: ['es2020'],
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    write: false,
+    logLevel: 'warning',
+  });
+  // esbuild puts "use strict" first (the TS config is strict); the stub must come first, so drop it.
+  const bundle = result.outputFiles[0].text.replace(/^"use strict";/, '');
+  if (!bundle.startsWith(`var ${VUE_GLOBAL}=`)) throw new Error(`${target.name}: expected the bundle to start with "var ${VUE_GLOBAL}=", got ${JSON.stringify(bundle.slice(0, 40))}`);
+  const stub = vueStub(target);
+  const script = `${stub.text}${bundle}`;
+  if (target.ui === 'crm') {
+    const names = crmClassNames(script);
+    if (names.length !== 1 || names[0] !== stub.className) {
+      throw new Error(
+        `${target.name}: the CRM loader would find the classes [${names.join(', ')}] in dist/desk/${target.name}.js; ` +
+          `it must find only ${stub.className} (any other \`class X\` — a JS class, or those words in a string — becomes a child-table controller). ` +
+          `Remove classes from ${target.entry} and what it imports.`,
+      );
+    }
+  } else if (!/^function setupForm\(/.test(script) || /\bclass\s+[A-Za-z0-9_]+/.test(bundle)) {
+    throw new Error(`${target.name}: a Helpdesk form script must start with function setupForm( and bundle no class`);
+  }
+  mkdirSync('dist/desk', { recursive: true });
+  writeFileSync(`dist/desk/${target.name}.js`, script);
+}
+
 // Validate the manifest with the same code the sidecar uses, then build what it lists.
 await build({
   entryPoints: { 'manifest-loader': 'sidecar/manifest/load.ts' },
@@ -34,6 +99,10 @@ const { loadManifest } = await import('./dist/manifest-loader.js');
 const manifest = loadManifest('hooks_manifest.json');
 
 for (const target of manifest.desk) {
+  if (target.ui === 'crm' || target.ui === 'helpdesk') {
+    await buildVueFormScript(target);
+    continue;
+  }
   await build({
     entryPoints: { [target.name]: target.entry },
     outdir: 'dist/desk',

@@ -21,8 +21,8 @@ export interface Timeouts {
   runningMs: number;
 }
 
-export function timeouts(): Timeouts {
-  const overrides = typeof window !== 'undefined' ? window.orderCompanion : undefined;
+/** The waits, from the page's `window.orderCompanion` overrides (or the ones given) over the defaults. */
+export function timeouts(overrides: { responseTimeoutMs?: number; runningTimeoutMs?: number } | undefined = typeof window !== 'undefined' ? window.orderCompanion : undefined): Timeouts {
   return { queuedMs: overrides?.responseTimeoutMs ?? 15_000, runningMs: overrides?.runningTimeoutMs ?? 120_000 };
 }
 

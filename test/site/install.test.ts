@@ -48,7 +48,7 @@ function flagsOf(row: Record<string, unknown>): string[] {
 /** The records an install can touch, by DocType, as name lists. */
 async function snapshot(c: FrappeClient): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const dt of ['DocType', 'Custom Field', 'Custom DocPerm', 'Role', 'CRM Lead Status', 'CRM Service Level Agreement', 'Client Script']) {
+  for (const dt of ['DocType', 'Custom Field', 'Custom DocPerm', 'Role', 'CRM Lead Status', 'CRM Service Level Agreement', 'Client Script', 'CRM Form Script', 'HD Form Script']) {
     const rows = await c.getList<{ name: string }>(dt, { fields: ['name'], orderBy: 'name asc', limitPageLength: 0 });
     out[dt] = rows.map((r) => r.name);
   }
@@ -108,6 +108,10 @@ describe('install into a clean site', () => {
     );
     const lead = (await admin.insert('CRM Lead', { first_name: 'Tabbed', custom_order_history: [{ sales_order: null, item_name: 'Cake', qty: 2, ops_status: 'PENDING' }] })).body.data;
     expect(lead.custom_order_history[0]).toMatchObject({ doctype: 'CRM Lead Order Item', item_name: 'Cake', qty: 2, ops_status: 'PENDING', parentfield: 'custom_order_history' });
+
+    // The Vue UIs' scripts: enabled Form Scripts with each DocType's own view field (CRM `view`, Helpdesk `apply_to`).
+    expect((await admin.get('CRM Form Script', 'CRM Lead - Order History')).body.data).toMatchObject({ dt: 'CRM Lead', view: 'Form', enabled: 1 });
+    expect((await admin.get('HD Form Script', 'HD Ticket - Order History')).body.data).toMatchObject({ dt: 'HD Ticket', apply_to: 'Form', enabled: 1, apply_to_customer_portal: 0, apply_on_new_page: 0 });
 
     const again = await makePlan(c, desired);
     expect(again.filter((e) => e.action !== 'unchanged').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : e.grant.parent))).toEqual([]);

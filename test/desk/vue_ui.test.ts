@@ -1,0 +1,322 @@
+/**
+ * The CRM Form Script and HD Form Script bundles (dist/desk/*_ui.js), loaded the way Frappe CRM's
+ * script.js and Helpdesk's formCustomisation.ts load them (`new Function`), with fake page helpers:
+ * `call` is a real HTTP call to an emulated site (sales / support user sessions) with a sidecar
+ * answering Order Sync Requests; `toast` and the dialog helpers record what they get.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusColour, statusLabel, STATUS_FIELDS } from '../../desk/order_history/statuses.js';
+import type { Sidecar } from '../../sidecar/runtime.js';
+import { SITE, client, login, type Client } from '../helpers/emulator.js';
+import { ORDER_HISTORY_MANIFEST, configFor, installedSite, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const crmScript = () => readFileSync(join(ROOT, 'dist', 'desk', 'crm_lead_crm_ui.js'), 'utf8');
+const hdScript = () => readFileSync(join(ROOT, 'dist', 'desk', 'hd_ticket_helpdesk_ui.js'), 'utf8');
+
+/** Inline badge colours the dialog must use, per indicator. */
+const BADGE_BACKGROUND: Record<string, string> = { green: '#e4f5e9', blue: '#e6f4ff', orange: '#fff1e7', red: '#ffe7e7', gray: '#f3f3f3' };
+
+let site: InstalledSite;
+let sc: Sidecar;
+let sales: Client;
+let support: Client;
+let leads: string[];
+
+/** frappe-ui `call`: POST /api/method/<method>, resolve `message`, reject with the server's `messages`. */
+function callAs(c: Client) {
+  const calls: string[] = [];
+  const call = async (method: string, args: Record<string, unknown> = {}) => {
+    calls.push(method);
+    const res = await c.method(method, args);
+    if (res.status === 200) return res.body.message;
+    let messages: string[] = [];
+    try {
+      messages = (JSON.parse(res.body._server_messages ?? '[]') as string[]).map((m) => String((JSON.parse(m) as { message?: string }).message ?? m));
+    } catch {
+      /* none */
+    }
+    throw Object.assign(new Error(messages[0] ?? `${method} failed (${res.status})`), { messages, exc_type: res.body.exc_type });
+  };
+  return { call, calls };
+}
+
+function recorder() {
+  const toasts: [kind: string, message: string][] = [];
+  const dialogs: Record<string, any>[] = [];
+  const toast = {
+    success: (m: string) => toasts.push(['success', m]),
+    error: (m: string) => toasts.push(['error', m]),
+    info: (m: string) => toasts.push(['info', m]),
+    warning: (m: string) => toasts.push(['warning', m]),
+  };
+  const createDialog = (o: Record<string, any>) => {
+    dialogs.push(o);
+    return o;
+  };
+  return { toasts, dialogs, toast, createDialog };
+}
+
+/** scriptHelpers.js getClassNames: strip comments, then every `class Name`. */
+function crmLoaderClassNames(script: string): string[] {
+  const withoutComments = script.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  return [...withoutComments.matchAll(/class\s+([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+}
+
+/**
+ * A CRM Lead page: the document context (doc, reload, actions) and the controller built as
+ * script.js does — `new Function(...helperKeys, script + "return CRMLead")`, helpers copied onto the
+ * instance, `actions` a getter/setter on the context, `doc` a proxy over the live document.
+ */
+async function crmPage(c: Client, name: string) {
+  const { call, calls } = callAs(c);
+  const rec = recorder();
+  const helpers: Record<string, unknown> = {
+    createDialog: rec.createDialog,
+    toast: rec.toast,
+    socket: null,
+    router: null,
+    call,
+    formDialog: () => undefined,
+    throwError: (m: string) => {
+      throw new Error(m);
+    },
+  };
+  const context: { doc: Record<string, any>; actions: any[]; reload: () => Promise<unknown> } = {
+    doc: await call('frappe.client.get', { doctype: 'CRM Lead', name }),
+    actions: [],
+    reload: async () => {
+      context.doc = await call('frappe.client.get', { doctype: 'CRM Lead', name });
+    },
+  };
+  const script = crmScript();
+  const names = crmLoaderClassNames(script);
+  const FormClass = new Function(...Object.keys(helpers), `\n\t\t${script}\n\t\treturn ${names[0]};\n\t`)(...Object.values(helpers));
+  Object.defineProperty(FormClass.prototype, 'actions', {
+    configurable: true,
+    get: () => context.actions,
+    set: (v: any[]) => {
+      context.actions = v;
+    },
+  });
+  const instance = new FormClass();
+  for (const [k, v] of Object.entries(helpers)) instance[k] = v;
+  instance.reload = context.reload; // an own key of the document resource, copied like the rest
+  instance.doc = new Proxy({}, { get: (_t, p) => context.doc[p as string], has: (_t, p) => p in context.doc });
+  return { instance, context, calls, ...rec, FormClass };
+}
+
+/** The Helpdesk agent page: `new Function(script + "\nreturn setupForm")()` called with its context. */
+async function hdPage(c: Client, ticket: Record<string, unknown>) {
+  const { call, calls } = callAs(c);
+  const rec = recorder();
+  const setupForm = new Function(hdScript() + '\nreturn setupForm')();
+  const ctx = { doc: ticket, call, router: null, toast: rec.toast, $dialog: rec.createDialog, updateField: () => undefined, createToast: () => undefined };
+  const form = await setupForm(ctx);
+  return { form, calls, ...rec };
+}
+
+function item(actions: any[], label: string): { label: string; onClick: () => unknown } {
+  const group = actions.find((a) => a.group === 'Order History');
+  expect(group, 'the Order History group').toBeTruthy();
+  const found = group.items.find((i: { label: string }) => i.label === label);
+  expect(found, label).toBeTruthy();
+  return found;
+}
+
+async function requestsFor(name: string): Promise<number> {
+  const res = await site.root.list('Order Sync Request', { filters: [['reference_name', '=', name]], fields: ['name'], limit_page_length: 0 });
+  return res.body.data.length;
+}
+
+/** Every row of the dialog table, with the badge of each status column. */
+function parseTable(html: string) {
+  return [...html.matchAll(/<tr data-order="([^"]*)">([\s\S]*?)<\/tr>/g)].map(([, order, cells]) => ({
+    order,
+    badges: [...cells.matchAll(/<span data-status="([^"]*)" data-indicator="([^"]*)" title="[^"]*" style="([^"]*)">([^<]*)<\/span>/g)].map(([, status, indicator, style, label]) => ({ status, indicator, style, label })),
+  }));
+}
+
+beforeAll(async () => {
+  // Short polls for the test; the waits stay the product's (15 s queued / 120 s running).
+  (globalThis as { orderCompanion?: unknown }).orderCompanion = { pollFirstMs: 20, pollMaxMs: 200 };
+  site = await installedSite('UTC', { seed: 'demo' });
+  leads = site.emu.seeds[SITE].leads;
+  sales = client(site.emu, { site: SITE, sid: await login(site.emu, 'sales@example.com', 'demo') });
+  support = client(site.emu, { site: SITE, sid: await login(site.emu, 'support@example.com', 'demo') });
+  sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
+  await until(sc, () => sc.status()[0].realtime.connected && sc.status()[0].catchup.lastRunAt !== null, 'the realtime link and first catch-up');
+  for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
+});
+
+afterAll(async () => {
+  delete (globalThis as { orderCompanion?: unknown }).orderCompanion;
+  await sc?.stop(1000);
+  await site?.emu.close();
+});
+
+describe('the built CRM Form Script', () => {
+  it('is one class for the CRM loader: CRMLead, first and only', () => {
+    const script = crmScript();
+    expect(script.startsWith('class CRMLead {')).toBe(true);
+    expect(crmLoaderClassNames(script)).toEqual(['CRMLead']);
+  });
+
+  it('installs as an enabled CRM Form Script for CRM Lead (Form view)', async () => {
+    const res = await site.root.get('CRM Form Script', 'CRM Lead - Order History');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ dt: 'CRM Lead', view: 'Form', enabled: 1, script: crmScript() });
+  });
+
+  it('onLoad / onRender put one "Order History" group with Show and Fetch in the header', async () => {
+    const page = await crmPage(sales, leads[1]);
+    expect(page.FormClass.name).toBe('CRMLead');
+    page.context.actions = [{ label: 'Someone else', onClick: () => undefined }];
+    await page.instance.onLoad();
+    await page.instance.onRender();
+    expect(page.context.actions).toHaveLength(2);
+    const group = page.context.actions.find((a) => a.group === 'Order History');
+    expect(group).toMatchObject({ group: 'Order History', buttonLabel: 'Order History' });
+    expect(group.items.map((i: { label: string }) => i.label)).toEqual(['Show order history', 'Fetch order history']);
+  });
+
+  it('Show on a lead with no history: the empty note', async () => {
+    const page = await crmPage(sales, leads[3]);
+    await page.instance.onRender();
+    await item(page.context.actions, 'Show order history').onClick();
+    expect(page.dialogs).toHaveLength(1);
+    expect(page.dialogs[0].message).toBe('No order history yet — use Fetch order history.');
+    expect(page.dialogs[0].html).toBeUndefined();
+  });
+
+  it('Fetch: one request however often it is clicked, "Fetching…", "Synced N orders", the page doc reloaded; Show: a row per line, labelled badges', async () => {
+    const lead = leads[1];
+    const page = await crmPage(sales, lead);
+    await page.instance.onRender();
+    expect(page.context.doc.custom_order_history ?? []).toEqual([]);
+    const before = await requestsFor(lead);
+    const fetch = item(page.context.actions, 'Fetch order history');
+    await Promise.all([fetch.onClick(), fetch.onClick()]);
+    expect(await requestsFor(lead)).toBe(before + 1);
+    expect(page.toasts).toEqual([
+      ['info', 'Fetching order history…'],
+      ['success', 'Synced 1 orders'],
+    ]);
+    // The reload replaced the page's document: the table is there without leaving the page.
+    const rows = [...page.context.doc.custom_order_history].sort((a: any, b: any) => a.idx - b.idx);
+    expect(rows).toHaveLength(3);
+
+    await item(page.context.actions, 'Show order history').onClick();
+    const html: string = page.dialogs[0].html;
+    expect(page.dialogs[0].title).toBe('Order History');
+    const table = parseTable(html);
+    expect(table).toHaveLength(rows.length);
+    table.forEach((tr, i) => {
+      expect(tr.order).toBe(rows[i].sales_order);
+      expect(tr.badges.map((b) => b.status)).toEqual(STATUS_FIELDS.map((f) => rows[i][f]));
+      for (const b of tr.badges) {
+        expect(b.indicator).toBe(statusColour(b.status));
+        expect(b.label).toBe(statusLabel(b.status));
+        expect(b.style).toContain(`background-color:${BADGE_BACKGROUND[b.indicator]}`);
+      }
+    });
+    // The statuses of this customer's work orders, as the seed has them.
+    expect(table[0].badges.map((b) => [b.label, b.indicator])).toEqual([
+      ['Blocked', 'red'],
+      ['Out of Stock', 'red'],
+      ['Pending', 'orange'],
+      ['Awaiting', 'orange'],
+    ]);
+    expect(table[1].badges.map((b) => [b.label, b.indicator])).toEqual([
+      ['Approved', 'green'],
+      ['In Stock', 'green'],
+      ['Done', 'green'],
+      ['Rejected', 'red'],
+    ]);
+    expect(html).toContain('CAKE-VAN');
+    expect(html).not.toMatch(/class\s/);
+  });
+
+  it('Fetch for a lead no customer matches: the failure message', async () => {
+    const page = await crmPage(sales, leads[3]);
+    await page.instance.onRender();
+    await item(page.context.actions, 'Fetch order history').onClick();
+    expect(page.toasts[0]).toEqual(['info', 'Fetching order history…']);
+    expect(page.toasts[1][0]).toBe('error');
+    expect(page.toasts[1][1]).toContain('no ERPNext customer matches');
+  });
+
+  it('escapes what it shows (values as the page holds them, e.g. unsaved)', async () => {
+    const page = await crmPage(sales, leads[3]);
+    await page.instance.onRender();
+    page.context.doc = {
+      ...page.context.doc,
+      custom_order_history: [{ idx: 1, sales_order: 'SO-<b>1</b>', item_code: 'X"><img src=x onerror=alert(1)>', item_name: '<script>x</script>', qty: 2, delivery_date: '2026-04-01', ops_status: 'APPROVED', material_status: '"><i>', production_status: 'DONE', qa_status: 'AWAITING' }],
+    };
+    await item(page.context.actions, 'Show order history').onClick();
+    const html: string = page.dialogs[0].html;
+    expect(html).not.toMatch(/<img|<b>|<script|<i>/);
+    expect(html).toContain('SO-&#60;b&#62;1&#60;/b&#62;');
+    expect(html).toContain('data-status="&#34;&#62;&#60;i&#62;" data-indicator="gray"');
+  });
+});
+
+describe('the built HD Form Script', () => {
+  it('starts with function setupForm and installs as an enabled HD Form Script (Form)', async () => {
+    expect(hdScript().startsWith('function setupForm(ctx) {')).toBe(true);
+    const res = await site.root.get('HD Form Script', 'HD Ticket - Order History');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ dt: 'HD Ticket', apply_to: 'Form', enabled: 1, script: hdScript() });
+  });
+
+  it('a ticket with neither customer nor contact: the desk message, no request', async () => {
+    const created = await support.insert('HD Ticket', { subject: 'Who am I?', raised_by: 'stranger@nowhere.example' });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const ticket = created.body.data;
+    expect(ticket.customer ?? null).toBeNull();
+    expect(ticket.contact ?? null).toBeNull();
+    const page = await hdPage(support, { name: ticket.name, subject: ticket.subject });
+    await item(page.form.actions, 'Fetch order history').onClick();
+    expect(page.toasts).toEqual([['warning', 'This ticket has no customer or contact yet. Set its Customer or Contact, then fetch the order history.']]);
+    expect(page.calls).not.toContain('frappe.client.insert');
+    expect(await requestsFor(String(ticket.name))).toBe(0);
+  });
+
+  it('Fetch then Show on a customer\'s ticket: "Synced N orders", then the rows read from the ticket', async () => {
+    const ticket = String(site.emu.seeds[SITE].tickets[0]);
+    // The page's doc as older Helpdesk's get_one gives it: no custom child table.
+    const page = await hdPage(support, { name: ticket, subject: 'Where is my cookie order?' });
+    expect(page.form.actions).toHaveLength(1);
+    expect(page.form.actions[0]).toMatchObject({ group: 'Order History', buttonLabel: 'Order History' });
+    await item(page.form.actions, 'Fetch order history').onClick();
+    expect(page.toasts).toEqual([
+      ['info', 'Fetching order history…'],
+      ['success', 'Synced 2 orders'],
+    ]);
+    await item(page.form.actions, 'Show order history').onClick();
+    const table = parseTable(page.dialogs[0].html);
+    expect(table).toHaveLength(3);
+    for (const tr of table) expect(tr.badges).toHaveLength(4);
+  });
+});
+
+describe('with no sync service running', () => {
+  it('a request nobody picks up: "not responding" once the queued limit passes, and the request stays queued', async () => {
+    await sc.stop(1000);
+    (globalThis as { orderCompanion?: unknown }).orderCompanion = { pollFirstMs: 20, pollMaxMs: 100, responseTimeoutMs: 400 };
+    const lead = leads[0];
+    const page = await crmPage(sales, lead);
+    await page.instance.onRender();
+    const started = Date.now();
+    await item(page.context.actions, 'Fetch order history').onClick();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(page.toasts).toEqual([
+      ['info', 'Fetching order history…'],
+      ['warning', 'The order sync service is not responding'],
+    ]);
+    const queued = await site.root.list('Order Sync Request', { filters: [['reference_name', '=', lead]], fields: ['status'], limit_page_length: 0 });
+    expect(queued.body.data.map((r: { status: string }) => r.status)).toContain('Queued');
+  });
+});
