@@ -14,6 +14,7 @@
  * so 3 × orders + 4 calls for orders of two lines. Its known bug is kept on purpose: every row's
  * `amount` is the ORDER's total, not the line's (the bench does not assert amounts).
  */
+import type { HistoryRow } from '../sidecar/handlers/order_history/history.js';
 
 export interface NaiveSite {
   /** Where the emulator answers, e.g. http://127.0.0.1:PORT */
@@ -23,19 +24,8 @@ export interface NaiveSite {
   secret: string;
 }
 
-export interface NaiveRow {
-  sales_order: string;
-  item_code: string;
-  item_name: string;
-  qty: number;
-  rate: number;
-  amount: number;
-  delivery_date: string | null;
-  ops_status: string;
-  material_status: string;
-  production_status: string;
-  qa_status: string;
-}
+/** The same row shape as the product writes, so the bench can compare the two tables. */
+export type NaiveRow = HistoryRow;
 
 interface SoItem {
   item_code: string;

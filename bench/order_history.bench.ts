@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import { saveDoc } from '../emulator/core/document.js';
 import type { Site } from '../emulator/core/site.js';
-import { WORK_ORDER_STATUS_FIELDS, demoSalesOrder } from '../emulator/seed/demo.js';
+import { WORK_ORDER_STATUS_FIELDS, demoSalesOrder, demoWorkOrder } from '../emulator/seed/demo.js';
+import type { Doc } from '../emulator/core/database.js';
 import { addUser } from '../emulator/seed/users.js';
 import { asAdmin, put } from '../emulator/sites.js';
 import { install } from '../scripts/site/install.js';
@@ -68,27 +69,17 @@ function seed(site: Site): Map<number, string> {
           ctx,
           demoSalesOrder({ customer: String(customer.name), lines: [[ITEMS[i % 4], 1 + (i % 7)], [ITEMS[(i + 1) % 4], 2 + (i % 5)]], date, delivery: addDays(date, 7), docstatus: 1 }),
         );
-        for (const row of so.items as Record<string, unknown>[]) {
+        for (const row of so.items as Doc[]) {
           const pick = <T>(options: readonly T[]) => options[k % options.length];
-          put(ctx, {
-            doctype: 'Work Order',
-            production_item: row.item_code,
-            item_name: row.item_name,
-            bom_no: `BOM-${row.item_code}-001`,
-            qty: row.qty,
-            sales_order: so.name,
-            sales_order_item: row.name,
-            company: 'Demo Confections',
-            wip_warehouse: 'Work In Progress - DC',
-            fg_warehouse: 'Finished Goods - DC',
-            stock_uom: 'Nos',
-            expected_delivery_date: row.delivery_date,
-            custom_ops_status: pick(WORK_ORDER_STATUS_FIELDS.custom_ops_status),
-            custom_ingredients_status: pick(WORK_ORDER_STATUS_FIELDS.custom_ingredients_status),
-            custom_production_status: pick(WORK_ORDER_STATUS_FIELDS.custom_production_status),
-            custom_qa_status: pick(WORK_ORDER_STATUS_FIELDS.custom_qa_status),
-            docstatus: 1,
-          });
+          put(
+            ctx,
+            demoWorkOrder(so, row, {
+              ops: pick(WORK_ORDER_STATUS_FIELDS.custom_ops_status),
+              ingredients: pick(WORK_ORDER_STATUS_FIELDS.custom_ingredients_status),
+              production: pick(WORK_ORDER_STATUS_FIELDS.custom_production_status),
+              qa: pick(WORK_ORDER_STATUS_FIELDS.custom_qa_status),
+            }),
+          );
           k++;
         }
       }

@@ -225,30 +225,35 @@ function orders(ctx: Ctx, customers: string[]): { salesOrders: string[]; workOrd
         continue; // some lines have no work order yet: PENDING / AWAITING in the history
       }
       const [ops, ingredients, production, qa] = statuses[k % statuses.length];
-      const wo = put(ctx, {
-        doctype: 'Work Order',
-        production_item: row.item_code,
-        item_name: row.item_name,
-        bom_no: `BOM-${row.item_code}-001`,
-        qty: row.qty,
-        sales_order: so.name,
-        sales_order_item: row.name,
-        company: 'Demo Confections',
-        wip_warehouse: 'Work In Progress - DC',
-        fg_warehouse: 'Finished Goods - DC',
-        stock_uom: 'Nos',
-        expected_delivery_date: row.delivery_date,
-        custom_ops_status: ops,
-        custom_ingredients_status: ingredients,
-        custom_production_status: production,
-        custom_qa_status: qa,
-        docstatus: 1,
-      });
+      const wo = put(ctx, demoWorkOrder(so, row, { ops, ingredients, production, qa }));
       workOrders.push(String(wo.name));
       k++;
     }
   }
   return { salesOrders, workOrders };
+}
+
+/** A submitted Work Order for one Sales Order line of the demo company, with the seed's four statuses. */
+export function demoWorkOrder(so: Doc, row: Doc, status: { ops: string; ingredients: string; production: string; qa: string }): Doc {
+  return {
+    doctype: 'Work Order',
+    production_item: row.item_code,
+    item_name: row.item_name,
+    bom_no: `BOM-${row.item_code}-001`,
+    qty: row.qty,
+    sales_order: so.name,
+    sales_order_item: row.name,
+    company: 'Demo Confections',
+    wip_warehouse: 'Work In Progress - DC',
+    fg_warehouse: 'Finished Goods - DC',
+    stock_uom: 'Nos',
+    expected_delivery_date: row.delivery_date,
+    custom_ops_status: status.ops,
+    custom_ingredients_status: status.ingredients,
+    custom_production_status: status.production,
+    custom_qa_status: status.qa,
+    docstatus: 1,
+  };
 }
 
 /** A cancel goes through the normal save path (docstatus 1 → 2). */
