@@ -1,4 +1,5 @@
 /** Client Script for HD Ticket in Desk (installed from hooks_manifest.json `desk`). */
+import { MESSAGES } from './order_history/messages.js';
 import { registerOrderHistoryForm } from './order_history/form.js';
 
 registerOrderHistoryForm({
@@ -10,5 +11,5 @@ registerOrderHistoryForm({
   cannotFetch: (frm) =>
     frm.doc.customer || frm.doc.contact
       ? null
-      : __('This ticket has no customer or contact yet. Set its Customer or Contact, then fetch the order history.'),
+      : __(MESSAGES.ticketWithoutCustomer),
 });

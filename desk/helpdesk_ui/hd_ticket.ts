@@ -4,14 +4,12 @@
  * puts `function setupForm(ctx) { return __orderCompanion.setupForm(ctx) }` in front of it, the
  * shape Helpdesk's formCustomisation.ts evaluates (`new Function(script + "\nreturn setupForm")()`).
  */
+import { MESSAGES } from '../order_history/messages.js';
 import type { HelpdeskContext, VueActionGroup } from '../vue_ui.js';
 import { FETCH_LABEL, GROUP, SHOW_LABEL, errorText, fetchOrderHistory, showHistoryDialog, tr, type HistoryRow } from '../order_history/vue.js';
 
 const DOCTYPE = 'HD Ticket';
 
-/** Same words as the desk Client Script (desk/hd_ticket.ts). */
-export const NO_CUSTOMER =
-  'This ticket has no customer or contact yet. Set its Customer or Contact, then fetch the order history.';
 
 interface Ticket {
   name: string;
@@ -60,7 +58,7 @@ export function setupForm(ctx: HelpdeskContext): { actions: VueActionGroup[] } {
                 name: ticketName,
                 cannotFetch: async () => {
                   const ticket = await readTicket(ctx, ticketName);
-                  return ticket.customer || ticket.contact ? null : tr(NO_CUSTOMER);
+                  return ticket.customer || ticket.contact ? null : tr(MESSAGES.ticketWithoutCustomer);
                 },
               }),
           },

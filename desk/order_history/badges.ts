@@ -3,11 +3,9 @@
  * cell — first paint, paging, row refresh, form reload — through `df.formatter`, so the colours are
  * part of the render instead of being painted onto DOM nodes after a timer, as the seed did.
  */
+import { escapeHtml } from './messages.js';
 import { statusColour, statusLabel } from './statuses.js';
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** `<span class="indicator-pill green" …>Approved</span>`: Frappe's own indicator style. */
 export function statusBadge(value: unknown): string {

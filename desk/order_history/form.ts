@@ -4,6 +4,7 @@
  * reload on `doc_update` (unless it has unsaved edits) is Frappe's: model.js reloads an open, clean
  * form whose `modified` changed and shows its conflict prompt on a dirty one.
  */
+import { MESSAGES } from './messages.js';
 import { statusBadge } from './badges.js';
 import { STATUS_FIELDS } from './statuses.js';
 import { awaitRequest, insertRequest, timeouts, type Outcome } from './request.js';
@@ -43,24 +44,24 @@ function applyBadges(frm: FrappeForm, tableField: string): void {
 }
 
 function errorText(err: unknown): string {
-  const reason = err instanceof Error && err.message ? err.message : __('the request could not be sent; check your connection and try again');
-  return __('Could not request order history: {0}', [reason]);
+  const reason = err instanceof Error && err.message ? err.message : __(MESSAGES.sendFailed);
+  return __(MESSAGES.couldNotRequest, [reason]);
 }
 
 function report(frm: FrappeForm, outcome: Outcome): void {
   const { request } = outcome;
   if (outcome.kind === 'timeout') {
-    frappe.show_alert({ message: __('The order sync service is not responding'), indicator: 'orange' }, 10);
+    frappe.show_alert({ message: __(MESSAGES.notResponding), indicator: 'orange' }, 10);
     return;
   }
   if (request.status === 'Done') {
-    frappe.show_alert({ message: request.message || __('Synced {0} orders', [request.rows_synced ?? 0]), indicator: 'green' }, 7);
+    frappe.show_alert({ message: request.message || __(MESSAGES.synced, [request.rows_synced ?? 0]), indicator: 'green' }, 7);
     // The sidecar's save already triggers Frappe's own reload of a clean form; this covers the
     // case where nothing changed (no save, no doc_update) and never discards unsaved edits.
     if (!frm.is_dirty()) void frm.reload_doc();
     return;
   }
-  frappe.show_alert({ message: request.message || __('Fetching order history failed'), indicator: 'red' }, 10);
+  frappe.show_alert({ message: request.message || __(MESSAGES.failed), indicator: 'red' }, 10);
 }
 
 async function fetchHistory(frm: FrappeForm, opts: OrderHistoryFormOptions): Promise<void> {
@@ -74,7 +75,7 @@ async function fetchHistory(frm: FrappeForm, opts: OrderHistoryFormOptions): Pro
   inFlight.add(id);
   setBusy(buttons.get(id), true);
   try {
-    frappe.show_alert({ message: __('Fetching order history…'), indicator: 'blue' }, 5);
+    frappe.show_alert({ message: __(MESSAGES.fetching), indicator: 'blue' }, 5);
     let outcome: Outcome;
     try {
       outcome = await awaitRequest(await insertRequest(frm.doctype, frm.docname), timeouts());

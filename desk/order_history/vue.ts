@@ -7,6 +7,7 @@
  * Bundled into a form script that the loaders evaluate with `new Function`: no JS classes here (the
  * CRM loader takes every `class Name` in the script for a controller), and no desk globals.
  */
+import { MESSAGES, escapeHtml } from './messages.js';
 import type { VueCall, VueCreateDialog, VueToast } from '../vue_ui.js';
 import { STATUS_FIELDS, statusColour, statusLabel, type Indicator } from './statuses.js';
 import { ORDER_SYNC_REQUEST, timeouts, type Outcome, type SyncRequest, type Timeouts } from './request.js';
@@ -46,9 +47,6 @@ export function tr(text: string, args: unknown[] = []): string {
   return text.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
 }
 
-export function escapeHtml(value: unknown): string {
-  return (value == null ? '' : String(value)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /**
  * Inline badge colours (the CRM UI has no desk CSS and DOMPurify keeps `style`): the light
@@ -136,7 +134,7 @@ export function errorText(err: unknown): string {
   const e = err as { messages?: unknown; message?: unknown } | null;
   const messages = Array.isArray(e?.messages) ? e.messages.filter((m) => typeof m === 'string' && m.trim()) : [];
   const text = (messages.length ? messages.join(' ') : typeof e?.message === 'string' ? e.message : '').replace(/<[^>]*>/g, '').trim();
-  return text || tr('the request could not be sent; check your connection and try again');
+  return text || tr(MESSAGES.sendFailed);
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -211,14 +209,14 @@ export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
     try {
       reason = (await env.cannotFetch?.()) ?? null;
     } catch (err) {
-      env.toast.error(tr('Could not request order history: {0}', [errorText(err)]));
+      env.toast.error(tr(MESSAGES.couldNotRequest, [errorText(err)]));
       return;
     }
     if (reason) {
       warning(env.toast, reason);
       return;
     }
-    info(env.toast, tr('Fetching order history…'));
+    info(env.toast, tr(MESSAGES.fetching));
     let outcome: Outcome;
     try {
       const request = await env.call<SyncRequest>('frappe.client.insert', {
@@ -226,16 +224,16 @@ export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
       });
       outcome = await followRequest(env.call, request, timeouts(overrides()), pollIntervals());
     } catch (err) {
-      env.toast.error(tr('Could not request order history: {0}', [errorText(err)]));
+      env.toast.error(tr(MESSAGES.couldNotRequest, [errorText(err)]));
       return;
     }
     const { request } = outcome;
     if (outcome.kind === 'timeout') {
-      warning(env.toast, tr('The order sync service is not responding'));
+      warning(env.toast, tr(MESSAGES.notResponding));
       return;
     }
     if (request.status === 'Done') {
-      env.toast.success(request.message || tr('Synced {0} orders', [request.rows_synced ?? 0]));
+      env.toast.success(request.message || tr(MESSAGES.synced, [request.rows_synced ?? 0]));
       try {
         await env.afterDone?.();
       } catch {
@@ -243,7 +241,7 @@ export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
       }
       return;
     }
-    env.toast.error(request.message || tr('Fetching order history failed'));
+    env.toast.error(request.message || tr(MESSAGES.failed));
   } finally {
     inFlight.delete(key);
   }
