@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'frappe_unavailable'
   | 'frappe_throttled'
   | 'frappe_error'
+  | 'shop_unavailable'
+  | 'shop_throttled'
   | 'permanent'
   | 'timestamp_conflict';
 

@@ -7,7 +7,7 @@ import type { JobRecord, JobStore } from '../jobs/types.js';
 import type { Metrics } from '../metrics.js';
 import type { ShopConfig } from './config.js';
 import { isNeedsMapping } from './erpnext/errors.js';
-import { RECONCILE_HANDLER, watermarkKey } from './handlers.js';
+import { RECONCILE_HANDLER, watermarkKey } from './jobs.js';
 
 const SCAN_LIMIT = 10_000;
 

@@ -19,16 +19,10 @@ import { parseLossless } from './lossless_json.js';
 import type { ShopOrder } from './order.js';
 import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admin_api.js';
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
-import { SHOP_JOB_POLICY, etsyTarget, type DeliveryData } from './webhooks/router.js';
+import { etsyTarget } from './etsy/notification.js';
+import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, SHOP_JOB_POLICY, orderJobId, watermarkKey } from './jobs.js';
+import type { DeliveryData } from './webhooks/router.js';
 
-export const RECONCILE_HANDLER = 'shops.reconcile';
-export const ORDER_HANDLER = 'shops.order';
-
-export function orderJobId(shop: string, order: Pick<ShopOrder, 'id' | 'updatedAt'>): string {
-  return `shops.order|${shop}|${order.id}|${order.updatedAt}`;
-}
-
-export const watermarkKey = (shop: string) => `shops.reconcile|${shop}`;
 
 function shopById(shops: ShopConfig[], id: unknown): ShopConfig {
   const shop = shops.find((s) => s.id === id);
@@ -124,7 +118,7 @@ export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since
 
 export function createShopHandlers(shops: ShopConfig[]): HandlerRegistry {
   return {
-    'shops.delivery': async (ctx) => {
+    [DELIVERY_HANDLER]: async (ctx) => {
       const data = ctx.job.data as DeliveryData;
       const shop = shopById(shops, data.shop);
       const order = await deliveryOrder(ctx, shop, data);

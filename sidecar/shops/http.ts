@@ -28,10 +28,10 @@ export async function shopFetch(what: string, url: string, init: RequestInit, op
   try {
     res = await fetch(url, { ...init, signal });
   } catch (err) {
-    throw new RetriableError('frappe_unavailable', `${what}: no answer from ${endpoint} (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message})`);
+    throw new RetriableError('shop_unavailable', `${what}: no answer from ${endpoint} (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message})`);
   }
   const text = await res.text();
-  if (res.status === 429) throw new RetriableError('frappe_throttled', `${what}: ${endpoint} answered 429 (rate limited)`, { retryAfterMs: retryAfterMs(res.headers) });
-  if (res.status >= 500) throw new RetriableError('frappe_unavailable', `${what}: ${endpoint} answered ${res.status}`, { retryAfterMs: retryAfterMs(res.headers) });
+  if (res.status === 429) throw new RetriableError('shop_throttled', `${what}: ${endpoint} answered 429 (rate limited)`, { retryAfterMs: retryAfterMs(res.headers) });
+  if (res.status >= 500) throw new RetriableError('shop_unavailable', `${what}: ${endpoint} answered ${res.status}`, { retryAfterMs: retryAfterMs(res.headers) });
   return { status: res.status, headers: res.headers, text };
 }

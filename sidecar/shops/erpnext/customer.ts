@@ -82,11 +82,10 @@ async function countryName(ctx: HandlerContext, a: ShopAddress): Promise<string 
   return null;
 }
 
-async function ensureContact(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
+/** A Contact for the order's email, unless one exists (`existing`, looked up once by the caller). */
+async function ensureContact(ctx: HandlerContext, customer: string, order: ShopOrder, existing: { name: string } | null): Promise<void> {
   const email = order.customer?.email;
-  if (!email) return;
-  const existing = await contactFor(ctx, email);
-  if (existing) return;
+  if (!email || existing) return;
   await ctx.client.insert(
     'Contact',
     {
@@ -154,12 +153,12 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
   }
   return ctx.lock(`shops.customer|${key}`, async () => {
     let customer = await byKey(ctx, key);
-    if (!customer && order.customer?.email) {
-      const contact = await contactFor(ctx, order.customer.email);
-      if (contact && contact.customers.length === 1) customer = contact.customers[0]!;
-      else if (contact && contact.customers.length > 1) {
+    const contact = order.customer?.email ? await contactFor(ctx, order.customer.email) : null;
+    if (!customer && contact) {
+      if (contact.customers.length === 1) customer = contact.customers[0]!;
+      else if (contact.customers.length > 1) {
         // Several customers share the address: do not guess, and do not make a third.
-        throw new PermanentError(`${describeOrder(order)}: the email ${order.customer.email} belongs to several customers (${contact.customers.join(', ')}); link the shop customer to one of them`);
+        throw new PermanentError(`${describeOrder(order)}: the email ${order.customer!.email} belongs to several customers (${contact.customers.join(', ')}); link the shop customer to one of them`);
       }
     }
     if (!customer) {
@@ -184,7 +183,7 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
       }
       ctx.logger.info({ shop: shop.id, customer, order: order.id }, `${describeOrder(order)}: created Customer ${customer}`);
     }
-    await ensureContact(ctx, customer, order);
+    await ensureContact(ctx, customer, order, contact);
     await ensureAddresses(ctx, customer, order);
     return customer;
   });

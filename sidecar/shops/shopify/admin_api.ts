@@ -146,7 +146,7 @@ async function graphql<T>(shop: ShopifyShop, query: string, variables: Record<st
   if (body.errors) {
     const list: GqlError[] = Array.isArray(body.errors) ? (body.errors as GqlError[]) : [{ message: String(body.errors) }];
     // Cost-based throttling answers 200 with a THROTTLED error: wait and retry the job.
-    if (list.some((e) => e.extensions?.code === 'THROTTLED')) throw new RetriableError('frappe_throttled', `shop ${shop.id}: Admin API throttled the reconciliation query`, { retryAfterMs: 2000 });
+    if (list.some((e) => e.extensions?.code === 'THROTTLED')) throw new RetriableError('shop_throttled', `shop ${shop.id}: Admin API throttled the reconciliation query`, { retryAfterMs: 2000 });
     if (list.some((e) => e.extensions?.code === 'MAX_COST_EXCEEDED')) {
       throw new PermanentError(`shop ${shop.id}: the reconciliation query costs more than Shopify allows (MAX_COST_EXCEEDED); this is a bug in crm-order-companion, please report it`);
     }

@@ -10,7 +10,9 @@ import type { Logger } from '../../log.js';
 import type { HooksManifest } from '../../manifest/schema.js';
 import type { Metrics } from '../../metrics.js';
 import type { EtsyShop, ShopConfig, ShopifyShop } from '../config.js';
-import { MalformedJsonError, idString, parseLossless } from '../lossless_json.js';
+import { etsyTarget } from '../etsy/notification.js';
+import { SHOP_JOB_POLICY, deliveryJobId } from '../jobs.js';
+import { MalformedJsonError, parseLossless } from '../lossless_json.js';
 import { verifyShopify, verifyStandardWebhook } from './verify.js';
 
 /**
@@ -27,12 +29,6 @@ export const SHOPIFY_ORDER_TOPICS = new Set([
   'orders/partially_fulfilled',
 ]);
 
-/**
- * Shop work outlives a site outage: a delivery acknowledged to the shop is retried for about two
- * hours (5 s doubling to the 5-minute cap) before it is dead-lettered, where the default policy
- * gives up after a few minutes.
- */
-export const SHOP_JOB_POLICY = { maxAttempts: 30, backoffMs: 5000 } as const;
 
 export interface WebhookDeps {
   shops: ShopConfig[];
@@ -55,9 +51,6 @@ export interface DeliveryData extends Record<string, unknown> {
   body: string;
 }
 
-export function deliveryJobId(shop: string, topic: string, key: string): string {
-  return `shops.delivery|${shop}|${topic}|${key}`;
-}
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -240,19 +233,4 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
     }
   }
   return router;
-}
-
-/**
- * Etsy's notification is thin and documented in two shapes (shop-sync.md §4.1):
- * `{event_type, resource_url: …/shops/<shop_id>/receipts/<receipt_id>, shop_id}` and
- * `{event_type, event_id, created_at, data: {receipt_id, shop_id}}`. Accept both.
- */
-export function etsyTarget(payload: Record<string, unknown>): { shopId?: string; receiptId?: string } {
-  const data = (payload.data && typeof payload.data === 'object' ? payload.data : {}) as Record<string, unknown>;
-  const url = typeof payload.resource_url === 'string' ? payload.resource_url : '';
-  const m = /\/shops\/(\d+)\/receipts\/(\d+)/.exec(url);
-  return {
-    shopId: idString(payload.shop_id) ?? idString(data.shop_id) ?? m?.[1],
-    receiptId: idString(data.receipt_id) ?? idString(payload.receipt_id) ?? m?.[2],
-  };
 }
