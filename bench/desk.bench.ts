@@ -39,7 +39,7 @@ import { REBUILD_BUCKET_MS } from '../sidecar/handlers/order_history/index.js';
 import type { Sidecar } from '../sidecar/runtime.js';
 import { deskSession, launchBrowser, type DeskSession } from '../test/helpers/browser.js';
 import { SITE, client, login } from '../test/helpers/emulator.js';
-import { ORDER_HISTORY_MANIFEST, configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../test/helpers/sidecar.js';
+import { startOrderHistorySidecar, installedSite, runJob, type InstalledSite } from '../test/helpers/sidecar.js';
 import { median, writeResult } from './lib.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -407,10 +407,8 @@ export async function run(): Promise<void> {
     await s.close();
 
     // 3. Live update, with the sidecar.
-    sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
+    sc = await startOrderHistorySidecar(site);
     const running = sc;
-    await until(running, () => running.status()[0]!.realtime.connected && running.status()[0]!.catchup.lastRunAt !== null, 'the realtime link');
-    for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
     const live = await measureLive(site, running, browser, sessions, log);
     if (live.errors.length) throw new Error(`live: page errors: ${live.errors.join('\n')}`);
     const badge = live.samples.map((x) => x.badgeMs);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, login, type Client } from '../helpers/emulator.js';
 import { deskSession, launchBrowser, type DeskSession } from '../helpers/browser.js';
-import { ORDER_HISTORY_MANIFEST, configFor, installedSite, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { startOrderHistorySidecar, installedSite, type InstalledSite } from '../helpers/sidecar.js';
 
 
 const TABLE = 'custom_order_history';
@@ -23,13 +23,6 @@ let sc: Sidecar | null = null;
 let browser: Browser;
 let root: Client;
 const sessions: DeskSession[] = [];
-
-async function startSidecar(): Promise<Sidecar> {
-  const s = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
-  await until(s, () => s.status()[0]!.realtime.connected && s.status()[0]!.catchup.lastRunAt !== null, 'the realtime link');
-  for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
-  return s;
-}
 
 async function open(user: string, doctype: string, name: string): Promise<DeskSession> {
   const s = await deskSession(browser, site.emu, user, 'demo');
@@ -113,7 +106,7 @@ beforeAll(async () => {
   site = await installedSite('UTC', { seed: 'demo' });
   root = client(site.emu, { site: SITE, sid: await login(site.emu, 'Administrator', 'admin') });
   browser = await launchBrowser();
-  sc = await startSidecar();
+  sc = await startOrderHistorySidecar(site);
 }, 60_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusColour, statusLabel, STATUS_FIELDS } from '../../desk/order_history/statuses.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, login, type Client } from '../helpers/emulator.js';
-import { ORDER_HISTORY_MANIFEST, configFor, installedSite, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { startOrderHistorySidecar, installedSite, type InstalledSite } from '../helpers/sidecar.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const crmScript = () => readFileSync(join(ROOT, 'dist', 'desk', 'crm_lead_crm_ui.js'), 'utf8');
@@ -146,9 +146,7 @@ beforeAll(async () => {
   leads = site.emu.seeds[SITE].leads;
   sales = client(site.emu, { site: SITE, sid: await login(site.emu, 'sales@example.com', 'demo') });
   support = client(site.emu, { site: SITE, sid: await login(site.emu, 'support@example.com', 'demo') });
-  sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
-  await until(sc, () => sc.status()[0].realtime.connected && sc.status()[0].catchup.lastRunAt !== null, 'the realtime link and first catch-up');
-  for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
+  sc = await startOrderHistorySidecar(site);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/clie
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
-import { ORDER_HISTORY_MANIFEST, configFor, installedSite, runJob, startWith, subscribedTo, until, type InstalledSite } from '../helpers/sidecar.js';
+import { startOrderHistorySidecar, installedSite, runJob, until, type InstalledSite } from '../helpers/sidecar.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
 
 
@@ -75,9 +75,7 @@ beforeAll(async () => {
   api = createFrappeClient({ site: SITE, baseUrl: site.emu.url, apiKey: () => site.companion.key, apiSecret: () => site.companion.secret, backoffBaseMs: 1 });
   sales = client(site.emu, { site: SITE, sid: await login(site.emu, 'sales@example.com', 'demo') });
   support = client(site.emu, { site: SITE, sid: await login(site.emu, 'support@example.com', 'demo') });
-  sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
-  await until(sc, () => sc.status()[0].realtime.connected && sc.status()[0].catchup.lastRunAt !== null, 'the realtime link and first catch-up');
-  for (const dt of ['Order Sync Request', 'Sales Order', 'Work Order']) await subscribedTo(site.emu, dt);
+  sc = await startOrderHistorySidecar(site);
 });
 
 afterAll(async () => {
