@@ -9,6 +9,21 @@ export class MalformedJsonError extends Error {
   override name = 'MalformedJsonError';
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a signed body, or a MalformedJsonError when its bytes are not UTF-8 (RFC 8259 §8.1
+ * requires UTF-8). A lenient decode would store replacement characters: what is stored would then
+ * differ from what was signed, and a replay would apply a different order.
+ */
+export function decodeUtf8(raw: Uint8Array): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    throw new MalformedJsonError('the body is not valid UTF-8');
+  }
+}
+
 export function parseLossless(text: string): unknown {
   try {
     return parse(text, null, (digits: string) => (isSafeNumber(digits) ? Number(digits) : digits));

@@ -284,6 +284,18 @@ describe('bad input gets a clear answer and stores nothing', () => {
     expect(malformed.status).toBe(400);
     expect(JSON.parse(malformed.body).error).toMatch(/malformed JSON/);
     expect((await deliver(hook, signed('id=1', 'application/x-www-form-urlencoded'))).status).toBe(415);
+    // A valid signature over bytes that are not UTF-8 (a lone 0xFF inside a string): decoding it
+    // leniently would store replacement characters, not what was signed.
+    const order = shop.addOrder({ line_items: [LINES[0]!] });
+    const good = Buffer.from(shop.webhook('orders/create', order.id).body, 'utf8');
+    const at = good.indexOf('"email":"') + '"email":"'.length;
+    expect(at).toBeGreaterThan(8);
+    const bytes = Buffer.concat([good.subarray(0, at), Buffer.from([0xff]), good.subarray(at)]);
+    const notUtf8 = signed('');
+    notUtf8.headers['X-Shopify-Hmac-Sha256'] = createHmac('sha256', SHOPIFY_SECRET).update(bytes).digest('base64');
+    const undecodable = await fetch(hook, { method: 'POST', headers: notUtf8.headers, body: bytes });
+    expect(undecodable.status).toBe(400);
+    expect((await undecodable.json()).error).toMatch(/not valid UTF-8/);
     const big = await deliver(hook, signed(JSON.stringify({ id: 1, note: 'x'.repeat(70 * 1024) })));
     expect(big.status).toBe(413);
     expect(await storedCount()).toBe(before);

@@ -12,7 +12,7 @@ import type { Metrics } from '../../metrics.js';
 import type { EtsyShop, ShopConfig, ShopifyShop } from '../config.js';
 import { etsyTarget } from '../etsy/notification.js';
 import { SHOP_JOB_POLICY, deliveryJobId } from '../jobs.js';
-import { MalformedJsonError, parseLossless } from '../lossless_json.js';
+import { MalformedJsonError, decodeUtf8, parseLossless } from '../lossless_json.js';
 import { verifyShopify, verifyStandardWebhook } from './verify.js';
 
 /**
@@ -141,8 +141,10 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
             return;
           }
           let payload: unknown;
+          let text: string;
           try {
-            payload = parseLossless(raw.toString('utf8'));
+            text = decodeUtf8(raw);
+            payload = parseLossless(text);
           } catch (e) {
             if (!(e instanceof MalformedJsonError)) throw e;
             count(shop.id, 'malformed');
@@ -168,7 +170,7 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
             webhookId,
             eventId,
             receivedAt: new Date(now()).toISOString(),
-            body: raw.toString('utf8'),
+            body: text,
           }, eventId ?? webhookId);
         },
       );
@@ -195,8 +197,10 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
             return;
           }
           let payload: Record<string, unknown>;
+          let text: string;
           try {
-            const parsed = parseLossless(raw.toString('utf8'));
+            text = decodeUtf8(raw);
+            const parsed = parseLossless(text);
             if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedJsonError('the body must be a JSON object');
             payload = parsed as Record<string, unknown>;
           } catch (e) {
@@ -226,7 +230,7 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
             webhookId: headers.id!,
             eventId: typeof payload.event_id === 'string' ? payload.event_id : null,
             receivedAt: new Date(now()).toISOString(),
-            body: raw.toString('utf8'),
+            body: text,
           }, headers.id!);
         },
       );
