@@ -17,32 +17,71 @@ import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { runDemo } from './demo.js';
 import { site as siteCommand, SiteCommandError } from './site/command.js';
 
-const USAGE = `Usage: crm-order-companion <command> [options]
-
-Commands:
-  start                         Run the sidecar (configuration from the environment or COC_CONFIG).
-  status [--url URL]            Readiness of a running sidecar, per site.
-  jobs list [--state S] [--limit N] [--url URL]
+/**
+ * Each command's help, printed by `<command> --help` (anywhere after the command) and by
+ * `help <command>`; the general usage is these blocks in order.
+ */
+const HELP: Record<string, string> = {
+  start: `  start                         Run the sidecar (configuration from the environment or COC_CONFIG).
+`,
+  status: `  status [--url URL]            Readiness of a running sidecar, per site.
+`,
+  jobs: `  jobs list [--state S] [--limit N] [--url URL]
   jobs retry ID [--url URL]     Send a dead-lettered job back to the queue.
   jobs purge --state completed|failed [--url URL]
-  shops list [--url URL]        Configured shops: watermark, failed and needs-mapping deliveries, inbox depth.
+`,
+  shops: `  shops list [--url URL]        Configured shops: watermark, failed and needs-mapping deliveries, inbox depth.
   shops replay DELIVERY [--url URL]
                                 Apply a stored delivery (or reconciled order) again.
   shops backfill --shop ID --since DATE [--url URL]
                                 Re-read a shop's orders updated since DATE (ISO-8601) and apply what is new.
-  site plan|install|uninstall|doctor|export|import [--site NAME] [options]
+`,
+  site: `  site plan|install|uninstall|doctor|export|import [--site NAME] [options]
                                 Install into a Frappe site over REST (see README "Install into your site").
-  demo [--port 8000]            Start the demo: an emulated Frappe site with sample data and the sidecar.
-  emulator [--port 8000] [--site NAME[:TIME_ZONE]]... [--seed demo] [--serve-site]
+                                uninstall [--drop-data]; export --file F; import --file F [--dry-run]
+`,
+  demo: `  demo [--port 8000] [--host H] Start the demo: an emulated Frappe site with sample data and the sidecar.
+`,
+  emulator: `  emulator [--port 8000] [--host H] [--site NAME[:TIME_ZONE]]... [--seed demo] [--serve-site]
                                 Start the Frappe v15 emulator (for tests and development).
-  manifest check [PATH]         Validate hooks_manifest.json (default: ./hooks_manifest.json).
-  help                          Show this help.
+`,
+  manifest: `  manifest check [PATH]         Validate hooks_manifest.json (default: ./hooks_manifest.json).
+`,
+};
+
+const USAGE = `Usage: crm-order-companion <command> [options]
+
+Commands:
+${Object.values(HELP).join('')}  help [COMMAND]                Show this help, or one command's.
 `;
+
+function commandHelp(command: string): string {
+  return `Usage: crm-order-companion ${command} [options]\n\n${HELP[command]}`;
+}
+
+/** `parseArgs` refusals (unknown option, missing value, stray argument) are the user's typing, not a crash. */
+function isArgsError(err: unknown): err is Error {
+  return typeof (err as { code?: unknown } | null)?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_');
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(HELP, command) && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  try {
+    return await run(command, rest);
+  } catch (err) {
+    if (command !== undefined && isArgsError(err)) throw new UsageError(`${command}: ${err.message.split('. ')[0]}\n\n${commandHelp(command)}`);
+    throw err;
+  }
+}
+
+async function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'start':
+      parseArgs({ args: rest, options: {} });
       return start();
     case 'status':
       return status(rest);
@@ -58,8 +97,18 @@ async function main(argv: string[]): Promise<number> {
       return emulator(rest);
     case 'manifest':
       return manifest(rest);
-    case undefined:
     case 'help':
+      if (rest[0] !== undefined && Object.hasOwn(HELP, rest[0])) {
+        process.stdout.write(commandHelp(rest[0]));
+        return 0;
+      }
+      if (rest[0] === undefined) {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      process.stderr.write(`Unknown command "${rest[0]}".\n\n${USAGE}`);
+      return 2;
+    case undefined:
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
@@ -242,8 +291,9 @@ async function emulator(args: string[]): Promise<number> {
 }
 
 function manifest(args: string[]): number {
-  const [sub, path] = args;
-  if (sub !== 'check') throw new UsageError('usage: manifest check [PATH]');
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const [sub, path] = positionals;
+  if (sub !== 'check' || positionals.length > 2) throw new UsageError('usage: manifest check [PATH]');
   const file = resolve(path ?? 'hooks_manifest.json');
   const m = loadManifest(file);
   process.stdout.write(`${file} is valid: ${m.desk.length} desk bundle(s), ${Object.keys(m.realtime).length} realtime DocType(s), ${Object.keys(m.scheduler.cron).length} cron schedule(s), ${m.webhooks.length} webhook route(s).\n`);
