@@ -6,7 +6,7 @@
  *   - Received → communication_status Open; a lead becomes OPEN if it was Contacted/OPEN, else New;
  *                and, when the previous clock was answered, the SLA fields are cleared so CRM picks
  *                the SLA again (Lead Response SLA for New, Customer Follow-up Response SLA for OPEN)
- *                and restarts the clock.
+ *                and restarts the clock from the mail's own creation.
  * Always one REST save (`saveWithLatest`: a concurrent edit is re-read, not overwritten), so CRM's
  * SLA engine fulfils or fails the response and the change is in the Version log.
  *
@@ -115,19 +115,40 @@ export interface Folded {
   received: number;
 }
 
+/** Microseconds since the epoch of a naive `YYYY-MM-DD HH:MM:SS[.ffffff]` (the zone cancels out in a difference). */
+function micros(value: string): number {
+  const [whole, fraction = ''] = value.split('.');
+  return Date.parse(`${whole!.replace(' ', 'T')}Z`) * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+}
+
+/** `round(time_diff_in_seconds(to, from), 2)`. */
+function secondsBetween(from: string, to: string): number {
+  return Math.round((micros(to) - micros(from)) / 10_000) / 100;
+}
+
 /**
  * The effect of `comms` (oldest first) on `target`, as one patch. Pure: the unit of the ordering
  * guarantee, and what a re-read after a concurrent edit runs again.
+ *
+ * Each mail is judged at its own time, never by the lead's present state: when the sidecar sees
+ * several mails at once (after a downtime, or a backlog of queued jobs), Frappe has already acted on
+ * the later ones — a Sent mail from a System User db_sets `first_responded_on` at insert
+ * (frappe/core/doctype/communication/communication.py `update_first_response_time`) — so the
+ * lead's current `first_responded_on` may be newer than a Received mail being folded. It counts as
+ * "answered before this mail" only when it is older than the first mail folded here.
  */
 export function foldCommunications(target: TargetDoc, doctype: string, comms: CommunicationRow[], opts: CommunicationOptions): Folded {
   const withStatus = opts.statusDoctypes.includes(doctype);
   let status = target.status ?? null;
   let commStatus = target.communication_status ?? null;
-  let answered = Boolean(target.first_responded_on);
+  const first = comms[0];
+  let answered = Boolean(target.first_responded_on) && (!first || datetimeKey(String(target.first_responded_on)) < datetimeKey(first.creation));
   const slaCreation = target.sla_creation ? datetimeKey(String(target.sla_creation)) : null;
-  let restarted = false;
+  /** The Received mail that opened the newest cycle folded here: its arrival starts the clock. */
+  let restartedAt: string | null = null;
   /** undefined: leave it; a value: the reply we saw. */
   let firstRespondedOn: string | undefined;
+  let firstResponseTime: number | undefined;
   let sent = 0;
   let received = 0;
   for (const c of comms) {
@@ -137,9 +158,16 @@ export function foldCommunications(target: TargetDoc, doctype: string, comms: Co
       if (withStatus && status === opts.leadStatus.new) status = opts.leadStatus.contacted;
       // Frappe records the first response itself when the sender is a System User (db_set, at the
       // mail's creation); for any other sender the reply time is still the mail's, not our save's.
+      // The cycle's first answer. Live, Frappe db_sets both fields as this reply is inserted. Seen
+      // late, Frappe may have skipped it — the previous cycle's first_response_time was still set
+      // when the reply arrived, because our restart came after it — so both are written as its
+      // db_set writes them: the mail's creation, and seconds since the document's creation (not
+      // the cycle's). Where Frappe did record it, that is the same value. (Frappe does this for a
+      // System User's reply, as every mail sent from the desk or the CRM UI is.)
       if (!answered) {
         firstRespondedOn = c.creation;
         answered = true;
+        if (typeof target.creation === 'string') firstResponseTime = secondsBetween(target.creation, c.creation);
       }
     } else if (c.sent_or_received === 'Received') {
       received += 1;
@@ -148,20 +176,28 @@ export function foldCommunications(target: TargetDoc, doctype: string, comms: Co
       // Restart only a clock that was answered: a second mail before any answer keeps the running
       // deadline (writing twice buys no time). A clock started at/after this mail already covers it
       // (a re-run after a crash, or a lead created from this very mail).
-      const coveredByClock = !restarted && slaCreation !== null && slaCreation >= datetimeKey(c.creation);
+      const coveredByClock = restartedAt === null && slaCreation !== null && slaCreation >= datetimeKey(c.creation);
       if (answered && !coveredByClock) {
-        restarted = true;
+        restartedAt = c.creation;
         answered = false;
         firstRespondedOn = undefined;
+        firstResponseTime = undefined;
       }
     }
   }
   const patch: Record<string, unknown> = {};
   if (commStatus !== (target.communication_status ?? null)) patch.communication_status = commStatus;
   if (withStatus && status !== (target.status ?? null)) patch.status = status;
-  if (restarted) for (const f of opts.resetFields) patch[f] = null;
+  if (restartedAt !== null) {
+    for (const f of opts.resetFields) patch[f] = null;
+    // CRM keeps a given sla_creation (crm_service_level_agreement.py handle_creation: `doc.sla_creation
+    // or now_datetime()`) and counts the deadline from it: the customer's mail started this cycle,
+    // not our save, which may come a downtime later.
+    if (opts.resetFields.includes('sla_creation')) patch.sla_creation = restartedAt;
+  }
   if (firstRespondedOn !== undefined) patch.first_responded_on = firstRespondedOn;
-  return { patch, restarted, sent, received };
+  if (firstResponseTime !== undefined) patch.first_response_time = firstResponseTime;
+  return { patch, restarted: restartedAt !== null, sent, received };
 }
 
 function isNotFound(err: unknown): boolean {
