@@ -39,6 +39,12 @@ export class Faults {
   private rules: FaultRule[] = [];
   private seed = 42;
   realtime: RealtimeMode = 'normal';
+  /**
+   * Subscriptions whose permission callback has answered but whose room join is held back: a
+   * realtime server slower than the site (the callback is one HTTP round trip per subscribe, and
+   * Frappe tells the client nothing when it joins). Released in order when holding stops.
+   */
+  private heldJoins: (() => void)[] | null = null;
 
   set(rules: FaultRule[], seed = 42): void {
     this.rules = rules.map((r) => ({ ...r }));
@@ -52,6 +58,28 @@ export class Faults {
   clear(): void {
     this.rules = [];
     this.realtime = 'normal';
+    this.holdJoins(false);
+  }
+
+  get joinsHeld(): boolean {
+    return this.heldJoins !== null;
+  }
+
+  /** Start holding room joins, or stop and perform the held ones. */
+  holdJoins(hold: boolean): void {
+    if (hold) {
+      this.heldJoins ??= [];
+      return;
+    }
+    const held = this.heldJoins ?? [];
+    this.heldJoins = null;
+    for (const join of held) join();
+  }
+
+  /** Join now, or later if joins are held. */
+  join(perform: () => void): void {
+    if (this.heldJoins) this.heldJoins.push(perform);
+    else perform();
   }
 
   /** The rule that fails this request, if any (consumes one of a rule's `count`). */

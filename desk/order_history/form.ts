@@ -7,7 +7,7 @@
 import { MESSAGES } from './messages.js';
 import { statusBadge } from './badges.js';
 import { STATUS_FIELDS } from './statuses.js';
-import { awaitRequest, insertRequest, timeouts, type Outcome } from './request.js';
+import { requestHistory, timeouts, type Outcome } from './request.js';
 
 export interface OrderHistoryFormOptions {
   doctype: string;
@@ -78,7 +78,7 @@ async function fetchHistory(frm: FrappeForm, opts: OrderHistoryFormOptions): Pro
     frappe.show_alert({ message: __(MESSAGES.fetching), indicator: 'blue' }, 5);
     let outcome: Outcome;
     try {
-      outcome = await awaitRequest(await insertRequest(frm.doctype, frm.docname), timeouts());
+      outcome = await requestHistory(frm.doctype, frm.docname, timeouts());
     } catch (err) {
       frappe.show_alert({ message: errorText(err), indicator: 'red' }, 10);
       return;

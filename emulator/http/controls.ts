@@ -91,9 +91,14 @@ export function controlsRouter(state: EmulatorState): Router {
 
   r.get('/clock', (_req, res) => res.json(clockView(state)));
 
-  /** `{rules: FaultRule[], seed?, realtime?: "normal"|"drop"|"down"}`; DELETE clears all faults. */
+  /**
+   * `{rules: FaultRule[], seed?, realtime?: "normal"|"drop"|"down", hold_joins?: boolean}`; DELETE
+   * clears all faults. `hold_joins: true` keeps every allowed subscription out of its room (the
+   * socket shows it pending) until `hold_joins: false` performs them in order.
+   */
   r.post('/faults', (req: Request, res: Response) => {
-    const { rules, seed, realtime } = req.body ?? {};
+    const { rules, seed, realtime, hold_joins } = req.body ?? {};
+    if (hold_joins !== undefined && typeof hold_joins !== 'boolean') return bad(res, 'hold_joins must be true or false');
     if (rules !== undefined) {
       if (!Array.isArray(rules)) return bad(res, 'rules must be a list');
       for (const rule of rules as FaultRule[]) {
@@ -107,7 +112,8 @@ export function controlsRouter(state: EmulatorState): Router {
       state.faults.realtime = realtime as RealtimeMode;
       if (realtime === 'down') state.realtime?.disconnectAll();
     }
-    res.json({ rules: state.faults.list(), realtime: state.faults.realtime });
+    if (hold_joins !== undefined) state.faults.holdJoins(hold_joins);
+    res.json({ rules: state.faults.list(), realtime: state.faults.realtime, hold_joins: state.faults.joinsHeld });
   });
 
   r.delete('/faults', (_req, res) => {

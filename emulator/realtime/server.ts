@@ -162,10 +162,17 @@ export function attachRealtime(server: http.Server, state: EmulatorState): { io:
     const gated = (path: string, query: Record<string, string>, onAllowed: () => void) => {
       data.pending += 1;
       callback(data, path, query)
-        .then((res) => {
-          // Only a 200 joins; a 403 (or anything else) is ignored without telling the client.
-          if (res.status === 200 && socket.connected) onAllowed();
-        })
+        .then(
+          (res) =>
+            new Promise<void>((joined) =>
+              // Only a 200 joins; a 403 (or anything else) is ignored without telling the client.
+              // Joins may be held by a test control (a slow realtime server); pending until then.
+              state.faults.join(() => {
+                if (res.status === 200 && socket.connected) onAllowed();
+                joined();
+              }),
+            ),
+        )
         .catch(() => undefined)
         .finally(() => {
           data.pending -= 1;

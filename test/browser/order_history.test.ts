@@ -8,7 +8,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
-import { SITE, client, login, type Client } from '../helpers/emulator.js';
+import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
 import { deskSession, launchBrowser, type DeskSession } from '../helpers/browser.js';
 import { startOrderHistorySidecar, installedSite, type InstalledSite } from '../helpers/sidecar.js';
 
@@ -202,6 +202,34 @@ describe('HD Ticket', () => {
     await s.page.waitForSelector('.modal.show.msgprint-dialog');
     expect(await s.page.textContent('.modal.show.msgprint-dialog .msgprint')).toContain('no customer or contact');
     expect((await root.list('Order Sync Request', { limit_page_length: 0 })).body.data.length).toBe(requestsBefore);
+  }, 60_000);
+});
+
+describe('a realtime server slower than the site', () => {
+  it('an answer that comes before the form has joined the request room is shown at once, not at the timeout', async () => {
+    const lead = site.emu.seeds[SITE].leads[0]!;
+    const s = await deskSession(browser, site.emu, 'sales@example.com', 'demo');
+    sessions.push(s);
+    // Timers far beyond the wait below: only reading the request after the answer can pass.
+    await s.page.addInitScript(() => {
+      (window as any).orderCompanion = { responseTimeoutMs: 120_000, runningTimeoutMs: 120_000 };
+    });
+    await s.openForm('CRM Lead', lead);
+    await s.waitForSocket();
+    await s.waitForRoom(`doc:CRM Lead/${lead}`);
+    await watchAlerts(s);
+    // Frappe joins a room only after its permission callback, and says nothing when it does: here
+    // the join waits until the sidecar has already marked the request Done.
+    await control(site.emu, '/faults', { hold_joins: true });
+    try {
+      await clickFetch(s);
+      await waitForAlert(s, 'green', /^Synced \d+ orders?$/);
+      const sockets: { user: string; rooms: string[]; pending: number }[] = await control(site.emu, `/realtime/sockets?site=${encodeURIComponent(SITE)}`, undefined, 'GET');
+      // The answer was found while the form was still outside the room.
+      expect(sockets.some((v) => v.user === 'sales@example.com' && v.pending > 0 && !v.rooms.includes('doctype:Order Sync Request'))).toBe(true);
+    } finally {
+      await control(site.emu, '/faults', { hold_joins: false });
+    }
   }, 60_000);
 });
 
