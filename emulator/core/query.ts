@@ -399,7 +399,8 @@ interface Located {
 function locateFilter(site: Site, meta: DocTypeMeta, f: Filter): Located {
   if (f.doctype !== meta.name) {
     const childMeta = site.meta(f.doctype);
-    if (!childMeta) throw operationalError(`(1146, "Table 'tab${f.doctype}' doesn't exist")`);
+    // frappe.get_meta of the filter's DocType (reportview.py validate_filters, get_filter) fails first.
+    if (!childMeta) throw new FrappeError('DoesNotExistError', { message: `DocType ${f.doctype} not found`, excText: `DocType ${f.doctype} not found` });
     checkWhereColumn(childMeta, f.fieldname);
     return { f, childDoctype: childMeta.name, childMeta };
   }
