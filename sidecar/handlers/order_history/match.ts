@@ -5,7 +5,7 @@
  */
 import { PermanentError } from '../../errors.js';
 import type { FrappeClient } from '../../frappe/client.js';
-import { forgetMeta, hasField, isFieldNotPermitted } from '../../frappe/meta.js';
+import { fieldState, isFieldNotPermitted, markAbsent } from '../../frappe/meta.js';
 import type { Filter } from '../../frappe/types.js';
 
 export const CRM_LEAD = 'CRM Lead';
@@ -33,16 +33,17 @@ export const ERPNEXT_CUSTOMER = 'erpnext_customer';
 
 /**
  * Rows of a list call that names `erpnext_customer` on `doctype`; none when the site has no such
- * field — known from the site's meta, or from the site refusing the field after the meta was read
- * (the field was removed meanwhile: forget the meta and carry on without it).
+ * field — known from the site's meta, or from the site refusing the field in the query (removed
+ * since the meta was read, or a meta this user may not read): then it counts as absent until the
+ * meta is read again.
  */
 async function withErpnextCustomer<T>(ctx: Ctx, doctype: string, list: () => Promise<T[]>): Promise<T[]> {
-  if (!(await hasField(ctx.client, doctype, ERPNEXT_CUSTOMER, { signal: ctx.signal }))) return [];
+  if ((await fieldState(ctx.client, doctype, ERPNEXT_CUSTOMER, { signal: ctx.signal })) === 'absent') return [];
   try {
     return await list();
   } catch (err) {
     if (!isFieldNotPermitted(err, ERPNEXT_CUSTOMER)) throw err;
-    forgetMeta(ctx.client, doctype);
+    markAbsent(ctx.client, doctype, ERPNEXT_CUSTOMER);
     return [];
   }
 }
