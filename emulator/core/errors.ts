@@ -52,6 +52,9 @@ const STATUS: Record<string, number> = {
  */
 const MODULE: Record<string, string> = {
   JSONDecodeError: 'json.decoder',
+  // MariaDB errors surface as pymysql's (recording contact-list-or-child-eq:
+  // "pymysql.err.OperationalError: (1052, …)").
+  OperationalError: 'pymysql.err',
   TypeError: '',
   KeyError: '',
   AttributeError: '',

@@ -6,7 +6,16 @@
  *   value or the column is numeric (`prepare_filter_condition`), so `response_by < X` also
  *   matches rows whose response_by is NULL (fallback '0001-01-01 00:00:00');
  * - no `order_by` means no ORDER BY at all (`set_order_by` [v15]): rows come in primary-key
- *   order, as a clustered-index scan returns them — not by `modified`.
+ *   order, as a clustered-index scan returns them — not by `modified`;
+ * - a child table named by a field or a filter is LEFT JOINed (`prepare_args`: `tabChild on
+ *   (parenttype = X and parent = name)`), so a parent comes back once per matching child row
+ *   (recording contact-list-or-child-in), and an unqualified column both tables have is MariaDB's
+ *   error 1052 (recordings contact-list-or-child-eq, address-list-child-filters);
+ * - a `like` value has its backslashes doubled (`prepare_filter_condition`), so `\_` is a literal
+ *   backslash and any one character, never a literal `_` (recording customer-list-or-like-escaped);
+ * - over REST (`frappe.client.get_list` → `frappe/desk/reportview.py` `validate_args`) a field the
+ *   DocType lacks, in fields or filters, is 417 DataError "Field not permitted in query: f"
+ *   (recordings crm-deal-list-erpnext-customer, hd-customer-list-erpnext-customer).
  */
 import type { Doc } from './database.js';
 import { FrappeError, noListPermission } from './errors.js';
@@ -67,10 +76,13 @@ interface Filter {
   value: unknown;
 }
 
-/** A joined row: the parent document plus, when a child table is joined, one of its rows. */
+/**
+ * A joined row: the parent document plus, for each joined child DocType, one of its rows (null when
+ * the LEFT JOIN found none).
+ */
 interface JoinedRow {
   doc: Doc;
-  child: Doc | null;
+  children: Map<string, Doc | null>;
 }
 
 function operationalError(message: string): FrappeError {
@@ -133,6 +145,8 @@ interface FieldSpec {
   alias: string;
   fn?: string;
   distinct?: boolean;
+  /** An aggregate over a bare column name, which `set_field_tables` does not qualify. */
+  unqualified?: boolean;
 }
 
 function parseFields(site: Site, meta: DocTypeMeta, input: unknown): FieldSpec[] {
@@ -160,7 +174,8 @@ function parseFields(site: Site, meta: DocTypeMeta, input: unknown): FieldSpec[]
     if (agg) {
       const target = agg[3] === '*' ? 'name' : agg[3];
       const resolved = resolveColumn(site, meta, target);
-      specs.push({ kind: 'agg', fn: agg[1].toLowerCase(), distinct: Boolean(agg[2]), ...resolved, alias: alias ?? `${agg[1].toLowerCase()}(${agg[3]})` });
+      const unqualified = agg[3] !== '*' && !agg[3].includes('.');
+      specs.push({ kind: 'agg', fn: agg[1].toLowerCase(), distinct: Boolean(agg[2]), ...resolved, alias: alias ?? `${agg[1].toLowerCase()}(${agg[3]})`, unqualified });
       continue;
     }
     if (expr === '*' || /^`?tab[^`]*`?\.\*$/.test(expr)) {
@@ -336,7 +351,11 @@ function matches(filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
     if (v === null) return false;
   }
   if (op === 'like' || op === 'not like') {
-    const hit = likeToRegExp(String(target ?? '')).test(String(v));
+    // prepare_filter_condition [v15]: `value.replace("\\", "\\\\")` "because like uses backslash for
+    // escaping", then frappe.db.escape: the pattern MariaDB gets has every backslash doubled, so `\_`
+    // is a literal backslash then any one character (recording customer-list-or-like-escaped).
+    const pattern = typeof target === 'string' ? target.replace(/\\/g, '\\\\') : String(target ?? '');
+    const hit = likeToRegExp(pattern).test(String(v));
     return op === 'like' ? hit : !hit;
   }
   if (target === null || target === undefined) target = kind === 'number' ? 0 : '';
@@ -363,23 +382,33 @@ function matches(filter: Filter, meta: DocTypeMeta, value: unknown): boolean {
 }
 
 
+/** A filter with the table it reads: the DocType itself, or a joined child DocType. */
+interface Located {
+  f: Filter;
+  /** The joined child DocType, when the filter is on one. */
+  childDoctype?: string;
+  childMeta?: DocTypeMeta;
+}
+
 /**
- * Re-target a filter whose field is not on the DocType to the child table that has it
- * (db_query `get_filter` → `frappe.get_meta(doctype).get_field` fallback over table fields [v15]).
+ * Which table a filter reads. A 4-item filter names its DocType; a field the DocType lacks is
+ * looked up in its child tables (`frappe.utils.data.get_filter` → `meta.get_field` fallback over
+ * table fields [v15]). Either way a child table is joined (`prepare_filter_condition` →
+ * `append_table`, frappe/frappe:frappe/model/db_query.py [v15]).
  */
-function locateFilter(site: Site, meta: DocTypeMeta, f: Filter): { f: Filter; tableField?: string; childMeta?: DocTypeMeta } {
+function locateFilter(site: Site, meta: DocTypeMeta, f: Filter): Located {
   if (f.doctype !== meta.name) {
-    const tf = meta.fields.find((x) => isTableField(x) && x.options === f.doctype);
     const childMeta = site.meta(f.doctype);
-    if (!tf || !childMeta) throw operationalError(`(1054, "Unknown column '${f.fieldname}' in 'where clause'")`);
+    // frappe.get_meta of the filter's DocType (reportview.py validate_filters, get_filter) fails first.
+    if (!childMeta) throw new FrappeError('DoesNotExistError', { message: `DocType ${f.doctype} not found`, excText: `DocType ${f.doctype} not found` });
     checkWhereColumn(childMeta, f.fieldname);
-    return { f, tableField: tf.fieldname, childMeta };
+    return { f, childDoctype: childMeta.name, childMeta };
   }
   if (columnsOf(meta).includes(f.fieldname)) return { f };
   for (const tf of meta.fields.filter(isTableField)) {
     const childMeta = site.meta(tf.options ?? '');
     if (childMeta?.fields.some((x) => x.fieldname === f.fieldname && isValueField(x))) {
-      return { f: { ...f, doctype: childMeta.name }, tableField: tf.fieldname, childMeta };
+      return { f: { ...f, doctype: childMeta.name }, childDoctype: childMeta.name, childMeta };
     }
   }
   throw operationalError(`(1054, "Unknown column '${f.fieldname}' in 'where clause'")`);
@@ -389,14 +418,103 @@ function checkWhereColumn(meta: DocTypeMeta, column: string): void {
   if (!columnsOf(meta).includes(column)) throw operationalError(`(1054, "Unknown column '${column}' in 'where clause'")`);
 }
 
-function rowMatches(meta: DocTypeMeta, row: JoinedRow, located: ReturnType<typeof locateFilter>): boolean {
-  if (!located.tableField) return matches(located.f, meta, row.doc[located.f.fieldname]);
-  const cm = located.childMeta!;
-  if (row.child && row.child.parentfield === located.tableField) return matches(located.f, cm, row.child[located.f.fieldname]);
-  const rows = (row.doc[located.tableField] as Doc[]) ?? [];
-  // A LEFT JOIN with no child rows compares NULL.
-  if (!rows.length) return matches(located.f, cm, null);
-  return rows.some((r) => matches(located.f, cm, r[located.f.fieldname]));
+function rowMatches(meta: DocTypeMeta, row: JoinedRow, located: Located): boolean {
+  if (!located.childDoctype) return matches(located.f, meta, row.doc[located.f.fieldname]);
+  // The joined row of that child table; a LEFT JOIN that found none compares NULL.
+  const child = row.children.get(located.childDoctype) ?? null;
+  return matches(located.f, located.childMeta!, child ? child[located.f.fieldname] : null);
+}
+
+// ---- validating (REST) -----------------------------------------------------------------------
+
+const STANDARD_FIELDS = new Set([...DEFAULT_FIELDS, ...OPTIONAL_FIELDS, ...CHILD_TABLE_FIELDS]);
+
+/** `is_standard` (frappe/frappe:frappe/desk/reportview.py [v15]). */
+function isStandard(fieldname: string): boolean {
+  const bare = fieldname.includes('.') ? fieldname.split('.')[1].replace(/`/g, '') : fieldname;
+  return STANDARD_FIELDS.has(bare);
+}
+
+function fieldNotPermitted(fieldname: string): FrappeError {
+  // reportview.py `raise_invalid_field`: frappe.throw(_("Field not permitted in query") + f": {fieldname}", frappe.DataError).
+  const message = `Field not permitted in query: ${fieldname}`;
+  return new FrappeError('DataError', { message, excText: message });
+}
+
+/** `get_parenttype_and_fieldname` + `meta.get_field` (reportview.py [v15]): does the field exist? */
+function docfieldExists(site: Site, meta: DocTypeMeta, field: string): boolean {
+  let target: DocTypeMeta | undefined = meta;
+  let fieldname = field.replace(/`/g, '');
+  if (fieldname.includes('.')) {
+    const [table, col] = fieldname.split('.');
+    const df = meta.fields.find((f) => f.fieldname === table);
+    target = df ? site.meta(df.options ?? '') : table.startsWith('tab') ? site.meta(table.slice(3)) : undefined;
+    fieldname = col;
+  }
+  // An unknown table is the SQL layer's error (1054 from resolveColumn), not this one.
+  if (!target) return true;
+  return target.fields.some((f) => f.fieldname === fieldname);
+}
+
+/** The column a `fields` entry names, as `extract_fieldnames(field)[0]` finds it (reportview.py [v15]). */
+function fieldnameOf(raw: string): string {
+  let text = raw.trim().replace(/\s+as\s+.*$/i, '').trim();
+  const fn = /^[a-z_]+\s*\(\s*(?:distinct\s+)?(.*?)\s*\)$/i.exec(text);
+  if (fn) text = fn[1];
+  return text.replace(/^distinct\s+/i, '').trim();
+}
+
+/**
+ * `validate_args` (frappe/frappe:frappe/desk/reportview.py [v15]), which `frappe.client.get_list`
+ * runs before `frappe.get_list` (frappe/client.py [v15]; traceback of recording
+ * crm-deal-list-erpnext-customer): every field in `fields` and every filter's field must exist
+ * on the DocType (or the child DocType a 4-item filter names) unless it is a standard column.
+ */
+function validateArgs(site: Site, meta: DocTypeMeta, fields: unknown, filters: unknown, orFilters: unknown): void {
+  let list: unknown = fields;
+  if (typeof list === 'string') {
+    try {
+      list = list.trim() === '*' ? ['*'] : JSON.parse(list);
+    } catch {
+      list = null; // parseFields reports the JSON error
+    }
+  }
+  const wildcard = Array.isArray(list) && list.length === 1 && String(list[0]).trim() === '*';
+  if (Array.isArray(list) && !wildcard) {
+    for (const raw of list) {
+      const fieldname = fieldnameOf(String(raw));
+      if (!fieldname || fieldname === '*' || /^tab.+\.\*$/.test(fieldname.replace(/`/g, ''))) continue;
+      if (isStandard(fieldname)) continue;
+      if (!docfieldExists(site, meta, fieldname)) throw fieldNotPermitted(fieldname);
+    }
+  }
+  for (const input of [filters, orFilters]) {
+    let parsed: unknown = input;
+    if (typeof parsed === 'string' && parsed !== '') {
+      try {
+        parsed = JSON.parse(parsed);
+      } catch {
+        continue; // parseFilters reports the JSON error
+      }
+    }
+    if (Array.isArray(parsed)) {
+      for (const c of parsed) {
+        if (!Array.isArray(c)) continue;
+        if (c.length === 3) {
+          const fieldname = String(c[0]);
+          if (!isStandard(fieldname) && !docfieldExists(site, meta, fieldname)) throw fieldNotPermitted(fieldname);
+        } else if (c.length >= 4) {
+          const fieldname = String(c[1]);
+          const other = site.meta(String(c[0]));
+          if (!isStandard(fieldname) && other && !other.fields.some((f) => f.fieldname === fieldname)) throw fieldNotPermitted(fieldname);
+        }
+      }
+    } else if (parsed && typeof parsed === 'object') {
+      for (const fieldname of Object.keys(parsed)) {
+        if (!isStandard(fieldname) && !docfieldExists(site, meta, fieldname)) throw fieldNotPermitted(fieldname);
+      }
+    }
+  }
 }
 
 // ---- ordering -----------------------------------------------------------------------------
@@ -405,33 +523,81 @@ interface OrderTerm {
   column: string;
   desc: boolean;
   kind: Kind;
-  child?: boolean;
+  /** The joined child DocType the column belongs to. */
+  childDoctype?: string;
+  /** An aggregate alias: read from the aggregated row. */
+  alias?: boolean;
 }
 
-function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: FieldSpec[]): OrderTerm[] {
+function ambiguous(column: string, where: string): FrappeError {
+  return operationalError(`(1052, "Column '${column}' in ${where} is ambiguous")`);
+}
+
+/**
+ * `set_order_by` passes an explicit `order_by` through as written (db_query.py [v15]); then
+ * `validate_order_by_and_group_by` wants a `` `tabX`. `` prefix to name a table of the query ("Please
+ * select atleast 1 column from X to sort/group"). MariaDB resolves an unqualified name against the
+ * select list first, then the tables: in two joined tables it is error 1052 "Column 'creation' in
+ * ORDER BY is ambiguous" (recordings contact-list-or-child-eq, address-list-child-filters).
+ */
+function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: FieldSpec[], joined: string[]): OrderTerm[] {
   const lower = orderBy.toLowerCase();
   if (lower.includes('select') && lower.includes(' from ')) {
     throw new FrappeError('ValidationError', { message: 'Cannot use sub-query in order by', excText: 'Cannot use sub-query in order by' });
   }
   const terms: OrderTerm[] = [];
   for (const part of orderBy.split(',')) {
-    const bits = part.trim().split(/\s+/);
-    if (!bits[0]) continue;
-    const dir = (bits[1] ?? 'asc').toLowerCase();
-    if (!['asc', 'desc'].includes(dir)) throw operationalError(`(1064, "You have an error in your SQL syntax near '${part.trim()}'")`);
-    const raw = bits[0].replace(/`/g, '');
-    const alias = specs.find((s) => s.alias === raw && s.kind === 'agg');
-    if (alias) {
-      terms.push({ column: alias.alias, desc: dir === 'desc', kind: 'number' });
+    const trimmed = part.trim();
+    // The column may be `tabX`.`col`, with a space inside the table name.
+    const m = /^((?:`[^`]+`|[^\s`]+)(?:\.(?:`[^`]+`|[^\s`]+))?)(?:\s+(\S+))?$/.exec(trimmed);
+    if (!trimmed) continue;
+    if (!m) throw operationalError(`(1064, "You have an error in your SQL syntax near '${trimmed}'")`);
+    const dir = (m[2] ?? 'asc').toLowerCase();
+    if (!['asc', 'desc'].includes(dir)) throw operationalError(`(1064, "You have an error in your SQL syntax near '${trimmed}'")`);
+    const written = m[1];
+    const raw = written.replace(/`/g, '');
+    const desc = dir === 'desc';
+    if (written.startsWith('`tab') && written.includes('.')) {
+      const table = raw.split('.')[0].slice(3);
+      if (table !== meta.name && !joined.includes(table)) {
+        const message = `Please select atleast 1 column from ${table} to sort/group`;
+        throw new FrappeError('ValidationError', { message, excText: message });
+      }
+    }
+    const agg = specs.find((s) => s.alias === raw && s.kind === 'agg');
+    if (agg) {
+      terms.push({ column: agg.alias, desc, kind: 'number', alias: true });
       continue;
     }
+    if (!raw.includes('.') && joined.length) {
+      // The select list first (a field selected as `tabX`.`col` answers to `col`) …
+      const selected = specs.find((s) => s.kind === 'field' && s.alias === raw);
+      if (selected) {
+        const m2 = selected.doctype === meta.name ? meta : site.meta(selected.doctype)!;
+        terms.push({
+          column: selected.column,
+          desc,
+          kind: kindOf(m2.fields.find((f) => f.fieldname === selected.column), selected.column, m2),
+          childDoctype: selected.doctype !== meta.name ? selected.doctype : undefined,
+        });
+        continue;
+      }
+      // … then every table of the FROM clause.
+      const owners = [meta, ...joined.map((d) => site.meta(d)!)].filter((m2) => columnsOf(m2).includes(raw));
+      if (owners.length > 1) throw ambiguous(raw, 'ORDER BY');
+      if (owners.length === 1 && owners[0] !== meta) {
+        const m2 = owners[0];
+        terms.push({ column: raw, desc, kind: kindOf(m2.fields.find((f) => f.fieldname === raw), raw, m2), childDoctype: m2.name });
+        continue;
+      }
+    }
     const resolved = resolveColumn(site, meta, raw);
-    const m = resolved.doctype === meta.name ? meta : site.meta(resolved.doctype)!;
+    const m2 = resolved.doctype === meta.name ? meta : site.meta(resolved.doctype)!;
     terms.push({
       column: resolved.column,
-      desc: dir === 'desc',
-      kind: kindOf(m.fields.find((f) => f.fieldname === resolved.column), resolved.column, m),
-      child: resolved.doctype !== meta.name,
+      desc,
+      kind: kindOf(m2.fields.find((f) => f.fieldname === resolved.column), resolved.column, m2),
+      childDoctype: resolved.doctype !== meta.name ? resolved.doctype : undefined,
     });
   }
   return terms;
@@ -452,12 +618,26 @@ function parseIntArg(v: unknown, dflt: number): number {
   return Number.isNaN(n) ? dflt : n;
 }
 
-/** `frappe.get_list`; `user` is the session user. */
+/** The rows of `doc` in tab<childDoctype>: every table field of that type (the join does not look at parentfield). */
+function childRowsOf(meta: DocTypeMeta, doc: Doc, childDoctype: string): Doc[] {
+  const out: Doc[] = [];
+  for (const tf of meta.fields) {
+    if (isTableField(tf) && tf.options === childDoctype) out.push(...(((doc[tf.fieldname] as Doc[]) ?? [])));
+  }
+  return out;
+}
+
+/**
+ * `frappe.get_list`; `user` is the session user. A call with the user's permissions is a REST call
+ * (`frappe.client.get_list`, `/api/resource`, `frappe.client.get_value`), so its fields and filters
+ * are validated first (`validateArgs`); server-side reads pass `ignorePermissions`.
+ */
 export function getList(site: Site, user: string, args: ListArgs): Doc[] | unknown[][] {
   const meta = site.meta(args.doctype);
   if (!meta) {
     throw new FrappeError('DoesNotExistError', { message: `DocType ${args.doctype} not found`, excText: `DocType ${args.doctype} not found` });
   }
+  if (!args.ignorePermissions) validateArgs(site, meta, args.fields, args.filters, args.or_filters);
   let parentDoctypes: string[] = [];
   if (meta.istable && !args.parent && args.ignorePermissions) {
     // Server-side counts (frappe.db.count) read the child table directly, across every parent.
@@ -486,7 +666,15 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
   const filters = parseFilters(meta.name, args.filters).map((f) => locateFilter(site, meta, f));
   const orFilters = parseFilters(meta.name, args.or_filters).map((f) => locateFilter(site, meta, f));
 
-  // FROM (+ LEFT JOIN of a child table when a selected column needs one).
+  // FROM: the tables `extract_tables` (fields) and `prepare_filter_condition` (filters, then
+  // or_filters) append, each LEFT JOINed on (parenttype, parent) (db_query.py `prepare_args` [v15]).
+  const joined: string[] = [];
+  const join = (doctype: string | undefined) => {
+    if (doctype && doctype !== meta.name && !joined.includes(doctype)) joined.push(doctype);
+  };
+  for (const s of specs) if (s.kind !== 'star') join(s.doctype);
+  for (const f of [...filters, ...orFilters]) join(f.childDoctype);
+
   let rows: JoinedRow[] = [];
   const base: Doc[] = [];
   if (meta.istable) {
@@ -500,13 +688,36 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
     const single = site.db.get(meta.name, meta.name);
     if (single) base.push(single);
   } else base.push(...site.db.scan(meta.name));
-  const joinField = specs.find((s) => s.tableField)?.tableField;
   for (const doc of base) {
-    if (joinField) {
-      const children = (doc[joinField] as Doc[]) ?? [];
-      if (!children.length) rows.push({ doc, child: null });
-      for (const c of children) rows.push({ doc, child: c });
-    } else rows.push({ doc, child: null });
+    // One row per combination of joined child rows (a join of two child tables multiplies them).
+    let combos: Map<string, Doc | null>[] = [new Map()];
+    for (const childDoctype of joined) {
+      const children = childRowsOf(meta, doc, childDoctype);
+      const next: Map<string, Doc | null>[] = [];
+      for (const combo of combos) {
+        if (!children.length) next.push(new Map(combo).set(childDoctype, null));
+        for (const c of children) next.push(new Map(combo).set(childDoctype, c));
+      }
+      combos = next;
+    }
+    for (const children of combos) rows.push({ doc, children });
+  }
+
+  // An unqualified aggregate column is left as written (`set_field_tables` skips count(/sum(/avg() [v15]).
+  if (joined.length) {
+    for (const s of specs) {
+      if (s.kind !== 'agg' || s.unqualified !== true) continue;
+      const owners = [meta, ...joined.map((d) => site.meta(d)!)].filter((m2) => columnsOf(m2).includes(s.column));
+      if (owners.length > 1) throw ambiguous(s.column, 'field list');
+    }
+    const groupBy = (args.group_by ?? '').toString().trim();
+    for (const g of groupBy ? groupBy.split(',') : []) {
+      const col = g.trim().split(/\s+/)[0];
+      if (col.includes('.')) continue;
+      const bare = col.replace(/`/g, '');
+      const owners = [meta, ...joined.map((d) => site.meta(d)!)].filter((m2) => columnsOf(m2).includes(bare));
+      if (owners.length > 1) throw ambiguous(bare, 'group statement');
+    }
   }
 
   // WHERE
@@ -519,7 +730,15 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
   });
 
   // Primary-key order is what a scan without ORDER BY yields.
-  rows.sort((a, b) => compare(typeof a.doc.name === 'number' ? 'number' : 'text', a.doc.name, b.doc.name) || (Number(a.child?.idx ?? 0) - Number(b.child?.idx ?? 0)));
+  rows.sort((a, b) => {
+    const c = compare(typeof a.doc.name === 'number' ? 'number' : 'text', a.doc.name, b.doc.name);
+    if (c) return c;
+    for (const d of joined) {
+      const x = Number(a.children.get(d)?.idx ?? 0) - Number(b.children.get(d)?.idx ?? 0);
+      if (x) return x;
+    }
+    return 0;
+  });
 
   const orderBy = (args.order_by ?? '').toString().trim();
   const hasAgg = specs.some((s) => s.kind === 'agg');
@@ -528,9 +747,12 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
   let out: Doc[];
   if (hasAgg || groupBy) {
     out = aggregate(site, meta, rows, specs, groupBy);
-    if (orderBy) sortRows(out.map((d) => ({ doc: d, child: null })), parseOrderBy(site, meta, orderBy, specs), (sorted) => (out = sorted.map((r) => r.doc)));
+    if (orderBy) {
+      const terms = parseOrderBy(site, meta, orderBy, specs, joined);
+      sortRows(out.map((d) => ({ doc: d, children: new Map() })), terms, (sorted) => (out = sorted.map((r) => r.doc)));
+    }
   } else {
-    if (orderBy) sortRows(rows, parseOrderBy(site, meta, orderBy, specs), (sorted) => (rows = sorted));
+    if (orderBy) sortRows(rows, parseOrderBy(site, meta, orderBy, specs, joined), (sorted) => (rows = sorted));
     out = rows.map((r) => project(meta, r, specs));
   }
 
@@ -545,7 +767,7 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
 function sortRows(rows: JoinedRow[], terms: OrderTerm[], done: (rows: JoinedRow[]) => void): void {
   const sorted = [...rows].sort((a, b) => {
     for (const t of terms) {
-      const pick = (r: JoinedRow) => (t.child ? r.child?.[t.column] : r.doc[t.column]);
+      const pick = (r: JoinedRow) => (t.childDoctype ? r.children.get(t.childDoctype)?.[t.column] : r.doc[t.column]);
       const av = pick(a);
       const bv = pick(b);
       // NULLs sort first ascending, last descending (MariaDB).
@@ -561,6 +783,10 @@ function sortRows(rows: JoinedRow[], terms: OrderTerm[], done: (rows: JoinedRow[
   done(sorted);
 }
 
+function sourceOf(meta: DocTypeMeta, row: JoinedRow, doctype: string): Doc | null {
+  return doctype === meta.name ? row.doc : (row.children.get(doctype) ?? null);
+}
+
 function project(meta: DocTypeMeta, row: JoinedRow, specs: FieldSpec[]): Doc {
   const out: Doc = {};
   for (const s of specs) {
@@ -568,7 +794,7 @@ function project(meta: DocTypeMeta, row: JoinedRow, specs: FieldSpec[]): Doc {
       for (const col of columnsOf(meta)) out[col] = row.doc[col] ?? null;
       continue;
     }
-    const source = s.tableField ? row.child : row.doc;
+    const source = sourceOf(meta, row, s.doctype);
     out[s.alias] = source ? (source[s.column] ?? null) : null;
   }
   return out;
@@ -580,7 +806,7 @@ function aggregate(site: Site, meta: DocTypeMeta, rows: JoinedRow[], specs: Fiel
     ? groupBy.split(',').map((g) => resolveColumn(site, meta, g.trim().replace(/`/g, '')))
     : [];
   for (const r of rows) {
-    const key = JSON.stringify(groupCols.map((g) => fold((g.tableField ? r.child : r.doc)?.[g.column] ?? '')));
+    const key = JSON.stringify(groupCols.map((g) => fold(sourceOf(meta, r, g.doctype)?.[g.column] ?? '')));
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   if (!groupCols.length && !groups.size) groups.set('[]', []);
@@ -589,10 +815,10 @@ function aggregate(site: Site, meta: DocTypeMeta, rows: JoinedRow[], specs: Fiel
     const d: Doc = {};
     for (const s of specs) {
       const values = members
-        .map((r) => (s.tableField ? r.child : r.doc)?.[s.column])
+        .map((r) => sourceOf(meta, r, s.doctype)?.[s.column])
         .filter((v) => v !== null && v !== undefined);
       if (s.kind !== 'agg') {
-        d[s.alias] = members.length ? ((s.tableField ? members[0].child : members[0].doc)?.[s.column] ?? null) : null;
+        d[s.alias] = members.length ? (sourceOf(meta, members[0], s.doctype)?.[s.column] ?? null) : null;
         continue;
       }
       const distinct = s.distinct ? [...new Set(values.map((v) => String(v)))] : values;
@@ -619,4 +845,3 @@ function aggregate(site: Site, meta: DocTypeMeta, rows: JoinedRow[], specs: Fiel
   }
   return out;
 }
-

@@ -181,7 +181,13 @@ function masters(ctx: Ctx): void {
     put(ctx, { doctype: 'Custom Field', dt: 'Work Order', fieldname, label, fieldtype: 'Select', options: options.join('\n'), insert_after: after, default: options[0] });
     after = fieldname;
   }
-  put(ctx, { doctype: 'Custom Field', dt: 'CRM Deal', fieldname: 'erpnext_customer', label: 'ERPNext Customer', fieldtype: 'Data', insert_after: 'organization', read_only: 1 });
+  // Neither CRM v1.52.1's CRM Deal nor Helpdesk v1.14.0's HD Customer has `erpnext_customer`
+  // (recordings crm-deal-list-erpnext-customer, hd-customer-list-erpnext-customer): the ERPNext
+  // integration adds it as a Custom Field (frappe/crm:crm/fcrm/doctype/erpnext_crm_settings/
+  // erpnext_crm_settings.py `create_custom_fields_in_frappe_crm`: Data "Customer in ERPNext" after
+  // lead_name). The demo site has the integration on, and its helpdesk the same field.
+  put(ctx, { doctype: 'Custom Field', dt: 'CRM Deal', fieldname: 'erpnext_customer', label: 'Customer in ERPNext', fieldtype: 'Data', insert_after: 'lead_name' });
+  put(ctx, { doctype: 'Custom Field', dt: 'HD Customer', fieldname: 'erpnext_customer', label: 'Customer in ERPNext', fieldtype: 'Data', insert_after: 'domain' });
 }
 
 /** Submitted orders with several lines; one draft, one cancelled; work orders for most lines. */

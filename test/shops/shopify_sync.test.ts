@@ -138,6 +138,38 @@ describe('a signed orders/create delivery', () => {
   });
 });
 
+describe("an order whose email is a known Contact's", () => {
+  // A Contact lookup filters on the Contact Email child table, which Frappe joins (frappe/model/
+  // db_query.py): an unqualified `creation` in its order_by is a 500 on MariaDB (recording
+  // contact-list-or-child-eq) and a contact comes back once per matching email row (recording
+  // contact-list-or-child-in). The address lookup joins Dynamic Link the same way
+  // (recording address-list-child-filters).
+  it("goes to that contact's Customer, and a second order adds no Contact, Customer or Address", async () => {
+    const known = ok(await site.root.insert('Customer', { customer_name: 'Lovelace Analytics', customer_type: 'Company', customer_group: 'Commercial', territory: 'All Territories' })).name;
+    const contact = ok(
+      await site.root.insert('Contact', {
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        email_ids: [{ email_id: 'ada.work@lovelace.example', is_primary: 1 }, { email_id: 'ada@lovelace.example' }],
+        phone_nos: [{ phone: '+44 20 7946 0001', is_primary_phone: 1 }, { phone: '+44 20 7946 0002' }],
+        links: [{ link_doctype: 'Customer', link_name: known }],
+      }),
+    ).name;
+    const billing = { first_name: 'Ada', last_name: 'Lovelace', address1: '12 St James Square', city: 'London', zip: 'SW1Y 4JH', country: 'United Kingdom', country_code: 'GB' };
+    const customersBefore = ok(await site.root.list('Customer', { limit_page_length: 0 })).length;
+    for (const email of ['ada.work@lovelace.example', 'ada@lovelace.example']) {
+      const order = shop.addOrder({ customer: { first_name: 'Ada', last_name: 'Lovelace', email }, billing_address: billing, line_items: LINES, shipping_lines: SHIPPING });
+      expect((await deliver(hook, shop.webhook('orders/create', order.id))).status).toBe(200);
+      expect((await applied(order.id)).customer).toBe(known);
+    }
+    expect(ok(await site.root.list('Customer', { limit_page_length: 0 })).length).toBe(customersBefore);
+    const contacts = ok(await site.root.list('Contact', { filters: JSON.stringify([['Contact Email', 'email_id', 'like', '%@lovelace.example']]), limit_page_length: 0 }));
+    expect([...new Set(contacts.map((c: any) => c.name))]).toEqual([contact]);
+    const addresses = ok(await site.root.list('Address', { fields: JSON.stringify(['name']), filters: JSON.stringify([['address_line1', '=', '12 St James Square']]), limit_page_length: 0 }));
+    expect(addresses).toHaveLength(1);
+  });
+});
+
 describe('order of arrival', () => {
   it('orders/paid before orders/create creates the order; the late create changes nothing', async () => {
     const order = shop.addOrder({ customer: { first_name: 'Paid', last_name: 'First', email: 'paid.first@example.com' }, line_items: LINES, financial_status: 'pending' });

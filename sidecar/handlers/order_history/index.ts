@@ -15,7 +15,7 @@ import { FrappeApiError } from '../../frappe/errors.js';
 import type { FrappeDoc } from '../../frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
 import { buildHistory, distinctOrders, sameRows, type HistoryRow } from './history.js';
-import { CRM_LEAD, HD_TICKET, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';
+import { CRM_LEAD, HD_TICKET, hdCustomersOf, leadsOfCustomerDeals, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';
 
 export const ORDER_SYNC_REQUEST = 'Order Sync Request';
 export const TARGETS: Record<string, string> = { [CRM_LEAD]: 'CRM Lead Order Item', [HD_TICKET]: 'HD Ticket Order Item' };
@@ -133,23 +133,12 @@ async function tablesOfCustomerOf(ctx: HandlerContext, salesOrder: string): Prom
     signal: ctx.signal,
   });
   for (const lead of linked) add(CRM_LEAD, lead.name);
-  const deals = await ctx.client.getList<{ lead: string | null }>('CRM Deal', {
-    fields: ['name', 'lead'],
-    filters: [['erpnext_customer', '=', customer]],
-    orderBy: 'name asc',
-    limitPageLength: 0,
-    signal: ctx.signal,
-  });
-  for (const deal of deals) if (deal.lead) add(CRM_LEAD, deal.lead);
-  const hdCustomers = await ctx.client.getList<{ name: string }>('HD Customer', {
-    filters: [['erpnext_customer', '=', customer]],
-    orderBy: 'name asc',
-    limitPageLength: 0,
-    signal: ctx.signal,
-  });
+  // Through erpnext_customer, which a site may not have (match.ts).
+  for (const lead of await leadsOfCustomerDeals(ctx, customer)) add(CRM_LEAD, lead);
+  const hdCustomers = await hdCustomersOf(ctx, customer);
   if (hdCustomers.length) {
     const tickets = await ctx.client.getList<{ name: string | number }>(HD_TICKET, {
-      filters: [['customer', 'in', hdCustomers.map((c) => c.name)]],
+      filters: [['customer', 'in', hdCustomers]],
       orderBy: 'modified desc',
       limitPageLength: 50,
       signal: ctx.signal,

@@ -5,6 +5,7 @@
  */
 import { PermanentError } from '../../errors.js';
 import type { FrappeClient } from '../../frappe/client.js';
+import { fieldState, isFieldNotPermitted, markAbsent } from '../../frappe/meta.js';
 import type { Filter } from '../../frappe/types.js';
 
 export const CRM_LEAD = 'CRM Lead';
@@ -21,8 +22,68 @@ const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : v == nu
 const uniq = (xs: string[]): string[] => [...new Set(xs.filter(Boolean))];
 const norm = (v: unknown): string => text(v).replace(/\s+/g, ' ').toLowerCase();
 
-function escapeLike(v: string): string {
-  return v.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * `erpnext_customer` on CRM Deal and HD Customer is optional: CRM's ERPNext integration creates it
+ * on CRM Deal as a Custom Field (frappe/crm:crm/fcrm/doctype/erpnext_crm_settings/
+ * erpnext_crm_settings.py), Helpdesk v1.14.0's HD Customer has none, and naming a missing field in
+ * a list call is 417 DataError (recordings crm-deal-list-erpnext-customer,
+ * hd-customer-list-erpnext-customer). Where it is missing, matching goes on by contact and name.
+ */
+export const ERPNEXT_CUSTOMER = 'erpnext_customer';
+
+/**
+ * Rows of a list call that names `erpnext_customer` on `doctype`; none when the site has no such
+ * field — known from the site's meta, or from the site refusing the field in the query (removed
+ * since the meta was read, or a meta this user may not read): then it counts as absent until the
+ * meta is read again.
+ */
+async function withErpnextCustomer<T>(ctx: Ctx, doctype: string, list: () => Promise<T[]>): Promise<T[]> {
+  if ((await fieldState(ctx.client, doctype, ERPNEXT_CUSTOMER, { signal: ctx.signal })) === 'absent') return [];
+  try {
+    return await list();
+  } catch (err) {
+    if (!isFieldNotPermitted(err, ERPNEXT_CUSTOMER)) throw err;
+    markAbsent(ctx.client, doctype, ERPNEXT_CUSTOMER);
+    return [];
+  }
+}
+
+/** The leads of the CRM Deals made for `customer` (none on a site whose CRM Deal has no erpnext_customer). */
+export async function leadsOfCustomerDeals(ctx: Ctx, customer: string): Promise<string[]> {
+  const deals = await withErpnextCustomer(ctx, 'CRM Deal', () =>
+    ctx.client.getList<{ name: string; lead: string | null }>('CRM Deal', {
+      fields: ['name', 'lead'],
+      filters: [[ERPNEXT_CUSTOMER, '=', customer]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
+  );
+  return uniq(deals.map((d) => text(d.lead)));
+}
+
+/** The HD Customers of `customer` (none on a site whose HD Customer has no erpnext_customer). */
+export async function hdCustomersOf(ctx: Ctx, customer: string): Promise<string[]> {
+  const rows = await withErpnextCustomer(ctx, 'HD Customer', () =>
+    ctx.client.getList<{ name: string }>('HD Customer', {
+      filters: [[ERPNEXT_CUSTOMER, '=', customer]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
+  );
+  return uniq(rows.map((r) => text(r.name)));
+}
+
+/**
+ * A `like` pattern that finds every customer_name equal to `name` up to letter case and spacing:
+ * each word, in order, anything between. Frappe doubles the backslashes of a `like` value
+ * (frappe/model/db_query.py `prepare_filter_condition`), so escaping `_` or `%` as `\_` matches
+ * nothing (recording customer-list-or-like-escaped); left as they are they are wildcards, which
+ * also match themselves. The rows are then compared exactly (`norm`), in Node.
+ */
+function likeAnyWhere(name: string): string {
+  return `%${name.split(' ').filter(Boolean).join('%')}%`;
 }
 
 function describeList(names: string[]): string {
@@ -75,12 +136,12 @@ async function customersNamed(ctx: Ctx, names: string[]): Promise<string[]> {
   if (!wanted.length) return [];
   const rows = await ctx.client.getList<Row & { customer_name?: string }>('Customer', {
     fields: ['name', 'customer_name'],
-    orFilters: wanted.map((n): Filter => ['customer_name', 'like', `%${escapeLike(n)}%`]),
+    orFilters: wanted.map((n): Filter => ['customer_name', 'like', likeAnyWhere(n)]),
     orderBy: 'name asc',
     limitPageLength: 0,
     signal: ctx.signal,
   });
-  return rows.filter((r) => wanted.includes(norm(r.customer_name))).map((r) => r.name);
+  return uniq(rows.filter((r) => wanted.includes(norm(r.customer_name))).map((r) => r.name));
 }
 
 export interface LeadLike {
@@ -100,16 +161,18 @@ export async function matchLeadCustomer(ctx: Ctx, lead: LeadLike): Promise<strin
   if (explicit) return explicit;
   const what = `CRM Lead ${lead.name}`;
 
-  const deals = await ctx.client.getList<{ erpnext_customer?: string }>('CRM Deal', {
-    fields: ['name', 'erpnext_customer'],
-    filters: [
-      ['lead', '=', lead.name],
-      ['erpnext_customer', 'is', 'set'],
-    ],
-    orderBy: 'creation desc, name desc',
-    limitPageLength: 0,
-    signal: ctx.signal,
-  });
+  const deals = await withErpnextCustomer(ctx, 'CRM Deal', () =>
+    ctx.client.getList<{ erpnext_customer?: string }>('CRM Deal', {
+      fields: ['name', ERPNEXT_CUSTOMER],
+      filters: [
+        ['lead', '=', lead.name],
+        [ERPNEXT_CUSTOMER, 'is', 'set'],
+      ],
+      orderBy: 'creation desc, name desc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
+  );
   const byDeal = pick(deals.map((d) => text(d.erpnext_customer)), `${what} (through its deals)`);
   if (byDeal) return byDeal;
 
@@ -138,13 +201,15 @@ export async function matchTicketCustomer(ctx: Ctx, ticket: TicketLike): Promise
   const what = `HD Ticket ${ticket.name}`;
   const hdCustomer = text(ticket.customer);
   if (hdCustomer) {
-    const rows = await ctx.client.getList<{ erpnext_customer?: string }>('HD Customer', {
-      fields: ['name', 'erpnext_customer'],
-      filters: [['name', '=', hdCustomer]],
-      orderBy: 'name asc',
-      limitPageLength: 1,
-      signal: ctx.signal,
-    });
+    const rows = await withErpnextCustomer(ctx, 'HD Customer', () =>
+      ctx.client.getList<{ erpnext_customer?: string }>('HD Customer', {
+        fields: ['name', ERPNEXT_CUSTOMER],
+        filters: [['name', '=', hdCustomer]],
+        orderBy: 'name asc',
+        limitPageLength: 1,
+        signal: ctx.signal,
+      }),
+    );
     const linked = text(rows[0]?.erpnext_customer);
     if (linked) return linked;
   }

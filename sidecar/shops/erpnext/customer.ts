@@ -39,17 +39,42 @@ async function byKey(ctx: HandlerContext, key: string): Promise<string | null> {
   return rows[0]?.name ?? null;
 }
 
+/**
+ * Names in first-seen order, once each. A filter on a child table is a LEFT JOIN in Frappe
+ * (frappe/model/db_query.py `prepare_args`), so a parent comes back once per matching child row.
+ */
+function distinctNames<T extends { name: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => {
+    if (seen.has(r.name)) return false;
+    seen.add(r.name);
+    return true;
+  });
+}
+
+/**
+ * Order of a list that joins a child table: the parent's columns qualified, since `creation`,
+ * `name` … exist in both tables and MariaDB refuses an unqualified one (1052 "Column 'creation' in
+ * ORDER BY is ambiguous"); db_query.py `validate_order_by_and_group_by` accepts `` `tabX`.`col` ``
+ * for a table of the query. `name` breaks ties between rows created in the same microsecond.
+ */
+function oldestFirst(doctype: string): string {
+  return `\`tab${doctype}\`.\`creation\` asc, \`tab${doctype}\`.\`name\` asc`;
+}
+
 async function contactFor(ctx: HandlerContext, email: string): Promise<{ name: string; customers: string[] } | null> {
   // Primary email or any Contact Email row (Frappe joins the child table named in a filter).
-  const contacts = await ctx.client.getList<{ name: string }>('Contact', {
-    orFilters: [
-      ['email_id', '=', email],
-      ['Contact Email', 'email_id', '=', email],
-    ],
-    orderBy: 'creation asc',
-    limitPageLength: 0,
-    signal: ctx.signal,
-  });
+  const contacts = distinctNames(
+    await ctx.client.getList<{ name: string }>('Contact', {
+      orFilters: [
+        ['email_id', '=', email],
+        ['Contact Email', 'email_id', '=', email],
+      ],
+      orderBy: oldestFirst('Contact'),
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
+  );
   if (!contacts.length) return null;
   const links = await ctx.client.getList<{ link_name: string }>('Dynamic Link', {
     parent: 'Contact',
@@ -104,16 +129,18 @@ async function ensureAddresses(ctx: HandlerContext, customer: string, order: Sho
   if (order.billingAddress) wanted.push([order.billingAddress, 'Billing']);
   if (order.shippingAddress) wanted.push([order.shippingAddress, 'Shipping']);
   if (!wanted.length) return;
-  const existing = await ctx.client.getList<{ address_type: string; address_line1: string; pincode: string | null }>('Address', {
-    fields: ['name', 'address_type', 'address_line1', 'pincode'],
-    filters: [
-      ['Dynamic Link', 'link_doctype', '=', 'Customer'],
-      ['Dynamic Link', 'link_name', '=', customer],
-    ],
-    orderBy: 'creation asc',
-    limitPageLength: 0,
-    signal: ctx.signal,
-  });
+  const existing = distinctNames(
+    await ctx.client.getList<{ name: string; address_type: string; address_line1: string; pincode: string | null }>('Address', {
+      fields: ['name', 'address_type', 'address_line1', 'pincode'],
+      filters: [
+        ['Dynamic Link', 'link_doctype', '=', 'Customer'],
+        ['Dynamic Link', 'link_name', '=', customer],
+      ],
+      orderBy: oldestFirst('Address'),
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
+  );
   for (const [a, type] of wanted) {
     const same = existing.some((e) => e.address_type === type && e.address_line1 === a.line1 && (e.pincode ?? '') === (a.zip ?? ''));
     if (same) continue;
