@@ -149,8 +149,37 @@ describe('Fetch: an Order Sync Request', () => {
   it('an HD Ticket: through its HD Customer', async () => {
     const ticket = String(site.emu.seeds[SITE].tickets[0]);
     const done = await requestSync(support, 'HD Ticket', ticket);
-    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3 });
+    // Frappe stores the Dynamic Link to the ticket's integer name as text, and the sidecar's saves
+    // of the request (Running, Done) go through (issue 11 item 3: they failed set_only_once).
+    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3, reference_name: ticket });
     expect((await rows('HD Ticket', ticket)).map((r) => r.item_code)).toEqual(['MUFFIN-12', 'CAKE-CHOC', 'COOKIE-BOX']);
+  });
+
+  it('a request whose Running mark the site refuses ends Failed with the reason, not Queued', async () => {
+    // One permanent refusal (417) of the first PUT of the request: the sync cannot start.
+    await control(site.emu, '/faults', { rules: [{ match: 'PUT /api/resource/Order Sync Request', mode: 'error', status: 417, count: 1 }] });
+    try {
+      const failed = await requestSync(sales, 'CRM Lead', leads[1]);
+      expect(failed.status).toBe('Failed');
+      expect(failed.rows_synced).toBe(0);
+      expect(failed.message).toContain('417 ValidationError');
+      expect(failed.message).not.toMatch(/Traceback|at .*\.ts:|token |Authorization/);
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
+  });
+
+  it('a request whose sync keeps failing ends Failed once the retries are spent', async () => {
+    await control(site.emu, '/faults', { rules: [{ match: 'GET /api/resource/Sales Order', mode: 'error', status: 503 }] });
+    try {
+      const failed = await requestSync(sales, 'CRM Lead', leads[1]);
+      expect(failed.status).toBe('Failed');
+      expect(failed.message).toMatch(/^gave up after 3 attempts: /);
+      expect(failed.message).toContain('503');
+      expect(failed.message).not.toMatch(/Traceback|<html|token /);
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
   });
 
   it('makes as many REST calls for 6 orders as for 1', async () => {
