@@ -113,6 +113,19 @@ describe('install into a clean site', () => {
     expect((await admin.get('CRM Form Script', 'CRM Lead - Order History')).body.data).toMatchObject({ dt: 'CRM Lead', view: 'Form', enabled: 1 });
     expect((await admin.get('HD Form Script', 'HD Ticket - Order History')).body.data).toMatchObject({ dt: 'HD Ticket', apply_to: 'Form', enabled: 1, apply_to_customer_portal: 0, apply_on_new_page: 0 });
 
+    // Where the tab lands (frappe/model/meta.py `sort_fields`: a Tab Break without insert_after goes
+    // first): right after the DocType's own last field, so no standard field sits under it and it
+    // is not the form's first tab (issue 11 item 7).
+    for (const [dt, last] of [['CRM Lead', 'status_change_log'], ['HD Ticket', 'feedback_extra']] as const) {
+      const meta = (await admin.method('frappe.desk.form.load.getdoctype', { doctype: dt }, 'GET')).body.docs[0];
+      const order: string[] = meta.fields.map((f: { fieldname: string }) => f.fieldname);
+      const tab = order.indexOf('custom_order_history_tab');
+      expect(tab, `${dt}: ${order.join(', ')}`).toBeGreaterThan(0);
+      expect(order.slice(tab - 1, tab + 2)).toEqual([last, 'custom_order_history_tab', 'custom_order_history']);
+      const rest = meta.fields.slice(tab + 2);
+      expect(rest.length === 0 || rest[0].fieldtype === 'Tab Break', `${dt}: fields after the Order History table belong to another tab`).toBe(true);
+    }
+
     const again = await makePlan(c, desired);
     expect(again.filter((e) => e.action !== 'unchanged').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : e.grant.parent))).toEqual([]);
     expect((await install(c, desired)).applied).toEqual([]);
