@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
@@ -259,3 +260,45 @@ describe('automatic refresh', () => {
   });
 });
 
+
+describe('a request whose sync throws something unexpected', () => {
+  /** The request handler against a stub site: the lead read throws a bug-like TypeError. */
+  async function runRequest(attempt: number): Promise<{ patches: Record<string, unknown>[]; error: unknown }> {
+    const patches: Record<string, unknown>[] = [];
+    const stub = {
+      getDoc: async (doctype: string) => {
+        if (doctype === 'Order Sync Request') return { name: 'req1', status: attempt > 1 ? 'Running' : 'Queued', reference_doctype: 'CRM Lead', reference_name: 'LEAD-1', modified: 'x' };
+        throw new TypeError('e is not a function');
+      },
+      update: async (_doctype: string, _name: string, patch: Record<string, unknown>) => {
+        patches.push(patch);
+        return { name: 'req1', ...patch };
+      },
+    };
+    const noop = () => undefined;
+    const logger = { info: noop, debug: noop, warn: noop, error: noop, child: () => logger };
+    const ctx = {
+      site: SITE,
+      client: stub,
+      logger,
+      job: { id: 'j', name: 'order_history.request', site: SITE, data: { name: 'req1' }, maxAttempts: 3 },
+      attempt,
+      signal: new AbortController().signal,
+      lock: (_key: string, fn: () => Promise<unknown>) => fn(),
+    };
+    let error: unknown = null;
+    await createOrderHistoryHandlers()['order_history.request']!(ctx as never).catch((e: unknown) => (error = e));
+    return { patches, error };
+  }
+
+  it('is retried first, and on its last attempt ends Failed saying it was unexpected, without a stack', async () => {
+    const first = await runRequest(1);
+    expect(first.error).toBeInstanceOf(TypeError);
+    expect(first.patches).toEqual([{ status: 'Running' }]);
+    const last = await runRequest(3);
+    expect(last.error).toBeInstanceOf(TypeError);
+    expect(last.patches).toHaveLength(1);
+    expect(last.patches[0]).toMatchObject({ status: 'Failed', rows_synced: 0 });
+    expect(last.patches[0]!.message).toBe('gave up after 3 attempts: unexpected error in the order companion service (TypeError): e is not a function');
+  });
+});
