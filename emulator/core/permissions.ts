@@ -7,7 +7,7 @@
  * Not emulated (and said so in README): User Permissions, DocShare.
  */
 import type { Doc } from './database.js';
-import { isTableField, type DocField, type DocTypeMeta } from './meta.js';
+import { NO_VALUE_FIELDS, isTableField, type DocField, type DocTypeMeta } from './meta.js';
 import type { Site } from './site.js';
 
 export type PermType =
@@ -154,4 +154,20 @@ export function applyFieldlevelReadPermissions(site: Site, doc: Doc, user: strin
     });
   }
   return out;
+}
+
+/**
+ * `Meta.get_permitted_fieldnames` (frappe/model/meta.py [v15]) for the list layer: the value fields
+ * the user may read at their permlevel (a child DocType is judged by `parentMeta`'s rules, and has
+ * none without one). `DatabaseQuery.apply_fieldlevel_read_permissions` (frappe/model/db_query.py)
+ * drops the other requested fields silently and narrows `*` to these. Administrator holds every
+ * role, so only levels no rule grants are closed to it; a DocType without rules returns every field.
+ */
+export function permittedFieldnames(site: Site, meta: DocTypeMeta, user: string, parentMeta?: DocTypeMeta): string[] {
+  const values = meta.fields.filter((df) => !NO_VALUE_FIELDS.has(df.fieldtype));
+  if (meta.istable && !parentMeta) return [];
+  const rules = meta.istable && parentMeta ? parentMeta : meta;
+  if (!rules.permissions.length) return values.map((df) => df.fieldname);
+  const access = permlevelAccess(site, rules, user, 'read');
+  return values.filter((df) => access.has(Number(df.permlevel ?? 0))).map((df) => df.fieldname);
 }

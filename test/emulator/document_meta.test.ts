@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { SITE, client, login, start, userClient, type Client } from '../helpers/emulator.js';
 import { rand } from '../helpers/assertions.js';
+import { permittedFieldnames } from '../../emulator/core/permissions.js';
 
 let emu: RunningEmulator;
 let admin: Client;
@@ -75,6 +76,22 @@ describe('field permlevels', () => {
     const after = ok(await admin.get('User', sales.user));
     expect(after.first_name).toBe('Renamed');
     expect(after.roles.map((r: any) => r.role)).toEqual(['Sales User']);
+  });
+});
+
+describe('permitted fieldnames for lists', () => {
+  // frappe/model/meta.py get_permitted_fieldnames (used by db_query apply_fieldlevel_read_permissions)
+  it('holds only the levels the roles read; a child table is judged by its parent', async () => {
+    const site = emu.site(SITE);
+    const sales = await userClient(emu, `perm-${rand()}@example.com`, ['Sales User']);
+    const agent = await userClient(emu, `perm-${rand()}@example.com`, ['Agent']);
+    const user = site.meta('User')!;
+    expect(permittedFieldnames(site, user, sales.user)).not.toContain('user_type');
+    expect(permittedFieldnames(site, user, 'Administrator')).toContain('user_type');
+    const ticket = site.meta('HD Ticket')!;
+    expect(permittedFieldnames(site, ticket, agent.user)).toEqual(expect.arrayContaining(['subject', 'customer', 'contact', 'raised_by']));
+    expect(permittedFieldnames(site, site.meta('Has Role')!, sales.user)).toEqual([]);
+    expect(permittedFieldnames(site, site.meta('Has Role')!, 'Administrator', user)).toContain('role');
   });
 });
 
