@@ -634,7 +634,8 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   write(ctx, meta, doc);
   run('after_insert', args);
   postSave(args);
-  return ctx.site.db.get(doctype, String(doc.name)) ?? doc;
+  const inserted = ctx.site.db.get(doctype, String(doc.name));
+  return inserted ? keepMemoryTypes(inserted, memoryTypes.get(doc)) : doc;
 }
 
 /**
@@ -679,7 +680,8 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   validateUnique(ctx, meta, doc);
   write(ctx, meta, doc);
   postSave(args);
-  return ctx.site.db.get(meta.name, key) ?? doc;
+  const saved = ctx.site.db.get(meta.name, key);
+  return saved ? keepMemoryTypes(saved, memoryTypes.get(doc)) : doc;
 }
 
 /** `check_docstatus_transition` [v15]. */
@@ -752,7 +754,14 @@ function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, bef
  */
 const TEXT_COLUMN_TYPES = new Set(['Data', 'Link', 'Dynamic Link', 'Select', 'Small Text', 'Text', 'Long Text', 'Read Only', 'Autocomplete', 'Phone', 'Color', 'Barcode']);
 
+const memoryTypes = new WeakMap<Doc, Map<string, number>>();
+
 function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  const memory = new Map<string, number>();
+  for (const df of meta.fields) {
+    if (TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number') memory.set(df.fieldname, doc[df.fieldname] as number);
+  }
+  memoryTypes.set(doc, memory);
   const row: Doc = {};
   for (const k of DEFAULT_FIELDS) row[k] = doc[k] ?? null;
   for (const df of meta.fields) {
@@ -763,6 +772,18 @@ function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   savePasswords(ctx, meta, row);
   ctx.site.db.put(meta.name, String(row.name), row);
   Object.assign(doc, row);
+  // The document in memory keeps the value `_validate_links` gave it (an int name); only the
+  // column holds its text.
+  keepMemoryTypes(doc, memory);
+}
+
+/**
+ * Insert and save answer with the document as it is in memory (api/v1.py `create_doc`/`update_doc`
+ * return `doc`), so a link set to an integer name is a number there and text when read back.
+ */
+function keepMemoryTypes(out: Doc, memory: Map<string, number> | undefined): Doc {
+  for (const [field, value] of memory ?? []) if (out[field] === String(value)) out[field] = value;
+  return out;
 }
 
 /** `_save_passwords`: the secret goes to `__Auth`; the column keeps asterisks. */

@@ -143,9 +143,12 @@ describe('Dynamic Link to an autoincrement name, set_only_once', () => {
     );
     const ticket = emu.seeds[SITE].tickets[0];
     const req = ok(await admin.insert(name, { reference_doctype: 'HD Ticket', reference_name: String(ticket) }));
+    // Insert and save answer with the document in memory (the int name), a read with the column's text.
+    expect(req.reference_name).toBe(ticket);
     const saved = ok(await admin.update(name, req.name, { status: 'Running' }));
     expect(saved.status).toBe('Running');
-    expect(String(saved.reference_name)).toBe(String(ticket));
+    expect(saved.reference_name).toBe(ticket);
+    expect(ok(await admin.get(name, req.name)).reference_name).toBe(String(ticket));
   });
 });
 
