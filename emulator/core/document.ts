@@ -18,7 +18,7 @@ import {
   type DocTypeMeta,
 } from './meta.js';
 import { generateHash, setNewName } from './naming.js';
-import { hasPermission, type PermType } from './permissions.js';
+import { hasPermission, permlevelAccess, type PermType } from './permissions.js';
 import type { Site } from './site.js';
 
 export interface Ctx {
@@ -322,8 +322,11 @@ function validateLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags): 
         invalid.push(`${label}: ${value}`);
         continue;
       }
-      d[df.fieldname] = targetMeta.issingle ? value : name;
       const targetDoc = ctx.site.db.get(target, name);
+      // `get_invalid_links` sets the field to `frappe.db.get_value(doctype, docname, "name")`: the
+      // target's name as its column holds it — an int for autoincrement DocTypes (bigint `name`,
+      // frappe/model/naming.py `autoincrement`), the exact case for text names.
+      d[df.fieldname] = targetMeta.issingle ? value : (targetDoc?.name ?? name);
       if ((meta.is_submittable || m.is_submittable) && targetMeta.is_submittable && targetDoc?.docstatus === 2) cancelled.push(`${label}: ${value}`);
       for (const fetch of m.fields) {
         if (!fetch.fetch_from || !fetch.fetch_from.startsWith(`${df.fieldname}.`)) continue;
@@ -365,13 +368,27 @@ function validateUnique(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   }
 }
 
-/** `validate_set_only_once` [v15]: on every save of an existing document, any change (even from empty) fails. */
+/**
+ * `validate_set_only_once` (frappe/model/document.py [v15]): on every save of an existing document
+ * the value must equal the stored one — Python `value != original_value`, so types count: after
+ * `_validate_links` set a Link/Dynamic Link to an autoincrement DocType to the target's integer
+ * name, the stored varchar text ("10") differs from it (10) and the save fails (reference note
+ * crm-helpdesk.md "HD Ticket names are autoincrement integers", seen on the real site: issue 11
+ * item 3). Date/Datetime/Time compare as text; tables row by row. The emulator treats empty text
+ * and null as one (its storage does not keep MariaDB's '' / NULL apart).
+ */
 function validateSetOnlyOnce(meta: DocTypeMeta, doc: Doc, before: Doc): void {
+  const norm = (v: unknown) => (v === undefined || v === '' ? null : v);
   for (const df of meta.fields) {
     if (!df.set_only_once) continue;
-    const a = before[df.fieldname] ?? null;
-    const b = doc[df.fieldname] ?? null;
-    const same = isTableField(df) ? JSON.stringify(a ?? []) === JSON.stringify(b ?? []) || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((r, i) => (r as Doc).name === (b[i] as Doc).name)) : a === b || String(a) === String(b) && a !== null && b !== null;
+    const a = norm(before[df.fieldname]);
+    const b = norm(doc[df.fieldname]);
+    let same: boolean;
+    if (isTableField(df)) {
+      same = JSON.stringify(a ?? []) === JSON.stringify(b ?? []) || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((r, i) => (r as Doc).name === (b[i] as Doc).name));
+    } else if (df.fieldtype === 'Date' || df.fieldtype === 'Datetime' || df.fieldtype === 'Time') {
+      same = String(a) === String(b);
+    } else same = a === b;
     if (!same) {
       const message = `Value cannot be changed for <strong>${fieldLabel(df)}</strong>`;
       throw new FrappeError('CannotChangeConstantError', { message, title: 'Message', excText: message });
@@ -522,6 +539,39 @@ function prepareChildren(ctx: Ctx, meta: DocTypeMeta, doc: Doc, now: string, bef
 
 // ---- insert / save ------------------------------------------------------------------------
 
+/** Field types that only lay the form out (frappe/model/__init__.py `display_fieldtypes` [v15]). */
+const DISPLAY_FIELDTYPES = new Set(['Section Break', 'Column Break', 'Tab Break', 'HTML', 'Button', 'Image', 'Fold', 'Heading']);
+
+/**
+ * `validate_higher_perm_levels` → `reset_values_if_no_permlevel_access` (frappe/model/document.py,
+ * base_document.py [v15]): a field whose permlevel > 0 the user cannot write keeps its stored value
+ * (its default on insert) whatever was sent — silently, no error. Rows of tables are reset only on a
+ * save, from their stored copy. Skipped for Administrator, `ignore_permissions` and installs. A
+ * table is not a display field type, so a permlevel-1 table (User.roles) is reset as a whole.
+ */
+function validateHigherPermLevels(ctx: Ctx, meta: DocTypeMeta, doc: Doc, before: Doc | null, flags: DocFlags): void {
+  if (flags.ignorePermissions || ctx.site.installing || ctx.user === 'Administrator') return;
+  const access = permlevelAccess(ctx.site, meta, ctx.user, 'write');
+  const layout = (df: DocField) => DISPLAY_FIELDTYPES.has(df.fieldtype);
+  const high = meta.fields.filter((df) => Number(df.permlevel ?? 0) > 0 && !layout(df) && !access.has(Number(df.permlevel)));
+  if (high.length) {
+    const ref = before ?? newDoc(ctx, meta.name, {});
+    for (const df of high) doc[df.fieldname] = structuredClone(ref[df.fieldname] ?? (isTableField(df) ? [] : null));
+  }
+  if (!before) return;
+  for (const tf of meta.fields.filter(isTableField)) {
+    const childMeta = ctx.site.meta(tf.options ?? '');
+    const hidden = (childMeta?.fields ?? []).filter((df) => Number(df.permlevel ?? 0) > 0 && !layout(df) && !access.has(Number(df.permlevel)));
+    if (!hidden.length) continue;
+    const stored = new Map(((before[tf.fieldname] as Doc[]) ?? []).map((r) => [r.name, r]));
+    for (const row of (doc[tf.fieldname] as Doc[]) ?? []) {
+      const old = stored.get(row.name);
+      if (!old) continue;
+      for (const df of hidden) row[df.fieldname] = old[df.fieldname] ?? null;
+    }
+  }
+}
+
 function checkPermission(ctx: Ctx, meta: DocTypeMeta, ptype: PermType, doc: Doc, flags: DocFlags): void {
   if (flags.ignorePermissions) return;
   if (!hasPermission(ctx.site, meta.name, ptype, ctx.user, doc)) throw noPermission(meta.name, ptype);
@@ -569,6 +619,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
     run('autoname', args);
     setNewName(ctx.site, meta, doc, Boolean(doc.name) && !prompt);
   }
+  validateHigherPermLevels(ctx, meta, doc, null, flags);
   prepareChildren(ctx, meta, doc, now, null);
   runBeforeSave(args);
   validateAll(ctx, meta, doc, flags, null);
@@ -583,7 +634,8 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   write(ctx, meta, doc);
   run('after_insert', args);
   postSave(args);
-  return ctx.site.db.get(doctype, String(doc.name)) ?? doc;
+  const inserted = ctx.site.db.get(doctype, String(doc.name));
+  return inserted ? keepMemoryTypes(inserted, memoryTypes.get(doc)) : doc;
 }
 
 /**
@@ -618,6 +670,7 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   const action = transition(ctx, meta, Number(before.docstatus ?? 0), doc, flags);
   const args: HookArgs = { ctx, doc, before, meta, action, flags };
   prepareChildren(ctx, meta, doc, now, before);
+  validateHigherPermLevels(ctx, meta, doc, before, flags);
   // `_validate_links` returns early for a cancel.
   if (action !== 'cancel') validateLinks(ctx, meta, doc, flags);
   runBeforeSave(args);
@@ -627,7 +680,8 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   validateUnique(ctx, meta, doc);
   write(ctx, meta, doc);
   postSave(args);
-  return ctx.site.db.get(meta.name, key) ?? doc;
+  const saved = ctx.site.db.get(meta.name, key);
+  return saved ? keepMemoryTypes(saved, memoryTypes.get(doc)) : doc;
 }
 
 /** `check_docstatus_transition` [v15]. */
@@ -694,17 +748,42 @@ function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, bef
   if (before) validateSetOnlyOnce(meta, doc, before);
 }
 
+/**
+ * Field types stored in varchar/text columns (frappe/database/mariadb/database.py `type_map` [v15]):
+ * a number written there reads back as text, e.g. a Dynamic Link holding an HD Ticket's integer name.
+ */
+const TEXT_COLUMN_TYPES = new Set(['Data', 'Link', 'Dynamic Link', 'Select', 'Small Text', 'Text', 'Long Text', 'Read Only', 'Autocomplete', 'Phone', 'Color', 'Barcode']);
+
+const memoryTypes = new WeakMap<Doc, Map<string, number>>();
+
 function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  const memory = new Map<string, number>();
+  for (const df of meta.fields) {
+    if (TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number') memory.set(df.fieldname, doc[df.fieldname] as number);
+  }
+  memoryTypes.set(doc, memory);
   const row: Doc = {};
   for (const k of DEFAULT_FIELDS) row[k] = doc[k] ?? null;
   for (const df of meta.fields) {
     if (isTableField(df)) row[df.fieldname] = ((doc[df.fieldname] as Doc[]) ?? []).map((r) => ({ ...r, docstatus: doc.docstatus }));
-    else if (isValueField(df)) row[df.fieldname] = doc[df.fieldname] ?? null;
+    else if (isValueField(df)) row[df.fieldname] = TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number' ? String(doc[df.fieldname]) : (doc[df.fieldname] ?? null);
   }
   for (const k of ['_user_tags', '_comments', '_assign', '_liked_by', '_seen']) if (doc[k] !== undefined) row[k] = doc[k];
   savePasswords(ctx, meta, row);
   ctx.site.db.put(meta.name, String(row.name), row);
   Object.assign(doc, row);
+  // The document in memory keeps the value `_validate_links` gave it (an int name); only the
+  // column holds its text.
+  keepMemoryTypes(doc, memory);
+}
+
+/**
+ * Insert and save answer with the document as it is in memory (api/v1.py `create_doc`/`update_doc`
+ * return `doc`), so a link set to an integer name is a number there and text when read back.
+ */
+function keepMemoryTypes(out: Doc, memory: Map<string, number> | undefined): Doc {
+  for (const [field, value] of memory ?? []) if (out[field] === String(value)) out[field] = value;
+  return out;
 }
 
 /** `_save_passwords`: the secret goes to `__Auth`; the column keeps asterisks. */

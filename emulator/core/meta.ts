@@ -140,14 +140,23 @@ export function loadStandardMetas(): DocTypeMeta[] {
 }
 
 /**
- * Place custom fields after their `insert_after` field, resolving chains iteratively;
- * unknown targets go to the end (frappe/frappe:frappe/model/meta.py `Meta.sort_fields` [v15]).
+ * `Meta.sort_fields` (frappe/frappe:frappe/model/meta.py [v15], without a `field_order` Property
+ * Setter): standard fields in their order; a custom field with `insert_after` goes right after that
+ * field (fields after the same one keep their order, chains resolve iteratively,
+ * `_update_field_order_based_on_insert_after`); an unknown `insert_after` goes to the end; and a
+ * custom field without `insert_after` goes to position 0 (`field_order.insert(0, …)`), so each later
+ * one lands before the earlier ones. A Tab Break added that way becomes the form's first tab
+ * (seen on a real 15.55.1 site: issue 11 item 7).
  */
 export function placeCustomFields(standard: DocField[], custom: DocField[]): DocField[] {
   const byTarget = new Map<string, DocField[]>();
+  const top: DocField[] = [];
   for (const cf of custom) {
-    const key = cf.insert_after ?? '';
-    byTarget.set(key, [...(byTarget.get(key) ?? []), cf]);
+    if (!cf.insert_after) {
+      top.unshift(cf);
+      continue;
+    }
+    byTarget.set(cf.insert_after, [...(byTarget.get(cf.insert_after) ?? []), cf]);
   }
   const placed = new Set<DocField>();
   const out: DocField[] = [];
@@ -157,14 +166,12 @@ export function placeCustomFields(standard: DocField[], custom: DocField[]): Doc
     // Fields inserted after `f` follow it in creation order; chains resolve recursively.
     for (const next of byTarget.get(f.fieldname) ?? []) if (!placed.has(next)) emit(next);
   };
+  for (const f of top) emit(f);
   for (const f of standard) emit(f);
-  // Unknown insert_after (or "append") → appended at the end.
+  // Unknown insert_after: appended at the end.
   for (const cf of custom) if (!placed.has(cf)) emit(cf);
   return out;
 }
-
-
-
 
 export function fieldLabel(df: DocField): string {
   return df.label || df.fieldname;

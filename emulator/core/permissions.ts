@@ -2,10 +2,12 @@
  * Role permissions (frappe/frappe:frappe/permissions.py [v15]): `get_role_permissions` folds the
  * permlevel-0 DocPerm (or Custom DocPerm) rows of the user's roles; `if_owner` rows only grant on
  * documents the user owns; Administrator may do everything. Child DocTypes are checked through
- * their parent. Not emulated (and said so in README): User Permissions, DocShare, field permlevels.
+ * their parent. Field permlevels: `get_permlevel_access`, `apply_fieldlevel_read_permissions` and
+ * `validate_higher_perm_levels` (frappe/frappe:frappe/model/document.py, base_document.py [v15]).
+ * Not emulated (and said so in README): User Permissions, DocShare.
  */
 import type { Doc } from './database.js';
-import type { DocTypeMeta } from './meta.js';
+import { NO_VALUE_FIELDS, isTableField, type DocField, type DocTypeMeta } from './meta.js';
 import type { Site } from './site.js';
 
 export type PermType =
@@ -101,4 +103,71 @@ export function permissionQueryFilter(site: Site, doctype: string, user: string)
   }
   if (!conditions.length) return null;
   return (doc) => conditions.every((c) => c(doc));
+}
+
+/**
+ * `Document.get_permlevel_access(permission_type)` (frappe/model/document.py [v15]): the permlevels
+ * at which one of the user's roles has `ptype`, from the DocType's rules (Custom DocPerms when any,
+ * as `meta.permissions` holds them). `if_owner` does not matter here, and a User record shared with
+ * its own user (`share_with_self`) grants permlevel 0 only: recording `restricted-user-get-self`.
+ * A child row is judged by its parent's rules (`get_permissions` with `parent_doc`).
+ */
+export function permlevelAccess(site: Site, meta: DocTypeMeta, user: string, ptype: 'read' | 'write'): Set<number> {
+  const roles = new Set(site.rolesOf(user));
+  const levels = new Set<number>();
+  for (const p of meta.permissions) if (roles.has(p.role) && p[ptype]) levels.add(Number(p.permlevel ?? 0));
+  return levels;
+}
+
+function highPermlevel(df: DocField): boolean {
+  return Number(df.permlevel ?? 0) > 0;
+}
+
+/**
+ * `Document.apply_fieldlevel_read_permissions` (frappe/model/document.py [v15]), run by
+ * `frappe.api.v1.read_doc`, `frappe.client.get` and `frappe.desk.form.load.getdoc`: a copy of `doc`
+ * without the values of fields (the document's and its rows') whose permlevel > 0 the user cannot
+ * read. A table field becomes `[]` and a value field null (`self.set(fieldname, None)`), so
+ * GET /api/resource drops it with the other nulls. Administrator reads everything. Recording
+ * `restricted-user-get-self`: a Sales User reading its own User gets `roles: []` and no `user_type`.
+ */
+export function applyFieldlevelReadPermissions(site: Site, doc: Doc, user: string): Doc {
+  if (user === 'Administrator') return doc;
+  const meta = site.meta(String(doc.doctype));
+  if (!meta) return doc;
+  const tables = meta.fields.filter(isTableField).map((tf) => ({ tf, child: site.meta(tf.options ?? '') }));
+  const any = meta.fields.some(highPermlevel) || tables.some(({ child }) => child?.fields.some(highPermlevel));
+  if (!any) return doc;
+  const access = permlevelAccess(site, meta, user, 'read');
+  const out: Doc = { ...doc };
+  for (const df of meta.fields) {
+    if (!highPermlevel(df) || access.has(Number(df.permlevel))) continue;
+    out[df.fieldname] = isTableField(df) ? [] : null;
+  }
+  for (const { tf, child } of tables) {
+    const hidden = (child?.fields ?? []).filter((df) => highPermlevel(df) && !access.has(Number(df.permlevel)));
+    if (!hidden.length || !Array.isArray(out[tf.fieldname])) continue;
+    out[tf.fieldname] = (out[tf.fieldname] as Doc[]).map((row) => {
+      const r: Doc = { ...row };
+      for (const df of hidden) r[df.fieldname] = null;
+      return r;
+    });
+  }
+  return out;
+}
+
+/**
+ * `Meta.get_permitted_fieldnames` (frappe/model/meta.py [v15]) for the list layer: the value fields
+ * the user may read at their permlevel (a child DocType is judged by `parentMeta`'s rules, and has
+ * none without one). `DatabaseQuery.apply_fieldlevel_read_permissions` (frappe/model/db_query.py)
+ * drops the other requested fields silently and narrows `*` to these. Administrator holds every
+ * role, so only levels no rule grants are closed to it; a DocType without rules returns every field.
+ */
+export function permittedFieldnames(site: Site, meta: DocTypeMeta, user: string, parentMeta?: DocTypeMeta): string[] {
+  const values = meta.fields.filter((df) => !NO_VALUE_FIELDS.has(df.fieldtype));
+  if (meta.istable && !parentMeta) return [];
+  const rules = meta.istable && parentMeta ? parentMeta : meta;
+  if (!rules.permissions.length) return values.map((df) => df.fieldname);
+  const access = permlevelAccess(site, rules, user, 'read');
+  return values.filter((df) => access.has(Number(df.permlevel ?? 0))).map((df) => df.fieldname);
 }

@@ -71,8 +71,18 @@ export class Site {
 
   // ---- meta ----------------------------------------------------------------------
 
-  invalidateMeta(): void {
-    this.metaCache.clear();
+  /**
+   * `frappe.clear_cache(doctype=…)` → `clear_doctype_cache` (frappe/frappe:frappe/cache_manager.py
+   * [v15]): the cached meta of that DocType and of the DocTypes that hold it as a child table;
+   * without a DocType, every meta. Nothing else drops a cached meta, so what a DocType's cached
+   * meta holds (its Custom DocPerms included) stays until one of these runs for it.
+   */
+  invalidateMeta(doctype?: string): void {
+    if (doctype === undefined) return this.metaCache.clear();
+    this.metaCache.delete(doctype);
+    for (const [name, meta] of this.metaCache) {
+      if (meta.fields.some((f) => (f.fieldtype === 'Table' || f.fieldtype === 'Table MultiSelect') && f.options === doctype)) this.metaCache.delete(name);
+    }
   }
 
   hasDocType(doctype: string): boolean {

@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Doc } from '../core/database.js';
 import { deleteDoc, getDoc, insertDoc, requireMeta, saveDoc, slug, type Ctx } from '../core/document.js';
 import { FrappeError, doesNotExist, noPermission } from '../core/errors.js';
-import { hasPermission } from '../core/permissions.js';
+import { applyFieldlevelReadPermissions, hasPermission } from '../core/permissions.js';
 import { getList } from '../core/query.js';
 import type { Site } from '../core/site.js';
 import { METHODS, findChild } from './methods.js';
@@ -305,7 +305,8 @@ function resourceItem(req: Request, call: Call): Outcome {
     if (call.form.run_method) return runDocMethod(call, doctype, name, 'read');
     const doc = meta.istable ? childDoc(ctx, doctype, name) : getDoc(ctx, doctype, name, null);
     if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) throw noPermission(doctype, 'read');
-    return { status: 200, body: { data: withoutNulls(doc) } };
+    // frappe/api/v1.py `read_doc`: `doc.apply_fieldlevel_read_permissions()` (recording restricted-user-get-self).
+    return { status: 200, body: { data: withoutNulls(meta.istable ? doc : applyFieldlevelReadPermissions(ctx.site, doc, ctx.user)) } };
   }
   if (req.method === 'PUT') {
     const data = requestData(call);

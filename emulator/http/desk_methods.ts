@@ -32,7 +32,7 @@ import type { Doc } from '../core/database.js';
 import { getDoc, insertDoc, requireMeta, saveDoc, type Ctx } from '../core/document.js';
 import { FrappeError, type ServerMessage } from '../core/errors.js';
 import { isTableField } from '../core/meta.js';
-import { hasPermission, type PermType } from '../core/permissions.js';
+import { applyFieldlevelReadPermissions, hasPermission, type PermType } from '../core/permissions.js';
 import type { MethodDef } from './methods.js';
 import { withoutNulls } from './respond.js';
 
@@ -290,7 +290,8 @@ export const DESK_METHODS: Record<string, MethodDef> = {
           excText: `('read', '${doctype}', '${name}')`,
         });
       }
-      return new ResponseBody({ docs: [withoutNulls(doc)], docinfo: docinfo(ctx, doctype, doc), _link_titles: {} });
+      // frappe/desk/form/load.py `getdoc`: `doc.apply_fieldlevel_read_permissions()`.
+      return new ResponseBody({ docs: [withoutNulls(applyFieldlevelReadPermissions(ctx.site, doc, ctx.user))], docinfo: docinfo(ctx, doctype, doc), _link_titles: {} });
     },
   },
 

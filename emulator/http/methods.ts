@@ -16,7 +16,7 @@ import {
 import { FrappeError, doesNotExist } from '../core/errors.js';
 import { CHILD_TABLE_FIELDS, DEFAULT_FIELDS, isTableField } from '../core/meta.js';
 import { generateHash } from '../core/naming.js';
-import { hasPermission, type PermType } from '../core/permissions.js';
+import { applyFieldlevelReadPermissions, hasPermission, type PermType } from '../core/permissions.js';
 import { getList } from '../core/query.js';
 import type { Auth, FormDict } from './request.js';
 import { DESK_METHODS } from './desk_methods.js';
@@ -193,7 +193,8 @@ export const METHODS: Record<string, MethodDef> = {
       if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) {
         throw new FrappeError('PermissionError', { errorMessage: `Insufficient Permission for ${doctype} (<strong>read</strong>)` });
       }
-      return doc;
+      // frappe/client.py `get`: `doc.apply_fieldlevel_read_permissions()` before `as_dict()`.
+      return applyFieldlevelReadPermissions(ctx.site, doc, ctx.user);
     },
   },
 

@@ -72,16 +72,22 @@ async function waitForAlert(s: DeskSession, colour: string, text: string | RegEx
   });
 }
 
-/** Every status cell of the table: its badge's colour class and label, by row and field. */
-async function badges(s: DeskSession): Promise<{ idx: number; field: string; colour: string; label: string; status: string }[]> {
+/**
+ * Every status cell of the table: its badge's colour class and label, by row and field, and whether
+ * the whole label shows (not cut by the pill's ellipsis nor by its column's edge).
+ */
+async function badges(s: DeskSession): Promise<{ idx: number; field: string; colour: string; label: string; status: string; fits: boolean }[]> {
   return s.page.evaluate((table) => {
-    const out: { idx: number; field: string; colour: string; label: string; status: string }[] = [];
+    const out: { idx: number; field: string; colour: string; label: string; status: string; fits: boolean }[] = [];
     for (const row of Array.from(document.querySelectorAll(`.frappe-control[data-fieldname="${table}"] .grid-body .grid-row[data-idx]`))) {
       for (const field of ['ops_status', 'material_status', 'production_status', 'qa_status']) {
         const pill = row.querySelector(`.grid-static-col[data-fieldname="${field}"] .static-area .indicator-pill`);
         if (!pill) continue;
         const colour = ['green', 'blue', 'orange', 'yellow', 'red', 'gray'].find((c) => pill.classList.contains(c)) ?? '';
-        out.push({ idx: Number((row as HTMLElement).dataset.idx), field, colour, label: pill.textContent!.trim(), status: (pill as HTMLElement).dataset.status ?? '' });
+        const col = pill.closest('.grid-static-col')!.getBoundingClientRect();
+        const box = pill.getBoundingClientRect();
+        const fits = pill.scrollWidth <= pill.clientWidth && box.left >= col.left && box.right <= col.right;
+        out.push({ idx: Number((row as HTMLElement).dataset.idx), field, colour, label: pill.textContent!.trim(), status: (pill as HTMLElement).dataset.status ?? '', fits });
       }
     }
     return out;
@@ -139,6 +145,7 @@ describe('CRM Lead', () => {
       expect(b.status, `row ${b.idx} ${b.field}`).toBe(row[b.field]);
       expect(b.colour, `${b.status} colour`).toBe(EXPECTED_COLOUR[b.status]);
       expect(b.label).toBe(EXPECTED_LABEL[b.status]);
+      expect(b.fits, `"${b.label}" (row ${b.idx} ${b.field}) is cut off in its column`).toBe(true);
     }
     // The sales order column is the order's name; amounts are per line.
     expect(await s.page.textContent(cell(1, 'sales_order'))).toContain(rows[0].sales_order);
@@ -185,7 +192,10 @@ describe('HD Ticket', () => {
     await s.page.waitForSelector(cell(rows.length, 'qa_status'));
     const shown = await badges(s);
     expect(shown).toHaveLength(rows.length * 4);
-    for (const b of shown) expect(b.colour).toBe(EXPECTED_COLOUR[b.status]);
+    for (const b of shown) {
+      expect(b.colour).toBe(EXPECTED_COLOUR[b.status]);
+      expect(b.fits, `"${b.label}" (row ${b.idx} ${b.field}) is cut off in its column`).toBe(true);
+    }
     expect(s.errors).toEqual([]);
     await s.screenshot('hd-ticket-order-history');
   }, 60_000);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
@@ -149,8 +150,37 @@ describe('Fetch: an Order Sync Request', () => {
   it('an HD Ticket: through its HD Customer', async () => {
     const ticket = String(site.emu.seeds[SITE].tickets[0]);
     const done = await requestSync(support, 'HD Ticket', ticket);
-    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3 });
+    // Frappe stores the Dynamic Link to the ticket's integer name as text, and the sidecar's saves
+    // of the request (Running, Done) go through (issue 11 item 3: they failed set_only_once).
+    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3, reference_name: ticket });
     expect((await rows('HD Ticket', ticket)).map((r) => r.item_code)).toEqual(['MUFFIN-12', 'CAKE-CHOC', 'COOKIE-BOX']);
+  });
+
+  it('a request whose Running mark the site refuses ends Failed with the reason, not Queued', async () => {
+    // One permanent refusal (417) of the first PUT of the request: the sync cannot start.
+    await control(site.emu, '/faults', { rules: [{ match: 'PUT /api/resource/Order Sync Request', mode: 'error', status: 417, count: 1 }] });
+    try {
+      const failed = await requestSync(sales, 'CRM Lead', leads[1]);
+      expect(failed.status).toBe('Failed');
+      expect(failed.rows_synced).toBe(0);
+      expect(failed.message).toContain('417 ValidationError');
+      expect(failed.message).not.toMatch(/Traceback|at .*\.ts:|token |Authorization/);
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
+  });
+
+  it('a request whose sync keeps failing ends Failed once the retries are spent', async () => {
+    await control(site.emu, '/faults', { rules: [{ match: 'GET /api/resource/Sales Order', mode: 'error', status: 503 }] });
+    try {
+      const failed = await requestSync(sales, 'CRM Lead', leads[1]);
+      expect(failed.status).toBe('Failed');
+      expect(failed.message).toMatch(/^gave up after 3 attempts: /);
+      expect(failed.message).toContain('503');
+      expect(failed.message).not.toMatch(/Traceback|<html|token /);
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
   });
 
   it('makes as many REST calls for 6 orders as for 1', async () => {
@@ -230,3 +260,45 @@ describe('automatic refresh', () => {
   });
 });
 
+
+describe('a request whose sync throws something unexpected', () => {
+  /** The request handler against a stub site: the lead read throws a bug-like TypeError. */
+  async function runRequest(attempt: number): Promise<{ patches: Record<string, unknown>[]; error: unknown }> {
+    const patches: Record<string, unknown>[] = [];
+    const stub = {
+      getDoc: async (doctype: string) => {
+        if (doctype === 'Order Sync Request') return { name: 'req1', status: attempt > 1 ? 'Running' : 'Queued', reference_doctype: 'CRM Lead', reference_name: 'LEAD-1', modified: 'x' };
+        throw new TypeError('e is not a function');
+      },
+      update: async (_doctype: string, _name: string, patch: Record<string, unknown>) => {
+        patches.push(patch);
+        return { name: 'req1', ...patch };
+      },
+    };
+    const noop = () => undefined;
+    const logger = { info: noop, debug: noop, warn: noop, error: noop, child: () => logger };
+    const ctx = {
+      site: SITE,
+      client: stub,
+      logger,
+      job: { id: 'j', name: 'order_history.request', site: SITE, data: { name: 'req1' }, maxAttempts: 3 },
+      attempt,
+      signal: new AbortController().signal,
+      lock: (_key: string, fn: () => Promise<unknown>) => fn(),
+    };
+    let error: unknown = null;
+    await createOrderHistoryHandlers()['order_history.request']!(ctx as never).catch((e: unknown) => (error = e));
+    return { patches, error };
+  }
+
+  it('is retried first, and on its last attempt ends Failed saying it was unexpected, without a stack', async () => {
+    const first = await runRequest(1);
+    expect(first.error).toBeInstanceOf(TypeError);
+    expect(first.patches).toEqual([{ status: 'Running' }]);
+    const last = await runRequest(3);
+    expect(last.error).toBeInstanceOf(TypeError);
+    expect(last.patches).toHaveLength(1);
+    expect(last.patches[0]).toMatchObject({ status: 'Failed', rows_synced: 0 });
+    expect(last.patches[0]!.message).toBe('gave up after 3 attempts: unexpected error in the order companion service (TypeError): e is not a function');
+  });
+});

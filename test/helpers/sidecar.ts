@@ -46,7 +46,9 @@ export async function installedSite(timeZone: string, opts: { seed?: 'demo' } = 
   // role, and an administrator creates it, as the README says.
   const role = await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 });
   if (role.status !== 200) throw new Error(`Super Email User: ${JSON.stringify(role.body)}`);
-  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', roles: ['Order Companion', 'Super Email User'], generate_keys: true });
+  // Agent: HD Ticket's customer, contact and raised_by are permlevel 7, readable only by Helpdesk's
+  // agent roles (hd_ticket.json DocPerms; frappe/model/document.py apply_fieldlevel_read_permissions).
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', roles: ['Order Companion', 'Super Email User', 'Agent'], generate_keys: true });
   const rep = await userClient(emu, 'rep@example.com', ['Sales Manager', 'Sales User', 'Agent', 'System Manager']);
   return { emu, companion: { user: u.name, key: u.api_key, secret: u.api_secret }, rep, root };
 }

@@ -20,7 +20,7 @@ let emu: RunningEmulator;
 let desired: DesiredState;
 
 beforeAll(async () => {
-  emu = await startEmulator({ sites: [{ name: 'clean.localhost' }, { name: 'demo.localhost', seed: 'demo' }, { name: 'clash.localhost' }] });
+  emu = await startEmulator({ sites: [{ name: 'clean.localhost' }, { name: 'demo.localhost', seed: 'demo' }, { name: 'clash.localhost' }, { name: 'upgrade.localhost' }] });
   desired = loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk'));
 });
 
@@ -112,6 +112,19 @@ describe('install into a clean site', () => {
     // The Vue UIs' scripts: enabled Form Scripts with each DocType's own view field (CRM `view`, Helpdesk `apply_to`).
     expect((await admin.get('CRM Form Script', 'CRM Lead - Order History')).body.data).toMatchObject({ dt: 'CRM Lead', view: 'Form', enabled: 1 });
     expect((await admin.get('HD Form Script', 'HD Ticket - Order History')).body.data).toMatchObject({ dt: 'HD Ticket', apply_to: 'Form', enabled: 1, apply_to_customer_portal: 0, apply_on_new_page: 0 });
+
+    // Where the tab lands (frappe/model/meta.py `sort_fields`: a Tab Break without insert_after goes
+    // first): right after the DocType's own last field, so no standard field sits under it and it
+    // is not the form's first tab (issue 11 item 7).
+    for (const [dt, last] of [['CRM Lead', 'status_change_log'], ['HD Ticket', 'feedback_extra']] as const) {
+      const meta = (await admin.method('frappe.desk.form.load.getdoctype', { doctype: dt }, 'GET')).body.docs[0];
+      const order: string[] = meta.fields.map((f: { fieldname: string }) => f.fieldname);
+      const tab = order.indexOf('custom_order_history_tab');
+      expect(tab, `${dt}: ${order.join(', ')}`).toBeGreaterThan(0);
+      expect(order.slice(tab - 1, tab + 2)).toEqual([last, 'custom_order_history_tab', 'custom_order_history']);
+      const rest = meta.fields.slice(tab + 2);
+      expect(rest.length === 0 || rest[0].fieldtype === 'Tab Break', `${dt}: fields after the Order History table belong to another tab`).toBe(true);
+    }
 
     const again = await makePlan(c, desired);
     expect(again.filter((e) => e.action !== 'unchanged').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : e.grant.parent))).toEqual([]);
@@ -223,6 +236,45 @@ describe('the shop sync role', () => {
     }
     // The role given to a user stays (Frappe refuses to delete it), and says so.
     expect(un.kept.map((k) => k.split(':')[0])).toEqual([`Role "${SHOP_SYNC}"`]);
+  });
+});
+
+describe('a site installed before issue 11', () => {
+  it('gets the request reference without set_only_once, the tab after the last field and the wider status columns', async () => {
+    const site = 'upgrade.localhost';
+    const c = await adminOf(site);
+    await install(c, desired);
+    // Put back what the earlier release installed.
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    const put = async (doctype: string, name: string, body: Record<string, unknown>) => {
+      const res = await admin.update(doctype, name, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    const osr = (await admin.get('DocType', 'Order Sync Request')).body.data;
+    osr.fields.find((f: any) => f.fieldname === 'reference_name').set_only_once = 1;
+    await put('DocType', 'Order Sync Request', { fields: osr.fields });
+    const item = (await admin.get('DocType', 'CRM Lead Order Item')).body.data;
+    for (const f of item.fields) {
+      if (['item_code', 'qty', 'delivery_date'].includes(f.fieldname)) f.in_list_view = 1;
+      if (f.fieldname.endsWith('_status')) f.columns = 1;
+    }
+    await put('DocType', 'CRM Lead Order Item', { fields: item.fields });
+    await put('Custom Field', 'HD Ticket-custom_order_history_tab', { insert_after: null });
+
+    const plan = await makePlan(c, desired);
+    const updates = plan.filter((e) => e.action === 'update' && e.kind === 'record').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : ''));
+    expect(updates.sort()).toEqual(['Custom Field HD Ticket-custom_order_history_tab', 'DocType CRM Lead Order Item', 'DocType Order Sync Request']);
+    await install(c, desired);
+
+    const after = (await admin.get('DocType', 'Order Sync Request')).body.data;
+    expect(after.fields.find((f: any) => f.fieldname === 'reference_name').set_only_once).toBe(0);
+    const grid = (await admin.get('DocType', 'CRM Lead Order Item')).body.data.fields;
+    expect(grid.filter((f: any) => f.in_list_view).map((f: any) => [f.fieldname, f.columns])).toEqual([
+      ['sales_order', 2], ['ops_status', 2], ['material_status', 2], ['production_status', 2], ['qa_status', 2],
+    ]);
+    const meta = (await admin.method('frappe.desk.form.load.getdoctype', { doctype: 'HD Ticket' }, 'GET')).body.docs[0];
+    expect(meta.fields.map((f: any) => f.fieldname).slice(-2)).toEqual(['custom_order_history_tab', 'custom_order_history']);
+    expect((await makePlan(c, desired)).filter((e) => e.action !== 'unchanged')).toEqual([]);
   });
 });
 

@@ -43,10 +43,19 @@ export function registerFrappeCore(): void {
     }
   });
   const invalidate = ({ ctx }: { ctx: Ctx }) => ctx.site.invalidateMeta();
-  for (const dt of ['DocType', 'Custom Field', 'Custom DocPerm', 'Property Setter']) {
-    registerHook(dt, 'on_update', invalidate);
-    registerHook(dt, 'after_delete', invalidate);
-  }
+  // Each clears the cache of the DocType it customises (`frappe.clear_cache(doctype=…)`):
+  // doctype.py on_update / on_trash, custom_field.py on_update / on_trash, property_setter.py
+  // validate / on_trash, and custom_docperm.py on_update only — it has no on_trash, so deleting a
+  // Custom DocPerm leaves the cached meta (and its rules) in force until something else clears it,
+  // e.g. saving the DocType (recordings restricted-insert-after-custom-docperm-delete, doctype-put).
+  const clearFor = (field: string) => ({ ctx, doc }: { ctx: Ctx; doc: Doc }) => ctx.site.invalidateMeta(String(doc[field]));
+  registerHook('DocType', 'on_update', clearFor('name'));
+  registerHook('DocType', 'after_delete', clearFor('name'));
+  registerHook('Custom Field', 'on_update', clearFor('dt'));
+  registerHook('Custom Field', 'after_delete', clearFor('dt'));
+  registerHook('Property Setter', 'on_update', clearFor('doc_type'));
+  registerHook('Property Setter', 'after_delete', clearFor('doc_type'));
+  registerHook('Custom DocPerm', 'on_update', clearFor('parent'));
 
   // ---- Custom Field (frappe/custom/doctype/custom_field/custom_field.py) -------------
   registerHook('Custom Field', 'autoname', ({ doc }) => {

@@ -55,7 +55,7 @@ export class Page {
         </div>
       </div>
       <div class="container page-body">
-        <div class="page-wrapper"><div class="page-content"><div class="row layout-main"><div class="col layout-main-section-wrapper"><div class="layout-main-section"></div></div></div></div></div>
+        <div class="page-wrapper"><div class="page-content"><div class="row layout-main"><div class="col-lg-2 layout-side-section"></div><div class="col layout-main-section-wrapper"><div class="layout-main-section"></div></div></div></div></div>
       </div>
     </div>`).appendTo(parent);
     this.$title_area = this.wrapper.find('.title-area');

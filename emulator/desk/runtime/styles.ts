@@ -55,6 +55,9 @@ body { margin: 0; font: 13px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", 
 .icon { width: 0; height: 0; }
 .sr-text { font-size: 12px; }
 .page-body { padding-top: 16px; }
+/* frappe/public/js/frappe/ui/page.js [v15] (add_view("main", …)): a form page keeps two of twelve columns for its
+   sidebar (empty here), so the form — and its grids — get the widths they get on a real desk. */
+.layout-side-section { flex: 0 0 calc(200% / 12); max-width: calc(200% / 12); }
 .layout-main-section { background: #fff; border: 1px solid var(--border); border-radius: 8px; padding: 16px; }
 .form-message { border-radius: 6px; padding: 8px 12px; margin-bottom: 12px; position: relative; }
 .form-message.blue { background: #e8f1fb; } .form-message.yellow { background: #fff7d3; } .form-message.orange { background: #fff1e7; }
@@ -83,12 +86,25 @@ textarea.form-control { min-height: 60px; }
 .grid-heading-row { background: #f4f5f6; font-weight: 600; border-bottom: 1px solid var(--border); }
 .grid-row .data-row { display: flex; align-items: stretch; min-height: 32px; }
 .grid-body .grid-row { border-bottom: 1px solid #eee; }
-.grid-row .row-check, .grid-row .row-index { flex: 0 0 36px; padding: 6px; text-align: center; }
-.grid-static-col { padding: 6px 8px; border-left: 1px solid #eee; cursor: pointer; min-width: 0; }
-.grid-static-col.col-xs-1 { flex: 1 1 0; } .grid-static-col.col-xs-2 { flex: 2 1 0; } .grid-static-col.col-xs-3 { flex: 3 1 0; }
-.grid-static-col.col-xs-4 { flex: 4 1 0; } .grid-static-col.col-xs-5 { flex: 5 1 0; } .grid-static-col.col-xs-6 { flex: 6 1 0; }
-.grid-static-col.col-xs-7, .grid-static-col.col-xs-8, .grid-static-col.col-xs-9, .grid-static-col.col-xs-10 { flex: 7 1 0; }
-.grid-static-col.col-configure, .grid-row .data-row > .col:last-child:not(.grid-static-col) { flex: 0 0 36px; }
+/* Grid widths as the desk lays them out (Bootstrap's col-xs-N in frappe/public/scss; grid.js
+   setup_visible_columns counts the row index as one of the 12 units): a column of N units is N/12
+   of the row, whatever its content; a cell is one line and what does not fit is cut with an
+   ellipsis — on a real desk one unit is about 66 px and cut "Approved" to "Approve…" (issue 11). */
+.grid-row .row-check, .grid-row .row-index { flex: 0 0 calc(100% / 24); max-width: calc(100% / 24); padding: 6px 0; text-align: center; }
+.grid-static-col { padding: 6px 8px; border-left: 1px solid #eee; cursor: pointer; min-width: 0; overflow: hidden; white-space: nowrap; }
+.grid-static-col .static-area { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.grid-static-col .indicator-pill { margin-left: 0; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; display: inline-block; vertical-align: middle; }
+.grid-static-col.col-xs-1 { flex: 0 0 calc(100% / 12); max-width: calc(100% / 12); }
+.grid-static-col.col-xs-2 { flex: 0 0 calc(200% / 12); max-width: calc(200% / 12); }
+.grid-static-col.col-xs-3 { flex: 0 0 calc(300% / 12); max-width: calc(300% / 12); }
+.grid-static-col.col-xs-4 { flex: 0 0 calc(400% / 12); max-width: calc(400% / 12); }
+.grid-static-col.col-xs-5 { flex: 0 0 calc(500% / 12); max-width: calc(500% / 12); }
+.grid-static-col.col-xs-6 { flex: 0 0 calc(600% / 12); max-width: calc(600% / 12); }
+.grid-static-col.col-xs-7 { flex: 0 0 calc(700% / 12); max-width: calc(700% / 12); }
+.grid-static-col.col-xs-8 { flex: 0 0 calc(800% / 12); max-width: calc(800% / 12); }
+.grid-static-col.col-xs-9 { flex: 0 0 calc(900% / 12); max-width: calc(900% / 12); }
+.grid-static-col.col-xs-10 { flex: 0 0 calc(1000% / 12); max-width: calc(1000% / 12); }
+.grid-static-col.col-configure, .grid-row .data-row > .col:last-child:not(.grid-static-col) { flex: 1 1 0; min-width: 24px; }
 .grid-static-col.error { background: #fff0f0; }
 .editable-row .grid-static-col { padding: 2px 4px; }
 .editable-row .form-control { padding: 2px 6px; }

@@ -10,7 +10,8 @@
  * - `order_history.rebuild`: match, build, and replace `custom_order_history` with one PUT — none
  *   when the rows are already what is there.
  */
-import { isPermanent, PermanentError } from '../../errors.js';
+import { CompanionError, isPermanent, isRetriable, PermanentError } from '../../errors.js';
+import { redactSecrets } from '../../log.js';
 import { FrappeApiError } from '../../frappe/errors.js';
 import type { FrappeDoc } from '../../frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
@@ -49,8 +50,19 @@ function isNotFound(err: unknown): boolean {
 }
 
 function shortReason(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = redactSecrets(err instanceof Error ? err.message : String(err));
   return msg.length > 300 ? `${msg.slice(0, 297)}...` : msg;
+}
+
+/**
+ * The text a Failed request shows: the error's message only (never a stack), scrubbed of secrets
+ * (log.ts `redactSecrets`; FrappeApiError messages are already HTML-stripped). A bug in the sidecar
+ * says so instead of showing a bare `TypeError`; a transient error names the attempts spent.
+ */
+export function failureReason(err: unknown, attempts: number | null): string {
+  const known = err instanceof CompanionError || isPermanent(err) || isRetriable(err);
+  const base = known ? shortReason(err) : `unexpected error in the order companion service (${err instanceof Error ? err.name : 'error'}): ${shortReason(err)}`;
+  return attempts === null ? base : `gave up after ${attempts} attempts: ${base}`;
 }
 
 /** Match the customer, build its history, replace the table (one PUT, none if unchanged). */
@@ -163,20 +175,27 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
       const resumable = req.status === 'Queued' || (req.status === 'Running' && ctx.attempt > 1);
       if (!resumable) return void ctx.logger.debug({ name, status: req.status }, `Order Sync Request ${name} is ${req.status}; nothing to do`);
       const finish = (patch: Record<string, unknown>) => ctx.client.update(ORDER_SYNC_REQUEST, name, patch, { signal: ctx.signal });
-      if (req.status !== 'Running') await finish({ status: 'Running' });
       try {
+        // Inside the try: a refused Running mark is a failure of this request like any other.
+        if (req.status !== 'Running') await finish({ status: 'Running' });
         const res = await syncHistory(ctx, String(req.reference_doctype), String(req.reference_name));
         await finish({ status: 'Done', rows_synced: res.rows.length, message: `Synced ${res.orders} orders` });
       } catch (err) {
-        if (isPermanent(err)) {
-          await finish({ status: 'Failed', rows_synced: 0, message: shortReason(err) });
-          ctx.logger.info({ name, reason: shortReason(err) }, `Order Sync Request ${name} failed: ${shortReason(err)}`);
-          return;
+        // Whatever ends this job for good — a permanent error, the last attempt of a transient one,
+        // or an unexpected exception on its last attempt — ends the request Failed with the reason,
+        // so the form shows the failure instead of waiting for a service that already answered.
+        const permanent = isPermanent(err);
+        if (!permanent && ctx.attempt < ctx.job.maxAttempts) throw err;
+        const reason = failureReason(err, permanent ? null : ctx.attempt);
+        try {
+          await finish({ status: 'Failed', rows_synced: 0, message: reason });
+        } catch (markErr) {
+          ctx.logger.warn({ name, reason, error: shortReason(markErr) }, `Order Sync Request ${name} could not be marked Failed: ${shortReason(markErr)}`);
+          throw err;
         }
-        if (ctx.attempt >= ctx.job.maxAttempts) {
-          await finish({ status: 'Failed', rows_synced: 0, message: `gave up after ${ctx.attempt} attempts: ${shortReason(err)}` }).catch(() => undefined);
-        }
-        throw err;
+        ctx.logger.info({ name, reason }, `Order Sync Request ${name} failed: ${reason}`);
+        // Marked: a permanent failure is finished work; a transient one still dead-letters for the operator.
+        if (!permanent) throw err;
       }
     },
 
