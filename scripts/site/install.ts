@@ -99,8 +99,8 @@ function siteMessage(e: unknown): string {
 
 /**
  * A user's roles as `frappe.get_roles` gives them, through the method any logged-in user may call
- * (frappe/core/doctype/user/user.py `get_roles`, which reads `uid`): reading the User record is no
- * way, since `roles` is permlevel 1 and stripped for a non-manager (recording `restricted-user-get-self`).
+ * (frappe/core/doctype/user/user.py `get_roles`, which reads `uid`). The User record is no help:
+ * its `roles` are permlevel 1 and stripped for a non-manager (recording `restricted-user-get-self`).
  * Falls back to the User record where the method is missing.
  */
 export async function rolesOf(client: FrappeClient, user: string): Promise<string[]> {
