@@ -3,6 +3,7 @@ import { registerCrm } from './crm/controllers.js';
 import { registerErpnext } from './erpnext/controllers.js';
 import { registerFrappeCore } from './frappe/core.js';
 import { registerHelpdesk } from './helpdesk/controllers.js';
+import { registerHelpdeskPermissions } from './helpdesk/permissions.js';
 
 let registered = false;
 
@@ -13,4 +14,5 @@ export function registerApps(): void {
   registerErpnext();
   registerCrm();
   registerHelpdesk();
+  registerHelpdeskPermissions();
 }

@@ -19,6 +19,7 @@ import {
 } from './meta.js';
 import { generateHash, setNewName } from './naming.js';
 import { hasPermission, permlevelAccess, type PermType } from './permissions.js';
+import { sanitizeContent } from './sanitize.js';
 import type { Site } from './site.js';
 
 export interface Ctx {
@@ -745,6 +746,7 @@ function validateAll(ctx: Ctx, meta: DocTypeMeta, doc: Doc, flags: DocFlags, bef
   validateSelects(ctx, meta, doc);
   validateNonNegative(ctx, meta, doc);
   validateLength(ctx, meta, doc);
+  sanitizeContent(ctx.site, meta, doc);
   if (before) validateSetOnlyOnce(meta, doc, before);
 }
 

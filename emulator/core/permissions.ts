@@ -32,6 +32,20 @@ export interface RolePermissions {
   ifOwner: Partial<Record<PermType, boolean>>;
 }
 
+/**
+ * An app's `has_permission` / `permission_query_conditions` hooks (hooks.py) for one DocType,
+ * e.g. Helpdesk's HD Ticket (emulator/apps/helpdesk/permissions.ts). `hasPermission` is asked
+ * only about a document, after the role rules allowed it (permissions.py `has_controller_permissions`).
+ */
+export interface PermissionHooks {
+  hasPermission?: (site: Site, doc: Doc, user: string, ptype: PermType) => boolean;
+  queryConditions?: (site: Site, user: string) => ((doc: Doc) => boolean) | null;
+}
+const appHooks = new Map<string, PermissionHooks>();
+export function registerPermissionHooks(doctype: string, hooks: PermissionHooks): void {
+  appHooks.set(doctype, hooks);
+}
+
 export function rolePermissions(site: Site, meta: DocTypeMeta, user: string): RolePermissions {
   const roles = new Set(site.rolesOf(user));
   const perms: RolePermissions['perms'] = {};
@@ -75,6 +89,8 @@ export function hasPermission(
   const { perms, ifOwner } = rolePermissions(site, meta, user);
   if (!perms[ptype]) return false;
   if (ifOwner[ptype] && doc && doc.owner !== user) return false;
+  const hook = appHooks.get(doctype)?.hasPermission;
+  if (doc && hook && !hook(site, doc, user, ptype)) return false;
   return true;
 }
 
@@ -101,6 +117,8 @@ export function permissionQueryFilter(site: Site, doctype: string, user: string)
       conditions.push((doc) => doc.communication_medium !== null && doc.communication_medium !== undefined && doc.communication_medium !== 'Email');
     }
   }
+  const appCondition = appHooks.get(doctype)?.queryConditions?.(site, user);
+  if (appCondition) conditions.push(appCondition);
   if (!conditions.length) return null;
   return (doc) => conditions.every((c) => c(doc));
 }

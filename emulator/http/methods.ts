@@ -440,6 +440,32 @@ export const METHODS: Record<string, MethodDef> = {
     },
   },
 
+  /**
+   * frappe/core/doctype/user/user.py `get_roles` [v15]: `frappe.get_roles(form_dict.uid)`, open to
+   * any logged-in user (the way a user without read on User learns its roles).
+   */
+  'frappe.core.doctype.user.user.get_roles': {
+    run: ({ ctx, form }) => ctx.site.rolesOf(String(required(form, 'uid', 'get_roles'))),
+  },
+
+  /**
+   * frappe/core/page/permission_manager/permission_manager.py `reset` [v15]: System Manager only;
+   * `reset_perms` deletes the DocType's Custom DocPerms (frappe.db.delete: no hooks) and
+   * `clear_permissions_cache` clears its cached meta.
+   */
+  'frappe.core.page.permission_manager.permission_manager.reset': {
+    run: ({ ctx, form }) => {
+      if (ctx.user !== 'Administrator' && !ctx.site.rolesOf(ctx.user).includes('System Manager')) {
+        const message = 'You need to be System Manager to access this';
+        throw new FrappeError('PermissionError', { message, title: 'Message', excText: message });
+      }
+      const doctype = String(required(form, 'doctype', 'reset'));
+      for (const p of ctx.site.db.all('Custom DocPerm')) if (p.parent === doctype) ctx.site.db.remove('Custom DocPerm', String(p.name));
+      ctx.site.invalidateMeta();
+      return null;
+    },
+  },
+
   /** erpnext/setup/utils.py [v15]: see ../apps/erpnext/exchange_rate.ts. */
   'erpnext.setup.utils.get_exchange_rate': {
     run: ({ ctx, form }) => getExchangeRate(ctx, form),

@@ -16,7 +16,7 @@ import { loadDesired } from './records.js';
 
 export class SiteCommandError extends Error {}
 
-const USAGE = 'usage: site plan|install|uninstall [--drop-data]|doctor|export --file F|import --file F [--dry-run]  [--site NAME]';
+const USAGE = 'usage: site plan|install [--sidecar-user EMAIL]|uninstall [--drop-data]|doctor|export --file F|import --file F [--dry-run]  [--site NAME]';
 
 /** The package root (doctypes/, hooks_manifest.json, dist/desk/), whether run from source or dist/. */
 export function packageRoot(): string {
@@ -48,7 +48,7 @@ export async function site(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { site: { type: 'string' }, 'drop-data': { type: 'boolean' }, file: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    options: { site: { type: 'string' }, 'sidecar-user': { type: 'string' }, 'drop-data': { type: 'boolean' }, file: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   });
   if (!sub || !['plan', 'install', 'uninstall', 'doctor', 'export', 'import'].includes(sub)) throw new SiteCommandError(USAGE);
   const target = pickSite(values.site);
@@ -63,7 +63,7 @@ export async function site(args: string[]): Promise<number> {
         out(formatPlan(await makePlan(client, desired())));
         return 0;
       case 'install': {
-        const result = await install(client, desired(), out);
+        const result = await install(client, desired(), out, { sidecarUser: values['sidecar-user'] });
         out(result.applied.length ? `Installed into ${target.name}: ${result.applied.length} change(s).` : `${target.name} is up to date: nothing to change.`);
         return 0;
       }

@@ -11,6 +11,9 @@
  *                that role grants (and those of any other of our roles it holds, e.g. Order
  *                Companion Shop Sync for shop sync); write/create/submit/cancel are judged from
  *                its roles' permission rows.
+ *                Its roles come from `frappe.core.doctype.user.user.get_roles` (the User record's
+ *                roles are hidden from a non-manager). With Helpdesk, the user must also be a
+ *                Helpdesk agent (an HD Agent record or the Agent role), or it sees no ticket.
  *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3).
  *  - time_zone   the site's System Settings time zone (datetimes on the wire are site-local).
  *  - crm_toggles FCRM Settings toggles that write communication_status behind the SLA engine's back
@@ -23,6 +26,7 @@ import type { SiteConfig } from '../../sidecar/config/load.js';
 import { clientForSite, type FrappeClient } from '../../sidecar/frappe/client.js';
 import { redactSecrets } from '../../sidecar/log.js';
 import { packageRoot } from './command.js';
+import { rolesOf } from './install.js';
 import { loadRoles, type DesiredRole } from './records.js';
 import { realtimeHeaders } from '../../sidecar/realtime/subscriber.js';
 
@@ -187,6 +191,31 @@ async function roleExists(client: FrappeClient, role: string): Promise<boolean |
   }
 }
 
+/** `frappe.get_roles` adds these to everyone (frappe/permissions.py AUTOMATIC_ROLES [v15]); not worth naming. */
+const AUTOMATIC_ROLES = new Set(['All', 'Guest', 'Desk User']);
+
+const AGENT_FIX = (user: string) =>
+  `make ${user} a Helpdesk agent: run \`crm-order-companion site install --sidecar-user ${user}\` with an administrator's key (it adds an HD Agent record for it), or add it under Helpdesk → Agents`;
+
+/**
+ * Helpdesk's `is_agent` (frappe/helpdesk:helpdesk/utils.py): Administrator, the Agent or Agent
+ * Manager role, or an HD Agent record named after the user. The record is looked up the way
+ * roleExists does it: Frappe loads it before checking the read permission, so 403 means it is there.
+ * Null when it cannot be told.
+ */
+async function agentStatus(client: FrappeClient, user: string, admin: boolean, roles: string[] | null): Promise<boolean | null> {
+  if (admin || roles?.includes('Agent') || roles?.includes('Agent Manager')) return true;
+  try {
+    await client.getDoc('HD Agent', user);
+    return true;
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 403) return true;
+    if (status === 404) return false;
+    return null;
+  }
+}
+
 /** What the doctor says each of our roles is for; a role file not named here is described by its `_purpose`. */
 const ROLE_USES: Record<string, { enables: string; needed: string }> = {
   'Order Companion': { enables: 'order history, SLAs and email status on leads, deals and tickets', needed: 'always needed' },
@@ -211,12 +240,11 @@ async function checkRoles(client: FrappeClient, user: Promise<string>, ourRoles:
   const admin = name === 'Administrator';
   const primary = ourRoles.find((r) => r.name === COMPANION_ROLE) ?? ourRoles[0];
 
-  // Frappe shares every user's own User record with them on save (user.py `share_with_self`), so
-  // the roles table is normally readable; if it is not, the reads below still tell the story.
+  // Not from the User record: its `roles` table is permlevel 1 and comes back empty to a user who
+  // is not a System Manager, even on its own record (recording `restricted-user-get-self`).
   let roles: string[] | null = null;
   try {
-    const doc = await client.getDoc<{ roles?: { role: string }[] }>('User', name);
-    roles = (doc.roles ?? []).map((r) => r.role);
+    roles = (await rolesOf(client, name)).filter((r) => !AUTOMATIC_ROLES.has(r));
   } catch (err) {
     notes.push(`its roles could not be read (${frappeReason(err)})`);
   }
@@ -284,6 +312,15 @@ async function checkRoles(client: FrappeClient, user: Promise<string>, ourRoles:
   if (missing.length) {
     problems.push(`DocType ${order(missing).join(', ')} does not exist on the site`);
     fixes.add('install the app that provides it (ERPNext for Customer/Sales Order/Work Order, Frappe CRM for CRM Lead/Deal, Helpdesk for HD Ticket/HD Customer)');
+  }
+
+  // Helpdesk shows tickets only to agents, whatever the permission rows say.
+  if (parents.includes('HD Ticket') && !missing.includes('HD Ticket')) {
+    const agent = await agentStatus(client, name, admin, roles);
+    if (agent === false) {
+      problems.push(`${name} is not a Helpdesk agent, so Helpdesk shows it no ticket (403 on a ticket, an empty list): the ticket SLA sweep would find nothing and ticket emails would fail`);
+      fixes.add(AGENT_FIX(name));
+    } else if (agent === null) notes.push('whether it is a Helpdesk agent could not be checked');
   }
 
   // Writes, creates, submits and cancels are judged from the roles' permission rows: probing them

@@ -97,23 +97,50 @@ function siteMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * A user's roles as `frappe.get_roles` gives them, through the method any logged-in user may call
+ * (frappe/core/doctype/user/user.py `get_roles`, which reads `uid`). The User record is no help:
+ * its `roles` are permlevel 1 and stripped for a non-manager (recording `restricted-user-get-self`).
+ * Falls back to the User record where the method is missing.
+ */
+export async function rolesOf(client: FrappeClient, user: string): Promise<string[]> {
+  try {
+    const roles = await client.call<string[]>('frappe.core.doctype.user.user.get_roles', { uid: user }, 'GET');
+    if (Array.isArray(roles)) return roles.map(String);
+  } catch (e) {
+    if (!(e instanceof FrappeApiError) || ![403, 404].includes(e.status)) throw e;
+  }
+  const doc = await fetchDoc(client, 'User', user).catch((e) => {
+    if (e instanceof FrappeApiError && e.status === 403) return null;
+    throw e;
+  });
+  return ((doc?.roles as { role: string }[]) ?? []).map((r) => r.role);
+}
+
+export interface InstallOptions {
+  /**
+   * The sidecar's API user. Helpdesk shows HD Tickets only to agents (hd_ticket.py
+   * `has_permission` / `permission_query`, utils.py `is_agent`), so install makes it one with an
+   * HD Agent record (Helpdesk then also gives it the Agent role).
+   */
+  sidecarUser?: string;
+}
+
 /** Checks that need no write: the API user is a System Manager, the apps are there, no field clashes. */
-export async function preflight(client: FrappeClient, desired: DesiredState): Promise<void> {
+export async function preflight(client: FrappeClient, desired: DesiredState, opts: InstallOptions = {}): Promise<void> {
   const problems: string[] = [];
   const user = await client.call<string>('frappe.auth.get_logged_user', {}, 'GET');
   if (user !== 'Administrator') {
-    // A System Manager can read User records; anyone else may not even read their own here.
-    const doc = await fetchDoc(client, 'User', String(user)).catch((e) => {
-      if (e instanceof FrappeApiError && e.status === 403) return null;
-      throw e;
-    });
-    const roles = ((doc?.roles as { role: string }[]) ?? []).map((r) => r.role);
+    const roles = await rolesOf(client, String(user));
     if (!roles.includes('System Manager')) {
       // Without the role the remaining checks cannot even read DocType meta.
       throw new InstallRefused([
         `the API user ${user} is not a System Manager: installing DocTypes, custom fields and permissions needs that role (use an administrator's API key for install; the sidecar itself runs with the Order Companion role)`,
       ]);
     }
+  }
+  if (opts.sidecarUser && !(await fetchDoc(client, 'User', opts.sidecarUser))) {
+    problems.push(`the sidecar user ${opts.sidecarUser} (--sidecar-user) does not exist: create that User first (README, "Put it on your site", step 1)`);
   }
   for (const [doctype, app] of Object.entries(REQUIRED)) {
     if (!(await fetchDoc(client, 'DocType', doctype))) problems.push(`DocType ${doctype} is missing: install ${app} on this site first`);
@@ -169,10 +196,15 @@ async function writeState(client: FrappeClient, state: InstallState): Promise<vo
 export interface InstallResult {
   plan: PlanEntry[];
   applied: string[];
+  /** What the administrator still has to do, e.g. make the sidecar's user a Helpdesk agent. */
+  notes: string[];
 }
 
-export async function install(client: FrappeClient, desired: DesiredState, log: (line: string) => void = () => undefined): Promise<InstallResult> {
-  await preflight(client, desired);
+export const AGENT_NOTE =
+  'Helpdesk shows tickets only to agents: make the sidecar\'s API user one (run install again with --sidecar-user <its email>, which adds an HD Agent record for it, or add it under Helpdesk → Agents)';
+
+export async function install(client: FrappeClient, desired: DesiredState, log: (line: string) => void = () => undefined, opts: InstallOptions = {}): Promise<InstallResult> {
+  await preflight(client, desired, opts);
   const plan = await makePlan(client, desired);
   const previous = await readState(client);
   const state: InstallState = previous ?? { version: 2, installedAt: new Date().toISOString(), created: [], modified: [], customisedPermissions: [], roles: [] };
@@ -203,7 +235,45 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
     applied.push(`${entry.action === 'create' ? 'created' : 'updated'} ${label}`);
     log(`${entry.action === 'create' ? 'created' : 'updated'}  ${label}`);
   }
-  return { plan, applied };
+  const notes: string[] = [];
+  if (opts.sidecarUser) {
+    const label = `HD Agent "${opts.sidecarUser}"`;
+    try {
+      const done = await ensureAgent(client, opts.sidecarUser, state, remember);
+      if (done) {
+        applied.push(`${done} ${label}`);
+        log(`${done}  ${label}`);
+      }
+    } catch (e) {
+      throw new InstallFailed(label, siteMessage(e), applied);
+    }
+  } else {
+    notes.push(AGENT_NOTE);
+    log(`note: ${AGENT_NOTE}`);
+  }
+  return { plan, applied, notes };
+}
+
+/**
+ * An active HD Agent named after `user` (hd_agent.py names the record after its user and gives
+ * the user the Agent role when it is first saved; creating one needs create on HD Agent, which
+ * System Manager has). Returns what it did, or null when the agent was already there and active.
+ */
+async function ensureAgent(client: FrappeClient, user: string, state: InstallState, save: () => Promise<void>): Promise<'created' | 'updated' | null> {
+  const agent = await fetchDoc(client, 'HD Agent', user);
+  if (!agent) {
+    if (!state.created.some((c) => c.doctype === 'HD Agent' && c.name === user)) state.created.push({ doctype: 'HD Agent', name: user });
+    await save();
+    await client.insert('HD Agent', { user, is_active: 1 });
+    return 'created';
+  }
+  if (Number(agent.is_active ?? 0) === 1) return null;
+  if (!state.modified.some((m) => m.doctype === 'HD Agent' && m.name === user) && !state.created.some((c) => c.doctype === 'HD Agent' && c.name === user)) {
+    state.modified.push({ doctype: 'HD Agent', name: user, before: { is_active: 0 } });
+    await save();
+  }
+  await client.update('HD Agent', user, { is_active: 1 });
+  return 'updated';
 }
 
 async function applyRecord(client: FrappeClient, entry: RecordPlan, state: InstallState, save: () => Promise<void>): Promise<void> {
@@ -283,6 +353,13 @@ async function applyGrant(client: FrappeClient, entry: GrantPlan, ourRoles: Set<
 
 // ---- uninstall ----------------------------------------------------------------------------
 
+/** After a Custom DocPerm was deleted: save one that is left (its on_update clears the cache), or reset when none is. */
+async function clearPermissionCache(client: FrappeClient, parent: string): Promise<void> {
+  const left = await client.getList<{ name: string }>('Custom DocPerm', { fields: ['name'], filters: [['parent', '=', parent]], orderBy: 'name asc', limitPageLength: 1 });
+  if (left.length) await client.update('Custom DocPerm', left[0].name, {});
+  else await client.call('frappe.core.page.permission_manager.permission_manager.reset', { doctype: parent }, 'POST');
+}
+
 export interface UninstallResult {
   removed: string[];
   restored: string[];
@@ -327,7 +404,17 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
       limitPageLength: 0,
     });
     const theirs = rows.filter((r) => !ourRoles.has(r.role) && !standard.has(`${r.role}|${Number(r.permlevel ?? 0)}`));
-    for (const r of rows) if (!theirs.includes(r)) await client.remove('Custom DocPerm', r.name);
+    // Deleting a Custom DocPerm does not clear the DocType's cached permissions (custom_docperm.py
+    // clears them on update only): the deleted rules would stay in force (recording
+    // `restricted-insert-after-custom-docperm-delete`). Re-saving the DocType clears them, but a
+    // standard DocType cannot be saved outside developer mode, so do what Role Permissions
+    // Manager does: "Reset to defaults" (permission_manager.py `reset`: deletes the DocType's Custom
+    // DocPerms and clears its cache) when none stays, else save one that stays.
+    if (!theirs.length) await client.call('frappe.core.page.permission_manager.permission_manager.reset', { doctype: parent }, 'POST');
+    else {
+      for (const r of rows) if (!theirs.includes(r)) await client.remove('Custom DocPerm', r.name);
+      await client.update('Custom DocPerm', theirs[0].name, {});
+    }
     const kept = theirs.length ? ` (left in place: rules added since for ${theirs.map((r) => r.role).join(', ')})` : '';
     result.restored.push(`standard permissions of ${parent}${kept}`);
     log(`restored  standard permissions of ${parent}${kept}`);
@@ -335,7 +422,10 @@ export async function uninstall(client: FrappeClient, opts: { dropData?: boolean
   for (const c of [...state.created].reverse()) {
     if (c.doctype === 'DocType' && c.name === STATE_DOCTYPE) continue;
     try {
-      if (await fetchDoc(client, c.doctype, c.name)) await client.remove(c.doctype, c.name);
+      const doc = await fetchDoc(client, c.doctype, c.name);
+      if (doc) await client.remove(c.doctype, c.name);
+      // Our row on a DocType that had Custom DocPerms before us: clear its cached rules as above.
+      if (doc && c.doctype === 'Custom DocPerm') await clearPermissionCache(client, String(doc.parent));
       result.removed.push(`${c.doctype} "${c.name}"`);
       log(`removed   ${c.doctype} "${c.name}"`);
     } catch (e) {

@@ -23,6 +23,8 @@ export interface RecordPlan {
   changes: Change[];
   /** The site's copy (for restoring on uninstall), when it exists. */
   current: Record<string, unknown> | null;
+  /** Fields of the file the site's DocType does not have (not sent, not compared). */
+  skipped?: string[];
 }
 
 /** Custom DocPerm rows for one DocType: one of our roles' row, plus copies of the standard rules the first time. */
@@ -150,8 +152,30 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant, custo
   return { kind: 'grant', role, grant, action: changes.length ? 'update' : 'unchanged', changes, copyStandard: [], existing };
 }
 
+/**
+ * The fieldnames a DocType has on this site: its own fields and its Custom Fields. Frappe drops a
+ * field it does not know on insert and never returns it, so a field the site's app version lacks
+ * (CRM v1.52.1's CRM Lead Status has no `type`) must be neither sent nor compared. Null when the
+ * DocType's meta cannot be read (the record is then sent as it is).
+ */
+async function siteFields(client: FrappeClient, doctype: string): Promise<Set<string> | null> {
+  const dt = await fetchDoc(client, 'DocType', doctype);
+  if (!dt) return null;
+  const custom = await client.getList<{ fieldname: string }>('Custom Field', { fields: ['fieldname'], filters: [['dt', '=', doctype]], orderBy: 'name asc', limitPageLength: 0 });
+  return new Set([...((dt.fields as { fieldname?: string }[]) ?? []).map((f) => String(f.fieldname ?? '')), ...custom.map((f) => f.fieldname)]);
+}
+
+/** `record` with only the fields the site's DocType has, and the names of those left out. */
+function fitToSite(record: DesiredRecord, fields: Set<string> | null): { record: DesiredRecord; skipped: string[] } {
+  if (!fields || record.doctype === 'DocType') return { record, skipped: [] };
+  const skipped = Object.keys(record.doc).filter((k) => !SERVER_KEYS.has(k) && !fields.has(k));
+  if (!skipped.length) return { record, skipped };
+  return { record: { ...record, doc: Object.fromEntries(Object.entries(record.doc).filter(([k]) => !skipped.includes(k))) }, skipped };
+}
+
 export async function makePlan(client: FrappeClient, desired: DesiredState): Promise<PlanEntry[]> {
   const out: PlanEntry[] = [];
+  const fieldsOf = new Map<string, Promise<Set<string> | null>>();
   let grantsPlanned = false;
   // Grants go after the DocTypes and fields (the roles must exist) and before statuses and SLAs;
   // role by role, in role-file order. Several roles may grant on one DocType: its Custom DocPerms
@@ -181,13 +205,16 @@ export async function makePlan(client: FrappeClient, desired: DesiredState): Pro
       }
     }
   };
-  for (const record of desired.records) {
-    if (record.stage > STAGES.grant) await planGrants();
+  for (const wanted of desired.records) {
+    if (wanted.stage > STAGES.grant) await planGrants();
+    if (!fieldsOf.has(wanted.doctype)) fieldsOf.set(wanted.doctype, siteFields(client, wanted.doctype));
+    const { record, skipped } = fitToSite(wanted, await fieldsOf.get(wanted.doctype)!);
+    const extra = skipped.length ? { skipped } : {};
     const current = await fetchDoc(client, record.doctype, record.name);
-    if (!current) out.push({ kind: 'record', record, action: 'create', changes: [], current: null });
+    if (!current) out.push({ kind: 'record', record, action: 'create', changes: [], current: null, ...extra });
     else {
       const changes = diffDoc(record.doc, current);
-      out.push({ kind: 'record', record, action: changes.length ? 'update' : 'unchanged', changes, current });
+      out.push({ kind: 'record', record, action: changes.length ? 'update' : 'unchanged', changes, current, ...extra });
     }
   }
   await planGrants();
@@ -197,7 +224,7 @@ export async function makePlan(client: FrappeClient, desired: DesiredState): Pro
 export function describeEntry(e: PlanEntry): string {
   const what =
     e.kind === 'record'
-      ? `${e.record.doctype} "${e.record.name}"`
+      ? `${e.record.doctype} "${e.record.name}"${e.skipped?.length ? ` (the site's ${e.record.doctype} has no ${e.skipped.join(', ')}: left out)` : ''}`
       : `permissions of ${e.grant.parent} for role "${e.role}": ${grantedFlags(e.grant)}${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
   return `${e.action.padEnd(9)} ${what}`;
 }

@@ -66,11 +66,42 @@ function strip(doc: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith('_')));
 }
 
+/**
+ * Frappe fills a permission flag the row does not send with the DocPerm default, and write,
+ * create, delete, report, share, print and email default to 1 (recordings `doctype-get`,
+ * `restricted-sync-request-put`): every DocType permission row is sent with every flag, 0 or 1.
+ */
+function explicitPermissions(doc: Record<string, unknown>): void {
+  if (!Array.isArray(doc.permissions)) return;
+  doc.permissions = (doc.permissions as Record<string, unknown>[]).map((row) => {
+    const full: Record<string, unknown> = { ...row, permlevel: Number(row.permlevel ?? 0) };
+    for (const flag of PERM_FLAGS) full[flag] = row[flag] ? 1 : 0;
+    return full;
+  });
+}
+
+/** `<shop>`-like text: a tag as Frappe's HTML sanitiser sees one (frappe/utils/html_utils.py `sanitize_html`). */
+const HTML_LIKE = /<\/?[A-Za-z][^<>]*>/;
+
+/**
+ * Frappe escapes tag-like text in every field but Code ones on save (base_document.py
+ * `_sanitize_content`), so a site would never store what the file says and every install would
+ * "update" it again: refuse it here, before anything talks to a site.
+ */
+function refuseHtmlLike(where: string, value: unknown, path = ''): void {
+  if (typeof value === 'string') {
+    if (HTML_LIKE.test(value)) throw new Error(`${where}${path}: "${value.match(HTML_LIKE)![0]}" looks like HTML, which Frappe escapes on save; write it without angle brackets`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => refuseHtmlLike(where, v, `${path}[${i}]`));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) refuseHtmlLike(where, v, `${path}.${k}`);
+}
+
 function asRecord(raw: Record<string, unknown>, stage: number): DesiredRecord {
   const doctype = String(raw.doctype);
   const name = String(raw.name);
   const doc = strip(raw);
   delete doc.doctype;
+  if (doctype === 'DocType') explicitPermissions(doc);
+  refuseHtmlLike(`${doctype} "${name}"`, doc);
   return { doctype, name, doc, stage, purpose: raw._purpose as string | undefined };
 }
 

@@ -155,3 +155,38 @@ describe('contact and customer from raised_by (frappe/helpdesk:helpdesk/helpdesk
     expect(t.raised_by).toBe('stranger@nowhere.example');
   });
 });
+
+/**
+ * Helpdesk lets only agents see tickets, whatever the DocPerms say: frappe/helpdesk:helpdesk/hooks.py
+ * (has_permission, permission_query_conditions for HD Ticket), hd_ticket.py `has_permission` /
+ * `permission_query`, utils.py `is_agent`; hd_agent.py `before_save` (named after its user, Agent role).
+ */
+describe('agent-only tickets (hd_ticket.py has_permission / permission_query)', () => {
+  it('a non-agent with HD Ticket DocPerms sees only its own tickets: 403 on another, an empty list', async () => {
+    // The HD Customer role reads, writes and creates HD Tickets by its DocPerm (hd_ticket.json).
+    const buyer = await userClient(emu, 'buyer@shop.example', ['HD Customer']);
+    const other = await newTicket({ subject: 'Not yours', raised_by: 'someone-else@customer.example' });
+    expect((await buyer.get('HD Ticket', String(other.name))).status).toBe(403);
+    expect((await buyer.update('HD Ticket', String(other.name), { subject: 'mine now' })).status).toBe(403);
+    const listed = await buyer.list('HD Ticket', { fields: ['name'], limit_page_length: 0 });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((t: any) => t.name)).not.toContain(other.name);
+    // Its own ticket (owner / raised_by) it may read and list.
+    const own = await buyer.insert('HD Ticket', { subject: 'Mine', raised_by: 'buyer@shop.example' });
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    expect((await buyer.get('HD Ticket', String(own.body.data.name))).status).toBe(200);
+    expect((await buyer.list('HD Ticket', { fields: ['name'], limit_page_length: 0 })).body.data.map((t: any) => t.name)).toEqual([own.body.data.name]);
+  });
+
+  it('an HD Agent record makes a user an agent: named after the user, who gets the Agent role, and sees every ticket', async () => {
+    const u = await userClient(emu, 'new-agent@helpdesk.example', ['HD Customer']);
+    const t = await newTicket({ subject: 'For the new agent', raised_by: 'customer@customer.example' });
+    expect((await u.get('HD Ticket', String(t.name))).status).toBe(403);
+    const rec = await agent.insert('HD Agent', { user: u.user, is_active: 1 });
+    expect(rec.status, JSON.stringify(rec.body)).toBe(200);
+    expect(rec.body.data.name).toBe(u.user);
+    expect((await agent.get('User', u.user)).body.data.roles.map((r: any) => r.role)).toEqual(['HD Customer', 'Agent']);
+    expect((await u.get('HD Ticket', String(t.name))).status).toBe(200);
+    expect((await u.list('HD Ticket', { fields: ['name'], limit_page_length: 0 })).body.data.map((x: any) => x.name)).toContain(t.name);
+  });
+});

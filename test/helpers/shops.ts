@@ -76,6 +76,11 @@ export const SHOP_MANIFEST: HooksManifest = parseManifest({
 /** The sidecar's API user as an administrator sets it up for shop sync. */
 export async function shopSyncUser(site: InstalledSite, email = 'shopsync@example.com'): Promise<{ key: string; secret: string }> {
   const u = await control(site.emu, `/sites/${SITE}/users`, { email, roles: ['Order Companion', 'Order Companion Shop Sync'], generate_keys: true });
+  // A Helpdesk agent, as README "Put it on your site" says (`site install --sidecar-user` or
+  // Helpdesk → Agents): a new order refreshes the histories of tickets too, and Helpdesk lets only
+  // agents write tickets (hd_ticket.py has_permission).
+  const agent = await site.root.insert('HD Agent', { user: u.name, is_active: 1 });
+  if (agent.status !== 200) throw new Error(`HD Agent ${u.name}: ${JSON.stringify(agent.body)}`);
   return { key: u.api_key, secret: u.api_secret };
 }
 

@@ -26,7 +26,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 export interface InstalledSite {
   emu: RunningEmulator;
-  /** The sidecar's API user: Order Companion (+ Super Email User, see README). */
+  /** The sidecar's API user: Order Companion + Super Email User, and a Helpdesk agent (see README). */
   companion: { user: string; key: string; secret: string };
   /** A sales rep (System User): owns leads, sends mail, creates tickets. */
   rep: Client & { user: string };
@@ -39,18 +39,28 @@ export async function installedSite(timeZone: string, opts: { seed?: 'demo' } = 
   const emu = await startEmulator({ sites: [{ name: SITE, timeZone, seed: opts.seed }], serveSite: SITE, defaultSite: SITE });
   const installer = await control(emu, `/sites/${SITE}/users`, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
   const c = createFrappeClient({ site: SITE, baseUrl: emu.url, apiKey: () => installer.api_key, apiSecret: () => installer.api_secret, backoffBaseMs: 1 });
-  await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));
   const root = client(emu, { site: SITE, sid: await login(emu, 'Administrator', 'admin') });
+  // README "Put it on your site": the API user exists first (its roles come after the install
+  // has created Order Companion), then `site install --sidecar-user` makes it a Helpdesk agent,
+  // which Helpdesk requires to show it any ticket (hd_ticket.py has_permission/permission_query).
+  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', generate_keys: true });
+  await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')), undefined, { sidecarUser: u.name });
   // Frappe shows email Communications in lists only to System Managers and "Super Email User"
   // (communication.py get_permission_query_conditions_for_communication); sites often lack the
   // role, and an administrator creates it, as the README says.
   const role = await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 });
   if (role.status !== 200) throw new Error(`Super Email User: ${JSON.stringify(role.body)}`);
-  // Agent: HD Ticket's customer, contact and raised_by are permlevel 7, readable only by Helpdesk's
-  // agent roles (hd_ticket.json DocPerms; frappe/model/document.py apply_fieldlevel_read_permissions).
-  const u = await control(emu, `/sites/${SITE}/users`, { email: 'companion@example.com', roles: ['Order Companion', 'Super Email User', 'Agent'], generate_keys: true });
+  await addRoles(root, u.name, ['Order Companion', 'Super Email User']);
   const rep = await userClient(emu, 'rep@example.com', ['Sales Manager', 'Sales User', 'Agent', 'System Manager']);
   return { emu, companion: { user: u.name, key: u.api_key, secret: u.api_secret }, rep, root };
+}
+
+/** An administrator adds `roles` to a user (User → Roles): the whole table is sent, as the form does. */
+export async function addRoles(root: Client, user: string, roles: string[]): Promise<void> {
+  const doc = (await root.get('User', user)).body.data;
+  const have = ((doc.roles ?? []) as { role: string }[]).map((r) => ({ role: r.role }));
+  const res = await root.update('User', user, { roles: [...have, ...roles.filter((r) => !have.some((h) => h.role === r)).map((role) => ({ role }))] });
+  if (res.status !== 200) throw new Error(`roles of ${user}: ${JSON.stringify(res.body)}`);
 }
 
 /** The order-history wiring of hooks_manifest.json alone: the request flow and the refresh. */

@@ -220,8 +220,10 @@ async function shopSyncChecks(emu: RunningEmulator, site: string): Promise<void>
   await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));
   expect((await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 })).status).toBe(200);
 
-  // Order history only: Order Companion is enough; shop sync is listed as not held.
+  // Order history only: Order Companion is enough once the user is a Helpdesk agent (README);
+  // shop sync is listed as not held.
   const history = await control(emu, `/sites/${site}/users`, { email: 'history@example.com', roles: ['Order Companion', 'Super Email User'], generate_keys: true });
+  await makeAgent(root, history.name);
   const plain = check(await runDoctor(config(history.api_key, history.api_secret), { timeoutMs: 3000 }), 'roles');
   expect(plain, plain.message).toMatchObject({ ok: true, level: 'info' });
   expect(plain.message).toContain('Order Companion Shop Sync (not held)');
@@ -230,6 +232,7 @@ async function shopSyncChecks(emu: RunningEmulator, site: string): Promise<void>
 
   // Shop sync too: its reads are proven, its writes assumed from the role (rows are not readable to it).
   const shops = await control(emu, `/sites/${site}/users`, { email: 'shops@example.com', roles: ['Order Companion', 'Order Companion Shop Sync', 'Super Email User'], generate_keys: true });
+  await makeAgent(root, shops.name);
   const both = check(await runDoctor(config(shops.api_key, shops.api_secret), { timeoutMs: 3000 }), 'roles');
   expect(both, both.message).toMatchObject({ ok: true, level: 'info' });
   expect(both.message).toContain('API user shops@example.com (Order Companion, Order Companion Shop Sync)');
@@ -247,3 +250,51 @@ async function shopSyncChecks(emu: RunningEmulator, site: string): Promise<void>
   expect(broken.fix).toContain('creates the Order Companion Shop Sync role with its permissions');
   expect(broken.fix).not.toContain('give the API user the Order Companion role');
 }
+
+/** What `site install --sidecar-user` or Helpdesk → Agents does: an HD Agent for the user. */
+async function makeAgent(root: Client, user: string): Promise<void> {
+  const res = await root.insert('HD Agent', { user, is_active: 1 });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
+it('as the sidecar user itself: roles found without reading the User record, and a user that is no Helpdesk agent is told how to become one', async () => {
+  const site = 'agent.localhost';
+  const emu = await startEmulator({ sites: [{ name: site, timeZone: 'UTC' }] });
+  try {
+    const root = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    const installer = await control(emu, `/sites/${site}/users`, { email: 'installer@example.com', roles: ['System Manager'], generate_keys: true });
+    const c = createFrappeClient({ site, baseUrl: emu.url, apiKey: () => installer.api_key, apiSecret: () => installer.api_secret, backoffBaseMs: 1 });
+    await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')));
+    expect((await root.insert('Role', { role_name: 'Super Email User', desk_access: 0 })).status).toBe(200);
+    const sidecar = await control(emu, `/sites/${site}/users`, { email: 'coc-sidecar@example.com', roles: ['Order Companion', 'Super Email User'], generate_keys: true });
+    const config: SiteConfig = { name: site, url: emu.url, apiKey: sidecar.api_key, apiSecret: () => sidecar.api_secret };
+    // Frappe hides User.roles (permlevel 1) from a non-manager, even on its own record (recording
+    // `restricted-user-get-self`): the doctor must not depend on that read at all.
+    await control(emu, '/faults', { rules: [{ site, match: 'GET /api/resource/User/', mode: 'error', status: 403 }] });
+
+    const notAgent = check(await runDoctor(config, { timeoutMs: 3000 }), 'roles');
+    expect(notAgent).toMatchObject({ ok: false, level: 'error' });
+    expect(notAgent.message).toContain('API user coc-sidecar@example.com (Order Companion)');
+    expect(notAgent.message).toContain('coc-sidecar@example.com is not a Helpdesk agent, so Helpdesk shows it no ticket');
+    expect(notAgent.message).not.toContain('could not be read');
+    expect(notAgent.fix).toContain('crm-order-companion site install --sidecar-user coc-sidecar@example.com');
+    expect(notAgent.fix).toContain('Helpdesk → Agents');
+    // What the doctor reports is what Helpdesk does: no ticket for this user.
+    const ticket = await root.insert('HD Ticket', { subject: 'Where is my order?', raised_by: 'buyer@example.com' });
+    expect(ticket.status).toBe(200);
+    const sidecarClient = createFrappeClient({ site, baseUrl: emu.url, apiKey: () => sidecar.api_key, apiSecret: () => sidecar.api_secret, backoffBaseMs: 1, maxRetries: 0 });
+    expect(await sidecarClient.getList('HD Ticket', { fields: ['name'], orderBy: 'name asc', limitPageLength: 0 })).toEqual([]);
+
+    // The fix it names: install with --sidecar-user (an administrator's run) makes it an HD Agent; then all is well.
+    await control(emu, '/faults', undefined, 'DELETE');
+    const again = await install(c, loadDesired(join(ROOT, 'doctypes'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk')), undefined, { sidecarUser: sidecar.name });
+    expect(again.applied).toEqual([`created HD Agent "${sidecar.name}"`]);
+    await control(emu, '/faults', { rules: [{ site, match: 'GET /api/resource/User/', mode: 'error', status: 403 }] });
+    const agent = check(await runDoctor(config, { timeoutMs: 3000 }), 'roles');
+    expect(agent, agent.message).toMatchObject({ ok: true, level: 'info' });
+    expect((await sidecarClient.getList<{ name: number }>('HD Ticket', { fields: ['name'], orderBy: 'name asc', limitPageLength: 0 })).map((t) => t.name)).toEqual([ticket.body.data.name]);
+  } finally {
+    await control(emu, '/faults', undefined, 'DELETE');
+    await emu.close();
+  }
+});

@@ -341,6 +341,95 @@ describe('an install cut short', () => {
   });
 });
 
+describe('what a real site stores and knows (recordings of Frappe 15.55.1 / CRM v1.52.1)', () => {
+  it('a site whose CRM Lead Status has no `type` (CRM v1.52.1): it is left out, and a second install reports 0 changes', async () => {
+    const site = 'crm152.localhost';
+    await control(emu, '/sites', { name: site });
+    // CRM v1.52.1's crm_lead_status.json has no `type` field (issue 11, item 5).
+    const s = emu.site(site);
+    const dt = structuredClone(s.db.get('DocType', 'CRM Lead Status')!);
+    dt.fields = (dt.fields as { fieldname: string }[]).filter((f) => f.fieldname !== 'type');
+    s.db.put('DocType', 'CRM Lead Status', dt);
+    s.invalidateMeta();
+    const c = await adminOf(site);
+    const plan = await makePlan(c, desired);
+    const status = plan.find((e) => e.kind === 'record' && e.record.doctype === 'CRM Lead Status');
+    expect(status?.kind === 'record' && status.skipped).toEqual(['type']);
+    expect(formatPlan(plan)).toContain(`CRM Lead Status "OPEN" (the site's CRM Lead Status has no type: left out)`);
+    expect((await install(c, desired)).applied.length).toBeGreaterThan(15);
+    const again = await install(c, desired);
+    expect(again.applied).toEqual([]);
+    expect(again.plan.filter((e) => e.action !== 'unchanged')).toEqual([]);
+  });
+
+  it('our Custom Field descriptions are stored as written (Frappe escapes HTML-like text on save), so they never show as changed', async () => {
+    const c = await adminOf('clean.localhost');
+    await install(c, desired);
+    try {
+      for (const r of desired.records.filter((r) => r.doctype === 'Custom Field' && r.doc.description)) {
+        expect((await c.getDoc<{ description: string }>('Custom Field', r.name)).description, r.name).toBe(r.doc.description);
+      }
+      // The emulator escapes as Frappe does: a tag-like text comes back escaped.
+      const admin = client(emu, { site: 'clean.localhost', sid: await login(emu, 'Administrator', 'admin', 'clean.localhost') });
+      const res = await admin.update('Custom Field', 'Customer-custom_external_customer_id', { description: 'key shopify:<shop>:<id> & more' });
+      expect(res.body.data.description).toBe('key shopify:&lt;shop&gt;:&lt;id&gt; &amp; more');
+      const plan = await makePlan(c, desired);
+      expect(plan.filter((e) => e.action === 'update').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual(['Customer-custom_external_customer_id']);
+    } finally {
+      await uninstall(c, { dropData: true });
+    }
+  });
+
+  it('a record with HTML-like text is refused before anything talks to a site', () => {
+    expect(() => loadDesired(join(ROOT, 'test', 'fixtures', 'doctypes_html_like'), loadManifest(join(ROOT, 'hooks_manifest.json')), join(ROOT, 'dist', 'desk'))).toThrow(
+      /Custom Field "Customer-custom_note".description: "<shop>" looks like HTML, which Frappe escapes on save/,
+    );
+  });
+
+  it('every DocPerm flag is sent, so Sales Users may read and create sync requests but not write or delete them', async () => {
+    // Frappe fills a flag left out with its DocPerm default, and write/delete default to 1
+    // (recordings `doctype-get`, `restricted-sync-request-put`).
+    const osr = desired.records.find((r) => r.doctype === 'DocType' && r.name === 'Order Sync Request')!;
+    for (const row of osr.doc.permissions as Record<string, unknown>[]) {
+      for (const flag of ['if_owner', 'select', 'read', 'write', 'create', 'delete', 'submit', 'cancel', 'amend', 'report', 'export', 'import', 'share', 'print', 'email']) {
+        expect(row[flag], `${row.role} ${flag}`).toBeTypeOf('number');
+      }
+    }
+    const site = 'flags.localhost';
+    await control(emu, '/sites', { name: site });
+    const c = await adminOf(site);
+    await install(c, desired);
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    const lead = (await admin.insert('CRM Lead', { first_name: 'Flagged' })).body.data.name;
+    const u = await control(emu, `/sites/${site}/users`, { email: 'seller@example.com', roles: ['Sales User'], generate_keys: true });
+    const seller = client(emu, { site, token: { key: u.api_key, secret: u.api_secret } });
+    const req = await seller.insert('Order Sync Request', { reference_doctype: 'CRM Lead', reference_name: lead });
+    expect(req.status, JSON.stringify(req.body)).toBe(200);
+    expect((await seller.get('Order Sync Request', req.body.data.name)).status).toBe(200);
+    expect((await seller.update('Order Sync Request', req.body.data.name, { status: 'Failed' })).status).toBe(403);
+    expect((await seller.remove('Order Sync Request', req.body.data.name)).status).toBe(403);
+  });
+
+  it('uninstall clears the cached permission rules: the standard rules are in force again at once', async () => {
+    const site = 'cache.localhost';
+    await control(emu, '/sites', { name: site });
+    const c = await adminOf(site);
+    await install(c, desired);
+    const u = await control(emu, `/sites/${site}/users`, { email: 'history@example.com', roles: ['Order Companion'], generate_keys: true });
+    const sidecar = client(emu, { site, token: { key: u.api_key, secret: u.api_secret } });
+    expect((await sidecar.list('Customer')).status).toBe(200);
+    // Deleting the last Custom DocPerm leaves the deleted rules in force until the cache is cleared
+    // (recording `restricted-insert-after-custom-docperm-delete`): uninstall resets them.
+    const result = await uninstall(c, { dropData: true });
+    expect(result.restored).toContain('standard permissions of Customer');
+    const admin = client(emu, { site, sid: await login(emu, 'Administrator', 'admin', site) });
+    expect((await admin.list('Custom DocPerm', { filters: [['parent', '=', 'Customer']] })).body.data).toEqual([]);
+    // Customer's standard rules do not name Order Companion (the role is kept: a user holds it).
+    expect((await sidecar.list('Customer')).status).toBe(403);
+    expect((await sidecar.list('CRM Lead')).status).toBe(403);
+  });
+});
+
 describe('uninstall and later permission changes', () => {
   it('keeps a permission rule an administrator added after the install, and removes only ours and the copies', async () => {
     const site = 'perms.localhost';
