@@ -283,7 +283,8 @@ async function checkRoles(client: FrappeClient, user: Promise<string>, ourRoles:
   // The grants checked: the companion role's always (order history needs them whatever roles
   // give them), another role's when the user holds it (then its feature is meant to work).
   const checked = ourRoles.filter((r) => r === primary || (holds(r.name) && exists[ourRoles.indexOf(r)] !== false));
-  const grants = checked.flatMap((r) => r.grants.map((g) => ({ role: r.name, parent: g.parent, flags: g.flags })));
+  // Document-level rows only: what a field-level row adds is not visible to a probe.
+  const grants = checked.flatMap((r) => r.grants.filter((g) => g.permlevel === 0).map((g) => ({ role: r.name, parent: g.parent, flags: g.flags })));
   const fixFor = (role: string) => (role === primary.name ? ROLE_FIX : INSTALL_FIX(role));
   const parents = [...new Set(grants.map((g) => g.parent))];
 

@@ -7,7 +7,7 @@
  */
 import type { FrappeClient } from '../../sidecar/frappe/client.js';
 import { FrappeApiError } from '../../sidecar/frappe/errors.js';
-import { fetchDoc, grantRow, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
+import { fetchDoc, grantRow, grantTarget, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
 import { STATE_DOCTYPE, type DesiredState } from './records.js';
 
 /** DocTypes the product reads or extends; without them there is nothing to install into. */
@@ -222,7 +222,7 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
   ];
   for (const entry of ordered) {
     if (entry.action === 'unchanged') continue;
-    const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${entry.grant.parent} for ${entry.role}`;
+    const label = entry.kind === 'record' ? `${entry.record.doctype} "${entry.record.name}"` : `permissions of ${grantTarget(entry.grant)} for ${entry.role}`;
     try {
       if (entry.kind === 'record') await applyRecord(client, entry, state, remember);
       else await applyGrant(client, entry, ourRoles, state, remember);

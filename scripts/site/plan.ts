@@ -114,9 +114,14 @@ export async function fetchDoc(client: FrappeClient, doctype: string, name: stri
   }
 }
 
+/** "Sales Order", or "Sales Order (permlevel 1)" for a field-level row. */
+export function grantTarget(grant: Grant): string {
+  return grant.permlevel ? `${grant.parent} (permlevel ${grant.permlevel})` : grant.parent;
+}
+
 /** Every permission flag, 0 unless granted: dropping a flag from a role file is a change too. */
 export function grantRow(grant: Grant, role: string): Record<string, unknown> {
-  const row: Record<string, unknown> = { parent: grant.parent, role, permlevel: 0 };
+  const row: Record<string, unknown> = { parent: grant.parent, role, permlevel: grant.permlevel };
   for (const flag of PERM_FLAGS) row[flag] = grant.flags[flag] ? 1 : 0;
   return row;
 }
@@ -132,7 +137,7 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant, custo
     role,
     grant,
     action: 'create',
-    changes: [{ field: `permissions of ${grant.parent} for ${role}`, from: null, to: want }],
+    changes: [{ field: `permissions of ${grantTarget(grant)} for ${role}`, from: null, to: want }],
     copyStandard,
     existing: null,
   });
@@ -146,7 +151,7 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant, custo
     });
     return create(copyStandard);
   }
-  const existing = custom.find((p) => p.role === role && Number(p.permlevel ?? 0) === 0) ?? null;
+  const existing = custom.find((p) => p.role === role && Number(p.permlevel ?? 0) === grant.permlevel) ?? null;
   if (!existing) return create([]);
   const changes = diffDoc(want, existing);
   return { kind: 'grant', role, grant, action: changes.length ? 'update' : 'unchanged', changes, copyStandard: [], existing };
@@ -225,7 +230,7 @@ export function describeEntry(e: PlanEntry): string {
   const what =
     e.kind === 'record'
       ? `${e.record.doctype} "${e.record.name}"${e.skipped?.length ? ` (the site's ${e.record.doctype} has no ${e.skipped.join(', ')}: left out)` : ''}`
-      : `permissions of ${e.grant.parent} for role "${e.role}": ${grantedFlags(e.grant)}${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
+      : `permissions of ${grantTarget(e.grant)} for role "${e.role}": ${grantedFlags(e.grant)}${e.copyStandard.length ? ` (first copying its ${e.copyStandard.length} standard rule(s) to Custom DocPerm)` : ''}`;
   return `${e.action.padEnd(9)} ${what}`;
 }
 

@@ -23,6 +23,12 @@ export interface DesiredRecord {
 /** Grants of one of our roles on a DocType, as a Custom DocPerm row. */
 export interface Grant {
   parent: string;
+  /**
+   * Field level the row covers: 0 for the document, N for the fields Frappe marks `permlevel: N`
+   * (ERPNext's Sales Order `ignore_pricing_rule` is 1, and a write without level-1 rights is
+   * silently reset by frappe/model/document.py `validate_higher_perm_levels`). @defaultValue 0
+   */
+  permlevel: number;
   flags: Record<string, 1>;
 }
 
@@ -167,15 +173,18 @@ export function loadRoles(root: string): { role: DesiredRole; record: DesiredRec
     const name = raw.role.name;
     if (out.some((o) => o.role.name === name)) throw bad(`the role "${name}" is also defined in ${out.find((o) => o.role.name === name)!.role.file}`);
     const parents = new Set<string>();
-    const grants: Grant[] = raw.grants.map(({ parent, ...flags }) => {
+    const grants: Grant[] = raw.grants.map(({ parent, permlevel: level = 0, ...flags }) => {
       if (typeof parent !== 'string' || !parent) throw bad('a grant without "parent"');
-      if (parents.has(parent)) throw bad(`${parent} is granted twice`);
-      parents.add(parent);
+      if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 9) throw bad(`${parent}: "permlevel" must be an integer from 0 to 9`);
+      const permlevel = level;
+      const key = `${parent}|${permlevel}`;
+      if (parents.has(key)) throw bad(`${parent} is granted twice${permlevel ? ` at permlevel ${permlevel}` : ''}`);
+      parents.add(key);
       for (const [k, v] of Object.entries(flags)) {
         if (!PERM_FLAGS.includes(k)) throw bad(`${parent}: "${k}" is not a permission column (${PERM_FLAGS.join(', ')})`);
         if (v !== 0 && v !== 1) throw bad(`${parent}: "${k}" must be 0 or 1`);
       }
-      return { parent, flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v).map(([k]) => [k, 1])) as Record<string, 1> };
+      return { parent, permlevel, flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v).map(([k]) => [k, 1])) as Record<string, 1> };
     });
     out.push({ role: { name, file, purpose: raw._purpose, grants }, record: asRecord(raw.role, STAGES.role) });
   }

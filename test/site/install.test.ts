@@ -69,10 +69,11 @@ describe('install into a clean site', () => {
     ]);
     expect(plan.filter((e) => e.kind === 'record' && e.record.doctype === 'Role').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual([COMPANION, SHOP_SYNC]);
     expect(grantsOf(plan, COMPANION).map((e) => e.grant.parent)).toEqual(['Customer', 'Contact', 'Sales Order', 'Work Order', 'HD Customer', 'Communication', 'CRM Lead', 'CRM Deal', 'HD Ticket', 'Notification Log']);
-    expect(grantsOf(plan, SHOP_SYNC).map((e) => e.grant.parent)).toEqual(['Sales Order', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List']);
+    // Sales Order twice: the document, and its permlevel-1 fields (ignore_pricing_rule).
+    expect(grantsOf(plan, SHOP_SYNC).map((e) => `${e.grant.parent}${e.grant.permlevel ? ` @${e.grant.permlevel}` : ''}`)).toEqual(['Sales Order', 'Sales Order @1', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List']);
     // The standard rules of a DocType both roles grant on are copied once, by the first grant.
     for (const dt of ['Customer', 'Contact', 'Sales Order']) {
-      expect(plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.grant.parent === dt).map((e) => [e.role, e.copyStandard.length > 0]), dt).toEqual([
+      expect(plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.grant.parent === dt && e.grant.permlevel === 0).map((e) => [e.role, e.copyStandard.length > 0]), dt).toEqual([
         [COMPANION, true],
         [SHOP_SYNC, false],
       ]);
@@ -90,10 +91,11 @@ describe('install into a clean site', () => {
     // One row per standard rule and one per role: no rule was copied twice.
     const soRules = await c.getList<Record<string, unknown>>('Custom DocPerm', { fields: ['*'], filters: [['parent', '=', 'Sales Order']], orderBy: 'name asc', limitPageLength: 0 });
     const standardRules = ((await c.getDoc<{ permissions: Record<string, unknown>[] }>('DocType', 'Sales Order')).permissions ?? []).length;
-    expect(soRules).toHaveLength(standardRules + 2);
+    expect(soRules).toHaveLength(standardRules + 3);
     expect(new Set(soRules.map((r) => `${r.role}|${r.permlevel ?? 0}`)).size).toBe(soRules.length);
     expect(flagsOf(soRules.find((r) => r.role === COMPANION)!)).toEqual(['read']);
-    expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC)!)).toEqual(['read', 'write', 'create', 'submit', 'cancel']);
+    expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC && !r.permlevel)!)).toEqual(['read', 'write', 'create', 'submit', 'cancel']);
+    expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC && r.permlevel === 1)!)).toEqual(['read', 'write']);
     const stored = JSON.parse(String((await c.getDoc<{ install_state: string }>('Order Companion Settings', 'Order Companion Settings')).install_state));
     expect(stored).toMatchObject({ version: 2, roles: [COMPANION, SHOP_SYNC] });
 
