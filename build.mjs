@@ -39,12 +39,27 @@ function crmClassNames(script) {
   return [...withoutComments.matchAll(CRM_CLASS_RE)].map((m) => m[1]);
 }
 
+/**
+ * The page helpers as the CRM loader's function parameters (script.js `evaluateFormClass`:
+ * `new Function(...helperKeys, …)`), read by bare name from the stub. CRM v1.52.1's
+ * setupFormController never copies them onto the controller, so `this.call` / `this.toast` /
+ * `this.createDialog` are undefined there; newer CRM copies them as well. `typeof` keeps a name
+ * the loader does not pass from being a ReferenceError.
+ */
+const CRM_HELPERS_FN = `${VUE_GLOBAL}Helpers`;
+const CRM_HELPER_NAMES = ['call', 'toast', 'createDialog'];
+
 function vueStub(target) {
   if (target.ui === 'crm') {
     const className = target.doctype.replace(/\s+/g, '');
-    const call = `{ return ${VUE_GLOBAL}.onRender(this); }`;
-    // onLoad/onRender/refresh: the lifecycle names CRM's document.js triggers across versions.
-    return { className, text: `class ${className} {\n  onLoad() ${call}\n  onRender() ${call}\n  refresh() ${call}\n}\n` };
+    const call = `{ return ${VUE_GLOBAL}.onRender(this, ${CRM_HELPERS_FN}()); }`;
+    const helpers = CRM_HELPER_NAMES.map((n) => `${n}: typeof ${n} === "undefined" ? undefined : ${n}`).join(', ');
+    // onLoad/onRender/refresh: the lifecycle names CRM's document.js triggers across versions
+    // (v1.52.1: onLoad/on_load/onload and refresh; newer: onRender/on_render/refresh too).
+    return {
+      className,
+      text: `class ${className} {\n  onLoad() ${call}\n  onRender() ${call}\n  refresh() ${call}\n}\nfunction ${CRM_HELPERS_FN}() {\n  return { ${helpers} };\n}\n`,
+    };
   }
   return { text: `function setupForm(ctx) {\n  return ${VUE_GLOBAL}.setupForm(ctx);\n}\n` };
 }

@@ -1,7 +1,8 @@
 /**
  * The helpers the two Vue UIs hand a form script, typed from their loaders: Frappe CRM's class
  * controllers (frappe/crm frontend/src/data/script.js: `call`, `toast`, `createDialog`, … as bare
- * names and as `this.<helper>`, plus the document resource's own keys such as `reload`) and
+ * names — the script's function parameters — and, only in CRM newer than v1.52.1, also as
+ * `this.<helper>`; the document resource's own keys such as `reload` on `this` in every version) and
  * Helpdesk's `setupForm(ctx)` (frappe/helpdesk desk/src/components/ticket-agent/TicketHeader.vue).
  * Plain interfaces: nothing here is a page global.
  */
@@ -43,13 +44,23 @@ export interface VueActionGroup {
 
 export type VueAction = VueActionItem | VueActionGroup | ({ group: string } & Record<string, unknown>);
 
-/** `this` inside a CRM Form Script class method (frappe/crm script.js setupFormController). */
+/** The CRM loader's helpers as the script's function parameters (script.js evaluateFormClass). */
+export interface CrmHelpers {
+  call?: VueCall;
+  toast?: VueToast;
+  createDialog?: VueCreateDialog;
+}
+
+/**
+ * `this` inside a CRM Form Script class method (frappe/crm script.js setupFormController): the
+ * helpers are there only in CRM newer than v1.52.1.
+ */
 export interface CrmController {
   doc: Record<string, any>;
   actions: VueAction[];
-  call: VueCall;
-  toast: VueToast;
-  createDialog: VueCreateDialog;
+  call?: VueCall;
+  toast?: VueToast;
+  createDialog?: VueCreateDialog;
   /** Copied from the frappe-ui document resource (documentResource.js `reload` → `get.fetch()`); absent on a new document. */
   reload?: () => Promise<unknown>;
 }

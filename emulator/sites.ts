@@ -79,12 +79,13 @@ function bootstrap(site: Site, opts: SiteOptions): void {
     put(ctx, { doctype: 'User', email: 'guest@example.com', first_name: 'Guest', user_type: 'Website User' }, { setName: 'Guest' });
     ctx.site.setPassword('User', 'Administrator', 'password', 'admin');
 
-    // frappe/crm:crm/install.py
-    const leadStatuses: [string, string, string][] = [
-      ['New', 'gray', 'Open'], ['Contacted', 'orange', 'Ongoing'], ['Nurture', 'blue', 'Ongoing'],
-      ['Qualified', 'green', 'Won'], ['Converted', 'teal', 'Won'], ['Unqualified', 'red', 'Lost'], ['Junk', 'purple', 'Lost'],
+    // frappe/crm:crm/install.py [v1.52.1]: CRM Lead Status has no `type` there (it came later;
+    // recording lead-status-insert drops it).
+    const leadStatuses: [string, string][] = [
+      ['New', 'gray'], ['Contacted', 'orange'], ['Nurture', 'blue'],
+      ['Qualified', 'green'], ['Converted', 'teal'], ['Unqualified', 'red'], ['Junk', 'purple'],
     ];
-    leadStatuses.forEach(([lead_status, color, type], i) => put(ctx, { doctype: 'CRM Lead Status', lead_status, color, type, position: i + 1 }));
+    leadStatuses.forEach(([lead_status, color], i) => put(ctx, { doctype: 'CRM Lead Status', lead_status, color, position: i + 1 }));
     const dealStatuses: [string, number, string][] = [
       ['Qualification', 10, 'Open'], ['Demo/Making', 25, 'Ongoing'], ['Proposal/Quotation', 50, 'Ongoing'],
       ['Negotiation', 70, 'Ongoing'], ['Ready to Close', 90, 'Ongoing'], ['Won', 100, 'Won'], ['Lost', 0, 'Lost'],

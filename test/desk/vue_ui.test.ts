@@ -1,6 +1,7 @@
 /**
  * The CRM Form Script and HD Form Script bundles (dist/desk/*_ui.js), loaded the way Frappe CRM's
- * script.js and Helpdesk's formCustomisation.ts load them (`new Function`), with fake page helpers:
+ * script.js (v1.52.1, the real site's, and newer) and Helpdesk v1.14.0's formCustomisation.ts load
+ * them (`new Function`), with fake page helpers:
  * `call` is a real HTTP call to an emulated site (sales / support user sessions) with a sidecar
  * answering Order Sync Requests; `toast` and the dialog helpers record what they get.
  */
@@ -66,49 +67,117 @@ function crmLoaderClassNames(script: string): string[] {
 }
 
 /**
- * A CRM Lead page: the document context (doc, reload, actions) and the controller built as
- * script.js does — `new Function(...helperKeys, script + "return CRMLead")`, helpers copied onto the
- * instance, `actions` a getter/setter on the context, `doc` a proxy over the live document.
+ * Which Frappe CRM loader a page is built with. `v1.52.1` is the release the real site ran
+ * (frappe/crm:frontend/src/data/script.js and frontend/src/data/document.js [v1.52.1]); `newer`
+ * is CRM after it (the same files on develop, 2026), which the product also supports.
  */
-async function crmPage(c: Client, name: string) {
+type CrmLoader = 'v1.52.1' | 'newer';
+const CRM_LOADERS: CrmLoader[] = ['v1.52.1', 'newer'];
+
+/**
+ * A CRM Lead page built the way the chosen CRM builds it.
+ *
+ * The page context is the frappe-ui document resource (frappe/frappe-ui:src/resources/documentResource.js):
+ * own keys doctype, name, doc, auto, get, setValue, setValueDebounced, delete, reload, setDoc.
+ *
+ * script.js [v1.52.1]:
+ * - setupScript sets `helpers.createDialog / toast / socket / router / call / throwError`;
+ * - evaluateFormClass runs `new Function(...helperKeys, "\n\t\t" + script + "\n\t\treturn " + className + ";\n\t")(...helperValues)`
+ *   and setupHelperMethods puts the `actions` / `statuses` getter/setter on the prototype;
+ * - setupFormController(FormClass, meta, document, parentInstance, isChildDoctype) sets
+ *   `document.actions ||= []`, `document.statuses ||= []`, `new FormClass()` (no arguments),
+ *   `_originalDocumentContext`, `_isChildDoctype`, copies the document's OWN keys onto the instance
+ *   (not the helpers: `this.call` / `this.toast` / `this.createDialog` are undefined), `getMeta`,
+ *   and `doc` as a proxy over `document.doc`.
+ * - document.js [v1.52.1]: setupFormScript ends with triggerOnLoad (`onLoad?.() || on_load?.() || onload?.()`);
+ *   triggerOnRefresh calls `refresh?.()`.
+ *
+ * script.js / document.js newer: setupScript adds `formDialog`; setupFormController takes the
+ * helpers and copies them onto the instance before the document's keys, and sets `_className`;
+ * triggerOnRender calls `onRender?.() || on_render?.() || refresh?.()`.
+ */
+async function crmPage(c: Client, name: string, loader: CrmLoader = 'v1.52.1') {
   const { call, calls } = callAs(c);
   const rec = recorder();
-  const helpers: Record<string, unknown> = {
-    createDialog: rec.createDialog,
-    toast: rec.toast,
-    socket: null,
-    router: null,
-    call,
-    formDialog: () => undefined,
-    throwError: (m: string) => {
-      throw new Error(m);
-    },
+  const helpers: Record<string, unknown> = {};
+  helpers.createDialog = rec.createDialog;
+  helpers.toast = rec.toast;
+  helpers.socket = null;
+  helpers.router = null;
+  helpers.call = call;
+  if (loader === 'newer') helpers.formDialog = () => undefined;
+  helpers.throwError = (m: string) => {
+    rec.toast.error(m);
+    throw new Error(m);
   };
-  const context: { doc: Record<string, any>; actions: any[]; reload: () => Promise<unknown> } = {
-    doc: await call('frappe.client.get', { doctype: 'CRM Lead', name }),
-    actions: [],
-    reload: async () => {
+  const get = {
+    fetch: async () => {
       context.doc = await call('frappe.client.get', { doctype: 'CRM Lead', name });
+      return context.doc;
     },
   };
-  const script = crmScript();
-  const names = crmLoaderClassNames(script);
-  const FormClass = new Function(...Object.keys(helpers), `\n\t\t${script}\n\t\treturn ${names[0]};\n\t`)(...Object.values(helpers));
-  Object.defineProperty(FormClass.prototype, 'actions', {
-    configurable: true,
-    get: () => context.actions,
-    set: (v: any[]) => {
-      context.actions = v;
+  const context: Record<string, any> = {
+    doctype: 'CRM Lead',
+    name,
+    doc: {},
+    auto: undefined,
+    get,
+    setValue: {},
+    setValueDebounced: {},
+    delete: {},
+    reload: () => get.fetch(),
+    setDoc: (doc: Record<string, any>) => {
+      context.doc = doc;
     },
-  });
+  };
+  await get.fetch();
+
+  const script = crmScript();
+  const [className] = crmLoaderClassNames(script);
+  const FormClass = new Function(...Object.keys(helpers), `\n\t\t${script}\n\t\treturn ${className};\n\t`)(...Object.values(helpers));
+  if (!Object.prototype.hasOwnProperty.call(FormClass.prototype, 'actions')) {
+    Object.defineProperty(FormClass.prototype, 'actions', {
+      configurable: true,
+      enumerable: true,
+      get(this: { _originalDocumentContext?: typeof context }) {
+        return this._originalDocumentContext ? this._originalDocumentContext.actions : [];
+      },
+      set(this: { _originalDocumentContext?: typeof context }, v: unknown) {
+        if (!this._originalDocumentContext) return;
+        this._originalDocumentContext.actions = Array.isArray(v) ? v : [];
+      },
+    });
+  }
+  context.actions = context.actions || [];
+  context.statuses = context.statuses || [];
   const instance = new FormClass();
-  for (const [k, v] of Object.entries(helpers)) instance[k] = v;
-  instance.reload = context.reload; // an own key of the document resource, copied like the rest
-  instance.doc = new Proxy({}, { get: (_t, p) => context.doc[p as string], has: (_t, p) => p in context.doc });
-  return { instance, context, calls, ...rec, FormClass };
+  instance._originalDocumentContext = context;
+  instance._isChildDoctype = className !== 'CRMLead';
+  if (loader === 'newer') for (const key in helpers) instance[key] = helpers[key];
+  for (const key in context) if (Object.hasOwn(context, key)) instance[key] = context[key];
+  instance.getMeta = async () => undefined;
+  instance.doc = new Proxy({}, { get: (_t, p) => context.doc?.[p as string], has: (_t, p) => p in (context.doc ?? {}) });
+  if (loader === 'newer') instance._className = className;
+
+  /** document.js triggerOnLoad, as setupFormScript runs it once the controllers exist. */
+  const load = async () => {
+    await (instance.onLoad?.() || instance.on_load?.() || instance.onload?.());
+  };
+  /** v1.52.1: triggerOnRefresh; newer: triggerOnRender. */
+  const render = async () => {
+    if (loader === 'v1.52.1') await instance.refresh?.();
+    else await (instance.onRender?.() || instance.on_render?.() || instance.refresh?.());
+  };
+  await load();
+  return { instance, context, calls, load, render, ...rec, FormClass };
 }
 
-/** The Helpdesk agent page: `new Function(script + "\nreturn setupForm")()` called with its context. */
+/**
+ * The Helpdesk agent page (frappe/helpdesk [v1.14.0]): formCustomisation.ts parseScript runs
+ * `new Function(script + "\nreturn setupForm")()` and awaits it with the context that
+ * components/ticket-agent/TicketHeader.vue builds — doc, call, router, toast, $dialog, updateField,
+ * createToast (toast.create) — no `this`.
+ */
 async function hdPage(c: Client, ticket: Record<string, unknown>) {
   const { call, calls } = callAs(c);
   const rec = recorder();
@@ -168,21 +237,32 @@ describe('the built CRM Form Script', () => {
     expect(res.body.data).toMatchObject({ dt: 'CRM Lead', view: 'Form', enabled: 1, script: crmScript() });
   });
 
+});
+
+describe.each(CRM_LOADERS)('the CRM Form Script on the %s CRM loader', (loader) => {
   it('onLoad / onRender put one "Order History" group with Show and Fetch in the header', async () => {
-    const page = await crmPage(sales, leads[1]);
+    const page = await crmPage(sales, leads[1], loader);
     expect(page.FormClass.name).toBe('CRMLead');
-    page.context.actions = [{ label: 'Someone else', onClick: () => undefined }];
-    await page.instance.onLoad();
-    await page.instance.onRender();
+    // What `this` holds: the document resource's own keys always, the page helpers only in newer CRM.
+    expect(typeof page.instance.reload).toBe('function');
+    expect(page.instance.name).toBe(leads[1]);
+    for (const helper of ['call', 'toast', 'createDialog']) {
+      if (loader === 'v1.52.1') expect(page.instance[helper], helper).toBeUndefined();
+      else expect(page.instance[helper], helper).toBeDefined();
+    }
+    expect(page.context.actions).toHaveLength(1);
+    page.context.actions = [{ label: 'Someone else', onClick: () => undefined }, ...page.context.actions];
+    await page.load();
+    await page.render();
     expect(page.context.actions).toHaveLength(2);
-    const group = page.context.actions.find((a) => a.group === 'Order History');
+    const group = page.context.actions.find((a: any) => a.group === 'Order History');
     expect(group).toMatchObject({ group: 'Order History', buttonLabel: 'Order History' });
     expect(group.items.map((i: { label: string }) => i.label)).toEqual(['Show order history', 'Fetch order history']);
   });
 
   it('Show on a lead with no history: the empty note', async () => {
-    const page = await crmPage(sales, leads[3]);
-    await page.instance.onRender();
+    const page = await crmPage(sales, leads[3], loader);
+    await page.render();
     await item(page.context.actions, 'Show order history').onClick();
     expect(page.dialogs).toHaveLength(1);
     expect(page.dialogs[0].message).toBe('No order history yet — use Fetch order history.');
@@ -191,8 +271,11 @@ describe('the built CRM Form Script', () => {
 
   it('Fetch: one request however often it is clicked, "Fetching…", "Synced N orders", the page doc reloaded; Show: a row per line, labelled badges', async () => {
     const lead = leads[1];
-    const page = await crmPage(sales, lead);
-    await page.instance.onRender();
+    // Each loader's run starts from a lead without history (the other run may have fetched it).
+    const cleared = await site.root.update('CRM Lead', lead, { custom_order_history: [] });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    const page = await crmPage(sales, lead, loader);
+    await page.render();
     expect(page.context.doc.custom_order_history ?? []).toEqual([]);
     const before = await requestsFor(lead);
     const fetch = item(page.context.actions, 'Fetch order history');
@@ -238,8 +321,8 @@ describe('the built CRM Form Script', () => {
   });
 
   it('Fetch for a lead no customer matches: the failure message', async () => {
-    const page = await crmPage(sales, leads[3]);
-    await page.instance.onRender();
+    const page = await crmPage(sales, leads[3], loader);
+    await page.render();
     await item(page.context.actions, 'Fetch order history').onClick();
     expect(page.toasts[0]).toEqual(['info', 'Fetching order history…']);
     expect(page.toasts[1][0]).toBe('error');
@@ -247,8 +330,8 @@ describe('the built CRM Form Script', () => {
   });
 
   it('escapes what it shows (values as the page holds them, e.g. unsaved)', async () => {
-    const page = await crmPage(sales, leads[3]);
-    await page.instance.onRender();
+    const page = await crmPage(sales, leads[3], loader);
+    await page.render();
     page.context.doc = {
       ...page.context.doc,
       custom_order_history: [{ idx: 1, sales_order: 'SO-<b>1</b>', item_code: 'X"><img src=x onerror=alert(1)>', item_name: '<script>x</script>', qty: 2, delivery_date: '2026-04-01', ops_status: 'APPROVED', material_status: '"><i>', production_status: 'DONE', qa_status: 'AWAITING' }],
@@ -306,7 +389,7 @@ describe('with no sync service running', () => {
     (globalThis as { orderCompanion?: unknown }).orderCompanion = { pollFirstMs: 20, pollMaxMs: 100, responseTimeoutMs: 400 };
     const lead = leads[0];
     const page = await crmPage(sales, lead);
-    await page.instance.onRender();
+    await page.render();
     const started = Date.now();
     await item(page.context.actions, 'Fetch order history').onClick();
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);

@@ -170,7 +170,7 @@ describe('frappe.desk.form.save.savedocs', () => {
     const [saved] = r.body.docs;
     expect(saved).toMatchObject({ name: lead.name, job_title: 'Head Baker', docstatus: 0 });
     expect(saved.modified).not.toBe(loaded.modified);
-    expect(saved).toHaveProperty('twitter', null); // as_dict(): nulls kept
+    expect(saved).toHaveProperty('website', null); // as_dict(): nulls kept
     expect(Object.keys(saved).some((k) => k.startsWith('__'))).toBe(false);
     expect(saved.desk_lines.map((l: any) => [l.item, l.qty, l.idx])).toEqual([
       ['Cake', 3, 1],

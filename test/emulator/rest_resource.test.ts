@@ -508,9 +508,13 @@ describe('error responses', () => {
 
   // frappe/frappe:frappe/model/base_document.py (db_insert IntegrityError → show_unique_validation_message)
   it('a unique field clash: 417 UniqueValidationError', async () => {
+    // CRM v1.52.1's CRM Lead has no unique field of its own: a unique Custom Field stands in.
+    const fieldname = `custom_unique_probe_${rand()}`;
+    const cf = await admin.insert('Custom Field', { dt: 'CRM Lead', fieldname, label: 'Unique Probe', fieldtype: 'Data', unique: 1 });
+    expect(cf.status, JSON.stringify(cf.body)).toBe(200);
     const fb = `fb-${rand()}`;
-    expect((await admin.insert('CRM Lead', { first_name: 'U1', facebook_lead_id: fb })).status).toBe(200);
-    const r = await admin.insert('CRM Lead', { first_name: 'U2', facebook_lead_id: fb });
+    expect((await admin.insert('CRM Lead', { first_name: 'U1', [fieldname]: fb })).status).toBe(200);
+    const r = await admin.insert('CRM Lead', { first_name: 'U2', [fieldname]: fb });
     expectError(r, 417, 'UniqueValidationError');
     expect(serverMessages(r.body).some((m) => String(m.message).includes('must be unique'))).toBe(true);
   });

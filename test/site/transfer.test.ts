@@ -76,7 +76,7 @@ describe('export', () => {
     expect(sla).toMatchObject({ sla_name: 'Lead Response SLA', apply_on: 'CRM Lead', enabled: 1, condition: "doc.status == 'New'" });
     expect(sla.priorities).toEqual([expect.objectContaining({ priority: 'Open', first_response_time: 7200, default_priority: 1 })]);
     expect(sla.working_hours).toHaveLength(7);
-    expect(exported.records.find((r) => r.name === 'OPEN')!.doc).toMatchObject({ lead_status: 'OPEN', type: 'Open', color: 'orange', position: 8 });
+    expect(exported.records.find((r) => r.name === 'OPEN')!.doc).toMatchObject({ lead_status: 'OPEN', color: 'orange', position: 8 });
   });
 
   it('strips what the server manages, on documents and child rows', () => {
@@ -152,13 +152,13 @@ describe('import', () => {
     const file: ExportFile = {
       ...exported,
       records: [
-        { doctype: 'CRM Lead Status', name: 'Waiting', doc: { lead_status: 'Waiting', type: 'Open', color: 'gray', position: 9 } },
+        { doctype: 'CRM Lead Status', name: 'Waiting', doc: { lead_status: 'Waiting', color: 'gray', position: 9 } },
         {
           doctype: SLA,
           name: 'Broken SLA',
           doc: { sla_name: 'Broken SLA', apply_on: 'CRM Lead', priorities: [{ priority: 'No Such Status', first_response_time: 60 }], working_hours: [{ workday: 'Monday', start_time: '09:00:00', end_time: '17:00:00' }] },
         },
-        { doctype: 'CRM Lead Status', name: 'Never', doc: { lead_status: 'Never', type: 'Open' } },
+        { doctype: 'CRM Lead Status', name: 'Never', doc: { lead_status: 'Never' } },
       ],
     };
     const err = await importRecords(targetApi, file).catch((e: unknown) => e);
