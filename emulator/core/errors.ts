@@ -4,12 +4,14 @@
  * Status codes are the `http_status_code` of each class in frappe/frappe:frappe/exceptions.py [v15];
  * the message/title pairs are what `frappe.throw` / `frappe.msgprint` put into `_server_messages`.
  */
+import { randomBytes } from 'node:crypto';
 
 export interface ServerMessage {
   message: string;
   title?: string;
   indicator?: string;
   raise_exception?: 1;
+  __frappe_exc_id?: string;
 }
 
 /** exc_type → HTTP status, from frappe/exceptions.py [v15]. */
@@ -92,6 +94,10 @@ export class FrappeError extends Error {
     if (opts.message !== undefined && !opts.silent) {
       const m: ServerMessage = { message: opts.message, title: opts.title ?? 'Message', raise_exception: 1 };
       if (opts.indicator ?? 'red') m.indicator = opts.indicator ?? 'red';
+      // msgprint(raise_exception=…) tags the message with the id of the exception it raises,
+      // `frappe.generate_hash()` (56 hex digits) — every recorded frappe.throw message has one
+      // (e.g. recording lead-insert-bad-status-link).
+      m.__frappe_exc_id = randomBytes(28).toString('hex');
       messages.push(m);
     }
     this.serverMessages = messages;

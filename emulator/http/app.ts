@@ -216,7 +216,9 @@ function login(call: Call): Outcome {
     status: 200,
     body: {
       message: systemUser ? 'Logged In' : 'No App',
-      home_page: systemUser ? '/app' : '/me',
+      // get_default_path(): a site with more than one app (CRM, Helpdesk) sends desk users to the
+      // apps screen (recording login-ok).
+      home_page: systemUser ? '/apps' : '/me',
       full_name: user.full_name ?? user.first_name ?? user.name,
     },
     cookies: [

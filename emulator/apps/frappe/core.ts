@@ -136,17 +136,17 @@ export function registerFrappeCore(): void {
   });
 
   // ---- Communication (frappe/core/doctype/communication/communication.py) ----------------
-  // `notify_change`: the reference document's timeline hears about the mail (docinfo_update).
+  // `notify_change`: the reference document's timeline hears about the mail (docinfo_update):
+  // "add" from after_insert, "delete" from on_trash; on_update does not call it ("update" comes
+  // from set_delivery_status, which the emulator has no mail transport for) — one docinfo_update
+  // per insert (recordings rt-communication-received, rt-communication-sent).
   const notifyChange = (ctx: Ctx, doc: Doc, action: string) => {
     if (doc.reference_doctype && doc.reference_name) {
       ctx.site.publish('docinfo_update', { doc, key: 'communications', action }, `doc:${doc.reference_doctype}/${doc.reference_name}`);
     }
   };
   registerHook('Communication', 'after_insert', ({ ctx, doc }) => notifyChange(ctx, doc, 'add'));
-  registerHook('Communication', 'on_update', ({ ctx, doc }) => {
-    notifyChange(ctx, doc, 'update');
-    updateParentOnCommunication(ctx, doc);
-  });
+  registerHook('Communication', 'on_update', ({ ctx, doc }) => updateParentOnCommunication(ctx, doc));
   registerHook('Communication', 'on_trash', ({ ctx, doc }) => notifyChange(ctx, doc, 'delete'));
 }
 
