@@ -99,3 +99,14 @@ export function runOrder(rest: RestCase[], realtime: RealtimeCase[]): Step[] {
   }
   return steps;
 }
+
+/** Every case id in the order the replay reports them: REST and event cases by run order (the REST cases an event case performs just before it), then the handshakes. */
+export function caseIds(rest: RestCase[], realtime: RealtimeCase[]): string[] {
+  const ids: string[] = [];
+  for (const step of runOrder(rest, realtime)) {
+    if (step.kind === 'events') for (const a of step.case.actions) if ('rest_case' in a && a.rest_case) ids.push(a.rest_case);
+    ids.push(step.case.case);
+  }
+  for (const c of realtime) if (isHandshake(c)) ids.push(c.case);
+  return ids;
+}

@@ -5,12 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describe as describeDiffs, type Difference } from './compare.js';
 import { EXCEPTIONS } from './exceptions.js';
-import { isHandshake, loadRecordings, runOrder } from './recordings.js';
+import { caseIds, loadRecordings } from './recordings.js';
 import { Replay, type CaseResult } from './replay.js';
 
 // Read synchronously: a missing recordings folder fails this file, it is never skipped.
 const { rest, realtime } = loadRecordings();
-const ids = [...runOrder(rest, realtime).map((s) => s.case.case), ...realtime.filter(isHandshake).map((c) => c.case)];
+const ids = caseIds(rest, realtime);
 const all = new Set([...rest.map((c) => c.case), ...realtime.map((c) => c.case)]);
 
 let results: Map<string, CaseResult>;
@@ -31,7 +31,9 @@ function excused(id: string, d: Difference): boolean {
 
 describe('replay of the real-site recordings', () => {
   it('every case is replayed, and the exceptions name recorded cases', () => {
+    expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(all.size);
+    expect([...results.keys()].sort()).toEqual([...ids].sort());
     expect(Object.keys(EXCEPTIONS).filter((id) => !all.has(id))).toEqual([]);
   });
 

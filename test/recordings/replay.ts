@@ -171,11 +171,14 @@ export class Replay {
     this.noteRequestClock([c.request.path, ...Object.values(c.request.query ?? {}), JSON.stringify(c.request.body ?? null)]);
     await this.syncClock();
     const got = await this.send(c.request.method, c.request.path, c.request.headers, c.request.query, c.request.body);
+    if (UNORDERED[c.case]) inRecordedOrder(c.response.body, got.body, UNORDERED[c.case]);
     const diffs = compare(
       { status: c.response.status, 'content-type': c.response.headers['content-type'], body: c.response.body },
       { status: got.status, 'content-type': got.contentType, body: got.body },
       { subs: this.subs },
     );
+    // REPLAY_DUMP=case-a,case-b prints what the emulator answered (for working on a mismatch).
+    if (process.env.REPLAY_DUMP?.split(',').includes(c.case)) console.log(c.case, got.status, JSON.stringify(got.body));
     this.noteRecordedTimes(c.response.body);
     this.afterCase(c, got);
     this.results.push({ case: c.case, kind: 'rest', diffs });
@@ -342,6 +345,24 @@ export class Replay {
     const recorded = JSON.parse(JSON.stringify(c.result).replace(/:18999\b/g, `:${deadPort}`)) as unknown;
     this.results.push({ case: c.case, kind: 'handshake', diffs: compare(recorded, result, { subs: this.subs }) });
   }
+}
+
+/**
+ * Lists ordered by random hash names: `custom-docperm-list-fields` orders two Custom DocPerm rows
+ * `name asc`, and their names are `frappe.generate_hash` values on both sides — their order is
+ * chance. Such rows are compared in the recorded order, matched by the given column.
+ */
+const UNORDERED: Record<string, string> = { 'custom-docperm-list-fields': 'role' };
+
+function inRecordedOrder(recorded: unknown, actual: unknown, column: string): void {
+  const r = (recorded as { data?: Record<string, unknown>[] })?.data;
+  const a = (actual as { data?: Record<string, unknown>[] })?.data;
+  if (!Array.isArray(r) || !Array.isArray(a)) return;
+  const rank = (row: Record<string, unknown>) => {
+    const i = r.findIndex((x) => x[column] === row[column]);
+    return i < 0 ? r.length : i;
+  };
+  a.sort((x, y) => rank(x) - rank(y));
 }
 
 function dial(base: string, namespace: string, headers: Record<string, string>, path?: string): Promise<Socket> {
