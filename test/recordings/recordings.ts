@@ -37,6 +37,10 @@ export interface EventCase {
   what: string;
   actions: Action[];
   events: { event: string; data: unknown; socket?: 'admin' | 'restricted' }[];
+  /** The lead read right after the case and 3 s later. */
+  lead_after?: { immediately: Record<string, unknown>; after_3s: Record<string, unknown> };
+  /** The lead's Version rows after the case, oldest first. */
+  lead_versions?: { owner: string; creation: string; changed: unknown[][] }[];
 }
 
 export type RealtimeCase = HandshakeCase | EventCase;

@@ -286,6 +286,7 @@ export class Replay {
       await roundTrip(socket); // anything more the server sent before the pong is here now
       diffs.push(...compare(expected, [...this.buffers.get(socket)!], { subs: this.subs }, `$.events(${role})`));
     }
+    diffs.push(...(await this.leadAfter(c)));
     this.results.push({ case: c.case, kind: 'events', diffs });
 
     if (c.case === 'rt-doctype-unsubscribe') {
@@ -294,6 +295,46 @@ export class Replay {
       this.sockets.restricted?.close();
       delete this.sockets.restricted;
     }
+  }
+
+  /**
+   * `lead_after` / `lead_versions`: the lead the case's Communication references, read right away
+   * and again once the emulator's clock has moved 3 s (nothing runs later on its own), and its
+   * Version rows with the fields each one changed.
+   */
+  private async leadAfter(c: EventCase): Promise<Difference[]> {
+    if (!c.lead_after && !c.lead_versions) return [];
+    const ref = c.actions.find((a): a is RestAction => 'rest' in a && Boolean((a.rest.body as { reference_name?: string })?.reference_name));
+    const name = this.subs.text(String((ref?.rest.body as { reference_name: string }).reference_name));
+    const admin = { Accept: 'application/json', 'X-Frappe-Site-Name': SITE, Authorization: 'token <admin>' };
+    const diffs: Difference[] = [];
+    const read = async (recorded: Record<string, unknown>, path: string) => {
+      const got = await this.send('GET', `/api/resource/CRM%20Lead/${encodeURIComponent(name)}`, admin);
+      const doc = (got.body as { data?: Record<string, unknown> }).data ?? {};
+      // A field absent from the answer is null in the recorded read (as_dict(no_nulls) drops it).
+      const actual = Object.fromEntries(Object.keys(recorded).map((k) => [k, doc[k] ?? null]));
+      diffs.push(...compare(recorded, actual, { subs: this.subs }, path));
+    };
+    if (c.lead_after) {
+      await read(c.lead_after.immediately, '$.lead_after.immediately');
+      await control(this.site.emu, '/clock', { advance_seconds: 3 });
+      await read(c.lead_after.after_3s, '$.lead_after.after_3s');
+    }
+    if (c.lead_versions) {
+      const got = await this.send('GET', '/api/resource/Version', admin, {
+        fields: JSON.stringify(['owner', 'creation', 'data']),
+        filters: JSON.stringify([['ref_doctype', '=', 'CRM Lead'], ['docname', '=', name]]),
+        order_by: 'creation asc',
+        limit_page_length: '0',
+      });
+      const rows = ((got.body as { data?: { owner: string; creation: string; data: string }[] }).data ?? []).map((v) => ({
+        owner: v.owner,
+        creation: v.creation,
+        changed: (JSON.parse(v.data) as { changed?: unknown[][] }).changed ?? [],
+      }));
+      diffs.push(...compare(c.lead_versions, rows, { subs: this.subs }, '$.lead_versions'));
+    }
+    return diffs;
   }
 
   private async restAction(a: RestAction, rest: RestCase[], path: string): Promise<Difference[]> {
