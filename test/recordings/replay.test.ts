@@ -19,14 +19,15 @@ beforeAll(async () => {
   const out = await new Replay().run();
   results = new Map(out.map((r) => [r.case, r]));
   if (process.env.REPLAY_REPORT) {
-    for (const r of out) if (r.diffs.length) console.log(`${r.case} (${r.kind})\n${describeDiffs(r.diffs, 12)}`);
+    for (const r of out) if (r.diffs.length) console.log(`${r.case} (${r.kind})\n${describeDiffs(r.diffs, process.env.REPLAY_REPORT === 'all' ? Infinity : 12)}`);
   }
 }, 60_000);
 
 function excused(id: string, d: Difference): boolean {
   const ex = EXCEPTIONS[id];
   if (!ex) return false;
-  return !ex.paths || ex.paths.some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || d.path.startsWith(`${p}(`));
+  const atPath = !ex.paths || ex.paths.some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || d.path.startsWith(`${p}(`));
+  return atPath && (!ex.problems || ex.problems.includes(d.problem));
 }
 
 describe('replay of the real-site recordings', () => {
