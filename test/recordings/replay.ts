@@ -201,6 +201,12 @@ export class Replay {
 
   private async precondition(p: (typeof PRECONDITIONS)[number]): Promise<void> {
     await this.syncClock();
+    const admin = { Accept: 'application/json', 'X-Frappe-Site-Name': SITE, Authorization: 'token <admin>' };
+    if (p.remove) {
+      const got = await this.send('DELETE', `/api/resource/${encodeURIComponent(p.doctype)}/${encodeURIComponent(p.recordedName)}`, admin);
+      if (got.status !== 202) throw new Error(`precondition: delete ${p.doctype} ${p.recordedName} (${p.why}): ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
+      return;
+    }
     if (p.direct) {
       const doc = asAdmin(this.site.emu.site(SITE), (ctx) => put(ctx, { doctype: p.doctype, ...p.doc }, { ignoreMandatory: true }));
       const problem = this.subs.learn(p.recordedName, String(doc.name), { unique: true });

@@ -81,6 +81,8 @@ export interface Precondition {
   recordedModified?: string;
   /** Written inside the emulator as an install would (a root Account has no parent to pass the REST checks). */
   direct?: boolean;
+  /** Delete the recorded record (by its mapped name) instead of inserting `doc`. */
+  remove?: boolean;
 }
 
 export const PRECONDITIONS: Precondition[] = [
@@ -140,6 +142,14 @@ export const PRECONDITIONS: Precondition[] = [
     recordedName: 'CRM-LEAD-2026-00040',
     doc: { first_name: 'rec-684ooa Olga', status: 'rec-684ooa OPEN' },
     recordedModified: '2026-12-02 20:01:27.628510',
+  },
+  {
+    before: 'custom-docperm-delete-202',
+    why: 'restricted-insert-after-custom-docperm-delete calls 9q1ide1kaa "its last Custom DocPerm": the System Manager copy (custom-docperm-insert-copy) was deleted before, unrecorded',
+    doctype: 'Custom DocPerm',
+    recordedName: 'aena5ahkn3',
+    doc: {},
+    remove: true,
   },
   {
     before: 'so-insert-submitted',
