@@ -46,7 +46,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'list-default-limit-20': { reason: EXTRA_REQUEST },
   'list-limit-zero-all': { reason: EXTRA_REQUEST },
   'list-limit-start-page': { reason: EXTRA_REQUEST },
-  'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
   'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
   'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
   'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
@@ -101,18 +100,24 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: KEYS },
   'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)` },
 
+  'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
+
   // ---- APP CONTROLLERS (emulator/apps/*, no area owns them) ----------------------------
   'communication-insert-received': { reason: COMMUNICATION },
   'communication-insert-sent': { reason: COMMUNICATION },
   'rt-communication-received': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)` },
   'rt-communication-sent': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)` },
-  'lead-list-sla-due': { reason: 'APP CONTROLLERS: CRM v1.52.1 gave the run\'s 2-second SLA response_by = sla_creation + 2 s at 20:01 IST although its working hours end 17:30; emulator/apps/crm/sla.ts moves it to the next working day' },
-  'lead-list-settle-failed': { reason: 'APP CONTROLLERS (cascade of lead-list-sla-due): the lead is not overdue, so bulk_update does not fail it' },
 
   // ---- RECORDING ----------------------------------------------------------------------
+  'lead-list-sla-due': {
+    reason:
+      'RECORDING looks inconsistent: lead-insert-own-sla got response_by = sla_creation + 2 s at 20:01 IST, as with the SLA\'s first working hours (00:00–23:59:59); ' +
+      'sla-update-replace-table had replaced them by Mon–Fri 9:00–17:30 two seconds before, for which CRM\'s calc_time (crm_service_level_agreement.py) gives the next day 09:00:02, as the emulator does — the real site used the SLA as it was before (a cached document?)',
+  },
+  'lead-list-settle-failed': { reason: 'RECORDING (cascade of lead-list-sla-due): the lead is not overdue here, so bulk_update does not fail it' },
   'get-list-method-get': { reason: 'RECORDING looks site-specific: the answer is CRM-LEAD-2026-00004, another user\'s lead (get_list without filters), not a record of the run' },
   'get-exchange-rate-not-erpnext': { reason: 'RECORDING of a site without ERPNext (README): the emulator models ERPNext\'s get_exchange_rate, which the product uses' },
-  'wo-insert': { reason: 'RECORDING looks wrong for ERPNext: the stub\'s Work Order lacks ERPNext v15\'s mandatory bom_no and fg_warehouse (work_order.json reqd), which the emulator enforces' },
+  'wo-insert': { reason: 'RECORDING looks wrong for ERPNext: frappe/erpnext work_order.json has bom_no reqd 1, the stub\'s Work Order does not; APPS: the emulator\'s work_order.json (from the 8848digital fork) also makes fg_warehouse reqd, frappe/erpnext\'s does not' },
   'wo-put-allow-on-submit': { reason: WORK_ORDER },
   'wo-list-by-sales-orders': { reason: WORK_ORDER },
   'restricted-wo-get-403': { reason: WORK_ORDER },
