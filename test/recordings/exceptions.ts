@@ -7,9 +7,11 @@
  */
 export interface ReplayException {
   reason: string;
-  /** Only differences at these JSON paths (or below them) are excused; absent: anywhere in the case. */
+  /**
+   * What is excused: differences at these JSON paths (or below them), and differences of these
+   * kinds (e.g. key-set ones, so values are still compared). With neither, the whole case.
+   */
   paths?: string[];
-  /** Only differences of these kinds are excused (e.g. key-set ones, so values are still compared); absent: any. */
   problems?: string[];
 }
 
@@ -49,8 +51,8 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
   'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
   'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
-  'single-put': { reason: 'DOCS: a Single has no `creation`', problems: KEYS },
-  'single-get-fcrm-settings': { reason: 'DOCS: a Single has no `creation` and GET answers its idx as the string "0"; APPS: FCRM Settings JSON is newer than CRM v1.52.1 (enable_sales_hierarchy, …); APP CONTROLLERS: CRM\'s install creates 7 dropdown_items (emulator/sites.ts)' },
+  'single-put': { reason: 'DOCS: a Single has no `creation`', paths: ['$.body.data.creation'] },
+  'single-get-fcrm-settings': { reason: 'DOCS: a Single has no `creation` and GET answers its idx as the string "0"; APPS: FCRM Settings JSON is newer than CRM v1.52.1 (enable_sales_hierarchy, …); APP CONTROLLERS: CRM\'s install creates 7 dropdown_items (emulator/sites.ts)', problems: KEYS, paths: ['$.body.data.idx', '$.body.data.dropdown_items'] },
   'role-delete-linked': { reason: 'DOCS: delete_doc refuses a Role that DocPerm / Custom DocPerm rows name (LinkExistsError "You can disable this Role instead of deleting it.")' },
   'lead-status-delete-linked': { reason: 'DOCS: the LinkExistsError text links `/app/Form/<doctype>/<name>`' },
   'customer-delete-linked-417': { reason: 'DOCS: delete_doc\'s LinkExistsError for a Customer: two messages, `/app/Form/…` links, exception "You can disable this Customer instead of deleting it."' },
@@ -64,16 +66,16 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
   'role-insert': { reason: 'APPS: Role JSON has fields Frappe 15.55.1 lacks (search_bar, notifications, list_sidebar, bulk_actions, view_switcher, form_sidebar, timeline, dashboard)', problems: KEYS },
   'user-insert-sales-user': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, … with their defaults) and User.validate\'s username', problems: KEYS },
-  'restricted-user-get-self': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, …); DOCS: `roles` is permlevel 1, stripped for a user reading its own record' },
+  'restricted-user-get-self': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, …); DOCS: `roles` is permlevel 1, stripped for a user reading its own record', problems: KEYS, paths: ['$.body.data.roles'] },
   'doctype-insert-custom': { reason: `${DOCTYPE_JSON}; ${UNSAVED}`, problems: KEYS },
-  'doctype-insert-single': { reason: `${DOCTYPE_JSON}; ${UNSAVED}; DOCS: DocType.validate_permissions msgprints "Report cannot be set for Single types" and clears report/export` },
+  'doctype-insert-single': { reason: `${DOCTYPE_JSON}; ${UNSAVED}; DOCS: DocType.validate_permissions msgprints "Report cannot be set for Single types" and clears report/export`, problems: KEYS, paths: ['$.body.data.permissions[0].report', '$.body.data.permissions[0].export'] },
   'doctype-get': { reason: DOCTYPE_JSON, problems: KEYS },
   'doctype-put': { reason: DOCTYPE_JSON, problems: KEYS },
   'custom-docperm-insert-copy': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
   'custom-docperm-insert-grant': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
   'custom-docperm-update': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
   'lead-status-insert': { reason: 'APPS: CRM Lead Status has no `type` field in CRM v1.52.1', problems: KEYS },
-  'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}` },
+  'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}`, problems: KEYS, paths: ['$.body.data.working_hours'] },
   'sla-get': { reason: 'APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1)', problems: KEYS },
   'sla-update-replace-table': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); ${UNSAVED}`, problems: KEYS },
   'company-get': { reason: 'APPS: Company JSON of ERPNext v15 (create_chart_of_accounts_based_on, lft, rgt, old_parent)', problems: KEYS },
@@ -89,24 +91,24 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'lead-put-table-rows': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.status_change_log', '$.body.data.custom_order_history'] },
   'lead-put-table-replace': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.status_change_log', '$.body.data.custom_order_history'] },
   'lead-put-table-clear': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.status_change_log', '$.body.data.custom_order_history'] },
-  'set-value': { reason: `APPS: CRM Lead JSON has fields CRM v1.52.1 lacks (organization_logo, linkedin, facebook_lead_id, lost_reason, rolling_responses, …) and image "" is null here; ${LEAD_JSON}` },
+  'set-value': { reason: `APPS: CRM Lead JSON has fields CRM v1.52.1 lacks (organization_logo, linkedin, facebook_lead_id, lost_reason, rolling_responses, …) and image "" is null here; ${LEAD_JSON}`, problems: KEYS, paths: ['$.body.message.image', '$.body.message.status_change_log'] },
   'so-insert-submitted': { reason: SO_JSON, problems: KEYS },
   'so-put-allow-on-submit': { reason: SO_JSON, problems: KEYS },
   'so-get': { reason: SO_JSON, problems: KEYS },
   'so-insert-draft': { reason: SO_JSON, problems: KEYS },
-  'client-submit': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)` },
-  'client-submit-again': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)` },
+  'client-submit': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)`, problems: KEYS, paths: ['$.body.message.taxes'] },
+  'client-submit-again': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)`, problems: KEYS, paths: ['$.body.message.taxes'] },
   'hd-ticket-insert': { reason: HD_TICKET, problems: KEYS },
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: KEYS },
-  'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)` },
+  'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)`, problems: KEYS, paths: ['$.body.message.key', '$.body.message.opening_time'] },
 
   'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
 
   // ---- APP CONTROLLERS (emulator/apps/*, no area owns them) ----------------------------
-  'communication-insert-received': { reason: COMMUNICATION },
-  'communication-insert-sent': { reason: COMMUNICATION },
-  'rt-communication-received': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)` },
-  'rt-communication-sent': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)` },
+  'communication-insert-received': { reason: COMMUNICATION, problems: KEYS, paths: ['$.body.data.status', '$.body.data.timeline_links'] },
+  'communication-insert-sent': { reason: COMMUNICATION, problems: KEYS, paths: ['$.body.data.status', '$.body.data.timeline_links'] },
+  'rt-communication-received': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)`, paths: ['$.events(admin)[0].data.doc'] },
+  'rt-communication-sent': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)`, paths: ['$.events(admin)[0].data.doc'] },
 
   // ---- RECORDING ----------------------------------------------------------------------
   'lead-list-sla-due': {
