@@ -60,8 +60,8 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: check_if_doc_is_dynamically_linked (the sync requests\' Dynamic Link) is not emulated' },
   'so-delete-submitted': { reason: 'DOCS: the "Submitted Record cannot be deleted" text of 15.55.1 links the ERPNext docs article' },
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
-  'address-insert-with-links': { reason: `APP CONTROLLERS: Address autoname "<address_title>-<address_type>" and Dynamic Link link_title are not emulated; ${UNSAVED}` },
-  'contact-insert-with-tables': { reason: `APP CONTROLLERS: Contact sets mobile_no "" / image "" and the Dynamic Link's link_title; ${UNSAVED}`, problems: KEYS },
+  'address-insert-with-links': { reason: UNSAVED, problems: KEYS },
+  'contact-insert-with-tables': { reason: `APP CONTROLLERS: Contact sets mobile_no "" and image "" (emulator/apps/frappe/core.ts); ${UNSAVED}`, problems: KEYS },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
   'role-insert': { reason: 'APPS: Role JSON has fields Frappe 15.55.1 lacks (search_bar, notifications, list_sidebar, bulk_actions, view_switcher, form_sidebar, timeline, dashboard)', problems: KEYS },

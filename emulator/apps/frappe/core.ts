@@ -115,6 +115,19 @@ export function registerFrappeCore(): void {
     if (link?.link_name) name = `${name}-${String(link.link_name).trim()}`;
     doc.name = appendNumberIfExists(ctx, 'Contact', name || generateHash());
   });
+  // ---- Address (frappe/contacts/doctype/address/address.py) ----------------------------
+  // autoname: "<address_title>-<address_type>" (the title defaults to the first link's name),
+  // "-1", "-2", … when taken (recording address-insert-with-links).
+  registerHook('Address', 'autoname', ({ ctx, doc }) => {
+    const links = (doc.links as Doc[]) ?? [];
+    if (!doc.address_title && links[0]?.link_name) doc.address_title = links[0].link_name;
+    if (!doc.address_title) frappeThrow('Address Title is mandatory.');
+    const base = `${String(doc.address_title).trim()}-${String(doc.address_type ?? '').trim()}`;
+    doc.name = findName(ctx.site, 'Address', base) ? appendNumberIfExists(ctx, 'Address', base) : base;
+  });
+  registerHook('Address', 'validate', ({ ctx, doc }) => setLinkTitles(ctx, doc));
+
+  registerHook('Contact', 'validate', ({ ctx, doc }) => setLinkTitles(ctx, doc));
   registerHook('Contact', 'validate', ({ doc }) => {
     doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
     // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared.
@@ -148,6 +161,20 @@ export function registerFrappeCore(): void {
   registerHook('Communication', 'after_insert', ({ ctx, doc }) => notifyChange(ctx, doc, 'add'));
   registerHook('Communication', 'on_update', ({ ctx, doc }) => updateParentOnCommunication(ctx, doc));
   registerHook('Communication', 'on_trash', ({ ctx, doc }) => notifyChange(ctx, doc, 'delete'));
+}
+
+/**
+ * frappe/contacts/address_and_contact.py `set_link_title`: each Dynamic Link row without a
+ * link_title gets the linked document's title (its title_field, else its name).
+ */
+function setLinkTitles(ctx: Ctx, doc: Doc): void {
+  for (const link of (doc.links as Doc[]) ?? []) {
+    if (link.link_title || !link.link_doctype || !link.link_name) continue;
+    const name = findName(ctx.site, String(link.link_doctype), link.link_name);
+    const linked = name ? ctx.site.db.get(String(link.link_doctype), name) : undefined;
+    const titleField = ctx.site.meta(String(link.link_doctype))?.title_field;
+    link.link_title = (titleField && linked?.[titleField]) || link.link_name;
+  }
 }
 
 /** `append_number_if_name_exists`: "X", then "X-1", "X-2", … */
