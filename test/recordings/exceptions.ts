@@ -61,7 +61,7 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'so-delete-submitted': { reason: 'DOCS: the "Submitted Record cannot be deleted" text of 15.55.1 links the ERPNext docs article' },
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
   'address-insert-with-links': { reason: UNSAVED, problems: KEYS },
-  'contact-insert-with-tables': { reason: `APP CONTROLLERS: Contact sets mobile_no "" and image "" (emulator/apps/frappe/core.ts); ${UNSAVED}`, problems: KEYS },
+  'contact-insert-with-tables': { reason: UNSAVED, problems: KEYS },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
   'role-insert': { reason: 'APPS: Role JSON has fields Frappe 15.55.1 lacks (search_bar, notifications, list_sidebar, bulk_actions, view_switcher, form_sidebar, timeline, dashboard)', problems: KEYS },

@@ -130,16 +130,20 @@ export function registerFrappeCore(): void {
   registerHook('Contact', 'validate', ({ ctx, doc }) => setLinkTitles(ctx, doc));
   registerHook('Contact', 'validate', ({ doc }) => {
     doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
-    // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared.
+    // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared to ""
+    // (setattr(self, fieldname, ""): recording contact-insert-with-tables has mobile_no "").
     const emails = (doc.email_ids as Doc[]) ?? [];
     const primaryEmail = emails.find((e) => e.is_primary) ?? (emails.length === 1 ? emails[0] : undefined);
     if (emails.length === 1) emails[0].is_primary = 1;
-    doc.email_id = primaryEmail ? primaryEmail.email_id : emails.length ? doc.email_id ?? null : null;
+    doc.email_id = primaryEmail ? primaryEmail.email_id : emails.length ? doc.email_id ?? '' : '';
     const phones = (doc.phone_nos as Doc[]) ?? [];
     const mobile = phones.find((p) => p.is_primary_mobile_no);
     const phone = phones.find((p) => p.is_primary_phone);
-    doc.mobile_no = mobile ? mobile.phone : null;
-    doc.phone = phone ? phone.phone : null;
+    doc.mobile_no = mobile ? mobile.phone : '';
+    doc.phone = phone ? phone.phone : '';
+    // `if self.email_id and not self.image: self.image = has_gravatar(self.email_id)` — "" when
+    // there is no Gravatar (the emulator reaches none), as in the recording.
+    if (doc.email_id && !doc.image) doc.image = '';
   });
 
   // ---- Notification Log (frappe/desk/doctype/notification_log/notification_log.py) -------
