@@ -25,9 +25,7 @@ const DOCTYPE_JSON =
   'APPS: DocType JSON is newer than Frappe 15.55.1 (grid_page_length, rows_threshold_for_grid_search, protect_attached_files, row_format), ' +
   'DocField lacks show_preview_popup / make_attachment_public';
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0 (status_category, raised_outside_working_hours, entry_point) and lacks key, opening_time, attachment, content_type; APP CONTROLLERS: key and opening_time set on insert';
-const COMMUNICATION =
-  'APP CONTROLLERS: the Communication controller (emulator/apps/frappe/core.ts) does not set status "Linked", timeline_links ' +
-  '(the reference\'s Customer and Contact), sender_full_name; APPS: Communication JSON lacks comment_type "", rating 0, feedback_request';
+const COMMUNICATION = 'APPS: Communication JSON of 15.55.1 has comment_type (""), rating (0) and feedback_request, which the emulator\'s lacks';
 const EXTRA_REQUEST = 'DOCS (cascade of restricted-insert-after-custom-docperm-delete): the sync request that insert created here is one row too many, and first';
 const WORK_ORDER = 'RECORDING (cascade of wo-insert): the Work Order MFG-WO-2026-00007 is never created here';
 
@@ -101,12 +99,10 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)`, problems: KEYS, paths: ['$.body.message.key', '$.body.message.opening_time'] },
 
   'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
-
-  // ---- APP CONTROLLERS (emulator/apps/*, no area owns them) ----------------------------
-  'communication-insert-received': { reason: COMMUNICATION, problems: KEYS, paths: ['$.body.data.status', '$.body.data.timeline_links'] },
-  'communication-insert-sent': { reason: COMMUNICATION, problems: KEYS, paths: ['$.body.data.status', '$.body.data.timeline_links'] },
-  'rt-communication-received': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)`, paths: ['$.events(admin)[0].data.doc'] },
-  'rt-communication-sent': { reason: `${COMMUNICATION} (the docinfo_update payload is the Communication)`, paths: ['$.events(admin)[0].data.doc'] },
+  'communication-insert-received': { reason: COMMUNICATION, problems: KEYS },
+  'communication-insert-sent': { reason: COMMUNICATION, problems: KEYS },
+  'rt-communication-received': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
+  'rt-communication-sent': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
 
   // ---- RECORDING ----------------------------------------------------------------------
   'lead-list-sla-due': {
