@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compare, compareText, Substitutions } from './compare.js';
+import { excuses } from './exceptions.js';
 
 const recorded = {
   status: 200,
@@ -135,5 +136,23 @@ describe('compare', () => {
     expect(compare({ name: 10 }, { name: 1 }, { subs })).toEqual([]);
     expect(subs.get(10)).toBe(1);
     expect(paths(compare({ name: 10 }, { name: '1' }, { subs }))).toEqual(['$.name']);
+  });
+});
+
+describe('exceptions', () => {
+  const missing = { path: '$.body.data.image', problem: 'missing key' };
+  const status = { path: '$.status', problem: 'value differs' };
+  const row = { path: '$.body.data.rows[1].idx', problem: 'value differs' };
+  it('a reason alone excuses the whole case', () => {
+    expect([missing, status, row].every((d) => excuses({ reason: 'x' }, d))).toBe(true);
+    expect(excuses(undefined, status)).toBe(false);
+  });
+  it('kinds excuse only those differences, paths only what is at or below them', () => {
+    expect(excuses({ reason: 'x', problems: ['missing key'] }, missing)).toBe(true);
+    expect(excuses({ reason: 'x', problems: ['missing key'] }, status)).toBe(false);
+    expect(excuses({ reason: 'x', paths: ['$.body.data.rows'] }, row)).toBe(true);
+    expect(excuses({ reason: 'x', paths: ['$.body.data.row'] }, row)).toBe(false);
+    expect(excuses({ reason: 'x', paths: ['$.body.data.rows'], problems: ['missing key'] }, missing)).toBe(true);
+    expect(excuses({ reason: 'x', paths: ['$.body.data.rows'], problems: ['missing key'] }, status)).toBe(false);
   });
 });

@@ -15,6 +15,14 @@ export interface ReplayException {
   problems?: string[];
 }
 
+/** Whether `ex` excuses a difference at `path` of kind `problem` (a path excuses everything below it). */
+export function excuses(ex: ReplayException | undefined, d: { path: string; problem: string }): boolean {
+  if (!ex) return false;
+  if (!ex.paths && !ex.problems) return true;
+  const below = (p: string) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || d.path.startsWith(`${p}(`);
+  return (ex.paths?.some(below) ?? false) || (ex.problems?.includes(d.problem) ?? false);
+}
+
 /** Key-set differences only: the answer's values, types and order are still compared. */
 const KEYS = ['missing key', 'unexpected key'];
 

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describe as describeDiffs, type Difference } from './compare.js';
-import { EXCEPTIONS } from './exceptions.js';
+import { EXCEPTIONS, excuses } from './exceptions.js';
 import { caseIds, loadRecordings } from './recordings.js';
 import { Replay, type CaseResult } from './replay.js';
 
@@ -24,11 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 
 function excused(id: string, d: Difference): boolean {
-  const ex = EXCEPTIONS[id];
-  if (!ex) return false;
-  if (!ex.paths && !ex.problems) return true;
-  const atPath = ex.paths?.some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || d.path.startsWith(`${p}(`)) ?? false;
-  return atPath || (ex.problems?.includes(d.problem) ?? false);
+  return excuses(EXCEPTIONS[id], d);
 }
 
 describe('replay of the real-site recordings', () => {
