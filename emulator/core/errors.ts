@@ -4,12 +4,14 @@
  * Status codes are the `http_status_code` of each class in frappe/frappe:frappe/exceptions.py [v15];
  * the message/title pairs are what `frappe.throw` / `frappe.msgprint` put into `_server_messages`.
  */
+import { randomBytes } from 'node:crypto';
 
 export interface ServerMessage {
   message: string;
   title?: string;
   indicator?: string;
   raise_exception?: 1;
+  __frappe_exc_id?: string;
 }
 
 /** exc_type → HTTP status, from frappe/exceptions.py [v15]. */
@@ -71,6 +73,8 @@ export class FrappeError extends Error {
   readonly excText: string;
   /** DoesNotExistError and CSRF errors carry no traceback keys by default. */
   readonly suppressTraceback: boolean;
+  /** The traceback's last line when it is not `module.Class: text` (e.g. an ImportError's). */
+  readonly exceptionLine?: string;
 
   constructor(
     excType: string,
@@ -84,6 +88,7 @@ export class FrappeError extends Error {
       silent?: boolean;
       suppressTraceback?: boolean;
       extraMessages?: ServerMessage[];
+      exceptionLine?: string;
     } = {},
   ) {
     super(opts.message ?? opts.errorMessage ?? excType);
@@ -95,16 +100,22 @@ export class FrappeError extends Error {
     if (opts.message !== undefined && !opts.silent) {
       const m: ServerMessage = { message: opts.message, title: opts.title ?? 'Message', raise_exception: 1 };
       if (opts.indicator ?? 'red') m.indicator = opts.indicator ?? 'red';
+      // msgprint(raise_exception=…) tags the message with the id of the exception it raises,
+      // `frappe.generate_hash()` (56 hex digits) — every recorded frappe.throw message has one
+      // (e.g. recording lead-insert-bad-status-link).
+      m.__frappe_exc_id = randomBytes(28).toString('hex');
       messages.push(m);
     }
     this.serverMessages = messages;
     this.errorMessage = opts.errorMessage;
     this.excText = opts.excText ?? opts.message ?? '';
     this.suppressTraceback = opts.suppressTraceback ?? (this.httpStatus === 404 || this.httpStatus === 400);
+    this.exceptionLine = opts.exceptionLine;
   }
 
   /** `frappe.exceptions.X: text` — the line Frappe puts in `exception`. */
   tracebackLine(): string {
+    if (this.exceptionLine) return this.exceptionLine;
     const mod = MODULE[this.excType] ?? 'frappe.exceptions';
     const qualified = mod ? `${mod}.${this.excType}` : this.excType;
     return this.excText ? `${qualified}: ${this.excText}` : qualified;
@@ -127,17 +138,37 @@ export function doesNotExist(doctype: string, name: string): FrappeError {
 }
 
 /**
- * `Document.raise_no_permission_to` (frappe/frappe:frappe/model/document.py [v15]): sets
- * `frappe.flags.error_message = "Insufficient Permission for {doctype} (<strong>{ptype}</strong>)"`
- * and raises a bare PermissionError — no msgprint, so no `_server_messages`.
+ * `Document.raise_no_permission_to` (frappe/frappe:frappe/model/document.py, 15.55.1): sets
+ * `frappe.flags.error_message = "You need the '{ptype}' permission on <strong>{doctype}</strong> {name} to
+ * perform this action."` (a new document has no name: two spaces, recording restricted-item-insert-403)
+ * and raises a bare PermissionError.
  */
-export function noPermission(doctype: string, ptype: string): FrappeError {
+export function noPermission(doctype: string, ptype: string, name?: string | number | null): FrappeError {
   return new FrappeError('PermissionError', {
-    errorMessage: `Insufficient Permission for ${doctype} (<strong>${ptype}</strong>)`,
+    errorMessage: `You need the '${ptype}' permission on <strong>${doctype}</strong> ${name ?? ''} to perform this action.`,
   });
 }
 
-/** `frappe.throw(_("No permission to read {0}"), frappe.PermissionError)` from DatabaseQuery (list reads). */
-export function noListPermission(doctype: string): FrappeError {
-  return new FrappeError('PermissionError', { message: `No permission to read ${doctype}`, title: 'Message' });
+/**
+ * frappe/permissions.py `has_permission` logs why it refused (`push_perm_check_log`) and its
+ * `print_has_permission_check_logs` wrapper msgprints them joined by `<br>` — a plain message, no
+ * `raise_exception`. The role line when no role of the user grants `ptype` on the DocType.
+ */
+export function permissionCheckLog(user: string, doctype: string, opts: { roleGrants: boolean; document?: boolean }): ServerMessage {
+  const lines: string[] = [];
+  if (!opts.roleGrants) lines.push(`User <strong>${user}</strong> does not have doctype access via role permission for document <strong>${doctype}</strong>`);
+  if (opts.document) lines.push(`User <strong>${user}</strong> does not have access to this document`);
+  return { message: lines.join('<br>'), title: 'Message' };
+}
+
+/**
+ * A list read refused (frappe/model/db_query.py `check_read_permission` → `frappe.has_permission(…,
+ * throw=True)`): the check log, `frappe.flags.error_message = "No permission for {doctype}"`, a bare
+ * PermissionError (recordings restricted-custom-docperm-list-403, restricted-get-list-method-403).
+ */
+export function noListPermission(doctype: string, user = 'Guest'): FrappeError {
+  return new FrappeError('PermissionError', {
+    errorMessage: `No permission for ${doctype}`,
+    extraMessages: [permissionCheckLog(user, doctype, { roleGrants: false })],
+  });
 }

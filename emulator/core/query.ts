@@ -659,7 +659,7 @@ export function getList(site: Site, user: string, args: ListArgs): Doc[] | unkno
     parentDoctypes = [args.parent];
   } else if (!args.ignorePermissions && user !== 'Administrator') {
     const { perms } = rolePermissions(site, meta, user);
-    if (!perms.read && !perms.select) throw noListPermission(args.doctype);
+    if (!perms.read && !perms.select) throw noListPermission(args.doctype, user);
   }
 
   const specs = parseFields(site, meta, args.fields);

@@ -5,8 +5,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Doc } from '../core/database.js';
-import { deleteDoc, getDoc, insertDoc, requireMeta, saveDoc, slug, type Ctx } from '../core/document.js';
-import { FrappeError, doesNotExist, noPermission } from '../core/errors.js';
+import { deleteDoc, findName, getDoc, insertDoc, requireMeta, saveDoc, slug, type Ctx } from '../core/document.js';
+import { FrappeError, doesNotExist, noPermission, permissionCheckLog } from '../core/errors.js';
 import { applyFieldlevelReadPermissions, hasPermission } from '../core/permissions.js';
 import { getList } from '../core/query.js';
 import type { Site } from '../core/site.js';
@@ -173,9 +173,14 @@ function runMethod(req: Request, call: Call): Outcome {
   if (name === 'logout') return logout(call);
   const def = METHODS[name];
   if (!def) {
-    // handler.get_attr: an unknown dotted path is reported through frappe.throw (ValidationError).
+    // handler.get_attr: an unknown dotted path is reported through frappe.throw (ValidationError),
+    // with Python's import error: a module that exists but lacks the function says so (recording
+    // method-unknown).
     const mod = name.split('.').slice(0, -1).join('.') || name;
-    const message = `Failed to get method for command ${name} with No module named '${mod}'`;
+    const attr = name.split('.').pop();
+    const moduleExists = Object.keys(METHODS).some((m) => m.startsWith(`${mod}.`));
+    const why = moduleExists ? `module '${mod}' has no attribute '${attr}'` : `No module named '${mod}'`;
+    const message = `Failed to get method for command ${name} with ${why}`;
     throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
   }
   if (call.ctx.user === 'Guest' && !def.allowGuest) {
@@ -216,7 +221,9 @@ function login(call: Call): Outcome {
     status: 200,
     body: {
       message: systemUser ? 'Logged In' : 'No App',
-      home_page: systemUser ? '/app' : '/me',
+      // get_default_path(): a site with more than one app (CRM, Helpdesk) sends desk users to the
+      // apps screen (recording login-ok).
+      home_page: systemUser ? '/apps' : '/me',
       full_name: user.full_name ?? user.first_name ?? user.name,
     },
     cookies: [
@@ -281,6 +288,12 @@ function resourceCollection(req: Request, call: Call): Outcome {
   if (req.method === 'POST') {
     const data = requestData(call);
     delete data.doctype;
+    if (!ctx.site.hasDocType(doctype)) {
+      // frappe.new_doc → get_controller: an unknown DocType's module defaults to Core and the
+      // import fails — a 500, not a 404 (recording insert-unknown-doctype).
+      const module = `frappe.core.doctype.${doctype.replace(/[ -]/g, '_').toLowerCase()}`;
+      throw new FrappeError('ImportError', { httpStatus: 500, exceptionLine: `Error: No module named '${module}'` });
+    }
     const doc = insertDoc(ctx, { ...data, doctype });
     return { status: 200, body: { data: withoutNulls(doc) } };
   }
@@ -304,7 +317,12 @@ function resourceItem(req: Request, call: Call): Outcome {
   if (req.method === 'GET') {
     if (call.form.run_method) return runDocMethod(call, doctype, name, 'read');
     const doc = meta.istable ? childDoc(ctx, doctype, name) : getDoc(ctx, doctype, name, null);
-    if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) throw noPermission(doctype, 'read');
+    if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) {
+      // api/v1.py `read_doc` (15.55.1): `if not doc.has_permission("read"): raise frappe.PermissionError`
+      // — the check log only, no error_message (recordings restricted-role-get-403, restricted-wo-get-403).
+      const roleGrants = hasPermission(ctx.site, doctype, 'read', ctx.user);
+      throw new FrappeError('PermissionError', { extraMessages: [permissionCheckLog(ctx.user, doctype, { roleGrants, document: true })] });
+    }
     // frappe/api/v1.py `read_doc`: `doc.apply_fieldlevel_read_permissions()` (recording restricted-user-get-self).
     return { status: 200, body: { data: withoutNulls(meta.istable ? doc : applyFieldlevelReadPermissions(ctx.site, doc, ctx.user)) } };
   }
@@ -331,6 +349,9 @@ function resourceItem(req: Request, call: Call): Outcome {
     return { status: 200, body: { data: withoutNulls(saved) } };
   }
   if (req.method === 'DELETE') {
+    // delete_doc: `if not frappe.db.exists(doctype, name): raise frappe.DoesNotExistError` — bare,
+    // nothing msgprinted (recording delete-missing-404).
+    if (!findName(ctx.site, doctype, name)) throw new FrappeError('DoesNotExistError', {});
     deleteDoc(ctx, doctype, name);
     return { status: 202, body: { data: 'ok' } };
   }

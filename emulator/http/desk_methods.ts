@@ -209,6 +209,11 @@ export function docinfo(ctx: Ctx, doctype: string, doc: Doc): Record<string, unk
     }));
   const permissions: Record<string, number> = {};
   for (const r of RIGHTS) permissions[r] = hasPermission(ctx.site, doctype, r, ctx.user, doc) ? 1 : 0;
+  // frappe/permissions.py get_doc_permissions: no submit unless submittable, no import unless
+  // importable — even for Administrator (recording desk-getdoc).
+  const flags = meta as unknown as Record<string, unknown>;
+  if (!Number(flags.is_submittable ?? 0)) permissions.submit = 0;
+  if (!Number(flags.allow_import ?? 0)) permissions.import = 0;
   return {
     user_info: {},
     comments: [],
@@ -230,10 +235,30 @@ export function docinfo(ctx: Ctx, doctype: string, doc: Doc): Record<string, unk
     energy_point_logs: [],
     additional_timeline_content: [],
     milestones: [],
-    is_document_followed: false,
+    // document_follow.is_document_followed: the Document Follow lookup, None when there is none
+    // (recording desk-getdoc).
+    is_document_followed: null,
     tags: '',
     document_email: null,
   };
+}
+
+/**
+ * frappe/desk/form/load.py `get_title_values_for_link_and_dynamic_link_fields`: for each Link and
+ * Dynamic Link field with a value whose target DocType has a title_field and
+ * show_title_field_in_link, `"<doctype>::<name>": title` (recording desk-getdoc).
+ */
+function linkTitles(ctx: Ctx, doctype: string, doc: Doc): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const df of ctx.site.meta(doctype)?.fields ?? []) {
+    if ((df.fieldtype !== 'Link' && df.fieldtype !== 'Dynamic Link') || !doc[df.fieldname]) continue;
+    const target = df.fieldtype === 'Link' ? df.options : (doc[String(df.options)] as string | undefined);
+    const tmeta = target ? (ctx.site.meta(String(target)) as (Record<string, unknown> & { title_field?: string }) | undefined) : undefined;
+    if (!tmeta?.title_field || !Number(tmeta.show_title_field_in_link ?? 0)) continue;
+    const value = String(doc[df.fieldname]);
+    out[`${target}::${value}`] = ctx.site.db.get(String(target), value)?.[tmeta.title_field] ?? null;
+  }
+  return out;
 }
 
 /** Drop the desk's client-side keys (`__islocal`, `__unsaved`, `__last_sync_on`, …): they are never stored. */
@@ -291,7 +316,7 @@ export const DESK_METHODS: Record<string, MethodDef> = {
         });
       }
       // frappe/desk/form/load.py `getdoc`: `doc.apply_fieldlevel_read_permissions()`.
-      return new ResponseBody({ docs: [withoutNulls(applyFieldlevelReadPermissions(ctx.site, doc, ctx.user))], docinfo: docinfo(ctx, doctype, doc), _link_titles: {} });
+      return new ResponseBody({ docs: [withoutNulls(applyFieldlevelReadPermissions(ctx.site, doc, ctx.user))], docinfo: docinfo(ctx, doctype, doc), _link_titles: linkTitles(ctx, doctype, doc) });
     },
   },
 

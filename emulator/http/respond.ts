@@ -23,7 +23,12 @@ export function withoutNulls(doc: Doc): Doc {
 
 export function sendJson(res: Response, status: number, body: Record<string, unknown>, messages: ServerMessage[] = []): void {
   if (messages.length) body._server_messages = encodeServerMessages(messages);
-  res.status(status).type('application/json').send(JSON.stringify(body));
+  // werkzeug's Response(mimetype="application/json") names no charset (every recording's
+  // content-type is exactly `application/json`). Express's `type`/`set` would append one, so the
+  // header is set directly and the body sent as a Buffer (which Express leaves alone).
+  res.status(status);
+  res.setHeader('Content-Type', 'application/json');
+  res.send(Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
 /**

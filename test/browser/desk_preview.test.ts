@@ -205,6 +205,8 @@ describe('desk preview: Client Scripts on a CRM Lead form', { timeout: 60_000 },
     const page = s.page;
     await page.locator('.form-tabs .nav-link[data-fieldname="preview_tab"]').click();
     await expectFormatterEverywhere(s, 50);
+    // The lead also has CRM's status change log table (one row since its insert): every row
+    // locator below is scoped to the Order Lines grid.
     const pager = page.locator('.frappe-control[data-fieldname="preview_lines"] .grid-pagination');
     await expect(pager.locator('.total-page-number').innerText()).resolves.toBe('2');
     // Columns: the in_list_view fields, plus the row index.
@@ -214,12 +216,12 @@ describe('desk preview: Client Scripts on a CRM Lead form', { timeout: 60_000 },
     await pager.locator('.next-page').click();
     await expect(pager.locator('.current-page-number').inputValue()).resolves.toBe('2');
     await expectFormatterEverywhere(s, ROWS - 50);
-    await expect(page.locator('.grid-body .grid-row').first().getAttribute('data-idx')).resolves.toBe('51');
+    await expect(page.locator('.frappe-control[data-fieldname="preview_lines"] .grid-body .grid-row').first().getAttribute('data-idx')).resolves.toBe('51');
     await pager.locator('.prev-page').click();
     await expectFormatterEverywhere(s, 50);
 
     // Inline edit of a Data cell: input, change → child doc, dirty form, child event, re-rendered row.
-    const row2 = page.locator('.grid-body .grid-row[data-idx="2"]');
+    const row2 = page.locator('.frappe-control[data-fieldname="preview_lines"] .grid-body .grid-row[data-idx="2"]');
     await row2.locator('.grid-static-col[data-fieldname="item"]').click();
     const input = row2.locator('.grid-static-col[data-fieldname="item"] .field-area input[data-fieldname="item"]');
     await input.waitFor();
@@ -233,7 +235,7 @@ describe('desk preview: Client Scripts on a CRM Lead form', { timeout: 60_000 },
     await row2.locator('.grid-static-col[data-fieldname="qty"]').click();
     expect(await row2.locator('.grid-static-col[data-fieldname="amount"] .field-area input').count()).toBe(0);
     // A Select cell: the change re-renders the cell through the formatter.
-    const row3 = page.locator('.grid-body .grid-row[data-idx="3"]');
+    const row3 = page.locator('.frappe-control[data-fieldname="preview_lines"] .grid-body .grid-row[data-idx="3"]');
     await row3.locator('.grid-static-col[data-fieldname="status"]').click();
     await row3.locator('.grid-static-col[data-fieldname="status"] select').selectOption('Closed');
     await page.locator('.title-text').click();
@@ -243,7 +245,7 @@ describe('desk preview: Client Scripts on a CRM Lead form', { timeout: 60_000 },
 
     // Add Row: goes to the last page; the new row inherits the template's formatter.
     await page.locator('.frappe-control[data-fieldname="preview_lines"] .grid-add-row').click();
-    const added = page.locator(`.grid-body .grid-row[data-idx="${ROWS + 1}"] .grid-static-col[data-fieldname="status"] .preview-status`);
+    const added = page.locator(`.frappe-control[data-fieldname="preview_lines"] .grid-body .grid-row[data-idx="${ROWS + 1}"] .grid-static-col[data-fieldname="status"] .preview-status`);
     await added.waitFor();
     expect(await added.innerText()).toBe('[]');
     expect(await page.evaluate(() => (window as any).__rows_added.length)).toBe(1);

@@ -6,7 +6,9 @@
  */
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
-import { registerHook, type Ctx } from '../../core/document.js';
+import { formatDatetime, parseDatetime, wallClockIn } from '../../core/datetime.js';
+import { newDoc, registerHook, type Ctx } from '../../core/document.js';
+import { generateHash } from '../../core/naming.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { safeEval } from '../safe_eval.js';
 import { applyCrmSla, setCrmSla, type CrmSlaRecord, type HolidayListRecord } from './sla.js';
@@ -69,6 +71,47 @@ export function registerCrm(): void {
     }
     // validate_lost_reason.
     if (doc.lost_reason === 'Other' && !doc.lost_notes) frappeThrow('Please specify the reason for losing the lead.');
+  });
+  registerHook('CRM Lead', 'validate', ({ ctx, doc, before }) => {
+    // validate: `if self.has_value_changed("status"): add_status_change_log(self)`
+    // (frappe/crm:crm/fcrm/doctype/crm_status_change_log/crm_status_change_log.py): on a change the
+    // open row is closed, and a row from the new status is appended — a new lead gets one
+    // (recording lead-insert). Its times are `datetime.now()`: the bench host's clock, which is
+    // UTC on the recorded site (from_date 14:31 for a lead created 20:01 IST).
+    if (before && before.status === doc.status) return;
+    const hostNow = formatDatetime(wallClockIn('UTC', ctx.site.clock.nowEpochMicros()));
+    const rows = ((doc.status_change_log as Doc[] | undefined) ?? []).slice();
+    // doc.append(...) → _init_child: a full child row (the rows the request sent were prepared before validate).
+    const append = (data: Doc) => {
+      const now = ctx.site.now();
+      rows.push({
+        ...newDoc(ctx, 'CRM Status Change Log', data, { doc, field: 'status_change_log' }),
+        name: generateHash(),
+        idx: rows.length + 1,
+        docstatus: doc.docstatus ?? 0,
+        owner: doc.owner ?? ctx.user,
+        creation: now,
+        modified: now,
+        modified_by: ctx.user,
+      });
+    };
+    if (before) {
+      if (!rows.length && before.status) {
+        const minuteAgo = formatDatetime(wallClockIn('UTC', ctx.site.clock.nowEpochMicros() - 60_000_000));
+        append({ from: before.status, to: '', from_date: minuteAgo, to_date: null, from_type: '', to_type: '', log_owner: ctx.user });
+      }
+      const last = rows[rows.length - 1];
+      if (last) {
+        last.to = doc.status;
+        last.to_date = hostNow;
+        last.log_owner = ctx.user;
+        const from = parseDatetime(String(last.from_date ?? ''));
+        const to = parseDatetime(hostNow);
+        if (from !== null && to !== null) last.duration = (to - from) / 1_000_000;
+      }
+    }
+    append({ from: doc.status, to: '', from_date: hostNow, to_date: null, from_type: '', to_type: '', log_owner: ctx.user });
+    doc.status_change_log = rows;
   });
   registerHook('CRM Lead', 'before_save', ({ ctx, doc, before }) => applySla(ctx, doc, before));
 

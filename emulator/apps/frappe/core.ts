@@ -3,7 +3,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
-import { findName, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
+import { findName, newDoc, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { isValidTimeZone, parseDatetime } from '../../core/datetime.js';
 import { generateHash } from '../../core/naming.js';
@@ -124,18 +124,35 @@ export function registerFrappeCore(): void {
     if (link?.link_name) name = `${name}-${String(link.link_name).trim()}`;
     doc.name = appendNumberIfExists(ctx, 'Contact', name || generateHash());
   });
+  // ---- Address (frappe/contacts/doctype/address/address.py) ----------------------------
+  // autoname: "<address_title>-<address_type>" (the title defaults to the first link's name),
+  // "-1", "-2", … when taken (recording address-insert-with-links).
+  registerHook('Address', 'autoname', ({ ctx, doc }) => {
+    const links = (doc.links as Doc[]) ?? [];
+    if (!doc.address_title && links[0]?.link_name) doc.address_title = links[0].link_name;
+    if (!doc.address_title) frappeThrow('Address Title is mandatory.');
+    const base = `${String(doc.address_title).trim()}-${String(doc.address_type ?? '').trim()}`;
+    doc.name = findName(ctx.site, 'Address', base) ? appendNumberIfExists(ctx, 'Address', base) : base;
+  });
+  registerHook('Address', 'validate', ({ ctx, doc }) => setLinkTitles(ctx, doc));
+
+  registerHook('Contact', 'validate', ({ ctx, doc }) => setLinkTitles(ctx, doc));
   registerHook('Contact', 'validate', ({ doc }) => {
     doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
-    // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared.
+    // set_primary_email / set_primary("phone"/"mobile_no"): the primary row, else cleared to ""
+    // (setattr(self, fieldname, ""): recording contact-insert-with-tables has mobile_no "").
     const emails = (doc.email_ids as Doc[]) ?? [];
     const primaryEmail = emails.find((e) => e.is_primary) ?? (emails.length === 1 ? emails[0] : undefined);
     if (emails.length === 1) emails[0].is_primary = 1;
-    doc.email_id = primaryEmail ? primaryEmail.email_id : emails.length ? doc.email_id ?? null : null;
+    doc.email_id = primaryEmail ? primaryEmail.email_id : emails.length ? doc.email_id ?? '' : '';
     const phones = (doc.phone_nos as Doc[]) ?? [];
     const mobile = phones.find((p) => p.is_primary_mobile_no);
     const phone = phones.find((p) => p.is_primary_phone);
-    doc.mobile_no = mobile ? mobile.phone : null;
-    doc.phone = phone ? phone.phone : null;
+    doc.mobile_no = mobile ? mobile.phone : '';
+    doc.phone = phone ? phone.phone : '';
+    // `if self.email_id and not self.image: self.image = has_gravatar(self.email_id)` — "" when
+    // there is no Gravatar (the emulator reaches none), as in the recording.
+    if (doc.email_id && !doc.image) doc.image = '';
   });
 
   // ---- Notification Log (frappe/desk/doctype/notification_log/notification_log.py) -------
@@ -145,18 +162,106 @@ export function registerFrappeCore(): void {
   });
 
   // ---- Communication (frappe/core/doctype/communication/communication.py) ----------------
-  // `notify_change`: the reference document's timeline hears about the mail (docinfo_update).
+  // `notify_change`: the reference document's timeline hears about the mail (docinfo_update):
+  // "add" from after_insert, "delete" from on_trash; on_update does not call it ("update" comes
+  // from set_delivery_status, which the emulator has no mail transport for) — one docinfo_update
+  // per insert (recordings rt-communication-received, rt-communication-sent).
   const notifyChange = (ctx: Ctx, doc: Doc, action: string) => {
     if (doc.reference_doctype && doc.reference_name) {
       ctx.site.publish('docinfo_update', { doc, key: 'communications', action }, `doc:${doc.reference_doctype}/${doc.reference_name}`);
     }
   };
-  registerHook('Communication', 'after_insert', ({ ctx, doc }) => notifyChange(ctx, doc, 'add'));
-  registerHook('Communication', 'on_update', ({ ctx, doc }) => {
-    notifyChange(ctx, doc, 'update');
-    updateParentOnCommunication(ctx, doc);
+  registerHook('Communication', 'validate', ({ ctx, doc, before }) => {
+    if (before) return;
+    // set_status (new only): "Linked" when it references a document (recordings
+    // communication-insert-received / -sent), else "Open" for a Communication, else "Closed".
+    doc.status = doc.reference_doctype && doc.reference_name ? 'Linked' : doc.communication_type === 'Communication' ? 'Open' : 'Closed';
+    setSenderFullName(ctx, doc);
+    setTimelineLinks(ctx, doc);
   });
+  registerHook('Communication', 'after_insert', ({ ctx, doc }) => notifyChange(ctx, doc, 'add'));
+  registerHook('Communication', 'on_update', ({ ctx, doc }) => updateParentOnCommunication(ctx, doc));
   registerHook('Communication', 'on_trash', ({ ctx, doc }) => notifyChange(ctx, doc, 'delete'));
+}
+
+/**
+ * frappe/contacts/address_and_contact.py `set_link_title`: each Dynamic Link row without a
+ * link_title gets the linked document's title (its title_field, else its name).
+ */
+function setLinkTitles(ctx: Ctx, doc: Doc): void {
+  for (const link of (doc.links as Doc[]) ?? []) {
+    if (link.link_title || !link.link_doctype || !link.link_name) continue;
+    const name = findName(ctx.site, String(link.link_doctype), link.link_name);
+    const linked = name ? ctx.site.db.get(String(link.link_doctype), name) : undefined;
+    const titleField = ctx.site.meta(String(link.link_doctype))?.title_field;
+    link.link_title = (titleField && linked?.[titleField]) || link.link_name;
+  }
+}
+
+/** `doc.append(field, data)` from a hook: a full child row (the request's rows were prepared before validate). */
+function appendRow(ctx: Ctx, doc: Doc, field: string, childDoctype: string, data: Doc): void {
+  const rows = ((doc[field] as Doc[] | undefined) ?? []).slice();
+  const now = ctx.site.now();
+  rows.push({
+    ...newDoc(ctx, childDoctype, data, { doc, field }),
+    name: generateHash(),
+    idx: rows.length + 1,
+    docstatus: doc.docstatus ?? 0,
+    owner: doc.owner ?? ctx.user,
+    creation: now,
+    modified: now,
+    modified_by: ctx.user,
+  });
+  doc[field] = rows;
+}
+
+/**
+ * Communication `set_sender_full_name`: the name in the address, else the User's full name, else
+ * the matching Contact's first_name + last_name (no space between them: "rec-684ooa AdaLovelace"
+ * in recording communication-insert-received), else the address itself.
+ */
+function setSenderFullName(ctx: Ctx, doc: Doc): void {
+  if (doc.sender_full_name || !doc.sender) return;
+  const text = String(doc.sender).trim();
+  const email = parseAddr(text);
+  const named = /^(.*?)\s*<[^>]+>$/.exec(text)?.[1]?.replace(/^"|"$/g, '').trim();
+  if (named && named.toLowerCase() !== email) {
+    doc.sender_full_name = named;
+    return;
+  }
+  const user = ctx.site.db.all('User').find((u) => String(u.name).toLowerCase() === email);
+  if (user?.full_name) {
+    doc.sender_full_name = user.full_name;
+    return;
+  }
+  const contact = ctx.site.db.all('Contact').find((c) => String(c.email_id ?? '').toLowerCase() === email);
+  const fromContact = contact ? `${contact.first_name ?? ''}${contact.last_name ?? ''}` : '';
+  doc.sender_full_name = fromContact || email;
+}
+
+/**
+ * Communication `set_timeline_links` (new only): for every Contact whose Contact Email is among
+ * the sender, recipients, cc and bcc, that Contact's own Dynamic Links and then the Contact itself,
+ * without duplicates — recording communication-insert-received: Customer, then Contact.
+ */
+function setTimelineLinks(ctx: Ctx, doc: Doc): void {
+  const addresses = [doc.sender, doc.recipients, doc.cc, doc.bcc]
+    .flatMap((v) => String(v ?? '').split(','))
+    .map(parseAddr)
+    .filter(Boolean);
+  const have = new Set(((doc.timeline_links as Doc[]) ?? []).map((l) => `${l.link_doctype}\u0000${l.link_name}`));
+  const add = (link_doctype: string, link_name: string) => {
+    const key = `${link_doctype}\u0000${link_name}`;
+    if (have.has(key)) return;
+    have.add(key);
+    appendRow(ctx, doc, 'timeline_links', 'Communication Link', { link_doctype, link_name });
+  };
+  for (const email of addresses) {
+    const contact = ctx.site.db.all('Contact').find((c) => ((c.email_ids as Doc[]) ?? []).some((e) => String(e.email_id ?? '').toLowerCase() === email));
+    if (!contact) continue;
+    for (const link of (contact.links as Doc[]) ?? []) if (link.link_doctype && link.link_name) add(String(link.link_doctype), String(link.link_name));
+    add('Contact', String(contact.name));
+  }
 }
 
 /** `append_number_if_name_exists`: "X", then "X-1", "X-2", … */

@@ -1,0 +1,136 @@
+/**
+ * Recorded cases the emulator does not match yet, each with the reason and the area that owns
+ * the fix (the engineers' areas of issue 11: QUERY, DOCS, APPS, INSTALL; APP CONTROLLERS for the
+ * app controllers under emulator/apps/ that no area owns; RECORDING where the recording itself
+ * is not a contract for the site the emulator models). The replay asserts that every case here
+ * still differs — an exception that starts to pass fails the replay until it is removed.
+ */
+export interface ReplayException {
+  reason: string;
+  /**
+   * What is excused: differences at these JSON paths (or below them), and differences of these
+   * kinds (e.g. key-set ones, so values are still compared). With neither, the whole case.
+   */
+  paths?: string[];
+  problems?: string[];
+}
+
+/** Whether `ex` excuses a difference at `path` of kind `problem` (a path excuses everything below it). */
+export function excuses(ex: ReplayException | undefined, d: { path: string; problem: string }): boolean {
+  if (!ex) return false;
+  if (!ex.paths && !ex.problems) return true;
+  const below = (p: string) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || d.path.startsWith(`${p}(`);
+  return (ex.paths?.some(below) ?? false) || (ex.problems?.includes(d.problem) ?? false);
+}
+
+/** Key-set differences only: the answer's values, types and order are still compared. */
+const KEYS = ['missing key', 'unexpected key'];
+
+const UNSAVED = 'DOCS: child rows built from the request carry `"__unsaved": 1` in insert/PUT answers (README "JSON types")';
+const LEAD_JSON = 'APPS: CRM Lead JSON is newer than CRM v1.52.1 (`rolling_responses` and the other fields v1.52.1 lacks; `image` with its "" missing)';
+const SO_JSON = 'APPS: Sales Order JSON lacks fields (with defaults) the recorded ERPNext v15 JSON has: title, total_net_weight, apply_discount_on, …';
+const DOCTYPE_JSON =
+  'APPS: DocType JSON is newer than Frappe 15.55.1 (grid_page_length, rows_threshold_for_grid_search, protect_attached_files, row_format), ' +
+  'DocField lacks show_preview_popup / make_attachment_public';
+const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0 (status_category, raised_outside_working_hours, entry_point) and lacks key, opening_time, attachment, content_type; APP CONTROLLERS: key and opening_time set on insert';
+const COMMUNICATION = 'APPS: Communication JSON of 15.55.1 has comment_type (""), rating (0) and feedback_request, which the emulator\'s lacks';
+const EXTRA_REQUEST = 'DOCS (cascade of restricted-insert-after-custom-docperm-delete): the sync request that insert created here is one row too many, and first';
+const WORK_ORDER = 'RECORDING (cascade of wo-insert): the Work Order MFG-WO-2026-00007 is never created here';
+
+export const EXCEPTIONS: Record<string, ReplayException> = {
+  // ---- QUERY --------------------------------------------------------------------------
+  'customer-list-or-like-escaped': { reason: 'QUERY: `like` doubles backslashes in Frappe 15.55.1, so the escaped `\\_` matches nothing' },
+  'contact-list-or-child-in': { reason: 'QUERY: a child-table `in` filter returns the parent once per matching row' },
+  'contact-list-or-child-eq': { reason: 'QUERY: order_by `creation asc` with a child-table filter is a 500 OperationalError 1052 (ambiguous column)' },
+  'address-list-child-filters': { reason: 'QUERY: order_by `creation asc` with child-table filters is a 500 OperationalError 1052 (ambiguous column)' },
+  'hd-customer-list-erpnext-customer': { reason: 'QUERY: HD Customer has no erpnext_customer here: 417 DataError "Field not permitted in query"' },
+  'crm-deal-list-erpnext-customer': { reason: 'QUERY: CRM Deal has no erpnext_customer here: 417 DataError "Field not permitted in query"' },
+  'list-bad-filter-json': { reason: 'QUERY: the JSONDecodeError text names Python\'s position ("line 1 column 16 (char 15)")' },
+  'list-bad-operator': { reason: 'QUERY: the "Operator must be one of …" list is 15.55.1\'s (ancestors of, not ancestors of, …)' },
+
+  // ---- DOCS ---------------------------------------------------------------------------
+  'list-default-limit-20': { reason: EXTRA_REQUEST },
+  'list-limit-zero-all': { reason: EXTRA_REQUEST },
+  'list-limit-start-page': { reason: EXTRA_REQUEST },
+  'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
+  'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
+  'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
+  'single-put': { reason: 'DOCS: a Single has no `creation`', paths: ['$.body.data.creation'] },
+  'single-get-fcrm-settings': { reason: 'DOCS: a Single has no `creation` and GET answers its idx as the string "0"; APPS: FCRM Settings JSON is newer than CRM v1.52.1 (enable_sales_hierarchy, …); APP CONTROLLERS: CRM\'s install creates 7 dropdown_items (emulator/sites.ts)', problems: KEYS, paths: ['$.body.data.idx', '$.body.data.dropdown_items'] },
+  'role-delete-linked': { reason: 'DOCS: delete_doc refuses a Role that DocPerm / Custom DocPerm rows name (LinkExistsError "You can disable this Role instead of deleting it.")' },
+  'lead-status-delete-linked': { reason: 'DOCS: the LinkExistsError text links `/app/Form/<doctype>/<name>`' },
+  'customer-delete-linked-417': { reason: 'DOCS: delete_doc\'s LinkExistsError for a Customer: two messages, `/app/Form/…` links, exception "You can disable this Customer instead of deleting it."' },
+  'customer-delete-dynamic-linked': { reason: 'DOCS: check_if_doc_is_dynamically_linked (a Contact\'s Dynamic Link) is not emulated' },
+  'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: check_if_doc_is_dynamically_linked (the sync requests\' Dynamic Link) is not emulated' },
+  'so-delete-submitted': { reason: 'DOCS: the "Submitted Record cannot be deleted" text of 15.55.1 links the ERPNext docs article' },
+  'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
+  'address-insert-with-links': { reason: UNSAVED, problems: KEYS },
+  'contact-insert-with-tables': { reason: UNSAVED, problems: KEYS },
+
+  // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
+  'role-insert': { reason: 'APPS: Role JSON has fields Frappe 15.55.1 lacks (search_bar, notifications, list_sidebar, bulk_actions, view_switcher, form_sidebar, timeline, dashboard)', problems: KEYS },
+  'user-insert-sales-user': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, … with their defaults) and User.validate\'s username', problems: KEYS },
+  'restricted-user-get-self': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, …); DOCS: `roles` is permlevel 1, stripped for a user reading its own record', problems: KEYS, paths: ['$.body.data.roles'] },
+  'doctype-insert-custom': { reason: `${DOCTYPE_JSON}; ${UNSAVED}`, problems: KEYS },
+  'doctype-insert-single': { reason: `${DOCTYPE_JSON}; ${UNSAVED}; DOCS: DocType.validate_permissions msgprints "Report cannot be set for Single types" and clears report/export`, problems: KEYS, paths: ['$.body.data.permissions[0].report', '$.body.data.permissions[0].export'] },
+  'doctype-get': { reason: DOCTYPE_JSON, problems: KEYS },
+  'doctype-put': { reason: DOCTYPE_JSON, problems: KEYS },
+  'custom-docperm-insert-copy': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
+  'custom-docperm-insert-grant': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
+  'custom-docperm-update': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
+  'lead-status-insert': { reason: 'APPS: CRM Lead Status has no `type` field in CRM v1.52.1', problems: KEYS },
+  'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}`, problems: KEYS, paths: ['$.body.data.working_hours'] },
+  'sla-get': { reason: 'APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1)', problems: KEYS },
+  'sla-update-replace-table': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); ${UNSAVED}`, problems: KEYS },
+  'company-get': { reason: 'APPS: Company JSON of ERPNext v15 (create_chart_of_accounts_based_on, lft, rgt, old_parent)', problems: KEYS },
+  'customer-insert': { reason: 'APPS: Customer JSON of ERPNext v15 (is_internal_customer, language, default_commission_rate, so_required, dn_required, is_frozen)', problems: KEYS },
+  'lead-insert': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-get': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-with-modified': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-custom-customer': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-reset-sla-fields': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-insert-own-sla': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-get-after-received': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-get-after-sent': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-table-rows': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-table-replace': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'lead-put-table-clear': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
+  'set-value': { reason: `APPS: CRM Lead JSON has fields CRM v1.52.1 lacks (organization_logo, linkedin, facebook_lead_id, lost_reason, rolling_responses, …) and image "" is null here; ${LEAD_JSON}`, problems: KEYS, paths: ['$.body.message.image'] },
+  'so-insert-submitted': { reason: SO_JSON, problems: KEYS },
+  'so-put-allow-on-submit': { reason: SO_JSON, problems: KEYS },
+  'so-get': { reason: SO_JSON, problems: KEYS },
+  'so-insert-draft': { reason: SO_JSON, problems: KEYS },
+  'client-submit': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)`, problems: KEYS, paths: ['$.body.message.taxes'] },
+  'client-submit-again': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub (README: taxes come from the stub)`, problems: KEYS, paths: ['$.body.message.taxes'] },
+  'hd-ticket-insert': { reason: HD_TICKET, problems: KEYS },
+  'hd-ticket-get-int-name': { reason: HD_TICKET, problems: KEYS },
+  'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)`, problems: KEYS, paths: ['$.body.message.key', '$.body.message.opening_time'] },
+
+  'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
+  'communication-insert-received': { reason: COMMUNICATION, problems: KEYS },
+  'communication-insert-sent': { reason: COMMUNICATION, problems: KEYS },
+  'rt-communication-received': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
+  'rt-communication-sent': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
+
+  // ---- RECORDING ----------------------------------------------------------------------
+  'lead-list-sla-due': {
+    reason:
+      'RECORDING looks inconsistent: lead-insert-own-sla got response_by = sla_creation + 2 s at 20:01 IST, as with the SLA\'s first working hours (00:00–23:59:59); ' +
+      'sla-update-replace-table had replaced them by Mon–Fri 9:00–17:30 two seconds before, for which CRM\'s calc_time (crm_service_level_agreement.py) gives the next day 09:00:02, as the emulator does — the real site used the SLA as it was before (a cached document?)',
+  },
+  'lead-list-settle-failed': { reason: 'RECORDING (cascade of lead-list-sla-due): the lead is not overdue here, so bulk_update does not fail it' },
+  'get-list-method-get': { reason: 'RECORDING looks site-specific: the answer is CRM-LEAD-2026-00004, another user\'s lead (get_list without filters), not a record of the run' },
+  'get-exchange-rate-not-erpnext': { reason: 'RECORDING of a site without ERPNext (README): the emulator models ERPNext\'s get_exchange_rate, which the product uses' },
+  'wo-insert': { reason: 'RECORDING looks wrong for ERPNext: frappe/erpnext work_order.json has bom_no reqd 1, the stub\'s Work Order does not; APPS: the emulator\'s work_order.json (from the 8848digital fork) also makes fg_warehouse reqd, frappe/erpnext\'s does not' },
+  'wo-put-allow-on-submit': { reason: WORK_ORDER },
+  'wo-list-by-sales-orders': { reason: WORK_ORDER },
+  'restricted-wo-get-403': { reason: WORK_ORDER },
+  'so-cancel-linked-by-submitted-wo': { reason: WORK_ORDER },
+  'wo-cancel': { reason: WORK_ORDER },
+  'so-cancel': { reason: `${WORK_ORDER} (the order was already cancelled by so-cancel-linked-by-submitted-wo)` },
+  'rt-wo-so-cancel': { reason: WORK_ORDER },
+  'so-delete-cancelled-linked': { reason: WORK_ORDER },
+  'wo-delete-cancelled-202': { reason: WORK_ORDER },
+  'so-delete-cancelled-202': { reason: `${WORK_ORDER} (the order was deleted by so-delete-cancelled-linked)` },
+  'rt-restricted-subscriptions': { reason: `${WORK_ORDER} (its Work Order insert has no bom_no either)` },
+};
