@@ -6,7 +6,7 @@
  *   every value that was sent or follows from what was sent;
  * - by shape: generated names (naming-series numbers, 10-character hashes, HD Ticket integers),
  *   datetimes (`YYYY-MM-DD HH:MM:SS.ffffff`, microseconds dropped only when zero), `exc`,
- *   `__frappe_exc_id`, `first_response_time`, and the secrets the recording blanked out.
+ *   `__frappe_exc_id`, `first_response_time`, a social login's `userid`, and the secrets the recording blanked out.
  *
  * Generated names are mapped in order of appearance: the first time a recorded name meets an
  * emulator name at the same place, the pair is learnt (`Substitutions`); afterwards the recorded
@@ -37,8 +37,9 @@ const EXC_ID = /^[0-9a-f]{56}$/;
 
 /** Keys whose values are names of documents (a hash there is a name even without a digit). */
 const NAME_KEYS = new Set(['name', 'parent', 'docname', 'reference_name', 'document_name', 'link_name']);
-/** By shape only. */
-const SHAPE_ONLY = new Set(['exc', '__frappe_exc_id', 'first_response_time']);
+/** By shape only. `userid`: the 39-character hash User.validate gives the "frappe" social login. */
+const SHAPE_ONLY = new Set(['exc', '__frappe_exc_id', 'first_response_time', 'userid']);
+const SOCIAL_LOGIN_ID = /^[0-9a-f]{39}$/;
 
 export function isGeneratedName(value: string, key?: string): boolean {
   if (SERIES.test(value)) return true;
@@ -199,6 +200,7 @@ export function compare(recorded: unknown, actual: unknown, rules: CompareRules,
   if (key !== undefined && SHAPE_ONLY.has(key)) {
     if (typeOf(recorded) !== typeOf(actual)) diff(`type ${typeOf(actual)}, recorded ${typeOf(recorded)}`);
     else if (key === '__frappe_exc_id' && typeof actual === 'string' && !EXC_ID.test(actual)) diff('not a 56-character hex id');
+    else if (key === 'userid' && typeof actual === 'string' && !SOCIAL_LOGIN_ID.test(actual)) diff('not a 39-character hex id');
     return out;
   }
   if (typeOf(recorded) !== typeOf(actual)) {

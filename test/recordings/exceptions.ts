@@ -39,19 +39,10 @@ const WORK_ORDER = 'RECORDING (cascade of wo-insert): the Work Order MFG-WO-2026
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- QUERY --------------------------------------------------------------------------
-  'customer-list-or-like-escaped': { reason: 'QUERY: `like` doubles backslashes in Frappe 15.55.1, so the escaped `\\_` matches nothing' },
-  'contact-list-or-child-in': { reason: 'QUERY: a child-table `in` filter returns the parent once per matching row' },
-  'contact-list-or-child-eq': { reason: 'QUERY: order_by `creation asc` with a child-table filter is a 500 OperationalError 1052 (ambiguous column)' },
-  'address-list-child-filters': { reason: 'QUERY: order_by `creation asc` with child-table filters is a 500 OperationalError 1052 (ambiguous column)' },
-  'hd-customer-list-erpnext-customer': { reason: 'QUERY: HD Customer has no erpnext_customer here: 417 DataError "Field not permitted in query"' },
-  'crm-deal-list-erpnext-customer': { reason: 'QUERY: CRM Deal has no erpnext_customer here: 417 DataError "Field not permitted in query"' },
   'list-bad-filter-json': { reason: 'QUERY: the JSONDecodeError text names Python\'s position ("line 1 column 16 (char 15)")' },
   'list-bad-operator': { reason: 'QUERY: the "Operator must be one of …" list is 15.55.1\'s (ancestors of, not ancestors of, …)' },
 
   // ---- DOCS ---------------------------------------------------------------------------
-  'list-default-limit-20': { reason: EXTRA_REQUEST },
-  'list-limit-zero-all': { reason: EXTRA_REQUEST },
-  'list-limit-start-page': { reason: EXTRA_REQUEST },
   'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
   'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
   'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
@@ -68,17 +59,10 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'contact-insert-with-tables': { reason: UNSAVED, problems: KEYS },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
-  'role-insert': { reason: 'APPS: Role JSON has fields Frappe 15.55.1 lacks (search_bar, notifications, list_sidebar, bulk_actions, view_switcher, form_sidebar, timeline, dashboard)', problems: KEYS },
   'user-insert-sales-user': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, … with their defaults) and User.validate\'s username', problems: KEYS },
   'restricted-user-get-self': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, …); DOCS: `roles` is permlevel 1, stripped for a user reading its own record', problems: KEYS, paths: ['$.body.data.roles'] },
   'doctype-insert-custom': { reason: `${DOCTYPE_JSON}; ${UNSAVED}`, problems: KEYS },
   'doctype-insert-single': { reason: `${DOCTYPE_JSON}; ${UNSAVED}; DOCS: DocType.validate_permissions msgprints "Report cannot be set for Single types" and clears report/export`, problems: KEYS, paths: ['$.body.data.permissions[0].report', '$.body.data.permissions[0].export'] },
-  'doctype-get': { reason: DOCTYPE_JSON, problems: KEYS },
-  'doctype-put': { reason: DOCTYPE_JSON, problems: KEYS },
-  'custom-docperm-insert-copy': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
-  'custom-docperm-insert-grant': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
-  'custom-docperm-update': { reason: 'APPS: Custom DocPerm JSON of 15.55.1 has no set_user_permissions', problems: KEYS },
-  'lead-status-insert': { reason: 'APPS: CRM Lead Status has no `type` field in CRM v1.52.1', problems: KEYS },
   'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}`, problems: KEYS, paths: ['$.body.data.working_hours'] },
   'sla-get': { reason: 'APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1)', problems: KEYS },
   'sla-update-replace-table': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); ${UNSAVED}`, problems: KEYS },
@@ -107,8 +91,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)`, problems: KEYS, paths: ['$.body.message.key', '$.body.message.opening_time'] },
 
   'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
-  'communication-insert-received': { reason: COMMUNICATION, problems: KEYS },
-  'communication-insert-sent': { reason: COMMUNICATION, problems: KEYS },
   'rt-communication-received': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
   'rt-communication-sent': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
 

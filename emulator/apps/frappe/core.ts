@@ -100,6 +100,24 @@ export function registerFrappeCore(): void {
       doc.user_type = desk ? 'System User' : doc.user_type === 'System User' || !doc.user_type ? 'Website User' : doc.user_type;
     }
     if (doc.time_zone && !isValidTimeZone(String(doc.time_zone))) frappeThrow(`Invalid time zone ${doc.time_zone}`);
+    // validate: `if self.name not in STANDARD_USERS and not self.get_social_login_userid("frappe"):
+    // self.set_social_login_userid("frappe", frappe.generate_hash(length=39))` — every user gets a
+    // "frappe" social login row (recording user-insert-sales-user).
+    const logins = ((doc.social_logins as Doc[] | undefined) ?? []).slice();
+    if (doc.name !== 'Administrator' && doc.name !== 'Guest' && !logins.some((l) => l.provider === 'frappe' && l.userid)) {
+      const now = ctx.site.now();
+      logins.push({
+        ...newDoc(ctx, 'User Social Login', { provider: 'frappe', userid: generateHash(39) }, { doc, field: 'social_logins' }),
+        name: generateHash(),
+        idx: logins.length + 1,
+        docstatus: 0,
+        owner: doc.owner ?? ctx.user,
+        creation: now,
+        modified: now,
+        modified_by: ctx.user,
+      });
+      doc.social_logins = logins;
+    }
   });
   registerHook('User', 'before_save', ({ ctx, doc }) => {
     // `new_password` never stays on the document; it becomes the login password (update_password).
