@@ -77,6 +77,16 @@ export class Database {
     return current + 1;
   }
 
+  /** `revert_series_if_last`: wind `prefix` back when `count` is its current value. */
+  revertSeries(prefix: string, count: number): void {
+    const current = this.series.get(prefix);
+    if (current !== count) return;
+    this.series.set(prefix, current - 1);
+    this.record(() => {
+      this.series.set(prefix, current);
+    });
+  }
+
   /** Undo work kept outside the tables (passwords) if the transaction rolls back. */
   onRollback(fn: () => void): void {
     this.record(fn);

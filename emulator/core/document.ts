@@ -502,7 +502,26 @@ function forEachChild(ctx: Ctx, meta: DocTypeMeta, doc: Doc, fn: (m: DocTypeMeta
  * `set_parent_in_children` + `_init_child`: every row becomes a full child document with
  * parent/parenttype/parentfield/idx; rows without a name are new and get a hash name.
  */
+/**
+ * Child rows that came in without a name, per document being saved: its insert or save answer marks
+ * them `"__unsaved": 1` — and only them, rows sent with their name carry no flag (recordings
+ * doctype-insert-custom, sla-update-replace-table, lead-put-table-rows vs client-submit; the
+ * recordings' README lists it among the JSON types to compare). The stored rows never hold it.
+ */
+const unsavedRows = new WeakMap<Doc, Set<string>>();
+
+function markUnsaved(meta: DocTypeMeta, out: Doc, doc: Doc): Doc {
+  const names = unsavedRows.get(doc);
+  if (!names?.size) return out;
+  for (const tf of meta.fields.filter(isTableField)) {
+    for (const row of (out[tf.fieldname] as Doc[] | undefined) ?? []) if (names.has(String(row.name))) row.__unsaved = 1;
+  }
+  return out;
+}
+
 function prepareChildren(ctx: Ctx, meta: DocTypeMeta, doc: Doc, now: string, before: Doc | null): void {
+  const unsaved = new Set<string>();
+  unsavedRows.set(doc, unsaved);
   for (const tf of meta.fields.filter(isTableField)) {
     const childMeta = ctx.site.meta(tf.options ?? '');
     const rows = doc[tf.fieldname];
@@ -524,6 +543,8 @@ function prepareChildren(ctx: Ctx, meta: DocTypeMeta, doc: Doc, now: string, bef
       row.doctype = tf.options;
       // Insert renames every row (set_new_name); a save keeps a new row's supplied name (set_name_in_children).
       row.name = existing ? existing.name : before && input.name ? input.name : generateHash();
+      if (!input.name) unsaved.add(String(row.name));
+      delete row.__unsaved;
       row.parent = doc.name;
       row.parenttype = meta.name;
       row.parentfield = tf.fieldname;
@@ -636,7 +657,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   run('after_insert', args);
   postSave(args);
   const inserted = ctx.site.db.get(doctype, String(doc.name));
-  return inserted ? keepMemoryTypes(inserted, memoryTypes.get(doc)) : doc;
+  return inserted ? markUnsaved(meta, keepMemoryTypes(inserted, memoryTypes.get(doc)), doc) : doc;
 }
 
 /**
@@ -682,7 +703,7 @@ export function saveDoc(ctx: Ctx, doc: Doc, originalModified: string | null, fla
   write(ctx, meta, doc);
   postSave(args);
   const saved = ctx.site.db.get(meta.name, key);
-  return saved ? keepMemoryTypes(saved, memoryTypes.get(doc)) : doc;
+  return saved ? markUnsaved(meta, keepMemoryTypes(saved, memoryTypes.get(doc)), doc) : doc;
 }
 
 /** `check_docstatus_transition` [v15]. */
@@ -905,20 +926,34 @@ export function deleteDoc(ctx: Ctx, doctype: string, name: string, flags: DocFla
     throw new FrappeError('PermissionError', { message, title: 'Message', excText: message });
   }
   if (doc.docstatus === 1) {
-    const message = `${doctype} ${name}: Submitted Record cannot be deleted. You must <a href="#" onclick="frappe.get_doc(...)">Cancel</a> it first.`;
+    // delete_doc.py check_permission_and_not_submitted [v15] (recording so-delete-submitted).
+    const message = `${doctype} ${name}: Submitted Record cannot be deleted. You must <a href='https://docs.erpnext.com//docs/user/manual/en/setting-up/articles/delete-submitted-document' target='_blank'> Cancel </a> it first.`;
     throw new FrappeError('ValidationError', { message, title: 'Message', excText: message });
   }
   const args: HookArgs = { ctx, doc, before: doc, meta, action: 'save', flags };
   run('on_trash', args);
   ctx.site.db.remove(doctype, name);
-  checkNoLinks(ctx, meta, doc);
+  try {
+    checkNoLinks(ctx, meta, doc);
+    checkNoDynamicLinks(ctx, meta, doc);
+  } catch (err) {
+    // delete_doc: a DocType that can be switched off says so instead (recordings role-delete-linked,
+    // customer-delete-linked-417), after the link message.
+    if (!(err instanceof FrappeError) || err.excType !== 'LinkExistsError' || !meta.fields.some((f) => f.fieldname === 'disabled' || f.fieldname === 'enabled')) throw err;
+    const message = `You can disable this ${doctype} instead of deleting it.`;
+    throw new FrappeError('LinkExistsError', { message, title: 'Message', excText: message, httpStatus: 417, extraMessages: err.serverMessages });
+  }
+  revertSeriesIfLast(ctx, meta, doc);
   run('after_delete', args);
   notifyUpdate(ctx, meta, doc);
 }
 
 /** `check_if_doc_is_linked`: a Link from another (non-cancelled) document blocks the delete. */
 function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, method: 'Delete' | 'Cancel' = 'Delete'): void {
-  const ignore = new Set(['Version', 'Communication', 'Notification Log', 'Custom Field', 'Custom DocPerm', 'Property Setter', 'DocType']);
+  // frappe/hooks.py `ignore_links_on_delete` (Communication, Version, Notification Log, …); the
+  // customisation records are the emulator's own shortcut. DocType is not ignored: its DocPerm rows
+  // block deleting a Role they name (recording role-delete-linked).
+  const ignore = new Set(['Version', 'Communication', 'Notification Log', 'Custom Field', 'Custom DocPerm', 'Property Setter']);
   for (const dtRow of ctx.site.db.scan('DocType')) {
     const other = ctx.site.meta(String(dtRow.name));
     if (!other || other.istable || ignore.has(other.name)) continue;
@@ -930,13 +965,70 @@ function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, method: 'Delete' | 
       if (row.name === doc.name && other.name === meta.name) continue;
       for (const { table, field } of links) {
         const rows = table ? ((row[table] as Doc[]) ?? []) : [row];
-        if (rows.some((r) => r[field] === doc.name)) {
-          const message = `Cannot ${method === 'Delete' ? 'delete or cancel' : 'cancel'} because ${meta.name} <a href="/app/${slug(meta.name)}/${doc.name}">${doc.name}</a> is linked with ${other.name} <a href="/app/${slug(other.name)}/${row.name}">${row.name}</a>`;
-          throw new FrappeError('LinkExistsError', { message, title: 'Message', excText: message, httpStatus: 417 });
-        }
+        const hit = rows.find((r) => r[field] === doc.name);
+        if (hit) throw linkExists(meta.name, String(doc.name), other.name, String(row.name), table ? `at Row: ${hit.idx}` : '');
       }
     }
   }
+}
+
+/**
+ * `raise_link_exists_exception` (frappe/model/delete_doc.py [v15]): the same "delete or cancel"
+ * sentence for a delete and a cancel, links as `/app/Form/<doctype>/<name>`, then the row (or
+ * nothing, which leaves a trailing space) — recordings lead-status-delete-linked,
+ * so-cancel-linked-by-submitted-wo, customer-delete-dynamic-linked.
+ */
+function linkExists(doctype: string, name: string, refDoctype: string, refName: string, row: string): FrappeError {
+  const message = `Cannot delete or cancel because ${doctype} <a href="/app/Form/${doctype}/${name}">${name}</a> is linked with ${refDoctype === refName ? '' : refDoctype} <a href="/app/Form/${refDoctype}/${refName}">${refName}</a> ${row}`;
+  return new FrappeError('LinkExistsError', { message, title: 'Message', excText: message.trimEnd(), httpStatus: 417 });
+}
+
+/**
+ * `check_if_doc_is_dynamically_linked` [v15]: a Dynamic Link field (in a document or in a child
+ * row) that names this document blocks its delete — a Contact's links table naming a Customer
+ * (recording customer-delete-dynamic-linked), a sync request's reference (restricted-lead-delete-dynamic-linked).
+ */
+function checkNoDynamicLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  for (const dtRow of ctx.site.db.scan('DocType')) {
+    const other = ctx.site.meta(String(dtRow.name));
+    if (!other || other.istable || other.name === 'Version' || other.name === 'Communication') continue;
+    const targets: { table?: string; field: string; options: string }[] = [];
+    for (const df of other.fields) {
+      if (df.fieldtype === 'Dynamic Link' && df.options) targets.push({ field: df.fieldname, options: df.options });
+      if (isTableField(df)) {
+        for (const cdf of ctx.site.meta(df.options ?? '')?.fields ?? []) {
+          if (cdf.fieldtype === 'Dynamic Link' && cdf.options) targets.push({ table: df.fieldname, field: cdf.fieldname, options: cdf.options });
+        }
+      }
+    }
+    if (!targets.length) continue;
+    for (const row of ctx.site.db.scan(other.name)) {
+      if (row.docstatus === 2) continue;
+      for (const t of targets) {
+        const rows = t.table ? ((row[t.table] as Doc[]) ?? []) : [row];
+        const hit = rows.find((r) => r[t.options] === meta.name && String(r[t.field]) === String(doc.name));
+        if (hit) throw linkExists(meta.name, String(doc.name), other.name, String(row.name), t.table ? `at Row: ${hit.idx}` : '');
+      }
+    }
+  }
+}
+
+/**
+ * `update_naming_series` → `revert_series_if_last` (frappe/model/naming.py [v15]): deleting the
+ * newest document of a naming series winds the series back, so its name comes back for the next
+ * document (recordings README "Generated names"; rt-restricted-subscriptions).
+ */
+function revertSeriesIfLast(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
+  const autoname = (meta.autoname ?? '').trim();
+  let series: string | null = null;
+  if (autoname.startsWith('naming_series:')) series = (doc.naming_series as string) || null;
+  else if (autoname && !/^(prompt|field:|hash|autoincrement|format:)/i.test(autoname) && (autoname.includes('#') || autoname.includes('.'))) series = autoname;
+  if (!series) return;
+  const name = String(doc.name);
+  const digits = /(\d+)$/.exec(name);
+  if (!digits) return;
+  const prefix = name.slice(0, name.length - digits[1]!.length);
+  ctx.site.db.revertSeries(prefix, Number(digits[1]));
 }
 
 function linkFieldsTo(ctx: Ctx, meta: DocTypeMeta, target: string): { table?: string; field: string }[] {

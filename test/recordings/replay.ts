@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { compare, Substitutions, type Difference, DATETIME } from './compare.js';
 import { isHandshake, loadRecordings, runOrder, type EventCase, type HandshakeCase, type RestAction, type RestCase } from './recordings.js';
-import { ADMIN_PASSWORD, PRECONDITIONS, SITE, replaySite, type ReplaySite } from './site.js';
+import { ADMIN_PASSWORD, PRECONDITIONS, SITE, amendRequest, replaySite, type ReplaySite } from './site.js';
 import { control } from '../helpers/emulator.js';
 import { asAdmin, put } from '../../emulator/sites.js';
 
@@ -155,7 +155,7 @@ export class Replay {
     const res = await fetch(`${this.site.emu.url}${this.path(path)}${qs}`, {
       method,
       headers: h,
-      body: body === undefined ? undefined : JSON.stringify(this.body(body)),
+      body: body === undefined ? undefined : JSON.stringify(this.body(amendRequest(method, path, body))),
     });
     const text = await res.text();
     let parsed: unknown = text;
@@ -205,6 +205,13 @@ export class Replay {
     if (p.remove) {
       const got = await this.send('DELETE', `/api/resource/${encodeURIComponent(p.doctype)}/${encodeURIComponent(p.recordedName)}`, admin);
       if (got.status !== 202) throw new Error(`precondition: delete ${p.doctype} ${p.recordedName} (${p.why}): ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
+      return;
+    }
+    if (p.submit) {
+      const path = `/api/resource/${encodeURIComponent(p.doctype)}/${encodeURIComponent(p.recordedName)}`;
+      const doc = (await this.send('GET', path, admin)).body as { data?: Record<string, unknown> };
+      const got = await this.send('POST', '/api/method/frappe.client.submit', { ...admin, 'Content-Type': 'application/json' }, undefined, { doc: doc.data });
+      if (got.status !== 200) throw new Error(`precondition: submit ${p.doctype} ${p.recordedName} (${p.why}): ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
       return;
     }
     if (p.direct) {

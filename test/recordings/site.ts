@@ -83,6 +83,22 @@ export interface Precondition {
   direct?: boolean;
   /** Delete the recorded record (by its mapped name) instead of inserting `doc`. */
   remove?: boolean;
+  /** Submit the recorded (draft) record with frappe.client.submit instead of inserting `doc`. */
+  submit?: boolean;
+}
+
+/**
+ * The one request the replay changes. The recorded site's stub Work Order did not require a BOM;
+ * ERPNext does (frappe/erpnext work_order.json `bom_no` reqd), and ERPNext's source stays the
+ * reference for Work Order validations (recordings README). So a Work Order insert without
+ * `bom_no` is sent with the fixture BOM below, and only its `bom_no` is excepted in the answers.
+ */
+export const FIXTURE_BOM = 'BOM-rec-684ooa-CAKE-001';
+
+export function amendRequest(method: string, path: string, body: unknown): unknown {
+  if (method !== 'POST' || decodeURIComponent(path) !== '/api/resource/Work Order') return body;
+  if (!body || typeof body !== 'object' || (body as { bom_no?: unknown }).bom_no) return body;
+  return { ...body, bom_no: FIXTURE_BOM };
 }
 
 export const PRECONDITIONS: Precondition[] = [
@@ -157,6 +173,22 @@ export const PRECONDITIONS: Precondition[] = [
     doctype: 'Account',
     recordedName: 'rec-684ooa Tax - R4OOA',
     doc: { account_name: 'rec-684ooa Tax', company: 'rec-684ooa Co', account_type: 'Tax', root_type: 'Liability', is_group: 0 },
+    direct: true,
+  },
+  {
+    before: 'wo-put-allow-on-submit',
+    why: 'wo-put-allow-on-submit edits "a submitted Work Order" (docstatus 1, Not Started, modified 20:02:06.62): it was submitted after wo-insert, unrecorded',
+    doctype: 'Work Order',
+    recordedName: 'MFG-WO-2026-00007',
+    doc: {},
+    submit: true,
+  },
+  {
+    before: 'wo-insert',
+    why: 'the Work Orders are sent with it (amendRequest): a submitted, active, default BOM of the cake',
+    doctype: 'BOM',
+    recordedName: FIXTURE_BOM,
+    doc: { name: FIXTURE_BOM, item: 'rec-684ooa-CAKE', company: 'rec-684ooa Co', quantity: 1, currency: 'USD', conversion_rate: 1, is_active: 1, is_default: 1, docstatus: 1 },
     direct: true,
   },
 ];
