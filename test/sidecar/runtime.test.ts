@@ -245,6 +245,27 @@ describe('sidecar runtime', () => {
     expect(sc.status()[0].realtime).toMatchObject({ connected: true, eventsArrive: true, eventsError: null });
   });
 
+  it('a probe the site cannot answer keeps the site not ready without calling it deaf, and a health check asks again', async () => {
+    await control(emu, '/faults', { rules: [{ site: SITE, match: 'trigger_indicator_hide', mode: 'error', status: 503 }] });
+    const sc = await startSidecar({
+      config: configFor(),
+      manifest,
+      handlers: { 'test.record': async () => undefined },
+      logger: captureLogs().logger,
+      rest: { backoffBaseMs: 1, backoffMaxMs: 5, maxRetries: 1, timeoutMs: 2000 },
+      reconnectBaseMs: 20,
+      healthIntervalMs: 50,
+      http: false,
+    });
+    running.push(sc);
+    await until(sc, () => sc.status()[0].realtime.eventsError?.startsWith('could not ask the site for a probe event') ?? false, 'the failed probe');
+    expect(sc.status()[0].realtime.connected).toBe(true);
+    expect(sc.status()[0].realtime.eventsError).not.toContain('FRAPPE_SITE');
+    expect(sc.ready()).toBe(false);
+    await control(emu, '/faults', undefined, 'DELETE');
+    await until(sc, () => sc.ready(), 'readiness once the site answers');
+  });
+
   it('an unreachable site is named with its cause', async () => {
     const { lines, logger } = captureLogs();
     const sc = await sidecarWith({ 'test.record': async () => undefined }, { config: configFor({ url: 'http://127.0.0.1:9' }), logger });
