@@ -187,7 +187,7 @@ async function api(url: string, path: string, init: RequestInit = {}): Promise<{
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { url: { type: 'string' } } });
   const { body } = await api(sidecarUrl(values.url), '/readyz');
-  for (const s of body.sites ?? []) process.stdout.write(`${s.ready ? 'ready    ' : 'NOT READY'}  ${s.site}  rest: ${s.rest}  realtime: ${s.realtime}\n`);
+  for (const s of body.sites ?? []) process.stdout.write(`${s.ready ? 'ready    ' : 'NOT READY'}  ${s.site}  rest: ${s.rest}  realtime: ${s.realtime}${s.events ? `  events: ${s.events}` : ''}\n`);
   return body.ready ? 0 : 1;
 }
 

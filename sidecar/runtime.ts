@@ -17,6 +17,7 @@ import type { HooksManifest } from './manifest/schema.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { catchUp } from './realtime/catchup.js';
 import { jobsForVersion, type DocVersion } from './realtime/dispatch.js';
+import { PROBE_METHOD, PROBE_TIMEOUT_MS, probeRealtime } from './realtime/probe.js';
 import { createSubscriber, type Subscriber } from './realtime/subscriber.js';
 import { scheduleEntries, startScheduler } from './scheduler.js';
 import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
@@ -27,7 +28,12 @@ export interface SiteStatus {
   name: string;
   url: string;
   rest: { ok: boolean; error: string | null; user: string | null; checkedAt: string | null };
-  realtime: { connected: boolean; error: string | null };
+  /**
+   * `connected`: the Socket.IO link is up. `eventsArrive`: an event this site published reached
+   * the link since it (re)connected (realtime/probe.ts) — only then does the sidecar hear the site.
+   * `eventsError`: why not, while not.
+   */
+  realtime: { connected: boolean; error: string | null; eventsArrive: boolean; eventsError: string | null };
   timeZone: string | null;
   catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
 }
@@ -43,6 +49,8 @@ interface SiteRuntime {
   /** A catch-up pass is in flight; `again` asks for one more after it. */
   catchup: Promise<void> | null;
   again: boolean;
+  /** The realtime probe of the current link: `gen` changes on every connect and disconnect. */
+  probe: { gen: number; running: boolean; ok: boolean; error: string | null };
 }
 
 export interface SidecarOptions {
@@ -67,7 +75,8 @@ export interface SidecarOptions {
 
 /**
  * What the runtime reports as it happens (for embedding, tests and future admin UIs):
- * `job` (job, outcome), `realtime` (site, connected, reason?), `health` (site, ok, error?), `catchup` (site, documents).
+ * `job` (job, outcome), `realtime` (site, connected, reason?), `probe` (site, eventsArrive, error?),
+ * `health` (site, ok, error?), `catchup` (site, documents).
  */
 export type SidecarEvents = EventEmitter;
 
@@ -91,6 +100,11 @@ export function checkHandlers(manifest: HooksManifest, handlers: HandlerRegistry
   for (const w of manifest.webhooks) named.add(w.handler);
   const unknown = [...named].filter((id) => !handlers[id]);
   if (unknown.length) throw new Error(`hooks_manifest.json names unknown handler(s): ${unknown.join(', ')}`);
+}
+
+/** A site is ready when REST answers and its realtime events reach the sidecar (not merely a connected socket). */
+export function siteReady(s: SiteStatus): boolean {
+  return s.rest.ok && s.realtime.connected && s.realtime.eventsArrive;
 }
 
 export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
@@ -129,11 +143,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       healthTimer: null,
       catchup: null,
       again: false,
+      probe: { gen: 0, running: false, ok: false, error: null },
       status: {
         name: site.name,
         url: site.url,
         rest: { ok: false, error: null, user: null, checkedAt: null },
-        realtime: { connected: false, error: null },
+        realtime: { connected: false, error: null, eventsArrive: false, eventsError: null },
         timeZone: null,
         catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
       },
@@ -179,6 +194,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
           site.scheduler = startScheduler({ site: site.config.name, timeZone: site.status.timeZone, entries, enqueue, logger });
         }
       }
+      // A link that has not proven it hears the site (a failed or deaf probe) is asked again.
+      if (!site.probe.ok) void runProbe(site);
     } catch (e) {
       const error = redactSecrets(describeError(e));
       site.status.rest = { ok: false, error, user: null, checkedAt: new Date().toISOString() };
@@ -234,6 +251,50 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     return site.catchup;
   }
 
+  /**
+   * Prove that this site's events reach the current link (realtime/probe.ts): readiness waits for
+   * it, and a sidecar that listens on another site's namespace says so instead of being ready.
+   * Runs once per connect (again if the link changed while it ran) and on health checks until it
+   * succeeds.
+   */
+  async function runProbe(site: SiteRuntime): Promise<void> {
+    const sub = site.subscriber;
+    if (!sub || site.probe.running) return;
+    site.probe.running = true;
+    try {
+      while (sub.connected && !stopping) {
+        const gen = site.probe.gen;
+        const result = await probeRealtime({
+          site: site.config.name,
+          listen: (event, fn) => sub.listen(event, fn),
+          trigger: () => site.client.call(PROBE_METHOD, {}, 'POST'),
+          timeoutMs: config.realtimeProbeTimeoutMs ?? PROBE_TIMEOUT_MS,
+        });
+        if (gen !== site.probe.gen) continue; // the link changed meanwhile: probe the new one
+        const before = site.probe.error;
+        site.probe.ok = result.ok;
+        site.probe.error = result.ok ? null : result.error;
+        if (result.ok) {
+          logger.info({ site: site.config.name, event: 'realtime_events_arrive' }, `realtime events of ${site.config.name} reach the sidecar`);
+        } else if (result.error !== before) {
+          const log = result.deaf ? logger.error.bind(logger) : logger.warn.bind(logger);
+          log({ site: site.config.name, event: result.deaf ? 'realtime_deaf' : 'realtime_probe_failed', error: result.error }, `site ${site.config.name}: ${result.error}`);
+        }
+        events.emit('probe', site.config.name, result.ok, result.ok ? undefined : result.error);
+        break;
+      }
+    } finally {
+      site.probe.running = false;
+    }
+  }
+
+  /** The probe's verdict no longer holds once the link changes. */
+  function linkChanged(site: SiteRuntime): void {
+    site.probe.gen += 1;
+    site.probe.ok = false;
+    site.probe.error = null;
+  }
+
   /** A list_update carries no `modified`: read it, so realtime and catch-up name the same version. */
   async function onListUpdate(site: SiteRuntime, doctype: string, name: string, heardAtMs: number): Promise<void> {
     try {
@@ -268,10 +329,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       metrics,
       reconnectBaseMs: opts.reconnectBaseMs,
       onConnect: () => {
+        linkChanged(site);
         events.emit('realtime', site.config.name, true);
+        void runProbe(site);
         void runCatchup(site);
       },
-      onDisconnect: (reason) => events.emit('realtime', site.config.name, false, reason),
+      onDisconnect: (reason) => {
+        linkChanged(site);
+        events.emit('realtime', site.config.name, false, reason);
+      },
       onRefused: (reason) => events.emit('realtime', site.config.name, false, reason),
       onListUpdate: (e, heard) => void onListUpdate(site, e.doctype, String(e.name), heard),
     });
@@ -282,8 +348,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   const status = (): SiteStatus[] =>
-    [...sites.values()].map((s) => ({ ...s.status, realtime: { connected: s.subscriber?.connected ?? false, error: s.subscriber?.lastError ?? null } }));
-  const ready = () => status().every((s) => s.rest.ok && s.realtime.connected);
+    [...sites.values()].map((s) => {
+      const connected = s.subscriber?.connected ?? false;
+      const eventsArrive = connected && s.probe.ok;
+      const eventsError = eventsArrive ? null : connected ? (s.probe.error ?? 'checking that this site\'s events reach the sidecar') : 'no realtime link';
+      return { ...s.status, realtime: { connected, error: s.subscriber?.lastError ?? null, eventsArrive, eventsError } };
+    });
+  const ready = () => status().every(siteReady);
 
   let server: Server | null = null;
   let url: string | null = null;

@@ -97,8 +97,12 @@ describe('crm-order-companion CLI', () => {
     const purge = await cli(['jobs', 'purge', '--state', 'failed', '--url', sidecar.url!]);
     expect(purge).toMatchObject({ code: 0, stdout: 'purged 1 failed job(s)\n' });
 
+    // Ready once the site's probe event has arrived (sidecar/realtime/probe.ts).
+    if (!sidecar.ready()) await new Promise((resolve) => sidecar.events.once('probe', resolve));
     const status = await cli(['status', '--url', sidecar.url!]);
     expect(status.stdout).toContain(SITE);
+    expect(status.stdout).toMatch(/^ready\s+test\.localhost\s+rest: ok\s+realtime: connected\s+events: arriving$/m);
+    expect(status.code).toBe(0);
   });
 
   it('site plan / install / doctor run against a configured site', async () => {

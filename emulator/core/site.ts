@@ -187,6 +187,14 @@ export class Site {
     this.db.onCommit(() => this.sink(this.name, { event, message, room }));
   }
 
+  /**
+   * `frappe.publish_realtime(...)` with after_commit False (its default): `emit_via_redis` at once,
+   * during the request, whatever happens to its transaction (frappe/frappe:frappe/realtime.py [v15]).
+   */
+  publishNow(event: string, message: unknown, room: string): void {
+    this.sink(this.name, { event, message, room });
+  }
+
   countRequest(key: string): void {
     this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
   }

@@ -1,8 +1,9 @@
 /**
  * Whitelisted methods reachable at `/api/method/<dotted.path>` (frappe/frappe:frappe/handler.py
  * `handle` / `is_whitelisted` [v15]): `frappe.client.*` (frappe/client.py), the realtime
- * permission callbacks (frappe/realtime.py), auth helpers (frappe/auth.py) and `generate_keys`
- * (frappe/core/doctype/user/user.py).
+ * permission callbacks (frappe/realtime.py), auth helpers (frappe/auth.py), `generate_keys`
+ * (frappe/core/doctype/user/user.py) and `trigger_indicator_hide`
+ * (frappe/desk/doctype/notification_log/notification_log.py).
  */
 import type { Doc } from '../core/database.js';
 import {
@@ -420,6 +421,18 @@ export const METHODS: Record<string, MethodDef> = {
       if (!doc) throw doesNotExist(doctype, docname);
       if (!hasPermission(ctx.site, doctype, 'read', ctx.user, doc)) throw new FrappeError('PermissionError', {});
       return true;
+    },
+  },
+
+  /**
+   * frappe/desk/doctype/notification_log/notification_log.py `trigger_indicator_hide` [v15]: any
+   * signed-in user; `publish_realtime("indicator_hide", user=frappe.session.user)` goes to room
+   * `user:<user>` at once (not after commit), writes nothing and returns None.
+   */
+  'frappe.desk.doctype.notification_log.notification_log.trigger_indicator_hide': {
+    run: ({ ctx }) => {
+      ctx.site.publishNow('indicator_hide', {}, `user:${ctx.user}`);
+      return undefined;
     },
   },
 

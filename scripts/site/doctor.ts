@@ -14,7 +14,10 @@
  *                Its roles come from `frappe.core.doctype.user.user.get_roles` (the User record's
  *                roles are hidden from a non-manager). With Helpdesk, the user must also be a
  *                Helpdesk agent (an HD Agent record or the Agent role), or it sees no ticket.
- *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3).
+ *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3),
+ *                then the sidecar's readiness probe on that socket (sidecar/realtime/probe.ts): the
+ *                site is asked for one event and it must arrive — a handshake on another site's
+ *                namespace is accepted, yet hears nothing.
  *  - time_zone   the site's System Settings time zone (datetimes on the wire are site-local).
  *  - crm_toggles FCRM Settings toggles that write communication_status behind the SLA engine's back
  *                (crm-helpdesk.md §2.5).
@@ -29,6 +32,7 @@ import { packageRoot } from './command.js';
 import { rolesOf } from './install.js';
 import { loadRoles, type DesiredRole } from './records.js';
 import { realtimeHeaders } from '../../sidecar/realtime/subscriber.js';
+import { PROBE_METHOD, deafMessage, probeRealtime } from '../../sidecar/realtime/probe.js';
 
 export type CheckLevel = 'error' | 'warning' | 'info';
 
@@ -53,6 +57,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** Our roles (doctypes/roles/*.json). @defaultValue read from the package */
   roles?: DesiredRole[];
+  /** How long the realtime check waits for the site's probe event. @defaultValue timeoutMs */
+  probeTimeoutMs?: number;
 }
 
 /** The role the installer creates for the sidecar's API user (order history); doctypes/roles/ may hold more. */
@@ -400,7 +406,39 @@ function realtimeFix(reason: string, site: SiteConfig, dial: string): string {
   return serverRuns;
 }
 
-function checkRealtime(site: SiteConfig, timeoutMs: number): Promise<DoctorCheck> {
+/** The fix when the handshake is accepted but the site's events do not arrive. */
+const NAMESPACE_FIX = (site: SiteConfig) =>
+  `set FRAPPE_SITE (or "name" in COC_CONFIG) to the Frappe site's name — the folder under sites/, as in \`bench --site NAME\` — ` +
+  `instead of "${site.name}", then run the doctor again`;
+
+/** The handshake passed: does an event this site publishes reach that socket? */
+async function checkEvents(socket: Socket, client: FrappeClient, site: SiteConfig, dial: string, timeoutMs: number): Promise<DoctorCheck> {
+  let failure: unknown = null;
+  const result = await probeRealtime({
+    site: site.name,
+    listen: (event, fn) => {
+      socket.on(event, fn);
+      return () => void socket.off(event, fn);
+    },
+    trigger: () =>
+      client.call(PROBE_METHOD, {}, 'POST').catch((err: unknown) => {
+        failure = err;
+        throw err;
+      }),
+    timeoutMs,
+  });
+  const accepted = `realtime handshake accepted at ${dial}/${site.name}`;
+  if (result.ok) return { id: 'realtime', ok: true, level: 'info', message: `${accepted}, and an event of this site arrived on it` };
+  if (result.deaf) return { id: 'realtime', ok: false, level: 'error', message: `${accepted}, but ${deafMessage(site.name, timeoutMs)}`, fix: NAMESPACE_FIX(site) };
+  return {
+    id: 'realtime',
+    ok: false,
+    level: 'error',
+    message: `${accepted}; whether this site's events arrive is ${blockedBy(failure) ?? `not checked: asking the site for an event failed (${frappeReason(failure)})`}`,
+  };
+}
+
+function checkRealtime(site: SiteConfig, client: FrappeClient, timeoutMs: number, probeTimeoutMs: number): Promise<DoctorCheck> {
   const dial = (site.realtimeUrl ?? site.url).replace(/\/+$/, '');
   let socket: Socket | null = null;
   return new Promise<DoctorCheck>((resolve) => {
@@ -432,7 +470,10 @@ function checkRealtime(site: SiteConfig, timeoutMs: number): Promise<DoctorCheck
       finish({ id: 'realtime', ok: false, level: 'error', message: `cannot dial ${dial}: ${(err as Error).message}`, fix: realtimeFix('', site, dial) });
       return;
     }
-    socket.once('connect', () => finish({ id: 'realtime', ok: true, level: 'info', message: `realtime handshake accepted at ${dial}/${site.name}` }));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      void checkEvents(socket!, client, site, dial, probeTimeoutMs).then(finish);
+    });
     socket.once('connect_error', (err: Error & { description?: unknown }) => {
       // Middleware refusals carry Frappe's text as the message; transport failures say
       // "websocket error" and keep the cause (ECONNREFUSED, a 404 from a proxy) in `description`.
@@ -538,7 +579,7 @@ export async function runDoctor(site: SiteConfig, opts: DoctorOptions = {}): Pro
   const checks = await Promise.all([
     guard('connect', () => checkConnect(site, user)),
     guard('roles', async () => checkRoles(client, user, opts.roles ?? loadRoles(join(packageRoot(), 'doctypes')).map((r) => r.role))),
-    guard('realtime', () => checkRealtime(site, timeoutMs)),
+    guard('realtime', () => checkRealtime(site, client, timeoutMs, opts.probeTimeoutMs ?? timeoutMs)),
     guard('time_zone', () => checkTimeZone(client, site)),
     guard('crm_toggles', () => checkCrmToggles(client)),
   ]);

@@ -40,6 +40,11 @@ export interface SidecarConfig {
   shops: ShopConfig[];
   /** Largest webhook body accepted (413 above). @defaultValue 1 MiB */
   webhookBodyLimitBytes: number;
+  /**
+   * How long to wait for the site's probe event after each (re)connect before saying its events
+   * do not reach the sidecar (sidecar/realtime/probe.ts). @defaultValue 10_000
+   */
+  realtimeProbeTimeoutMs?: number;
 }
 
 export class ConfigError extends CompanionError {
@@ -72,6 +77,7 @@ const fileSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).optional(),
     shops: z.array(shopFileSchema).optional(),
     webhookBodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+    realtimeProbeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
   })
   .strict();
 
@@ -232,6 +238,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
   const port = intFrom(env, 'COC_PORT', file?.http?.port ?? 8090, problems, 0, 65535);
   const concurrency = intFrom(env, 'COC_CONCURRENCY', file?.concurrency ?? 4, problems, 1, 64);
   const catchupIntervalMs = intFrom(env, 'COC_CATCHUP_INTERVAL_MS', file?.catchupIntervalMs ?? 300_000, problems, 1000);
+  const realtimeProbeTimeoutMs = intFrom(env, 'COC_REALTIME_PROBE_TIMEOUT_MS', file?.realtimeProbeTimeoutMs ?? 10_000, problems, 100, 600_000);
   const adminToken = env.COC_ADMIN_TOKEN ?? (file?.adminTokenEnv ? env[file.adminTokenEnv] : undefined);
   registerSecret(adminToken);
   if (problems.length) throw new ConfigError(problems);
@@ -246,5 +253,6 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     logLevel: env.LOG_LEVEL ?? file?.logLevel ?? 'info',
     shops,
     webhookBodyLimitBytes: file?.webhookBodyLimitBytes ?? 1024 * 1024,
+    realtimeProbeTimeoutMs,
   };
 }

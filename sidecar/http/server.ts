@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { JobState, JobStore } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { SiteStatus } from '../runtime.js';
+import { siteReady, type SiteStatus } from '../runtime.js';
 
 export interface HttpOptions {
   host: string;
@@ -50,9 +50,11 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
   app.get('/readyz', (_req, res) => {
     const sites = opts.status().map((s) => ({
       site: s.name,
-      ready: s.rest.ok && s.realtime.connected,
+      ready: siteReady(s),
       rest: s.rest.ok ? 'ok' : (s.rest.error ?? 'not checked yet'),
       realtime: s.realtime.connected ? 'connected' : (s.realtime.error ?? 'not connected'),
+      // A connected socket may still listen where this site publishes nothing (realtime/probe.ts).
+      events: s.realtime.eventsArrive ? 'arriving' : (s.realtime.eventsError ?? 'not checked yet'),
     }));
     const ready = opts.ready();
     res.status(ready ? 200 : 503).json({ ready, sites });

@@ -46,6 +46,8 @@ export interface Subscriber {
   readonly connected: boolean;
   /** Frappe's reason for the last refused handshake, until a connect succeeds. */
   readonly lastError: string | null;
+  /** Call `fn` on every `event` the server sends (across reconnects) until the returned function is called. */
+  listen(event: string, fn: () => void): () => void;
   close(): void;
 }
 
@@ -150,6 +152,11 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     },
     get lastError() {
       return lastError;
+    },
+    listen(event, fn) {
+      const handler = () => fn();
+      socket.on(event, handler);
+      return () => void socket.off(event, handler);
     },
     close() {
       closed = true;

@@ -131,6 +131,24 @@ describe('rooms and events (frappe_handlers.js, document.py notify_update [v15])
     expect(await updated).toEqual({ modified: saved.body.data.modified, doctype: 'CRM Lead', name });
   });
 
+  it('trigger_indicator_hide sends indicator_hide to the caller\'s own user room only, with no subscription (notification_log.py)', async () => {
+    const mine = await socketFor(tokenSocketHeaders(emu, salesKeys.key, salesKeys.secret));
+    const sid = await login(emu, admin.user, 'pw');
+    const other = await socketFor({ Origin: emu.url, Cookie: `sid=${sid}`, 'X-Frappe-Site-Name': SITE });
+    const toOther = record(other, 'indicator_hide');
+    const heard = nextEvent(mine, 'indicator_hide');
+    const res = await sales.method('frappe.desk.doctype.notification_log.notification_log.trigger_indicator_hide');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({});
+    expect(await heard).toEqual({});
+    // The other user's socket is in its own user room: a second call of its own reaches it, and
+    // only that one (the first call went to seller@example.com's room).
+    const own = nextEvent(other, 'indicator_hide');
+    await admin.method('frappe.desk.doctype.notification_log.notification_log.trigger_indicator_hide');
+    await own;
+    expect(toOther.events).toHaveLength(1);
+  });
+
   it('a subscription the user may not read is ignored silently, and its events never arrive', async () => {
     const s = await socketFor(tokenSocketHeaders(emu, salesKeys.key, salesKeys.secret));
     // Sales User has no permission on Role (frappe/core/doctype/role/role.json: System Manager only).

@@ -119,7 +119,7 @@ export async function startWith(opts: { config: SidecarConfig; manifest: HooksMa
 export async function until(sc: Sidecar, predicate: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
   if (await predicate()) return;
   await new Promise<void>((resolve, reject) => {
-    const names = ['job', 'realtime', 'health', 'catchup'];
+    const names = ['job', 'realtime', 'probe', 'health', 'catchup'];
     const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), limitMs);
     let checking = false;
     let again = false;

@@ -36,6 +36,13 @@ describe('sidecar configuration', () => {
     expect(list.join('\n')).not.toContain(SECRET);
   });
 
+  it('the realtime probe timeout: 10 s by default, COC_REALTIME_PROBE_TIMEOUT_MS to change it, a bad value named', () => {
+    const base = { FRAPPE_URL: 'https://erp.example.com', FRAPPE_API_KEY: 'key1', FRAPPE_API_SECRET: SECRET };
+    expect(loadConfig(base).realtimeProbeTimeoutMs).toBe(10_000);
+    expect(loadConfig({ ...base, COC_REALTIME_PROBE_TIMEOUT_MS: '2500' }).realtimeProbeTimeoutMs).toBe(2500);
+    expect(problems({ ...base, COC_REALTIME_PROBE_TIMEOUT_MS: 'soon' }).join('\n')).toMatch(/COC_REALTIME_PROBE_TIMEOUT_MS: "soon" is not a whole number between 100 and 600000/);
+  });
+
   it('says how to configure when nothing is configured', () => {
     expect(problems({})[0]).toMatch(/no site configured: set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET/);
   });

@@ -182,7 +182,7 @@ describe('sidecar runtime', () => {
     const healthy = await sidecarWith({ 'test.record': async () => undefined });
     await until(healthy, async () => healthy.ready(), 'readiness');
     const ready = await (await fetch(`${healthy.url}/readyz`)).json();
-    expect(ready).toEqual({ ready: true, sites: [{ site: SITE, ready: true, rest: 'ok', realtime: 'connected' }] });
+    expect(ready).toEqual({ ready: true, sites: [{ site: SITE, ready: true, rest: 'ok', realtime: 'connected', events: 'arriving' }] });
     expect((await fetch(`${healthy.url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${healthy.url}/metrics`)).text();
     expect(metrics).toMatch(/coc_realtime_connected\{site="test\.localhost"\} 1/);
@@ -201,6 +201,69 @@ describe('sidecar runtime', () => {
     expect(String(unhealthy[0].msg)).toMatch(new RegExp(`site ${SITE.replace('.', '\\.')} is not usable: .*(refused|401)`, 'i'));
     expect(String(lines.find((l) => l.event === 'realtime_refused')!.msg)).toContain('Unauthorized');
     expect(JSON.stringify(lines)).not.toContain('wrong-secret-value');
+  });
+
+  it('a sidecar on the wrong namespace is connected but not ready, and names FRAPPE_SITE as the fix', async () => {
+    // FRAPPE_URL=http://127.0.0.1:PORT without FRAPPE_SITE: the name defaults to the URL's host.
+    // The emulator serves test.localhost for every request (bench serve --site), so REST works and
+    // the realtime server accepts namespace /127.0.0.1 (X-Frappe-Site-Name says so), but the site
+    // publishes its events to /test.localhost only.
+    const { lines, logger } = captureLogs();
+    const host = new URL(emu.url).hostname;
+    expect(host).toBe('127.0.0.1');
+    const config = { ...configFor({ name: host }), realtimeProbeTimeoutMs: 300 };
+    const sc = await sidecarWith({ 'test.record': async () => undefined }, { config, logger });
+    await until(sc, () => sc.status()[0].realtime.eventsError?.includes('do not reach') ?? false, 'the probe to give up');
+    const [st] = sc.status();
+    expect(st.rest.ok).toBe(true);
+    expect(st.realtime.connected).toBe(true);
+    expect(st.realtime.eventsArrive).toBe(false);
+    expect(sc.ready()).toBe(false);
+
+    const res = await fetch(`${sc.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.ready).toBe(false);
+    expect(body.sites[0]).toMatchObject({ site: host, ready: false, rest: 'ok', realtime: 'connected' });
+    expect(body.sites[0].events).toContain('listens on namespace /127.0.0.1');
+    expect(body.sites[0].events).toContain('set FRAPPE_SITE (or "name" in COC_CONFIG)');
+    expect(body.sites[0].events).toContain('bench --site NAME');
+    const deaf = lines.filter((l) => l.event === 'realtime_deaf');
+    expect(deaf).toHaveLength(1);
+    expect(String(deaf[0].msg)).toContain(`site ${host}: realtime events of this site do not reach the sidecar`);
+  });
+
+  it('the probe of the right namespace passes again after each reconnect', async () => {
+    const sc = await sidecarWith({ 'test.record': async () => undefined });
+    await until(sc, () => sc.ready(), 'readiness');
+    await control(emu, '/faults', { realtime: 'down' });
+    await until(sc, () => !sc.status()[0].realtime.connected, 'the link to drop');
+    expect(sc.ready()).toBe(false);
+    expect(sc.status()[0].realtime.eventsArrive).toBe(false);
+    await control(emu, '/faults', { realtime: 'normal' });
+    await until(sc, () => sc.ready(), 'readiness after the reconnect');
+    expect(sc.status()[0].realtime).toMatchObject({ connected: true, eventsArrive: true, eventsError: null });
+  });
+
+  it('a probe the site cannot answer keeps the site not ready without calling it deaf, and a health check asks again', async () => {
+    await control(emu, '/faults', { rules: [{ site: SITE, match: 'trigger_indicator_hide', mode: 'error', status: 503 }] });
+    const sc = await startSidecar({
+      config: configFor(),
+      manifest,
+      handlers: { 'test.record': async () => undefined },
+      logger: captureLogs().logger,
+      rest: { backoffBaseMs: 1, backoffMaxMs: 5, maxRetries: 1, timeoutMs: 2000 },
+      reconnectBaseMs: 20,
+      healthIntervalMs: 50,
+      http: false,
+    });
+    running.push(sc);
+    await until(sc, () => sc.status()[0].realtime.eventsError?.startsWith('could not ask the site for a probe event') ?? false, 'the failed probe');
+    expect(sc.status()[0].realtime.connected).toBe(true);
+    expect(sc.status()[0].realtime.eventsError).not.toContain('FRAPPE_SITE');
+    expect(sc.ready()).toBe(false);
+    await control(emu, '/faults', undefined, 'DELETE');
+    await until(sc, () => sc.ready(), 'readiness once the site answers');
   });
 
   it('an unreachable site is named with its cause', async () => {

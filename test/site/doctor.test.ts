@@ -69,6 +69,7 @@ it('a healthy site passes every check', async () => {
   expect(report.ok).toBe(true);
   expect(check(report, 'connect').message).toContain('sidecar@example.com');
   expect(check(report, 'time_zone').message).toContain('UTC');
+  expect(check(report, 'realtime').message).toBe(`realtime handshake accepted at ${emu.url}/${SITE}, and an event of this site arrived on it`);
   // Our roles, what each enables, and which the user holds; shop sync's is not needed here.
   const roles = check(report, 'roles').message;
   expect(roles).toContain('API user sidecar@example.com (Order Companion) reads Customer, Contact, Sales Order');
@@ -116,6 +117,22 @@ it('realtime down is named with its fix while REST passes', async () => {
   expect(realtime.fix).toContain('bench restart');
   expect(realtime.fix).toContain('/socket.io');
   expect(formatDoctor(report)).toMatch(/\n✗ realtime: .*\n {4}fix: /);
+  expectNoCredentials(report, healthy.key, healthy.secret);
+});
+
+it('a handshake on another namespace is accepted but hears nothing: the realtime check fails and names FRAPPE_SITE', async () => {
+  // FRAPPE_URL=http://127.0.0.1:PORT without FRAPPE_SITE: the name defaults to the host. The site
+  // is served for every request (bench serve --site) and publishes to /${SITE} only.
+  const report = await runDoctor(siteConfig(healthy.key, healthy.secret, { name: '127.0.0.1' }), { timeoutMs: 5000, probeTimeoutMs: 300 });
+  expect(report.ok).toBe(false);
+  expect(check(report, 'connect').ok).toBe(true);
+  const realtime = check(report, 'realtime');
+  expect(realtime).toMatchObject({ ok: false, level: 'error' });
+  expect(realtime.message).toContain(`realtime handshake accepted at ${emu.url}/127.0.0.1, but realtime events of this site do not reach the sidecar`);
+  expect(realtime.message).toContain('listens on namespace /127.0.0.1');
+  expect(realtime.fix).toContain('set FRAPPE_SITE (or "name" in COC_CONFIG)');
+  expect(realtime.fix).toContain('bench --site NAME');
+  expect(formatDoctor(report)).toMatch(/\n✗ realtime: .*\n {4}fix: set FRAPPE_SITE/);
   expectNoCredentials(report, healthy.key, healthy.secret);
 });
 
