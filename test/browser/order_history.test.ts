@@ -195,6 +195,24 @@ describe('CRM Lead', () => {
     console.info(`work order change → badge on the open form: ${elapsed} ms`);
     expect(s.errors).toEqual([]);
   }, 60_000);
+
+  it("with unsaved edits, the answer leaves Frappe's \"modified after you have loaded it\" notice in place and only the waiting line goes", async () => {
+    const lead = site.emu.seeds[SITE].leads[0]!;
+    // An empty table, so the sidecar's rebuild writes the lead and Frappe tells the open form.
+    expect((await root.update('CRM Lead', lead, { custom_order_history: [] })).status).toBe(200);
+    const s = await open('sales@example.com', 'CRM Lead', lead);
+    await watchAlerts(s);
+    await s.page.evaluate(() => (window as any).cur_frm.set_value('first_name', 'Edited, not saved'));
+    expect(await s.page.evaluate(() => (window as any).cur_frm.is_dirty())).toBe(true);
+    await clickFetch(s);
+    await waitForAlert(s, 'green', 'Synced 2 orders');
+    await s.page.waitForFunction(() => document.querySelector('.form-layout > .form-message')?.textContent?.includes('This form has been modified after you have loaded it'));
+    await s.page.waitForFunction((sel) => !document.querySelector(sel), WAITING);
+    // Still there once the request has finished (the answer is shown after the save's notice).
+    expect(await s.page.textContent('.form-layout > .form-message')).toContain('This form has been modified after you have loaded it');
+    expect(await s.page.isVisible('.form-layout > .form-message')).toBe(true);
+    expect(s.errors).toEqual([]);
+  }, 60_000);
 });
 
 describe('HD Ticket', () => {
