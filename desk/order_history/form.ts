@@ -42,7 +42,8 @@ const WAITING_CLASS = 'order-companion-waiting';
  * `show_message` appends, so it is added only when not already there.
  */
 function showWaiting(frm: FrappeForm): void {
-  if (frm.layout.message.find(`.${WAITING_CLASS}`).length) return;
+  const area = frm.layout?.message;
+  if (!area || area.find(`.${WAITING_CLASS}`).length) return;
   frm.set_intro(`<span class="${WAITING_CLASS}" role="status">${escapeHtml(__(MESSAGES.fetching))}</span>`, 'blue');
 }
 
@@ -53,7 +54,8 @@ function showWaiting(frm: FrappeForm): void {
  * empties and hides the whole area, is used only when nothing else is left in it.
  */
 function clearWaiting(frm: FrappeForm): void {
-  const area = frm.layout.message;
+  const area = frm.layout?.message;
+  if (!area) return;
   const line = area.children().has(`.${WAITING_CLASS}`);
   if (!line.length) return;
   line.next('.close-message').remove();
@@ -63,7 +65,7 @@ function clearWaiting(frm: FrappeForm): void {
 
 /** Our badge colours (badges.ts), as one `<style>` on the page; `set_style` replaces one with the same id. */
 function ensureBadgeStyle(): void {
-  if (!document.getElementById(BADGE_STYLE_ID)) frappe.dom.set_style(badgeCss(), BADGE_STYLE_ID);
+  if (!document.getElementById(BADGE_STYLE_ID)) frappe.dom?.set_style(badgeCss(), BADGE_STYLE_ID);
 }
 
 /**
@@ -110,8 +112,8 @@ async function fetchHistory(frm: FrappeForm, opts: OrderHistoryFormOptions): Pro
   }
   inFlight.add(id);
   setBusy(buttons.get(id), true);
-  showWaiting(frm);
   try {
+    showWaiting(frm);
     frappe.show_alert({ message: __(MESSAGES.fetching), indicator: 'blue' }, 5);
     let outcome: Outcome;
     try {
