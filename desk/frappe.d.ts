@@ -33,6 +33,10 @@ declare global {
     /** Returns the jQuery element of the button (a dropdown item when `group` is given). */
     add_custom_button(label: string, action: () => unknown, group?: string): JQuery | undefined;
     remove_custom_button(label: string, group?: string): void;
+    /** A line in the form's message area (dashboard.js set_headline_alert); no text empties and hides the area. */
+    set_intro(txt?: string, color?: Indicator): void;
+    /** layout.js: `message` is the `.form-message` area `set_intro` / `show_message` append to. */
+    layout: { message: JQuery };
   }
 
   interface FrappeRealtime {
@@ -56,6 +60,8 @@ declare global {
       always?: (r?: any) => void;
     }): unknown;
     realtime: FrappeRealtime;
+    /** dom.js: a `<style>` in `<head>`, replacing one with the same id. */
+    dom: { set_style(txt: string, id?: string): unknown };
   }
 
   const frappe: FrappeStatic;

@@ -10,12 +10,18 @@
 /** frappe-ui `call(method, args)`: resolves with `message`; rejects with an Error carrying `messages`. */
 export type VueCall = <T = any>(method: string, args?: Record<string, unknown>) => Promise<T>;
 
-/** frappe-ui `toast` (success/error always; info/warning in current frappe-ui). */
+/**
+ * frappe-ui `toast` (success/error always; info/warning in current frappe-ui; `loading` / `dismiss`
+ * where it is vue-sonner's toast with frappe-ui's additions — frappe/frappe-ui
+ * src/components/Toast/toast.ts: a loading toast stays until dismissed by the id it returned).
+ */
 export interface VueToast {
   success(message: string): unknown;
   error(message: string): unknown;
   info?(message: string): unknown;
   warning?(message: string): unknown;
+  loading?(message: string): unknown;
+  dismiss?(id?: unknown): unknown;
 }
 
 export interface VueDialogOptions {

@@ -10,6 +10,8 @@ export interface SyncRequest {
   status: 'Queued' | 'Running' | 'Done' | 'Failed';
   message?: string | null;
   rows_synced?: number | null;
+  /** Distinct sales orders in the rebuilt history (Done); the UIs word their message from it. */
+  orders_synced?: number | null;
 }
 
 export type Outcome = { kind: 'finished'; request: SyncRequest } | { kind: 'timeout'; request: SyncRequest };

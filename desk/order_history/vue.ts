@@ -7,9 +7,9 @@
  * Bundled into a form script that the loaders evaluate with `new Function`: no JS classes here (the
  * CRM loader takes every `class Name` in the script for a controller), and no desk globals.
  */
-import { MESSAGES, escapeHtml } from './messages.js';
+import { MESSAGES, escapeHtml, syncedText } from './messages.js';
 import type { VueCall, VueCreateDialog, VueToast } from '../vue_ui.js';
-import { STATUS_FIELDS, statusColour, statusLabel, type Indicator } from './statuses.js';
+import { BADGE_COLOURS, STATUS_FIELDS, statusColour, statusLabel } from './statuses.js';
 import { ORDER_SYNC_REQUEST, timeouts, type Outcome, type SyncRequest, type Timeouts } from './request.js';
 
 export const GROUP = 'Order History';
@@ -49,17 +49,10 @@ export function tr(text: string, args: unknown[] = []): string {
 
 
 /**
- * Inline badge colours (the CRM UI has no desk CSS and DOMPurify keeps `style`): the light
- * background / dark text pairs of Frappe's indicator pills.
+ * Inline badge colours (the CRM UI has no desk CSS and DOMPurify keeps `style`): the same pairs as
+ * the desk's pills (statuses.ts BADGE_COLOURS).
  */
-export const BADGE_STYLE: Record<Indicator, { background: string; color: string }> = {
-  green: { background: '#e4f5e9', color: '#16794c' },
-  blue: { background: '#e6f4ff', color: '#0068c2' },
-  orange: { background: '#fff1e7', color: '#b94a00' },
-  yellow: { background: '#fff7d3', color: '#8a6d00' },
-  red: { background: '#ffe7e7', color: '#c0262b' },
-  gray: { background: '#f3f3f3', color: '#525252' },
-};
+export const BADGE_STYLE = BADGE_COLOURS;
 
 /** A status as a coloured pill with its words (colour is never the only signal). */
 export function inlineBadge(value: unknown): string {
@@ -199,6 +192,20 @@ function warning(toast: VueToast, message: string): void {
   else toast.error(message);
 }
 
+/**
+ * "Fetching order history…" for as long as the request runs: a loading toast, which stays until
+ * dismissed, where the page's toast has one (frappe-ui on vue-sonner); else the info toast, which
+ * fades by itself. Returns what ends it.
+ */
+function showWaiting(toast: VueToast, message: string): () => void {
+  if (typeof toast.loading === 'function' && typeof toast.dismiss === 'function') {
+    const id = toast.loading(message);
+    return () => void toast.dismiss!(id);
+  }
+  info(toast, message);
+  return () => undefined;
+}
+
 /** The Fetch round trip: insert an Order Sync Request, follow it, report the outcome as toasts. */
 export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
   const key = `${env.doctype}\u0000${env.name}`;
@@ -216,7 +223,7 @@ export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
       warning(env.toast, reason);
       return;
     }
-    info(env.toast, tr(MESSAGES.fetching));
+    const endWaiting = showWaiting(env.toast, tr(MESSAGES.fetching));
     let outcome: Outcome;
     try {
       const request = await env.call<SyncRequest>('frappe.client.insert', {
@@ -224,16 +231,19 @@ export async function fetchOrderHistory(env: FetchEnv): Promise<void> {
       });
       outcome = await followRequest(env.call, request, timeouts(overrides()), pollIntervals());
     } catch (err) {
+      endWaiting();
       env.toast.error(tr(MESSAGES.couldNotRequest, [errorText(err)]));
       return;
     }
+    endWaiting();
     const { request } = outcome;
     if (outcome.kind === 'timeout') {
       warning(env.toast, tr(MESSAGES.notResponding));
       return;
     }
     if (request.status === 'Done') {
-      env.toast.success(request.message || tr(MESSAGES.synced, [request.rows_synced ?? 0]));
+      // Worded here from the count, in the user's language; the stored message is the sidecar's log line.
+      env.toast.success(syncedText(tr, request.orders_synced));
       try {
         await env.afterDone?.();
       } catch {

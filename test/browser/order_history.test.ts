@@ -16,6 +16,8 @@ import { startOrderHistorySidecar, installedSite, type InstalledSite } from '../
 const TABLE = 'custom_order_history';
 const ACTIONS = '.custom-actions .inner-group-button[data-label="Actions"]';
 const FETCH = `${ACTIONS} .dropdown-menu a.dropdown-item[data-label="${encodeURIComponent('Fetch Order History')}"]`;
+/** The form's "Fetching order history…" line while a request runs (frm.set_intro). */
+const WAITING = '.form-layout > .form-message:not(.hidden) .order-companion-waiting';
 const cell = (idx: number, field: string) => `.frappe-control[data-fieldname="${TABLE}"] .grid-body .grid-row[data-idx="${idx}"] .grid-static-col[data-fieldname="${field}"] .static-area`;
 
 let site: InstalledSite;
@@ -76,9 +78,19 @@ async function waitForAlert(s: DeskSession, colour: string, text: string | RegEx
  * Every status cell of the table: its badge's colour class and label, by row and field, and whether
  * the whole label shows (not cut by the pill's ellipsis nor by its column's edge).
  */
-async function badges(s: DeskSession): Promise<{ idx: number; field: string; colour: string; label: string; status: string; fits: boolean }[]> {
+async function badges(s: DeskSession): Promise<{ idx: number; field: string; colour: string; label: string; status: string; fits: boolean; contrast: number }[]> {
   return s.page.evaluate((table) => {
-    const out: { idx: number; field: string; colour: string; label: string; status: string; fits: boolean }[] = [];
+    // WCAG 2.x contrast of the pill's computed text colour on its computed background.
+    const rgb = (css: string) => (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = (css: string) => {
+      const [r, g, b] = rgb(css).map((v) => v / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const ratio = (a: string, b: string) => {
+      const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+      return (hi! + 0.05) / (lo! + 0.05);
+    };
+    const out: { idx: number; field: string; colour: string; label: string; status: string; fits: boolean; contrast: number }[] = [];
     for (const row of Array.from(document.querySelectorAll(`.frappe-control[data-fieldname="${table}"] .grid-body .grid-row[data-idx]`))) {
       for (const field of ['ops_status', 'material_status', 'production_status', 'qa_status']) {
         const pill = row.querySelector(`.grid-static-col[data-fieldname="${field}"] .static-area .indicator-pill`);
@@ -87,7 +99,9 @@ async function badges(s: DeskSession): Promise<{ idx: number; field: string; col
         const col = pill.closest('.grid-static-col')!.getBoundingClientRect();
         const box = pill.getBoundingClientRect();
         const fits = pill.scrollWidth <= pill.clientWidth && box.left >= col.left && box.right <= col.right;
-        out.push({ idx: Number((row as HTMLElement).dataset.idx), field, colour, label: pill.textContent!.trim(), status: (pill as HTMLElement).dataset.status ?? '', fits });
+        const style = getComputedStyle(pill);
+        const contrast = ratio(style.color, style.backgroundColor);
+        out.push({ idx: Number((row as HTMLElement).dataset.idx), field, colour, label: pill.textContent!.trim(), status: (pill as HTMLElement).dataset.status ?? '', fits, contrast });
       }
     }
     return out;
@@ -133,6 +147,8 @@ describe('CRM Lead', () => {
     await waitForAlert(s, 'green', 'Synced 2 orders');
     const seen = await alerts(s);
     expect(seen.map(([c, m]) => `${c}:${m}`).slice(0, 2)).toEqual(['blue:Fetching order history…', 'green:Synced 2 orders']);
+    // The waiting line went with the answer.
+    await s.page.waitForFunction((sel) => !document.querySelector(sel), WAITING);
     await s.waitForRenders(before + 1);
     await s.page.click('.form-tabs .nav-link[data-fieldname="custom_order_history_tab"]');
     const rows = await storedRows('CRM Lead', lead);
@@ -146,6 +162,7 @@ describe('CRM Lead', () => {
       expect(b.colour, `${b.status} colour`).toBe(EXPECTED_COLOUR[b.status]);
       expect(b.label).toBe(EXPECTED_LABEL[b.status]);
       expect(b.fits, `"${b.label}" (row ${b.idx} ${b.field}) is cut off in its column`).toBe(true);
+      expect(b.contrast, `"${b.label}" text on its background`).toBeGreaterThanOrEqual(4.5);
     }
     // The sales order column is the order's name; amounts are per line.
     expect(await s.page.textContent(cell(1, 'sales_order'))).toContain(rows[0].sales_order);
@@ -176,6 +193,24 @@ describe('CRM Lead', () => {
     expect(pill.text).toBe(EXPECTED_LABEL[next]);
     // Reported, not asserted: timings belong to the benchmark (bench/desk.bench.ts).
     console.info(`work order change → badge on the open form: ${elapsed} ms`);
+    expect(s.errors).toEqual([]);
+  }, 60_000);
+
+  it("with unsaved edits, the answer leaves Frappe's \"modified after you have loaded it\" notice in place and only the waiting line goes", async () => {
+    const lead = site.emu.seeds[SITE].leads[0]!;
+    // An empty table, so the sidecar's rebuild writes the lead and Frappe tells the open form.
+    expect((await root.update('CRM Lead', lead, { custom_order_history: [] })).status).toBe(200);
+    const s = await open('sales@example.com', 'CRM Lead', lead);
+    await watchAlerts(s);
+    await s.page.evaluate(() => (window as any).cur_frm.set_value('first_name', 'Edited, not saved'));
+    expect(await s.page.evaluate(() => (window as any).cur_frm.is_dirty())).toBe(true);
+    await clickFetch(s);
+    await waitForAlert(s, 'green', 'Synced 2 orders');
+    await s.page.waitForFunction(() => document.querySelector('.form-layout > .form-message')?.textContent?.includes('This form has been modified after you have loaded it'));
+    await s.page.waitForFunction((sel) => !document.querySelector(sel), WAITING);
+    // Still there once the request has finished (the answer is shown after the save's notice).
+    expect(await s.page.textContent('.form-layout > .form-message')).toContain('This form has been modified after you have loaded it');
+    expect(await s.page.isVisible('.form-layout > .form-message')).toBe(true);
     expect(s.errors).toEqual([]);
   }, 60_000);
 });
@@ -258,12 +293,42 @@ describe('no sync service', () => {
     await watchAlerts(s);
     await clickFetch(s);
     await s.page.waitForFunction((sel) => document.querySelector(sel)?.classList.contains('disabled'), FETCH);
+    await s.page.waitForSelector(WAITING, { state: 'visible' });
     await waitForAlert(s, 'orange', 'The order sync service is not responding');
     await s.page.waitForFunction((sel) => !document.querySelector(sel)?.classList.contains('disabled'), FETCH);
+    expect(await s.page.$(WAITING)).toBeNull();
+    expect(await s.page.$eval('.form-layout > .form-message', (el) => el.classList.contains('hidden'))).toBe(true);
     expect((await alerts(s)).map(([c, m]) => `${c}:${m}`)).toEqual(['blue:Fetching order history…', 'orange:The order sync service is not responding']);
     // The request stays queued; a sidecar that starts later still answers it (catch-up).
     const queued = (await root.list('Order Sync Request', { fields: JSON.stringify(['name', 'status']), filters: JSON.stringify([['reference_name', '=', lead]]), limit_page_length: 0 })).body.data;
     expect(queued.map((r: any) => r.status)).toEqual(['Queued']);
+  }, 60_000);
+});
+
+describe('a long wait', () => {
+  it('after the "Fetching…" alert has faded the form still says it is fetching, until the answer', async () => {
+    expect(sc).toBeNull(); // stopped by the test above: nobody answers
+    const lead = site.emu.seeds[SITE].leads[2]!;
+    const s = await deskSession(browser, site.emu, 'sales@example.com', 'demo');
+    sessions.push(s);
+    // Longer than the blue alert's 5 s, so the wait outlives it.
+    await s.page.addInitScript(() => {
+      (window as any).orderCompanion = { responseTimeoutMs: 8000 };
+    });
+    await s.openForm('CRM Lead', lead);
+    await s.waitForSocket();
+    await watchAlerts(s);
+    await clickFetch(s);
+    await waitForAlert(s, 'blue', 'Fetching order history…');
+    // The alert is gone from the page…
+    await s.page.waitForFunction(() => !document.querySelector('#alert-container .desk-alert'), undefined, { timeout: 20_000 });
+    // …and the request still waits: the form says so.
+    expect(await alerts(s)).toEqual([['blue', 'Fetching order history…']]);
+    expect(await s.page.isVisible(WAITING)).toBe(true);
+    expect(await s.page.textContent(WAITING)).toBe('Fetching order history…');
+    await waitForAlert(s, 'orange', 'The order sync service is not responding');
+    await s.page.waitForFunction((sel) => !document.querySelector(sel), WAITING);
+    expect(s.errors).toEqual([]);
   }, 60_000);
 });
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusColour, statusLabel, STATUS_FIELDS } from '../../desk/order_history/statuses.js';
+import { contrast } from '../helpers/contrast.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, login, type Client } from '../helpers/emulator.js';
 import { startOrderHistorySidecar, installedSite, type InstalledSite } from '../helpers/sidecar.js';
@@ -269,7 +270,7 @@ describe.each(CRM_LOADERS)('the CRM Form Script on the %s CRM loader', (loader) 
     expect(page.dialogs[0].html).toBeUndefined();
   });
 
-  it('Fetch: one request however often it is clicked, "Fetching…", "Synced N orders", the page doc reloaded; Show: a row per line, labelled badges', async () => {
+  it('Fetch: one request however often it is clicked, "Fetching…", "Synced 1 order", the page doc reloaded; Show: a row per line, labelled badges', async () => {
     const lead = leads[1];
     // Each loader's run starts from a lead without history (the other run may have fetched it).
     const cleared = await site.root.update('CRM Lead', lead, { custom_order_history: [] });
@@ -283,7 +284,7 @@ describe.each(CRM_LOADERS)('the CRM Form Script on the %s CRM loader', (loader) 
     expect(await requestsFor(lead)).toBe(before + 1);
     expect(page.toasts).toEqual([
       ['info', 'Fetching order history…'],
-      ['success', 'Synced 1 orders'],
+      ['success', 'Synced 1 order'],
     ]);
     // The reload replaced the page's document: the table is there without leaving the page.
     const rows = [...page.context.doc.custom_order_history].sort((a: any, b: any) => a.idx - b.idx);
@@ -301,6 +302,9 @@ describe.each(CRM_LOADERS)('the CRM Form Script on the %s CRM loader', (loader) 
         expect(b.indicator).toBe(statusColour(b.status));
         expect(b.label).toBe(statusLabel(b.status));
         expect(b.style).toContain(`background-color:${BADGE_BACKGROUND[b.indicator]}`);
+        // WCAG AA for the badge's 12 px text: at least 4.5:1 on its background.
+        const [, background, color] = b.style.match(/background-color:(#[0-9a-f]{6});color:(#[0-9a-f]{6})/) ?? [];
+        expect(contrast(color!, background!), `${b.label} text on its background`).toBeGreaterThanOrEqual(4.5);
       }
     });
     // The statuses of this customer's work orders, as the seed has them.
@@ -380,6 +384,62 @@ describe('the built HD Form Script', () => {
     const table = parseTable(page.dialogs[0].html);
     expect(table).toHaveLength(3);
     for (const tr of table) expect(tr.badges).toHaveLength(4);
+  });
+});
+
+describe('a page whose toast has loading / dismiss (frappe-ui on vue-sonner)', () => {
+  it('"Fetching order history…" stays until the answer, then is dismissed; the answer is worded from the count', async () => {
+    const ticket = String(site.emu.seeds[SITE].tickets[0]);
+    const page = await hdPage(support, { name: ticket, subject: 'Where is my cookie order?' });
+    const shown = new Set<number>();
+    let next = 0;
+    Object.assign(page.toast, {
+      loading: (m: string) => {
+        page.toasts.push(['loading', m]);
+        shown.add(++next);
+        return next;
+      },
+      dismiss: (id: number) => {
+        page.toasts.push(['dismiss', String(id)]);
+        shown.delete(id);
+      },
+    });
+    await item(page.form.actions, 'Fetch order history').onClick();
+    expect(page.toasts).toEqual([
+      ['loading', 'Fetching order history…'],
+      ['dismiss', '1'],
+      ['success', 'Synced 2 orders'],
+    ]);
+    expect(shown.size).toBe(0);
+  });
+
+  it('a request nobody answers: the waiting toast is dismissed at the timeout too', async () => {
+    const saved = (globalThis as { orderCompanion?: unknown }).orderCompanion;
+    (globalThis as { orderCompanion?: unknown }).orderCompanion = { pollFirstMs: 20, pollMaxMs: 100, responseTimeoutMs: 300 };
+    try {
+      const toasts: [string, string][] = [];
+      const toast = {
+        success: (m: string) => toasts.push(['success', m]),
+        error: (m: string) => toasts.push(['error', m]),
+        warning: (m: string) => toasts.push(['warning', m]),
+        loading: (m: string) => (toasts.push(['loading', m]), 7),
+        dismiss: (id: number) => toasts.push(['dismiss', String(id)]),
+      };
+      // A request that stays Queued (no sidecar picks it up): the built HD Form Script, with a page
+      // whose `call` inserts and reads a request nobody answers.
+      let calls = 0;
+      const call = async (method: string) => (method === 'frappe.client.get' && calls++ === 0 ? { name: 'x', customer: 'C' } : { name: 'never-picked-up', status: 'Queued' });
+      const setupForm = new Function(hdScript() + '\nreturn setupForm')();
+      const form = await setupForm({ doc: { name: String(site.emu.seeds[SITE].tickets[0]) }, call, router: null, toast, $dialog: () => undefined, updateField: () => undefined, createToast: () => undefined });
+      await item(form.actions, 'Fetch order history').onClick();
+      expect(toasts).toEqual([
+        ['loading', 'Fetching order history…'],
+        ['dismiss', '7'],
+        ['warning', 'The order sync service is not responding'],
+      ]);
+    } finally {
+      (globalThis as { orderCompanion?: unknown }).orderCompanion = saved;
+    }
   });
 });
 

@@ -118,7 +118,7 @@ describe('customer matching', () => {
 describe('Fetch: an Order Sync Request', () => {
   it('is marked Done and the lead holds one row per order line, with the work orders\' statuses', async () => {
     const done = await requestSync(sales, 'CRM Lead', leads[1]);
-    expect(done).toMatchObject({ status: 'Done', rows_synced: 3, message: 'Synced 1 orders' });
+    expect(done).toMatchObject({ status: 'Done', rows_synced: 3, orders_synced: 1, message: 'Synced 1 order' });
     const table = await rows('CRM Lead', leads[1]);
     expect(table.map((r) => [r.item_code, r.qty, r.rate])).toEqual([
       ['CAKE-VAN', 6, 22],
@@ -135,7 +135,7 @@ describe('Fetch: an Order Sync Request', () => {
 
   it('a request that is already finished is left alone', async () => {
     const done = await requestSync(sales, 'CRM Lead', leads[0]);
-    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3 });
+    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3, orders_synced: 2 });
     const again = { id: `order_history.request|${SITE}|again|${done.name}`, name: 'order_history.request', site: SITE, data: { doctype: 'Order Sync Request', name: done.name } };
     await runJob(sc, again);
     expect(ok(await site.root.get('Order Sync Request', done.name)).modified).toBe(done.modified);
@@ -152,7 +152,7 @@ describe('Fetch: an Order Sync Request', () => {
     const done = await requestSync(support, 'HD Ticket', ticket);
     // Frappe stores the Dynamic Link to the ticket's integer name as text, and the sidecar's saves
     // of the request (Running, Done) go through (issue 11 item 3: they failed set_only_once).
-    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3, reference_name: ticket });
+    expect(done).toMatchObject({ status: 'Done', message: 'Synced 2 orders', rows_synced: 3, orders_synced: 2, reference_name: ticket });
     expect((await rows('HD Ticket', ticket)).map((r) => r.item_code)).toEqual(['MUFFIN-12', 'CAKE-CHOC', 'COOKIE-BOX']);
   });
 

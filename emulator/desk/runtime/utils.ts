@@ -102,6 +102,22 @@ export function evaluate(code: string, context: Record<string, unknown>): unknow
   return fn(...names.map((n) => context[n]));
 }
 
+/**
+ * `frappe.dom.set_style(txt, id)` (frappe/public/js/frappe/dom.js [v15]): a `<style>` with this
+ * text appended to `<head>`; one with the same id is replaced, so calling it again is harmless.
+ */
+export function set_style(txt: string, id?: string): HTMLStyleElement | undefined {
+  if (!txt) return undefined;
+  const style = document.createElement('style');
+  if (id) {
+    document.getElementById(id)?.remove();
+    style.id = id;
+  }
+  style.appendChild(document.createTextNode(txt));
+  document.head.appendChild(style);
+  return style;
+}
+
 /** `frappe.dom.remove_script_and_style` (dom.js): formatter output never runs scripts. */
 export function remove_script_and_style(txt: string): string {
   const evil = ['script', 'style', 'noscript', 'title', 'meta', 'base', 'head'];
@@ -297,6 +313,7 @@ export function install_utils(): void {
   });
   const dom = provide('frappe.dom');
   dom.remove_script_and_style = remove_script_and_style;
+  dom.set_style = set_style;
   Object.assign(win, { cint, flt, cstr, is_null, copy_dict, format_number, format_currency, strip_html, in_list: (l: unknown[], v: unknown) => l.includes(v) });
   ($ as any).format = (str: string, args: unknown) => (str ? str.replace(/{(\d+)}/g, (m, n: string) => ((args as any[])[Number(n)] !== undefined ? String((args as any[])[Number(n)]) : m)) : str);
 }

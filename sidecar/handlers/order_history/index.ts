@@ -2,7 +2,7 @@
  * Order history on CRM Leads and HD Tickets (DESIGN.md data flows 1–4; README "Order history").
  *
  * - `order_history.request` (realtime on Order Sync Request): a Queued request is marked Running,
- *   the history of its lead/ticket is rebuilt, and the request ends Done ("Synced N orders") or
+ *   the history of its lead/ticket is rebuilt, and the request ends Done (`orders_synced`, "Synced 1 order") or
  *   Failed (the matching or permission message). Anything else about the request: nothing to do.
  * - `order_history.refresh` (realtime on Sales Order and Work Order): the leads/tickets whose table
  *   names the affected sales order each get one `order_history.rebuild` job, its id bucketed by the
@@ -179,7 +179,9 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         // Inside the try: a refused Running mark is a failure of this request like any other.
         if (req.status !== 'Running') await finish({ status: 'Running' });
         const res = await syncHistory(ctx, String(req.reference_doctype), String(req.reference_name));
-        await finish({ status: 'Done', rows_synced: res.rows.length, message: `Synced ${res.orders} orders` });
+        // The forms word what the user reads from orders_synced (desk/order_history/messages.ts
+        // syncedText, translatable); `message` is an English line for logs and the list view.
+        await finish({ status: 'Done', rows_synced: res.rows.length, orders_synced: res.orders, message: `Synced ${res.orders} ${res.orders === 1 ? 'order' : 'orders'}` });
       } catch (err) {
         // Whatever ends this job for good — a permanent error, the last attempt of a transient one,
         // or an unexpected exception on its last attempt — ends the request Failed with the reason,
@@ -188,7 +190,7 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         if (!permanent && ctx.attempt < ctx.job.maxAttempts) throw err;
         const reason = failureReason(err, permanent ? null : ctx.attempt);
         try {
-          await finish({ status: 'Failed', rows_synced: 0, message: reason });
+          await finish({ status: 'Failed', rows_synced: 0, orders_synced: 0, message: reason });
         } catch (markErr) {
           ctx.logger.warn({ name, reason, error: shortReason(markErr) }, `Order Sync Request ${name} could not be marked Failed: ${shortReason(markErr)}`);
           throw err;
