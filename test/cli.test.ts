@@ -3,6 +3,7 @@
  * commands against a running sidecar.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
@@ -115,6 +116,50 @@ describe('crm-order-companion CLI', () => {
     const doctor = await cli(['site', 'doctor'], env);
     expect(doctor.stdout).toContain('realtime');
     expect(`${plan.stdout}${installed.stdout}${doctor.stdout}${doctor.stderr}`).not.toContain(u.api_secret);
+  });
+
+  it('site doctor / plan / install and the sidecar\'s health name a URL where no Frappe site answers, in one sentence', async () => {
+    // Not Frappe: a web server that answers every request with its HTML 404 page.
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end('<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const env = { FRAPPE_URL: url, FRAPPE_API_KEY: 'some-key', FRAPPE_API_SECRET: 'some-secret-value' };
+    const sentence = `no Frappe site answers at ${url} for site 127.0.0.1: `;
+    try {
+      for (const sub of ['plan', 'install']) {
+        const r = await cli(['site', sub], env);
+        expect(r.code, sub).toBe(1);
+        expect(r.stderr.startsWith(sentence), r.stderr).toBe(true);
+        expect(r.stderr).toContain('→ 404 with an HTML page ("404 Not Found")');
+        expect(r.stderr).toContain('FRAPPE_SITE');
+        expect(r.stderr).not.toMatch(/Custom DocPerm|at .*\.js:\d+/);
+        expect(r.stdout).toBe('');
+      }
+      const doctor = await cli(['site', 'doctor'], env);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toContain(`✗ connect: ${sentence}`);
+      expect(`${doctor.stdout}${doctor.stderr}`).not.toContain('some-secret-value');
+
+      const foreign = await startSidecar({
+        config: localConfig({ name: 'erp.example.com', url, key: 'some-key', secret: 'some-secret-value' }),
+        manifest: parseManifest({ app: 'crm_order_companion' }),
+        handlers: {},
+        logger: pino({ level: 'silent' }),
+      });
+      try {
+        const ready = (await (await fetch(`${foreign.url}/readyz`)).json()) as { sites: { rest: string }[] };
+        expect(ready.sites[0]!.rest).toMatch(new RegExp(`no Frappe site answers at ${url.replace(/\./g, '\\.')} for site erp\\.example\\.com: GET /api/method/frappe\\.auth\\.get_logged_user → 404`));
+        const status = await cli(['status', '--url', foreign.url!]);
+        expect(status.stdout).toMatch(/NOT READY {2}erp\.example\.com {2}rest: .*no Frappe site answers at/);
+      } finally {
+        await foreign.stop(1000);
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('says so when no sidecar answers', async () => {

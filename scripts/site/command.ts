@@ -57,6 +57,10 @@ export async function site(args: string[]): Promise<number> {
   const desired = () => loadDesired(join(root, 'doctypes'), loadManifest(join(root, 'hooks_manifest.json')), join(root, 'dist', 'desk'));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
+    // One call first that every Frappe site answers: when something else answers (a wrong URL or
+    // site name), the command stops there with the client's "no Frappe site answers at …",
+    // before a foreign 404 could be read as "this record is missing" (the plan's create rows).
+    if (sub !== 'doctor') await client.call('frappe.auth.get_logged_user', {}, 'GET');
     switch (sub) {
       case 'plan':
         out(`Plan for ${target.name} (nothing is changed):`);
