@@ -170,9 +170,13 @@ describe('crm-order-companion CLI', () => {
 });
 
 describe('demo (what npm start runs)', () => {
-  it('starts the emulated site, installs the product, applies a Shopify order, prints where to look, and stops on SIGTERM', async () => {
+  it('starts the emulated site, installs the product, applies a Shopify order, prints where to look and a demo-only key, lets the CLI find its sidecar, and stops on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { env: { PATH: process.env.PATH ?? '', COC_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { existsSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    // A state file of its own, so a demo the developer runs meanwhile is neither found nor disturbed.
+    const state = join(mkdtempSync(join(tmpdir(), 'coc-demo-state-')), 'demo.json');
+    const child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { env: { PATH: process.env.PATH ?? '', COC_PORT: '0', COC_DEMO_STATE: state }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += String(d)));
@@ -190,7 +194,32 @@ describe('demo (what npm start runs)', () => {
     expect(out).not.toMatch(/demo-secret-|demo-token-/);
     const login = out.match(/Sign in at {4}(http:\/\/127\.0\.0\.1:\d+)\/login/)![1]!;
     expect((await fetch(`${login}/login`)).status).toBe(200);
+
+    // The sidecar's URL, and the sidecar user's key pair, said to be the demo's only.
+    const sidecarUrl = out.match(/Sidecar {7}(http:\/\/127\.0\.0\.1:\d+) /)![1]!;
+    expect((await fetch(`${sidecarUrl}/healthz`)).status).toBe(200);
+    expect(out).toContain('API key and secret of the demo\'s sidecar user (demo-only:');
+    const tryDoctor = out.match(/FRAPPE_URL=(\S+) FRAPPE_SITE=(\S+) FRAPPE_API_KEY=(\S+) FRAPPE_API_SECRET=(\S+) node dist\/cli\.js site doctor/)!;
+    expect(tryDoctor[1]).toBe(login);
+    const doctor = await cli(['site', 'doctor'], { FRAPPE_URL: tryDoctor[1]!, FRAPPE_SITE: tryDoctor[2]!, FRAPPE_API_KEY: tryDoctor[3]!, FRAPPE_API_SECRET: tryDoctor[4]! });
+    expect(doctor.stdout).toContain(`✓ connect: REST answers at ${login} as sidecar@example.com`);
+
+    // Without --url or COC_URL, status / jobs / shops talk to this demo's sidecar.
+    const status = await cli(['status'], { COC_DEMO_STATE: state });
+    expect(status.stdout).toMatch(/demo\.localhost {2}rest: ok/);
+    const shops = await cli(['shops', 'list'], { COC_DEMO_STATE: state });
+    expect(shops).toMatchObject({ code: 0, stdout: expect.stringContaining('demo-shopify  shopify demo-confections.myshopify.com → demo.localhost') });
+    expect((await cli(['jobs', 'list'], { COC_DEMO_STATE: state })).stdout).toMatch(/^waiting \d+, active \d+, completed \d+/);
+    // An explicit URL still wins.
+    expect((await cli(['status', '--url', 'http://127.0.0.1:9'], { COC_DEMO_STATE: state })).stderr).toContain('no sidecar answers at http://127.0.0.1:9');
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 60_000);
+    // Gone with the demo; a file left by a demo that was killed outright is ignored too.
+    expect(existsSync(state)).toBe(false);
+    writeFileSync(state, JSON.stringify({ pid: child.pid, sidecarUrl }));
+    const after = await cli(['status'], { COC_DEMO_STATE: state });
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain('no sidecar answers at http://127.0.0.1:8090');
+  }, 90_000);
 });
