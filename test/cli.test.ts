@@ -162,6 +162,27 @@ describe('crm-order-companion CLI', () => {
     }
   });
 
+  it('site plan from a package whose desk bundles are not built says to build, in one line', async () => {
+    const { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    // The package as a checkout before `npm run build` left dist/desk/: the CLI, its records, no bundles.
+    const root = join(import.meta.dirname, '..');
+    const pkg = mkdtempSync(join(tmpdir(), 'coc-unbuilt-'));
+    for (const f of ['package.json', 'hooks_manifest.json']) copyFileSync(join(root, f), join(pkg, f));
+    for (const d of ['doctypes', 'node_modules']) symlinkSync(join(root, d), join(pkg, d));
+    mkdirSync(join(pkg, 'dist'));
+    copyFileSync(CLI, join(pkg, 'dist', 'cli.js'));
+    const u = await control(emu, `/sites/${SITE}/users`, { email: 'cli-unbuilt@example.com', roles: ['System Manager'], generate_keys: true });
+    const r = await run(process.execPath, [join(pkg, 'dist', 'cli.js'), 'site', 'plan'], {
+      env: { PATH: process.env.PATH ?? '', FRAPPE_URL: emu.url, FRAPPE_SITE: SITE, FRAPPE_API_KEY: u.api_key, FRAPPE_API_SECRET: u.api_secret },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`desk bundle ${join(pkg, 'dist', 'desk', 'crm_lead.js')} is missing: run \`npm run build\` first\n`);
+  });
+
   it('says so when no sidecar answers', async () => {
     const r = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);
