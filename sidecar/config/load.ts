@@ -316,7 +316,8 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
       for (const issue of issues) problems.push(...describeIssue(path, issue, parsed));
       // What passed the schema, typed as far as the checks below read it.
       const usable = (result.success ? result.data : withoutRefused(parsed, issues)) as Partial<z.infer<typeof fileSchema>> & Record<string, unknown>;
-      const refused = (p: Path) => issues.some((i) => i.code !== 'unrecognized_keys' && pathText(i.path).startsWith(pathText(p)));
+      const under = (t: string, p: string) => t === p || t.startsWith(`${p}.`) || t.startsWith(`${p}[`);
+      const refused = (p: Path) => issues.some((i) => i.code !== 'unrecognized_keys' && under(pathText(i.path), pathText(p)));
       const inline = (p: Path, key: string) => issues.some((i) => i.code === 'unrecognized_keys' && pathText(i.path) === pathText(p) && i.keys.includes(key));
       file = (result.success ? result.data : { ...usable, sites: [], shops: [] }) as z.infer<typeof fileSchema>;
       const rawSites = Array.isArray(usable.sites) ? (usable.sites as unknown[]) : [];
