@@ -165,9 +165,10 @@ function markNoFrappe<T extends object>(err: T): T {
 const FIX_URL = 'check the site URL (FRAPPE_URL, or "url" in COC_CONFIG) and the site name (FRAPPE_SITE, or "name"): a bench answers a site name it does not host with an HTML 404';
 
 /**
- * Frappe answers every failed API request with its JSON envelope, `exc_type` always among it
- * (frappe/frappe:frappe/app.py [v15] `handle_exception` → frappe/utils/response.py `report_error`;
- * every 4xx/5xx case in the recordings has it, e.g. `delete-missing-404`, `auth-bad-secret-401`).
+ * Frappe answers every failed v1 API request (`/api/method`, `/api/resource`) with its JSON
+ * envelope, `exc_type` always among it: frappe/frappe:frappe/app.py [v15] `handle_exception` builds
+ * the answer with frappe/frappe:frappe/utils/response.py [v15] `report_error`, which sets it; every
+ * 4xx/5xx case in the recordings has it (e.g. `delete-missing-404`, `auth-bad-secret-401`).
  */
 function isFrappeEnvelope(body: Envelope | null): boolean {
   return body !== null && ['exc_type', 'exception', '_server_messages', '_error_message'].some((k) => k in body);
