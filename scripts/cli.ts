@@ -14,7 +14,7 @@ import { JobStoreLockedError } from '../sidecar/jobs/index.js';
 import { createLogger, redactSecrets } from '../sidecar/log.js';
 import { loadManifest, ManifestError } from '../sidecar/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
-import { runDemo } from './demo.js';
+import { runDemo, runningDemoSidecar } from './demo.js';
 import { site as siteCommand, SiteCommandError } from './site/command.js';
 
 /**
@@ -49,14 +49,20 @@ const HELP: Record<string, string> = {
 `,
 };
 
+/** Where status, jobs and shops look for the sidecar when --url is not given. */
+const URL_NOTE = `
+--url defaults to COC_URL, else http://127.0.0.1:$COC_PORT, else the sidecar of a demo running on
+this machine (as this user), else http://127.0.0.1:8090.
+`;
+
 const USAGE = `Usage: crm-order-companion <command> [options]
 
 Commands:
 ${Object.values(HELP).join('')}  help [COMMAND]                Show this help, or one command's.
-`;
+${URL_NOTE}`;
 
 function commandHelp(command: string): string {
-  return `Usage: crm-order-companion ${command} [options]\n\n${HELP[command]}`;
+  return `Usage: crm-order-companion ${command} [options]\n\n${HELP[command]}${['status', 'jobs', 'shops'].includes(command) ? URL_NOTE : ''}`;
 }
 
 /** `parseArgs` refusals (unknown option, missing value, stray argument) are the user's typing, not a crash. */
@@ -155,8 +161,10 @@ async function start(): Promise<number> {
   return 0;
 }
 
+/** --url, else COC_URL, else COC_PORT on this host, else a running demo's sidecar, else 127.0.0.1:8090. */
 function sidecarUrl(value: string | undefined): string {
-  return (value ?? process.env.COC_URL ?? `http://127.0.0.1:${process.env.COC_PORT ?? 8090}`).replace(/\/+$/, '');
+  const url = value ?? process.env.COC_URL ?? (process.env.COC_PORT ? `http://127.0.0.1:${process.env.COC_PORT}` : (runningDemoSidecar() ?? 'http://127.0.0.1:8090'));
+  return url.replace(/\/+$/, '');
 }
 
 /** The admin token the sidecar was given: COC_ADMIN_TOKEN, or the variable COC_CONFIG's `adminTokenEnv` names. */

@@ -4,8 +4,8 @@
  * attached, a Shopify test shop (the double from doubles/) whose signed webhooks the sidecar
  * receives, and the desk preview of a CRM Lead and an HD Ticket with the order-history scripts.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createShopifyDouble, deliver } from '../doubles/shopify/index.js';
 import { startEmulator } from '../emulator/server.js';
@@ -31,6 +31,59 @@ export interface DemoOptions {
 }
 
 const SITE = 'demo.localhost';
+
+/**
+ * Where a running demo leaves its sidecar's URL, so `status`, `jobs` and `shops` find it without
+ * --url: the demo's sidecar listens on a free port (a real sidecar may hold 8090), and the demo's
+ * data directory is a fresh temporary one, so neither could be guessed. One file per OS user in
+ * the temporary directory; COC_DEMO_STATE moves it (tests use their own).
+ */
+export function demoStatePath(env: Record<string, string | undefined> = process.env): string {
+  return env.COC_DEMO_STATE ?? join(tmpdir(), `crm-order-companion-demo-${userInfo().uid}.json`);
+}
+
+interface DemoState {
+  pid: number;
+  sidecarUrl: string;
+}
+
+/** The running demo's sidecar URL; undefined when no demo runs (no file, or its process is gone). */
+export function runningDemoSidecar(env: Record<string, string | undefined> = process.env): string | undefined {
+  let state: Partial<DemoState>;
+  try {
+    state = JSON.parse(readFileSync(demoStatePath(env), 'utf8')) as Partial<DemoState>;
+  } catch {
+    return undefined;
+  }
+  if (typeof state.pid !== 'number' || typeof state.sidecarUrl !== 'string') return undefined;
+  try {
+    // Signal 0 tests that the process exists: a demo killed with SIGKILL leaves its file behind.
+    process.kill(state.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return state.sidecarUrl;
+}
+
+function writeDemoState(state: DemoState): () => void {
+  const path = demoStatePath();
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  renameSync(partial, path); // whole or not at all, for a CLI reading it meanwhile
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    try {
+      // Only our own: a demo started after this one owns the file now.
+      if ((JSON.parse(readFileSync(path, 'utf8')) as DemoState).pid === process.pid) rmSync(path, { force: true });
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', remove);
+  return remove;
+}
 const SHOP_DOMAIN = 'demo-confections.myshopify.com';
 
 export async function runDemo(opts: DemoOptions, until: Promise<void>): Promise<void> {
@@ -106,6 +159,8 @@ export async function runDemo(opts: DemoOptions, until: Promise<void>): Promise<
   const job = await Promise.race([applied, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
   const salesOrder = emu.site(SITE).db.all('Sales Order').find((so) => String(so.custom_external_order_id ?? '').endsWith(`:${order.id}`));
 
+  const forgetState = writeDemoState({ pid: process.pid, sidecarUrl: sidecar.url! });
+
   const lead = seed.leads[0]!;
   const ticket = String(seed.tickets[0]);
   process.stdout.write(`crm-order-companion demo is running.
@@ -123,16 +178,25 @@ ${Object.values(seed.users)
   REST API      ${emu.url}/api/resource/Sales%20Order
   Realtime      ${emu.url}/socket.io  (namespace /${SITE})
   Controls      ${emu.url}/__emulator
-  Sidecar       ${sidecar.url}/readyz  ·  ${sidecar.url}/metrics  ·  ${sidecar.url}/admin/jobs  ·  ${sidecar.url}/admin/shops
+  Sidecar       ${sidecar.url}   (${sidecar.url}/readyz  ·  /metrics  ·  /admin/jobs  ·  /admin/shops)
   Shopify shop  ${SHOP_DOMAIN} (test double at ${shopify.url}); webhooks → ${sidecar.url}/webhooks/shopify
                 order ${order.name} → ${res.status === 200 && job?.state === 'completed' && salesOrder ? `Sales Order ${String(salesOrder.name)} (submitted)` : `not applied yet (${res.status}; see ${sidecar.url}/admin/jobs)`}
 
   Installed into the site: ${installed.applied.length} record(s) (doctypes/: Order History tables, Order Sync Request, fields, SLAs, roles, Client Scripts).
   Sample data: ${seed.customers.length} customers, ${seed.sales_orders.length} sales orders, ${seed.work_orders.length} work orders, ${seed.leads.length} leads, ${seed.tickets.length} tickets.
 
+  Try the CLI on it, from another terminal (status, jobs and shops find this demo's sidecar without --url while it runs):
+    node dist/cli.js status
+    node dist/cli.js jobs list
+    node dist/cli.js shops list
+  and the installer's checks, with the API key and secret of the demo's sidecar user (demo-only:
+  made up when this demo started, valid on this emulated site alone, gone when it stops):
+    FRAPPE_URL=${emu.url} FRAPPE_SITE=${SITE} FRAPPE_API_KEY=${keys.api_key} FRAPPE_API_SECRET=${keys.api_secret} node dist/cli.js site doctor
+
 Press Ctrl+C to stop.
 `);
   await until;
+  forgetState();
   await sidecar.stop();
   await shopify.close();
   await emu.close();

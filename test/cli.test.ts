@@ -3,6 +3,7 @@
  * commands against a running sidecar.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
@@ -121,6 +122,71 @@ describe('crm-order-companion CLI', () => {
     expect(`${plan.stdout}${installed.stdout}${doctor.stdout}${doctor.stderr}`).not.toContain(u.api_secret);
   });
 
+  it('site doctor / plan / install and the sidecar\'s health name a URL where no Frappe site answers, in one sentence', async () => {
+    // Not Frappe: a web server that answers every request with its HTML 404 page.
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end('<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const env = { FRAPPE_URL: url, FRAPPE_API_KEY: 'some-key', FRAPPE_API_SECRET: 'some-secret-value' };
+    const sentence = `no Frappe site answers at ${url} for site 127.0.0.1: `;
+    try {
+      for (const sub of ['plan', 'install']) {
+        const r = await cli(['site', sub], env);
+        expect(r.code, sub).toBe(1);
+        expect(r.stderr.startsWith(sentence), r.stderr).toBe(true);
+        expect(r.stderr).toContain('→ 404 with an HTML page ("404 Not Found")');
+        expect(r.stderr).toContain('FRAPPE_SITE');
+        expect(r.stderr).not.toMatch(/Custom DocPerm|at .*\.js:\d+/);
+        expect(r.stdout).toBe('');
+      }
+      const doctor = await cli(['site', 'doctor'], env);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toContain(`✗ connect: ${sentence}`);
+      expect(`${doctor.stdout}${doctor.stderr}`).not.toContain('some-secret-value');
+
+      const foreign = await startSidecar({
+        config: localConfig({ name: 'erp.example.com', url, key: 'some-key', secret: 'some-secret-value' }),
+        manifest: parseManifest({ app: 'crm_order_companion' }),
+        handlers: {},
+        logger: pino({ level: 'silent' }),
+      });
+      try {
+        const ready = (await (await fetch(`${foreign.url}/readyz`)).json()) as { sites: { rest: string }[] };
+        expect(ready.sites[0]!.rest).toMatch(new RegExp(`no Frappe site answers at ${url.replace(/\./g, '\\.')} for site erp\\.example\\.com: GET /api/method/frappe\\.auth\\.get_logged_user → 404`));
+        const status = await cli(['status', '--url', foreign.url!]);
+        expect(status.stdout).toMatch(/NOT READY {2}erp\.example\.com {2}rest: .*no Frappe site answers at/);
+      } finally {
+        await foreign.stop(1000);
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('site plan from a package whose desk bundles are not built says to build, in one line', async () => {
+    const { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    // The package as a checkout before `npm run build` left dist/desk/: the CLI, its records, no bundles.
+    const root = join(import.meta.dirname, '..');
+    const pkg = mkdtempSync(join(tmpdir(), 'coc-unbuilt-'));
+    for (const f of ['package.json', 'hooks_manifest.json']) copyFileSync(join(root, f), join(pkg, f));
+    for (const d of ['doctypes', 'node_modules']) symlinkSync(join(root, d), join(pkg, d));
+    mkdirSync(join(pkg, 'dist'));
+    copyFileSync(CLI, join(pkg, 'dist', 'cli.js'));
+    const u = await control(emu, `/sites/${SITE}/users`, { email: 'cli-unbuilt@example.com', roles: ['System Manager'], generate_keys: true });
+    const r = await run(process.execPath, [join(pkg, 'dist', 'cli.js'), 'site', 'plan'], {
+      env: { PATH: process.env.PATH ?? '', FRAPPE_URL: emu.url, FRAPPE_SITE: SITE, FRAPPE_API_KEY: u.api_key, FRAPPE_API_SECRET: u.api_secret },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`desk bundle ${join(pkg, 'dist', 'desk', 'crm_lead.js')} is missing: run \`npm run build\` first\n`);
+  });
+
   it('says so when no sidecar answers', async () => {
     const r = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);
@@ -129,9 +195,13 @@ describe('crm-order-companion CLI', () => {
 });
 
 describe('demo (what npm start runs)', () => {
-  it('starts the emulated site, installs the product, applies a Shopify order, prints where to look, and stops on SIGTERM', async () => {
+  it('starts the emulated site, installs the product, applies a Shopify order, prints where to look and a demo-only key, lets the CLI find its sidecar, and stops on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { env: { PATH: process.env.PATH ?? '', COC_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { existsSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    // A state file of its own, so a demo the developer runs meanwhile is neither found nor disturbed.
+    const state = join(mkdtempSync(join(tmpdir(), 'coc-demo-state-')), 'demo.json');
+    const child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { env: { PATH: process.env.PATH ?? '', COC_PORT: '0', COC_DEMO_STATE: state }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += String(d)));
@@ -149,7 +219,32 @@ describe('demo (what npm start runs)', () => {
     expect(out).not.toMatch(/demo-secret-|demo-token-/);
     const login = out.match(/Sign in at {4}(http:\/\/127\.0\.0\.1:\d+)\/login/)![1]!;
     expect((await fetch(`${login}/login`)).status).toBe(200);
+
+    // The sidecar's URL, and the sidecar user's key pair, said to be the demo's only.
+    const sidecarUrl = out.match(/Sidecar {7}(http:\/\/127\.0\.0\.1:\d+) /)![1]!;
+    expect((await fetch(`${sidecarUrl}/healthz`)).status).toBe(200);
+    expect(out).toContain('API key and secret of the demo\'s sidecar user (demo-only:');
+    const tryDoctor = out.match(/FRAPPE_URL=(\S+) FRAPPE_SITE=(\S+) FRAPPE_API_KEY=(\S+) FRAPPE_API_SECRET=(\S+) node dist\/cli\.js site doctor/)!;
+    expect(tryDoctor[1]).toBe(login);
+    const doctor = await cli(['site', 'doctor'], { FRAPPE_URL: tryDoctor[1]!, FRAPPE_SITE: tryDoctor[2]!, FRAPPE_API_KEY: tryDoctor[3]!, FRAPPE_API_SECRET: tryDoctor[4]! });
+    expect(doctor.stdout).toContain(`✓ connect: REST answers at ${login} as sidecar@example.com`);
+
+    // Without --url or COC_URL, status / jobs / shops talk to this demo's sidecar.
+    const status = await cli(['status'], { COC_DEMO_STATE: state });
+    expect(status.stdout).toMatch(/demo\.localhost {2}rest: ok/);
+    const shops = await cli(['shops', 'list'], { COC_DEMO_STATE: state });
+    expect(shops).toMatchObject({ code: 0, stdout: expect.stringContaining('demo-shopify  shopify demo-confections.myshopify.com → demo.localhost') });
+    expect((await cli(['jobs', 'list'], { COC_DEMO_STATE: state })).stdout).toMatch(/^waiting \d+, active \d+, completed \d+/);
+    // An explicit URL still wins.
+    expect((await cli(['status', '--url', 'http://127.0.0.1:9'], { COC_DEMO_STATE: state })).stderr).toContain('no sidecar answers at http://127.0.0.1:9');
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 60_000);
+    // Gone with the demo; a file left by a demo that was killed outright is ignored too.
+    expect(existsSync(state)).toBe(false);
+    writeFileSync(state, JSON.stringify({ pid: child.pid, sidecarUrl }));
+    const after = await cli(['status'], { COC_DEMO_STATE: state });
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain('no sidecar answers at http://127.0.0.1:8090');
+  }, 90_000);
 });

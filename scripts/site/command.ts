@@ -54,9 +54,22 @@ export async function site(args: string[]): Promise<number> {
   const target = pickSite(values.site);
   const client = clientForSite(target);
   const root = packageRoot();
-  const desired = () => loadDesired(join(root, 'doctypes'), loadManifest(join(root, 'hooks_manifest.json')), join(root, 'dist', 'desk'));
+  const desired = () => {
+    try {
+      return loadDesired(join(root, 'doctypes'), loadManifest(join(root, 'hooks_manifest.json')), join(root, 'dist', 'desk'));
+    } catch (e) {
+      // Our own files (a desk bundle not built yet, a record that does not parse): the sentence
+      // says which and what to run; a stack trace would say nothing more to the user.
+      if (e instanceof Error && !(e instanceof TypeError)) throw new SiteCommandError(e.message);
+      throw e;
+    }
+  };
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
+    // One call first that every Frappe site answers: when something else answers (a wrong URL or
+    // site name), the command stops there with the client's "no Frappe site answers at …",
+    // before a foreign 404 could be read as "this record is missing" (the plan's create rows).
+    if (sub !== 'doctor') await client.call('frappe.auth.get_logged_user', {}, 'GET');
     switch (sub) {
       case 'plan':
         out(`Plan for ${target.name} (nothing is changed):`);

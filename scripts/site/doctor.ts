@@ -27,6 +27,7 @@ import { io, type Socket } from 'socket.io-client';
 import roleFile from '../../doctypes/roles/order_companion.json' with { type: 'json' };
 import type { SiteConfig } from '../../sidecar/config/load.js';
 import { clientForSite, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { isNoFrappeAnswer } from '../../sidecar/frappe/errors.js';
 import { redactSecrets } from '../../sidecar/log.js';
 import { packageRoot } from './command.js';
 import { rolesOf } from './install.js';
@@ -101,6 +102,18 @@ function frappeReason(err: unknown): string {
 function describeRestFailure(err: unknown, site: SiteConfig): { message: string; fix: string } {
   const e = asClientError(err);
   const status = statusOf(err);
+  // Something else answered (or nothing did): the client's sentence says so and what came back.
+  if (isNoFrappeAnswer(err)) {
+    const sentence = (e.message ?? '').replace(/ \(gave up after \d+ attempts?\)$/, '');
+    const cut = sentence.lastIndexOf('; ');
+    return {
+      message: cut > 0 ? sentence.slice(0, cut) : sentence,
+      fix:
+        status === undefined
+          ? `check that the site URL is right (FRAPPE_URL / "url") and that the site is up and reachable from this host (\`bench start\`, or supervisor/systemd in production)`
+          : 'point FRAPPE_URL / "url" at the Frappe site itself (not at a proxy page or another application), and set FRAPPE_SITE / "name" to the site name (the folder under sites/): a bench answers a site name it does not host with an HTML 404',
+    };
+  }
   if (status === 401) {
     return {
       message: `${site.url} refused the API key/secret (401 ${e.excType ?? 'AuthenticationError'})`,
@@ -137,6 +150,7 @@ function describeRestFailure(err: unknown, site: SiteConfig): { message: string;
 function blockedBy(err: unknown): string | null {
   const e = asClientError(err);
   if (statusOf(err) === 401) return 'not checked: the API key/secret was refused (see connect)';
+  if (isNoFrappeAnswer(err)) return 'not checked: no Frappe site answers at the URL (see connect)';
   if (e.name === 'FrappeUnavailableError' || e.name === 'FrappeThrottledError') return `not checked: the site gave no usable answer (${frappeReason(err)})`;
   return null;
 }

@@ -10,6 +10,8 @@ import { CompanionError } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { buildShops, shopFileSchema, type ShopConfig } from '../shops/config.js';
 
+type ShopFile = z.infer<typeof shopFileSchema>;
+
 export interface SiteConfig {
   /** Frappe site name: the Socket.IO namespace and `X-Frappe-Site-Name`. */
   name: string;
@@ -107,16 +109,26 @@ interface RawSite {
   secretEnv?: string;
   secretFile?: string;
   secretHint: string;
+  /** Keys whose problem the schema already named ("url", "apiKey", "secret"): not named twice. */
+  skip?: Set<string>;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (!url || !isHttpUrl(url)) return undefined;
+  return new URL(url).hostname;
 }
 
 function buildSite(raw: RawSite, env: Env, problems: string[]): SiteConfig | null {
   const before = problems.length;
   const { where } = raw;
-  if (!raw.url || !isHttpUrl(raw.url)) {
+  const skip = raw.skip ?? new Set<string>();
+  if (skip.has('url')) {
+    /* named by the schema */
+  } else if (!raw.url || !isHttpUrl(raw.url)) {
     problems.push(`${where}url: ${raw.url ? `"${raw.url}" is not` : 'missing; set it to'} an http(s) URL of the site, e.g. "https://erp.example.com"`);
   }
   if (raw.realtimeUrl && !isHttpUrl(raw.realtimeUrl)) problems.push(`${where}realtimeUrl: "${raw.realtimeUrl}" is not an http(s) URL`);
-  if (!raw.apiKey) problems.push(`${where}${raw.keyHint}: missing; the API key of the sidecar's Frappe user (User → Settings → API Access)`);
+  if (!raw.apiKey && !skip.has('apiKey')) problems.push(`${where}${raw.keyHint}: missing; the API key of the sidecar's Frappe user (User → Settings → API Access)`);
   let apiSecret: (() => string) | null = null;
   if (raw.secretFile) {
     const path = resolve(raw.secretFile);
@@ -135,10 +147,10 @@ function buildSite(raw: RawSite, env: Env, problems: string[]): SiteConfig | nul
       registerSecret(value);
       apiSecret = () => value;
     }
-  } else {
+  } else if (!skip.has('secret')) {
     problems.push(`${where}${raw.secretHint}: missing; give the API secret through an environment variable or a file, never in the config file`);
   }
-  if (problems.length > before || !apiSecret || !raw.url) return null;
+  if (problems.length > before || skip.size || !apiSecret || !raw.url || !raw.apiKey) return null;
   const url = raw.url.replace(/\/+$/, '');
   return {
     name: raw.name || new URL(url).hostname,
@@ -147,6 +159,22 @@ function buildSite(raw: RawSite, env: Env, problems: string[]): SiteConfig | nul
     apiKey: raw.apiKey!,
     apiSecret,
   };
+}
+
+/**
+ * A shop entry the schema refused cannot be built, but what it points at can still be checked:
+ * its site, and the environment variables it names for its secrets.
+ */
+function checkRefusedShop(where: string, entry: unknown, env: Env, siteNames: string[], problems: string[]): void {
+  if (!entry || typeof entry !== 'object') return;
+  const s = entry as Record<string, unknown>;
+  const at = `${where}${typeof s.id === 'string' ? ` (${s.id})` : ''}`;
+  if (typeof s.site === 'string' && !siteNames.includes(s.site)) {
+    problems.push(`${at}: site "${s.site}" is not one of the configured sites (${[...new Set(siteNames)].join(', ') || 'none'})`);
+  }
+  for (const [key, value] of Object.entries(s)) {
+    if (key.endsWith('Env') && typeof value === 'string' && value && !env[value]) problems.push(`${at} ${key}: environment variable ${value} is not set`);
+  }
 }
 
 function intFrom(env: Env, key: string, dflt: number, problems: string[], min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -160,6 +188,114 @@ function intFrom(env: Env, key: string, dflt: number, problems: string[], min = 
   return n;
 }
 
+type Path = readonly PropertyKey[];
+
+function pathText(path: Path): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let v: unknown = root;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** What a value is, in JSON's words; never the value itself (it may be a secret in the wrong key). */
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'string' ? 'a string' : typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'true/false' : typeof v;
+}
+
+const KIND_HINT: Record<string, string> = {
+  number: 'a number (no quotes, e.g. 8090)',
+  string: 'a string (in double quotes)',
+  array: 'a list ([ … ])',
+  object: 'an object ({ … })',
+  boolean: 'true or false (no quotes)',
+};
+
+/** The keys a `.strict()` object at this path accepts, for the "known keys" hint. */
+function knownKeysAt(path: Path, data: unknown): string[] {
+  const shapeOf = (schema: unknown) => Object.keys((schema as { shape?: Record<string, unknown> }).shape ?? {});
+  if (path.length === 0) return shapeOf(fileSchema);
+  if (path[0] === 'sites' && path.length === 2) return shapeOf(siteFileSchema);
+  if (path[0] === 'http' && path.length === 1) return shapeOf(fileSchema.shape.http.unwrap());
+  if (path[0] === 'shops' && path.length === 2) {
+    const platform = (valueAt(data, path) as { platform?: unknown } | undefined)?.platform;
+    const option = shopFileSchema.options.find((o) => o.shape.platform.value === platform);
+    return option ? shapeOf(option) : [];
+  }
+  return [];
+}
+
+/** One line per schema problem: where, what is wrong, and what to write instead. */
+function describeIssue(file: string, issue: z.core.$ZodIssue, data: unknown): string[] {
+  const at = pathText(issue.path);
+  const got = valueAt(data, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(issue.path, data);
+      return issue.keys.map((key) => {
+        const where = `${file}: ${pathText([...issue.path, key])}`;
+        // Secrets are never accepted inline: say which keys take their place (the value is not shown).
+        const instead = [`${key}Env`, `${key}File`].filter((k) => known.includes(k));
+        if (instead.length || /secret|token|password/i.test(key)) {
+          const alternatives = (instead.length ? instead : [`${key}Env`]).map((k) => `${k} (${k.endsWith('File') ? 'the path of a file that holds it' : 'the name of an environment variable that holds it'})`);
+          return `${where}: secrets are never accepted inline in the file; use ${alternatives.join(' or ')}`;
+        }
+        const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+        return `${where}: unknown key${near ? `; did you mean "${near}"?` : known.length ? `; known keys here: ${known.join(', ')}` : ''}`;
+      });
+    }
+    case 'invalid_type': {
+      const want = KIND_HINT[issue.expected] ?? issue.expected;
+      return [`${file}: ${at}: ${got === undefined ? `missing; set it to ${want}` : `must be ${want}, not ${kindOf(got)}`}`];
+    }
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const word = issue.code === 'too_small' ? 'at least' : 'at most';
+      if (issue.origin === 'array') return [`${file}: ${at}: needs ${word} ${String(bound)} entr${Number(bound) === 1 ? 'y' : 'ies'}`];
+      if (issue.origin === 'string') return [`${file}: ${at}: must not be empty`];
+      return [`${file}: ${at}: must be ${word} ${String(bound)}${typeof got === 'number' ? ` (is ${got})` : ''}`];
+    }
+    case 'invalid_value':
+      return [`${file}: ${at}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`];
+    case 'invalid_union':
+      if (issue.discriminator) {
+        const options = (issue as { options?: unknown[] }).options ?? [];
+        return [`${file}: ${at}: must be one of ${options.map((v) => JSON.stringify(v)).join(', ')}`];
+      }
+      return [`${file}: ${at}: ${issue.message}`];
+    default:
+      // Our own messages (regexes, refinements) already say what to write.
+      return [`${file}: ${at}: ${issue.message}`];
+  }
+}
+
+/**
+ * The file with every value the schema refused taken out, so the checks that need the rest of it
+ * (environment variables, URLs, duplicate sites, shops' sites) still run: a user fixing the file
+ * sees every problem in one go, not one layer per start.
+ */
+function withoutRefused(data: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy: unknown = structuredClone(data);
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') continue;
+    // A bad discriminator refuses the whole entry, not only its `platform`.
+    const path = issue.code === 'invalid_union' && issue.discriminator ? issue.path.slice(0, -1) : issue.path;
+    if (!path.length) return {};
+    const parent = valueAt(copy, path.slice(0, -1));
+    if (parent && typeof parent === 'object') delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]!];
+  }
+  return copy;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 /**
  * Build the configuration. Precedence: defaults, then the file (`COC_CONFIG`), then environment
  * overrides for the process-wide keys. With no file, one site comes from FRAPPE_URL,
@@ -168,44 +304,65 @@ function intFrom(env: Env, key: string, dflt: number, problems: string[], min = 
 export function loadConfig(env: Env = process.env): SidecarConfig {
   const problems: string[] = [];
   const sites: SiteConfig[] = [];
+  /** Every configured site's name, built or not: duplicates and shops' `site` are checked against these. */
+  const siteNames: string[] = [];
   let file: z.infer<typeof fileSchema> | undefined;
+  let rawShops: ShopFile[] = [];
   const path = env.COC_CONFIG;
   if (path) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(resolve(path), 'utf8'));
     } catch (e) {
-      throw new ConfigError([`COC_CONFIG: cannot read ${resolve(path)} as JSON (${(e as Error).message.split('\n')[0]})`]);
+      problems.push(`COC_CONFIG: cannot read ${resolve(path)} as JSON (${(e as Error).message.split('\n')[0]})`);
     }
-    const result = fileSchema.safeParse(parsed);
-    if (!result.success) {
-      throw new ConfigError(
-        result.error.issues.map((i) => {
-          const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-          const msg = i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message;
-          return `${path}: ${at || '(root)'}: ${msg}`;
-        }),
-      );
+    if (parsed !== undefined) {
+      const result = fileSchema.safeParse(parsed);
+      const issues = result.success ? [] : result.error.issues;
+      for (const issue of issues) problems.push(...describeIssue(path, issue, parsed));
+      // What passed the schema, typed as far as the checks below read it.
+      const usable = (result.success ? result.data : withoutRefused(parsed, issues)) as Partial<z.infer<typeof fileSchema>> & Record<string, unknown>;
+      const under = (t: string, p: string) => t === p || t.startsWith(`${p}.`) || t.startsWith(`${p}[`);
+      const refused = (p: Path) => issues.some((i) => i.code !== 'unrecognized_keys' && under(pathText(i.path), pathText(p)));
+      const inline = (p: Path, key: string) => issues.some((i) => i.code === 'unrecognized_keys' && pathText(i.path) === pathText(p) && i.keys.includes(key));
+      file = (result.success ? result.data : { ...usable, sites: [], shops: [] }) as z.infer<typeof fileSchema>;
+      const rawSites = Array.isArray(usable.sites) ? (usable.sites as unknown[]) : [];
+      rawSites.forEach((entry, i) => {
+        if (!entry || typeof entry !== 'object') return; // named by the schema
+        const s = entry as Record<string, unknown>;
+        const at: Path = ['sites', i];
+        const skip = new Set<string>();
+        if (refused([...at, 'url'])) skip.add('url');
+        if (refused([...at, 'apiKey']) || refused([...at, 'apiKeyEnv'])) skip.add('apiKey');
+        if (refused([...at, 'apiSecretEnv']) || refused([...at, 'apiSecretFile']) || inline(at, 'apiSecret')) skip.add('secret');
+        const apiKeyEnv = str(s.apiKeyEnv);
+        const site = buildSite(
+          {
+            where: `${path}: sites[${i}].`,
+            name: str(s.name),
+            url: str(s.url),
+            realtimeUrl: str(s.realtimeUrl),
+            apiKey: str(s.apiKey) ?? (apiKeyEnv ? env[apiKeyEnv] : undefined),
+            keyHint: apiKeyEnv ? `apiKeyEnv (${apiKeyEnv})` : 'apiKey',
+            secretEnv: str(s.apiSecretEnv),
+            secretFile: str(s.apiSecretFile),
+            secretHint: 'apiSecretEnv/apiSecretFile',
+            skip,
+          },
+          env,
+          problems,
+        );
+        const name = str(s.name) || hostOf(str(s.url));
+        if (name && !refused([...at, 'name'])) siteNames.push(name);
+        if (site) sites.push(site);
+      });
+      const shopEntries = Array.isArray(parsed && (parsed as { shops?: unknown }).shops) ? ((parsed as { shops: unknown[] }).shops) : [];
+      shopEntries.forEach((entry, i) => {
+        const ok = shopFileSchema.safeParse(entry);
+        if (ok.success) rawShops.push(ok.data);
+        else checkRefusedShop(`${path}: shops[${i}]`, entry, env, siteNames, problems);
+      });
     }
-    file = result.data;
-    file.sites.forEach((s, i) => {
-      const site = buildSite(
-        {
-          where: `${path}: sites[${i}].`,
-          name: s.name,
-          url: s.url,
-          realtimeUrl: s.realtimeUrl,
-          apiKey: s.apiKey ?? (s.apiKeyEnv ? env[s.apiKeyEnv] : undefined),
-          keyHint: s.apiKeyEnv ? `apiKeyEnv (${s.apiKeyEnv})` : 'apiKey',
-          secretEnv: s.apiSecretEnv,
-          secretFile: s.apiSecretFile,
-          secretHint: 'apiSecretEnv/apiSecretFile',
-        },
-        env,
-        problems,
-      );
-      if (site) sites.push(site);
-    });
   } else if (env.FRAPPE_URL || env.FRAPPE_API_KEY || env.FRAPPE_SITE) {
     const site = buildSite(
       {
@@ -226,15 +383,17 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
   } else {
     problems.push('no site configured: set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET (one site) or COC_CONFIG (a JSON file with "sites")');
   }
+  if (!path) siteNames.push(...sites.map((s) => s.name));
   const names = new Set<string>();
-  for (const s of sites) {
-    if (names.has(s.name)) problems.push(`site "${s.name}" is configured twice`);
-    names.add(s.name);
+  for (const name of siteNames) {
+    if (names.has(name)) problems.push(`${path ? `${path}: sites: ` : ''}site "${name}" is configured twice: give each entry of "sites" its own "name" (the Frappe site name)`);
+    names.add(name);
   }
-  const shops = buildShops(file?.shops ?? [], env, names, path ? `${path}: ` : '', problems);
+  const shops = buildShops(rawShops, env, names, path ? `${path}: ` : '', problems);
   const redisUrl = env.COC_REDIS_URL ?? file?.redisUrl;
   // Not echoed: a Redis URL may carry a password.
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('COC_REDIS_URL: must look like redis://127.0.0.1:6379 (or rediss://user:password@host:port)');
+  const redisFrom = env.COC_REDIS_URL !== undefined ? 'COC_REDIS_URL' : `${path}: redisUrl`;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`${redisFrom}: must look like redis://127.0.0.1:6379 (or rediss://user:password@host:port)`);
   const port = intFrom(env, 'COC_PORT', file?.http?.port ?? 8090, problems, 0, 65535);
   const concurrency = intFrom(env, 'COC_CONCURRENCY', file?.concurrency ?? 4, problems, 1, 64);
   const catchupIntervalMs = intFrom(env, 'COC_CATCHUP_INTERVAL_MS', file?.catchupIntervalMs ?? 300_000, problems, 1000);

@@ -271,7 +271,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       }
       const timedOut = timeout.aborted;
       count(method, endpoint, timedOut ? 'timeout' : 'network');
-      throw errorFromNoResponse({ method, path: readablePath, cause: err, timeoutMs: timedOut ? timeoutMs : undefined });
+      throw errorFromNoResponse({ method, path: readablePath, cause: err, timeoutMs: timedOut ? timeoutMs : undefined, url: baseUrl });
     }
     if (status >= 200 && status < 300) {
       count(method, endpoint, 'ok');
@@ -281,11 +281,11 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       } catch {
         // A 2xx that is not JSON comes from something in front of Frappe (a login page, a wrong
         // baseUrl): retrying will not change it, so it maps like a 4xx, to FrappeApiError.
-        throw errorFromResponse({ site, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+        throw errorFromResponse({ site, url: baseUrl, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
       }
     }
     count(method, endpoint, status === 429 ? '429' : status >= 500 ? '5xx' : '4xx');
-    throw errorFromResponse({ site, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+    throw errorFromResponse({ site, url: baseUrl, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
   }
 
   async function request<T = unknown>(method: HttpMethod, path: string, ro: RequestOptions = {}): Promise<T> {

@@ -6,6 +6,10 @@
  * - 429 → FrappeThrottledError
  * - any other 4xx → FrappeApiError (permanent: isPermanent matches its name)
  *
+ * An answer that is not Frappe's (an HTML 404 page, a 2xx that is not JSON, JSON without Frappe's
+ * error envelope) or a refused connection says so first: "no Frappe site answers at <url>", then
+ * what came back, so a wrong URL or site name is not mistaken for a missing record.
+ *
  * Errors carry method, path, status and Frappe's decoded messages; never headers, the query
  * string or the body we sent, so nothing secret can ride along when they are stored or logged.
  */
@@ -22,6 +26,8 @@ export interface FrappeApiErrorInit {
   errorMessage?: string;
   /** Replaces the detail after `→ <status> <excType>: ` (used for 401). */
   detail?: string;
+  /** Replaces the whole message (an answer that is not Frappe's says so first). */
+  headlineOverride?: string;
   cause?: unknown;
 }
 
@@ -41,7 +47,7 @@ export class FrappeApiError extends CompanionError {
   constructor(init: FrappeApiErrorInit) {
     const messages = init.messages ?? [];
     const detail = init.detail ?? (messages.length ? messages.join(' | ') : init.errorMessage);
-    super('frappe_error', headline(init.method, init.path, init.status, init.excType, detail), { cause: init.cause });
+    super('frappe_error', init.headlineOverride ?? headline(init.method, init.path, init.status, init.excType, detail), { cause: init.cause });
     this.status = init.status;
     this.excType = init.excType;
     this.messages = messages;
@@ -122,6 +128,8 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
 
 export interface FailedResponse {
   site: string;
+  /** The site's base URL, named when the answer is not Frappe's. */
+  url?: string;
   method: string;
   path: string;
   status: number;
@@ -136,6 +144,46 @@ interface Envelope {
   exception?: unknown;
   _server_messages?: unknown;
   _error_message?: unknown;
+}
+
+/**
+ * Errors made when no Frappe site answered (see the header). Kept in a set rather than a class so
+ * the 4xx stays a FrappeApiError and a refused connection a FrappeUnavailableError (retriable).
+ */
+const noFrappe = new WeakSet<object>();
+
+/** True when the error says no Frappe site answered: a foreign answer or a refused connection. */
+export function isNoFrappeAnswer(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && noFrappe.has(err);
+}
+
+function markNoFrappe<T extends object>(err: T): T {
+  noFrappe.add(err);
+  return err;
+}
+
+const FIX_URL = 'check the site URL (FRAPPE_URL, or "url" in COC_CONFIG) and the site name (FRAPPE_SITE, or "name"): a bench answers a site name it does not host with an HTML 404';
+
+/**
+ * Frappe answers every failed v1 API request (`/api/method`, `/api/resource`) with its JSON
+ * envelope, `exc_type` always among it: frappe/frappe:frappe/app.py [v15] `handle_exception` builds
+ * the answer with frappe/frappe:frappe/utils/response.py [v15] `report_error`, which sets it; every
+ * 4xx/5xx case in the recordings has it (e.g. `delete-missing-404`, `auth-bad-secret-401`).
+ */
+function isFrappeEnvelope(body: Envelope | null): boolean {
+  return body !== null && ['exc_type', 'exception', '_server_messages', '_error_message'].some((k) => k in body);
+}
+
+/** What a foreign answer was, for the sentence: "an HTML page ("404 Not Found")". */
+function describeForeign(r: FailedResponse, body: Envelope | null): string {
+  const type = (r.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(r.bodyText)?.[1];
+  const text = stripHtml(title ?? r.bodyText).slice(0, 120);
+  const quoted = text ? ` ("${text}")` : '';
+  if (!r.bodyText.trim()) return 'an empty body';
+  if (body) return `JSON that is not Frappe's${quoted}`;
+  if (/html/i.test(type) || /^\s*</.test(r.bodyText)) return `an HTML page${quoted}`;
+  return `${type || 'text'} that is not JSON${quoted}`;
 }
 
 /** Map a non-2xx answer to its error class. */
@@ -164,6 +212,22 @@ export function errorFromResponse(r: FailedResponse): FrappeApiError | FrappeUna
   const detail = messages.length ? messages.join(' | ') : (errorMessage ?? fallback);
   const retryAfterMs = parseRetryAfter(r.headers.get('retry-after'), r.nowMs);
 
+  // Not Frappe's answer, and not a passing fault (429, or a proxy's 5xx while a worker restarts,
+  // stay as they are: retried): what answered is not the site the configuration names.
+  if (!isFrappeEnvelope(body) && r.status !== 429 && r.status < 500) {
+    const at = r.url ? `at ${r.url} ` : '';
+    const what = describeForeign(r, body);
+    return markNoFrappe(
+      new FrappeApiError({
+        method: r.method,
+        path: r.path,
+        status: r.status,
+        detail: `${what} (not a Frappe JSON answer)`,
+        headlineOverride: redactSecrets(`no Frappe site answers ${at}for site ${r.site}: ${r.method} ${r.path} → ${r.status} with ${what} (not a Frappe JSON answer); ${FIX_URL}`),
+      }),
+    );
+  }
+
   switch (true) {
     case r.status === 429:
       return new FrappeThrottledError(headline(r.method, r.path, r.status, excType, detail), { retryAfterMs });
@@ -185,14 +249,24 @@ export function errorFromResponse(r: FailedResponse): FrappeApiError | FrappeUna
   }
 }
 
+/** Connection errors that mean nothing listens at the URL (or its host does not resolve). */
+const NOTHING_THERE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** No answer at all: the connection failed or the per-attempt timeout fired. */
-export function errorFromNoResponse(opts: { method: string; path: string; cause: unknown; timeoutMs?: number }): FrappeUnavailableError {
+export function errorFromNoResponse(opts: { method: string; path: string; cause: unknown; timeoutMs?: number; url?: string }): FrappeUnavailableError {
   if (opts.timeoutMs !== undefined) {
     return new FrappeUnavailableError(headline(opts.method, opts.path, 'no answer', undefined, `timed out after ${opts.timeoutMs} ms`), { cause: opts.cause });
   }
   const c = opts.cause as { message?: string; cause?: { code?: string; message?: string } } | null;
   // undici reports "fetch failed" and keeps the useful part (ECONNREFUSED, "other side closed") in its cause.
   const why = [c?.message, c?.cause?.code ?? c?.cause?.message].filter(Boolean).join(': ');
+  const code = c?.cause?.code ?? (c as { code?: string } | null)?.code;
+  if (opts.url && code && NOTHING_THERE.has(code)) {
+    const sentence = code === 'ECONNREFUSED' ? 'nothing accepts connections there' : 'its host name does not resolve';
+    return markNoFrappe(
+      new FrappeUnavailableError(redactSecrets(`no Frappe site answers at ${opts.url}: ${sentence} (${opts.method} ${opts.path} → no answer: ${why}); is the site up, and is the URL right?`), { cause: opts.cause }),
+    );
+  }
   return new FrappeUnavailableError(headline(opts.method, opts.path, 'no answer', undefined, why || 'network error'), { cause: opts.cause });
 }
 
@@ -201,6 +275,9 @@ export function withFinalNote(err: RetriableError, note: string): RetriableError
   const message = `${err.message} (${note})`;
   const options = { cause: err.cause, retryAfterMs: err.retryAfterMs };
   if (err instanceof FrappeThrottledError) return new FrappeThrottledError(message, options);
-  if (err instanceof FrappeUnavailableError) return new FrappeUnavailableError(message, options);
+  if (err instanceof FrappeUnavailableError) {
+    const again = new FrappeUnavailableError(message, options);
+    return isNoFrappeAnswer(err) ? markNoFrappe(again) : again;
+  }
   return new RetriableError(err.code, message, options);
 }

@@ -74,13 +74,70 @@ describe('sidecar configuration', () => {
     expect(c.http.port).toBe(9100);
   });
 
-  it('refuses unknown keys and inline secrets in the file, with the path of the key', () => {
+  it('refuses unknown keys and inline secrets in the file, with the path of the key and what to use instead', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coc-config-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ sites: [{ url: 'https://a.example.com', apiKey: 'k', apiSecret: SECRET }] }));
+    writeFileSync(file, JSON.stringify({ sites: [{ url: 'https://a.example.com', apiKey: 'k', apiSecret: SECRET, URL: 'x' }] }));
     const list = problems({ COC_CONFIG: file });
-    expect(list[0]).toContain('sites[0]: unknown key(s) apiSecret');
+    expect(list[0]).toBe(
+      `${file}: sites[0].apiSecret: secrets are never accepted inline in the file; use apiSecretEnv (the name of an environment variable that holds it) or apiSecretFile (the path of a file that holds it)`,
+    );
+    expect(list[1]).toBe(`${file}: sites[0].URL: unknown key; did you mean "url"?`);
+    // Named once: the inline secret is the problem, not a missing apiSecretEnv as well.
+    expect(list).toHaveLength(2);
     expect(list.join('\n')).not.toContain(SECRET);
+  });
+
+  it('a file with several kinds of mistakes lists every one at once, each with its path and a fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coc-config-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sites: [
+          { url: 'https://a.example.com', apiKey: 'k', apiSecret: SECRET },
+          { name: 7, url: 'ftp://b.example.com', apiKey: 'k', apiSecretEnv: 'B_SECRET' },
+          { url: 'https://a.example.com', apiKey: 'k', apiSecretEnv: 'UNSET_SECRET' },
+          { url: 'https://c.example.com', apiKeyEnv: 'UNSET_KEY', apiSecretEnv: 'B_SECRET' },
+        ],
+        http: { port: '8090' },
+        concurrency: 0,
+        logLevel: 'loud',
+        redisUrl: 'localhost:6379',
+        shops: [{ platform: 'shopify', id: 'main', site: 'nowhere', domain: 'not a domain', webhookSecretEnv: 'UNSET_SHOP', erpnext: {} }],
+      }),
+    );
+    const list = problems({ COC_CONFIG: file, B_SECRET: 'b' });
+    expect(list).toEqual([
+      `${file}: sites[0].apiSecret: secrets are never accepted inline in the file; use apiSecretEnv (the name of an environment variable that holds it) or apiSecretFile (the path of a file that holds it)`,
+      `${file}: sites[1].name: must be a string (in double quotes), not a number`,
+      `${file}: http.port: must be a number (no quotes, e.g. 8090), not a string`,
+      `${file}: concurrency: must be at least 1 (is 0)`,
+      `${file}: logLevel: must be one of "fatal", "error", "warn", "info", "debug", "trace"`,
+      `${file}: shops[0].erpnext.company: missing; set it to a string (in double quotes)`,
+      `${file}: shops[0].erpnext.taxAccount: missing; set it to a string (in double quotes)`,
+      `${file}: shops[0].erpnext.shippingAccount: missing; set it to a string (in double quotes)`,
+      `${file}: shops[0].domain: a shop domain like "my-shop.myshopify.com"`,
+      // The checks past the schema still run on what it accepted.
+      `${file}: sites[1].url: "ftp://b.example.com" is not an http(s) URL of the site, e.g. "https://erp.example.com"`,
+      `${file}: sites[2].apiSecretEnv/apiSecretFile: environment variable UNSET_SECRET is not set`,
+      `${file}: sites[3].apiKeyEnv (UNSET_KEY): missing; the API key of the sidecar's Frappe user (User → Settings → API Access)`,
+      `${file}: shops[0] (main): site "nowhere" is not one of the configured sites (a.example.com, c.example.com)`,
+      `${file}: shops[0] (main) webhookSecretEnv: environment variable UNSET_SHOP is not set`,
+      `${file}: sites: site "a.example.com" is configured twice: give each entry of "sites" its own "name" (the Frappe site name)`,
+      `${file}: redisUrl: must look like redis://127.0.0.1:6379 (or rediss://user:password@host:port)`,
+    ]);
+    expect(list.join('\n')).not.toContain(SECRET);
+  });
+
+  it('a file that is not JSON is named, and the environment is still checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coc-config-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, '{ "sites": [ ');
+    const list = problems({ COC_CONFIG: file, COC_PORT: 'eighty' });
+    expect(list[0]).toMatch(/^COC_CONFIG: cannot read .*config\.json as JSON/);
+    expect(list[1]).toBe('COC_PORT: "eighty" is not a whole number between 0 and 65535');
+    expect(list).toHaveLength(2);
   });
 
   it('an unset secret variable or unreadable secret file is named', () => {
@@ -137,9 +194,12 @@ describe('shop configuration', () => {
     }
     const text = list.join('\n');
     expect(text).toMatch(/shops\[1\]\.domain: a shop domain like "my-shop\.myshopify\.com"/);
-    expect(text).toMatch(/shops\[1\]: unknown key\(s\) webhookSecret/);
+    expect(text).toMatch(/shops\[1\]\.webhookSecret: secrets are never accepted inline in the file; use webhookSecretEnv \(.*\) or webhookSecretFile/);
     expect(text).not.toContain('inline!');
-    // Schema problems stop before resolution; fix them and the rest are named too.
+    // Schema problems do not hide the rest: the first shop's site and secret are named in the same run.
+    expect(text).toMatch(/shops\[0\] \(main\): site "nowhere" is not one of the configured sites \(erp.local\)/);
+    expect(text).toMatch(/environment variable UNSET \(the app client secret\) is not set/);
+    // With the schema problems fixed, the rest are named as before.
     const second = withShops([
       { platform: 'shopify', id: 'main', site: 'nowhere', domain: 'my-shop.myshopify.com', webhookSecretEnv: 'UNSET', erpnext: ERP },
       { platform: 'shopify', id: 'main', site: 'erp.local', domain: 'other.myshopify.com', webhookSecretEnv: 'UNSET', erpnext: ERP },

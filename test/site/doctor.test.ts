@@ -5,6 +5,7 @@
  * check lists each of our roles (Order Companion, Order Companion Shop Sync) with what it enables
  * and whether the API user holds it, and checks the grants of the ones it holds.
  */
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -203,12 +204,46 @@ it('an unreachable site is named with its URL and cause', async () => {
   expect(report.ok).toBe(false);
   const connect = check(report, 'connect');
   expect(connect.ok).toBe(false);
-  expect(connect.message).toBe(`no usable answer from ${url}: fetch failed: ECONNREFUSED`);
+  expect(connect.message).toBe(`no Frappe site answers at ${url}: nothing accepts connections there (GET /api/method/frappe.auth.get_logged_user → no answer: fetch failed: ECONNREFUSED)`);
   expect(connect.fix).toContain('FRAPPE_URL');
   expect(connect.message).toContain('ECONNREFUSED');
   expect(check(report, 'realtime').ok).toBe(false);
   expect(report.checks).toHaveLength(5);
   expectNoCredentials(report, healthy.key, healthy.secret);
+});
+
+/** An HTTP server on 127.0.0.1 that is not Frappe: every request gets `answer`. */
+async function foreignServer(answer: { status: number; type: string; body: string }): Promise<{ url: string; server: Server }> {
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(answer.status, { 'Content-Type': answer.type });
+    res.end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+it('a URL where something else answers (an HTML 404 page, a 200 that is not JSON, JSON that is not Frappe\'s) says no Frappe site answers there', async () => {
+  const answers = [
+    { status: 404, type: 'text/html', body: '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>', what: 'an HTML page ("404 Not Found")' },
+    { status: 200, type: 'text/html', body: '<html><body>Welcome to nginx!</body></html>', what: 'an HTML page ("Welcome to nginx!")' },
+    { status: 404, type: 'application/json', body: '{"detail":"Not Found"}', what: 'JSON that is not Frappe\'s' },
+  ];
+  for (const a of answers) {
+    const { url, server } = await foreignServer(a);
+    try {
+      const report = await runDoctor(siteConfig(healthy.key, healthy.secret, { url }), { timeoutMs: 5000 });
+      const connect = check(report, 'connect');
+      expect(connect.ok).toBe(false);
+      expect(connect.message).toMatch(new RegExp(`^no Frappe site answers at ${url.replace(/\./g, '\\.')} for site ${SITE.replace('.', '\\.')}: GET /api/method/frappe\\.auth\\.get_logged_user → ${a.status} with `));
+      expect(connect.message).toContain(a.what);
+      expect(connect.fix).toContain('FRAPPE_SITE');
+      // The other checks do not read the foreign 404 as "missing": they wait for connect.
+      for (const id of ['roles', 'time_zone', 'crm_toggles']) expect(check(report, id).message).toContain('not checked: no Frappe site answers at the URL (see connect)');
+      expectNoCredentials(report, healthy.key, healthy.secret);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
 });
 
 it('after an install, the shop sync role is listed, and its grants are checked when the user holds it', async () => {
