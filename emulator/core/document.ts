@@ -161,6 +161,29 @@ export function newDoc(ctx: Ctx, doctype: string, data: Doc, parent?: { doc: Doc
 }
 
 /** `update_if_missing`: fill what the caller left empty with the DocType's defaults. */
+/**
+ * `doc.append(field, data)` from a hook → `_init_child` (frappe/model/base_document.py [v15]): a
+ * full child row at the end of the table. Hooks run after the request's rows were prepared, so the
+ * row gets its name, idx and timestamps here. Answers the row.
+ */
+export function appendChild(ctx: Ctx, doc: Doc, field: string, childDoctype: string, data: Doc): Doc {
+  const rows = ((doc[field] as Doc[] | undefined) ?? []).slice();
+  const now = ctx.site.now();
+  const row: Doc = {
+    ...newDoc(ctx, childDoctype, data, { doc, field }),
+    name: generateHash(),
+    idx: rows.length + 1,
+    docstatus: doc.docstatus ?? 0,
+    owner: doc.owner ?? ctx.user,
+    creation: now,
+    modified: now,
+    modified_by: ctx.user,
+  };
+  rows.push(row);
+  doc[field] = rows;
+  return row;
+}
+
 function setMissingDefaults(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   for (const df of meta.fields) {
     if (isTableField(df)) {

@@ -7,10 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../sidecar/config/load.js';
 import { parseManifest } from '../../sidecar/manifest/load.js';
-import { jobId } from '../../sidecar/realtime/dispatch.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control, setClock } from '../helpers/emulator.js';
-import { configFor, installedSite, runJob, siteNow, startWith, subscribedTo, until, wallMs, type InstalledSite } from '../helpers/sidecar.js';
+import { communicationJob, configFor, installedSite, runJob, siteNow, startWith, subscribedTo, until, wallMs, writeMail, type InstalledSite } from '../helpers/sidecar.js';
 
 const manifest = parseManifest({ app: 'crm_order_companion', realtime: { Communication: { list_update: ['comms.communication'] } } });
 let site: InstalledSite;
@@ -31,32 +30,7 @@ async function newLead(first_name: string): Promise<any> {
   return res.body.data;
 }
 
-/** Our mail (from the rep, an enabled System User) or the customer's, on a document. */
-async function mail(direction: 'Sent' | 'Received', doctype: string, name: string): Promise<any> {
-  const res = await site.rep.insert('Communication', {
-    subject: direction === 'Sent' ? 'Re: your order' : 'Question about my order',
-    communication_medium: 'Email',
-    communication_type: 'Communication',
-    sent_or_received: direction,
-    sender: direction === 'Sent' ? site.rep.user : 'customer@customer.example',
-    recipients: direction === 'Sent' ? 'customer@customer.example' : site.rep.user,
-    content: '<p>…</p>',
-    reference_doctype: doctype,
-    reference_name: name,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.data;
-}
 
-/** The job a Communication's version becomes (realtime and catch-up name it the same). */
-function jobFor(comm: { name: string; modified: string }) {
-  return {
-    id: jobId('comms.communication', { site: SITE, doctype: 'Communication', name: comm.name, modified: comm.modified }),
-    name: 'comms.communication',
-    site: SITE,
-    data: { doctype: 'Communication', name: comm.name, modified: comm.modified, source: 'realtime' },
-  };
-}
 
 async function leadWhere(name: string, predicate: (lead: any) => boolean, what: string): Promise<any> {
   let lead: any;
@@ -105,7 +79,7 @@ describe('email direction → lead status and SLA', () => {
   it('our reply before response_by: Contacted, Replied, Fulfilled', async () => {
     lead = await newLead('Greta');
     await control(site.emu, '/clock', { advance_seconds: 30 * 60 });
-    await mail('Sent', 'CRM Lead', lead.name);
+    await writeMail(site, 'Sent', 'CRM Lead', lead.name);
     const after = await leadWhere(lead.name, (l) => l.communication_status === 'Replied', 'the Sent mail applied');
     expect(after).toMatchObject({ status: 'Contacted', communication_status: 'Replied', sla: 'Lead Response SLA', sla_status: 'Fulfilled' });
   });
@@ -113,7 +87,7 @@ describe('email direction → lead status and SLA', () => {
   it("the customer's answer: OPEN, Open, Customer Follow-up Response SLA with a new response_by", async () => {
     await control(site.emu, '/clock', { advance_seconds: 3600 });
     const before = await get('CRM Lead', lead.name);
-    received = await mail('Received', 'CRM Lead', lead.name);
+    received = await writeMail(site, 'Received', 'CRM Lead', lead.name);
     const after = await leadWhere(lead.name, (l) => l.status === 'OPEN', 'the Received mail applied');
     expect(after).toMatchObject({ communication_status: 'Open', sla: 'Customer Follow-up Response SLA', sla_status: 'First Response Due' });
     expect(after.first_responded_on).toBeUndefined();
@@ -127,8 +101,8 @@ describe('email direction → lead status and SLA', () => {
 
   it('the same Communication delivered again changes nothing', async () => {
     const before = await get('CRM Lead', lead.name);
-    await runJob(sc, { ...jobFor(received), id: `${jobFor(received).id}|again` });
-    await runJob(sc, jobFor(received));
+    await runJob(sc, { ...communicationJob(received), id: `${communicationJob(received).id}|again` });
+    await runJob(sc, communicationJob(received));
     const after = await get('CRM Lead', lead.name);
     expect(after.modified).toBe(before.modified);
     expect(after.response_by).toBe(before.response_by);
@@ -139,16 +113,16 @@ describe('email direction → lead status and SLA', () => {
     // Events lost: the realtime link stays up but hears nothing, so only we enqueue the jobs.
     await control(site.emu, '/faults', { realtime: 'drop' });
     await control(site.emu, '/clock', { advance_seconds: 600 });
-    const sent = await mail('Sent', 'CRM Lead', l.name);
+    const sent = await writeMail(site, 'Sent', 'CRM Lead', l.name);
     await control(site.emu, '/clock', { advance_seconds: 600 });
-    const reply = await mail('Received', 'CRM Lead', l.name);
+    const reply = await writeMail(site, 'Received', 'CRM Lead', l.name);
     await control(site.emu, '/faults', undefined, 'DELETE');
 
-    await runJob(sc, jobFor(reply));
+    await runJob(sc, communicationJob(reply));
     const first = await get('CRM Lead', l.name);
     // In order, Sent made it Contacted, so the customer's reply reopens it as OPEN (not New).
     expect(first).toMatchObject({ status: 'OPEN', communication_status: 'Open', sla: 'Customer Follow-up Response SLA', sla_status: 'First Response Due' });
-    await runJob(sc, jobFor(sent));
+    await runJob(sc, communicationJob(sent));
     const second = await get('CRM Lead', l.name);
     expect(second.modified).toBe(first.modified);
     expect(second).toMatchObject({ status: 'OPEN', communication_status: 'Open' });
@@ -157,7 +131,7 @@ describe('email direction → lead status and SLA', () => {
   it('a second customer mail before any answer keeps the running deadline', async () => {
     const l = await newLead('Paula');
     await control(site.emu, '/clock', { advance_seconds: 600 });
-    const comm = await mail('Received', 'CRM Lead', l.name);
+    const comm = await writeMail(site, 'Received', 'CRM Lead', l.name);
     await handled(comm.name);
     const now = await get('CRM Lead', l.name);
     expect(now).toMatchObject({ status: 'New', communication_status: 'Open', sla: 'Lead Response SLA', sla_status: 'First Response Due' });
@@ -168,9 +142,9 @@ describe('email direction → lead status and SLA', () => {
     await sc.stop(1000);
     const l = await newLead('Karl');
     await control(site.emu, '/clock', { advance_seconds: 300 });
-    await mail('Sent', 'CRM Lead', l.name);
+    await writeMail(site, 'Sent', 'CRM Lead', l.name);
     await control(site.emu, '/clock', { advance_seconds: 300 });
-    await mail('Received', 'CRM Lead', l.name);
+    await writeMail(site, 'Received', 'CRM Lead', l.name);
     sc = await startWith({ config, manifest });
     const after = await leadWhere(l.name, (x) => x.status === 'OPEN', 'catch-up to apply both mails');
     expect(after).toMatchObject({ communication_status: 'Open', sla: 'Customer Follow-up Response SLA', sla_status: 'First Response Due' });
@@ -181,7 +155,7 @@ describe('email direction → lead status and SLA', () => {
     const t = await site.rep.insert('HD Ticket', { subject: 'Missing candles', raised_by: 'customer@customer.example', description: '<p>…</p>' });
     expect(t.status, JSON.stringify(t.body)).toBe(200);
     await control(site.emu, `/sites/${SITE}/requests`, undefined, 'DELETE');
-    const comm = await mail('Received', 'HD Ticket', String(t.body.data.name));
+    const comm = await writeMail(site, 'Received', 'HD Ticket', String(t.body.data.name));
     await handled(comm.name);
     const counts: Record<string, number> = await control(site.emu, `/sites/${SITE}/requests`, undefined, 'GET');
     expect(Object.keys(counts).filter((k) => k.startsWith('PUT ') || k.includes('bulk_update'))).toEqual([]);

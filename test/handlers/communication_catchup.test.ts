@@ -10,10 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../sidecar/config/load.js';
 import { parseManifest } from '../../sidecar/manifest/load.js';
-import { jobId } from '../../sidecar/realtime/dispatch.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
-import { SITE, control, setClock } from '../helpers/emulator.js';
-import { configFor, installedSite, startWith, subscribedTo, until, wallMs, type InstalledSite } from '../helpers/sidecar.js';
+import { control, setClock } from '../helpers/emulator.js';
+import { communicationJob, configFor, installedSite, startWith, subscribedTo, until, wallMs, writeMail, type InstalledSite } from '../helpers/sidecar.js';
 
 const manifest = parseManifest({ app: 'crm_order_companion', realtime: { Communication: { list_update: ['comms.communication'] } } });
 
@@ -34,31 +33,7 @@ async function get(doctype: string, name: string): Promise<any> {
   return res.body.data;
 }
 
-async function mail(direction: 'S' | 'R', lead: string): Promise<any> {
-  const sent = direction === 'S';
-  const res = await site.rep.insert('Communication', {
-    subject: sent ? 'Re: your order' : 'Question about my order',
-    communication_medium: 'Email',
-    communication_type: 'Communication',
-    sent_or_received: sent ? 'Sent' : 'Received',
-    sender: sent ? site.rep.user : 'customer@customer.example',
-    recipients: sent ? 'customer@customer.example' : site.rep.user,
-    content: '<p>…</p>',
-    reference_doctype: 'CRM Lead',
-    reference_name: lead,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.data;
-}
 
-function jobFor(comm: { name: string; modified: string }) {
-  return {
-    id: jobId('comms.communication', { site: SITE, doctype: 'Communication', name: comm.name, modified: comm.modified }),
-    name: 'comms.communication',
-    site: SITE,
-    data: { doctype: 'Communication', name: comm.name, modified: comm.modified, source: 'realtime' },
-  };
-}
 
 async function allHandled(s: Sidecar, names: string[]): Promise<void> {
   const want = new Set(names);
@@ -118,7 +93,7 @@ async function runSequences(mode: Mode, startsAt: string): Promise<Record<string
       const direction = seq[step] as 'S' | 'R' | undefined;
       if (!direction) continue;
       await control(site.emu, '/clock', { advance_seconds: STEP_MINUTES * 60 });
-      const comm = await mail(direction, leads[i].name);
+      const comm = await writeMail(site, direction === 'S' ? 'Sent' : 'Received', 'CRM Lead', leads[i].name);
       written.push(comm);
       if (mode === 'live') await allHandled(sc!, [comm.name]);
     }
@@ -128,7 +103,7 @@ async function runSequences(mode: Mode, startsAt: string): Promise<Record<string
   if (mode === 'catch-up') await allHandled(await running(), written.map((c) => c.name));
   if (mode === 'backlog') {
     await control(site.emu, '/faults', undefined, 'DELETE');
-    for (const comm of written) await sc!.store.enqueue(jobFor(comm));
+    for (const comm of written) await sc!.store.enqueue(communicationJob(comm));
     await allHandled(sc!, written.map((c) => c.name));
   }
   const states: Record<string, unknown>[] = [];

@@ -18,6 +18,7 @@ import type { JobRecord, JobSpec } from '../../sidecar/jobs/types.js';
 import { createLogger } from '../../sidecar/log.js';
 import { loadManifest, parseManifest } from '../../sidecar/manifest/load.js';
 import type { HooksManifest } from '../../sidecar/manifest/schema.js';
+import { jobId } from '../../sidecar/realtime/dispatch.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, userClient, type Client } from './emulator.js';
 import { localConfig } from './config.js';
@@ -187,4 +188,35 @@ export async function siteNow(emu: { url: string }): Promise<string> {
 /** Naive `YYYY-MM-DD HH:MM:SS[.ffffff]` → epoch-like ms of the wall clock (for differences only). */
 export function wallMs(value: unknown): number {
   return Date.parse(`${String(value).replace(' ', 'T').slice(0, 23)}Z`);
+}
+
+/**
+ * An email Communication on a document, as Frappe records one: ours ("Sent", from the rep, an
+ * enabled System User) or the customer's ("Received").
+ */
+export async function writeMail(site: InstalledSite, direction: 'Sent' | 'Received', doctype: string, name: string): Promise<any> {
+  const sent = direction === 'Sent';
+  const res = await site.rep.insert('Communication', {
+    subject: sent ? 'Re: your order' : 'Question about my order',
+    communication_medium: 'Email',
+    communication_type: 'Communication',
+    sent_or_received: direction,
+    sender: sent ? site.rep.user : 'customer@customer.example',
+    recipients: sent ? 'customer@customer.example' : site.rep.user,
+    content: '<p>…</p>',
+    reference_doctype: doctype,
+    reference_name: name,
+  });
+  if (res.status !== 200) throw new Error(`Communication: ${JSON.stringify(res.body)}`);
+  return res.body.data;
+}
+
+/** The job a Communication's version becomes (realtime and catch-up name it the same). */
+export function communicationJob(comm: { name: string; modified: string }): JobSpec {
+  return {
+    id: jobId('comms.communication', { site: SITE, doctype: 'Communication', name: comm.name, modified: comm.modified }),
+    name: 'comms.communication',
+    site: SITE,
+    data: { doctype: 'Communication', name: comm.name, modified: comm.modified, source: 'realtime' },
+  };
 }

@@ -7,8 +7,7 @@
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
 import { formatDatetime, parseDatetime, wallClockIn } from '../../core/datetime.js';
-import { newDoc, registerHook, type Ctx } from '../../core/document.js';
-import { generateHash } from '../../core/naming.js';
+import { appendChild, registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { safeEval } from '../safe_eval.js';
 import { applyCrmSla, setCrmSla, type CrmSlaRecord, type HolidayListRecord } from './sla.js';
@@ -80,26 +79,13 @@ export function registerCrm(): void {
     // UTC on the recorded site (from_date 14:31 for a lead created 20:01 IST).
     if (before && before.status === doc.status) return;
     const hostNow = formatDatetime(wallClockIn('UTC', ctx.site.clock.nowEpochMicros()));
-    const rows = ((doc.status_change_log as Doc[] | undefined) ?? []).slice();
-    // doc.append(...) → _init_child: a full child row (the rows the request sent were prepared before validate).
-    const append = (data: Doc) => {
-      const now = ctx.site.now();
-      rows.push({
-        ...newDoc(ctx, 'CRM Status Change Log', data, { doc, field: 'status_change_log' }),
-        name: generateHash(),
-        idx: rows.length + 1,
-        docstatus: doc.docstatus ?? 0,
-        owner: doc.owner ?? ctx.user,
-        creation: now,
-        modified: now,
-        modified_by: ctx.user,
-      });
-    };
+    const append = (data: Doc) => appendChild(ctx, doc, 'status_change_log', 'CRM Status Change Log', data);
     if (before) {
-      if (!rows.length && before.status) {
+      if (!((doc.status_change_log as Doc[] | undefined) ?? []).length && before.status) {
         const minuteAgo = formatDatetime(wallClockIn('UTC', ctx.site.clock.nowEpochMicros() - 60_000_000));
         append({ from: before.status, to: '', from_date: minuteAgo, to_date: null, from_type: '', to_type: '', log_owner: ctx.user });
       }
+      const rows = (doc.status_change_log as Doc[] | undefined) ?? [];
       const last = rows[rows.length - 1];
       if (last) {
         last.to = doc.status;
@@ -111,7 +97,6 @@ export function registerCrm(): void {
       }
     }
     append({ from: doc.status, to: '', from_date: hostNow, to_date: null, from_type: '', to_type: '', log_owner: ctx.user });
-    doc.status_change_log = rows;
   });
   registerHook('CRM Lead', 'before_save', ({ ctx, doc, before }) => applySla(ctx, doc, before));
 

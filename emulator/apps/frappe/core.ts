@@ -3,7 +3,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
-import { findName, newDoc, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
+import { appendChild, findName, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { isValidTimeZone, parseDatetime } from '../../core/datetime.js';
 import { generateHash } from '../../core/naming.js';
@@ -103,20 +103,9 @@ export function registerFrappeCore(): void {
     // validate: `if self.name not in STANDARD_USERS and not self.get_social_login_userid("frappe"):
     // self.set_social_login_userid("frappe", frappe.generate_hash(length=39))` — every user gets a
     // "frappe" social login row (recording user-insert-sales-user).
-    const logins = ((doc.social_logins as Doc[] | undefined) ?? []).slice();
+    const logins = (doc.social_logins as Doc[] | undefined) ?? [];
     if (doc.name !== 'Administrator' && doc.name !== 'Guest' && !logins.some((l) => l.provider === 'frappe' && l.userid)) {
-      const now = ctx.site.now();
-      logins.push({
-        ...newDoc(ctx, 'User Social Login', { provider: 'frappe', userid: generateHash(39) }, { doc, field: 'social_logins' }),
-        name: generateHash(),
-        idx: logins.length + 1,
-        docstatus: 0,
-        owner: doc.owner ?? ctx.user,
-        creation: now,
-        modified: now,
-        modified_by: ctx.user,
-      });
-      doc.social_logins = logins;
+      appendChild(ctx, doc, 'social_logins', 'User Social Login', { provider: 'frappe', userid: generateHash(39) });
     }
   });
   registerHook('User', 'before_save', ({ ctx, doc }) => {
@@ -216,22 +205,6 @@ function setLinkTitles(ctx: Ctx, doc: Doc): void {
   }
 }
 
-/** `doc.append(field, data)` from a hook: a full child row (the request's rows were prepared before validate). */
-function appendRow(ctx: Ctx, doc: Doc, field: string, childDoctype: string, data: Doc): void {
-  const rows = ((doc[field] as Doc[] | undefined) ?? []).slice();
-  const now = ctx.site.now();
-  rows.push({
-    ...newDoc(ctx, childDoctype, data, { doc, field }),
-    name: generateHash(),
-    idx: rows.length + 1,
-    docstatus: doc.docstatus ?? 0,
-    owner: doc.owner ?? ctx.user,
-    creation: now,
-    modified: now,
-    modified_by: ctx.user,
-  });
-  doc[field] = rows;
-}
 
 /**
  * Communication `set_sender_full_name`: the name in the address, else the User's full name, else
@@ -272,7 +245,7 @@ function setTimelineLinks(ctx: Ctx, doc: Doc): void {
     const key = `${link_doctype}\u0000${link_name}`;
     if (have.has(key)) return;
     have.add(key);
-    appendRow(ctx, doc, 'timeline_links', 'Communication Link', { link_doctype, link_name });
+    appendChild(ctx, doc, 'timeline_links', 'Communication Link', { link_doctype, link_name });
   };
   for (const email of addresses) {
     const contact = ctx.site.db.all('Contact').find((c) => ((c.email_ids as Doc[]) ?? []).some((e) => String(e.email_id ?? '').toLowerCase() === email));
