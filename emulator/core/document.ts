@@ -1003,7 +1003,7 @@ function checkNoLinks(ctx: Ctx, meta: DocTypeMeta, doc: Doc, method: 'Delete' | 
  */
 function linkExists(doctype: string, name: string, refDoctype: string, refName: string, row: string): FrappeError {
   const message = `Cannot delete or cancel because ${doctype} <a href="/app/Form/${doctype}/${name}">${name}</a> is linked with ${refDoctype === refName ? '' : refDoctype} <a href="/app/Form/${refDoctype}/${refName}">${refName}</a> ${row}`;
-  return new FrappeError('LinkExistsError', { message, title: 'Message', excText: message.trimEnd(), httpStatus: 417 });
+  return new FrappeError('LinkExistsError', { message, title: 'Message', excText: message, httpStatus: 417 });
 }
 
 /**

@@ -34,7 +34,6 @@ const DOCTYPE_JSON =
   'DocField lacks show_preview_popup / make_attachment_public';
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0 (status_category, raised_outside_working_hours, entry_point) and lacks key, opening_time, attachment, content_type; APP CONTROLLERS: key and opening_time set on insert';
 const COMMUNICATION = 'APPS: Communication JSON of 15.55.1 has comment_type (""), rating (0) and feedback_request, which the emulator\'s lacks';
-const WORK_ORDER = 'RECORDING (cascade of wo-insert): the Work Order MFG-WO-2026-00007 is never created here';
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- QUERY --------------------------------------------------------------------------
@@ -47,10 +46,9 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
   'single-put': { reason: 'DOCS: a Single has no `creation`', paths: ['$.body.data.creation'] },
   'single-get-fcrm-settings': { reason: 'DOCS: a Single has no `creation` and GET answers its idx as the string "0"; APPS: FCRM Settings JSON is newer than CRM v1.52.1 (enable_sales_hierarchy, …); APP CONTROLLERS: CRM\'s install creates 7 dropdown_items (emulator/sites.ts)', problems: KEYS, paths: ['$.body.data.idx', '$.body.data.dropdown_items'] },
-  'role-delete-linked': { reason: 'DOCS: delete_doc refuses a Role that DocPerm / Custom DocPerm rows name (LinkExistsError "You can disable this Role instead of deleting it.")' },
-  'lead-status-delete-linked': { reason: 'DOCS: the LinkExistsError text links `/app/Form/<doctype>/<name>`' },
-  'customer-delete-linked-417': { reason: 'DOCS: delete_doc\'s LinkExistsError for a Customer: two messages, `/app/Form/…` links, exception "You can disable this Customer instead of deleting it."' },
-  'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: check_if_doc_is_dynamically_linked (the sync requests\' Dynamic Link) is not emulated' },
+  'role-delete-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
+  'customer-delete-linked-417': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
+  'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
@@ -100,8 +98,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'get-exchange-rate-not-erpnext': { reason: 'RECORDING of a site without ERPNext (README): the emulator models ERPNext\'s get_exchange_rate, which the product uses' },
   'wo-insert': { reason: 'RECORDING looks wrong for ERPNext: the stub accepted a Work Order without bom_no, which frappe/erpnext work_order.json requires; the replay sends the fixture BOM (site.ts amendRequest), so bom_no differs; RECORDING: the stub\'s controller set description and required_items, which come from the BOM in ERPNext (set_required_items)', paths: ['$.body.data.bom_no', '$.body.data.description', '$.body.data.required_items'] },
   'wo-put-allow-on-submit': { reason: 'RECORDING (see wo-insert): the Work Order carries the fixture BOM here, and no stub description / required_items', paths: ['$.body.data.bom_no', '$.body.data.description', '$.body.data.required_items'] },
-  'so-cancel-linked-by-submitted-wo': { reason: WORK_ORDER },
-  'wo-cancel': { reason: WORK_ORDER },
-  'so-cancel': { reason: `${WORK_ORDER} (the order was already cancelled by so-cancel-linked-by-submitted-wo)` },
-  'so-delete-cancelled-linked': { reason: WORK_ORDER },
+  'wo-cancel': { reason: 'APPS: the Work Order JSON lacks data fields frappe/erpnext has (material_request_item, production_plan_item, …, required_items); RECORDING: the stub set description', problems: KEYS, paths: ['$.body.message.description'] },
+  'so-cancel': { reason: `${SO_JSON}; RECORDING: taxes' account_currency / item_wise_tax_detail are null from the ERPNext stub; APP CONTROLLERS: ERPNext fills each line's item_group from the Item`, problems: KEYS, paths: ['$.body.message.taxes', '$.body.message.items'] },
 };
