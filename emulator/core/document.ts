@@ -815,6 +815,15 @@ function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
     else if (isValueField(df)) row[df.fieldname] = TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number' ? String(doc[df.fieldname]) : (doc[df.fieldname] ?? null);
   }
   for (const k of ['_user_tags', '_comments', '_assign', '_liked_by', '_seen']) if (doc[k] !== undefined) row[k] = doc[k];
+  if (meta.issingle) {
+    // A Single lives in tabSingles as field/value text: no `creation` is kept, and `idx`, which no
+    // DocField casts back (get_singles_dict), reads back as the text "0" (recordings single-put,
+    // single-get-fcrm-settings); the save's own answer keeps the number it had in memory.
+    delete row.creation;
+    delete doc.creation;
+    memory.set('idx', Number(row.idx ?? 0));
+    row.idx = String(row.idx ?? 0);
+  }
   savePasswords(ctx, meta, row);
   ctx.site.db.put(meta.name, String(row.name), row);
   Object.assign(doc, row);
