@@ -43,7 +43,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- DOCS ---------------------------------------------------------------------------
   'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
   'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
-  'custom-field-insert': { reason: 'DOCS: a Custom Field\'s idx follows its insert_after position (5 here)' },
   'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three newer email-automation switches the doctor models; APP CONTROLLERS: CRM\'s install creates 7 dropdown_items (emulator/sites.ts)', problems: KEYS, paths: ['$.body.data.dropdown_items'] },
   'role-delete-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
   'customer-delete-linked-417': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },

@@ -76,6 +76,10 @@ export function registerFrappeCore(): void {
     if (isTableField({ fieldname: String(doc.fieldname), fieldtype: String(doc.fieldtype) }) && !ctx.site.meta(String(doc.options))?.istable) {
       frappeThrow(`Options for ${doc.fieldname} must be a child table DocType, not ${doc.options}`);
     }
+    // custom_field.py validate: `if self.insert_after and self.insert_after in fieldnames:
+    // self.idx = fieldnames.index(self.insert_after) + 1` (recording custom-field-insert: idx 5).
+    const fieldnames = meta.fields.map((f) => f.fieldname);
+    if (doc.insert_after && fieldnames.includes(String(doc.insert_after))) doc.idx = fieldnames.indexOf(String(doc.insert_after)) + 1;
   });
 
   // ---- Property Setter (frappe/custom/doctype/property_setter/property_setter.py) -----
