@@ -15,8 +15,10 @@
  *    answer an nginx 502 and another 15 % hang (mode `timeout`: held open, never processed) — 30 %
  *    failing or hanging, drawn from a seeded generator.
  *
- * Optionally BENCH_FAULTS_SITE_MS (default 0) adds that much latency to every call the site does
- * answer (mode `delay`), for a site slower than the in-process emulator.
+ * BENCH_FAULTS_SITE_MS (default 50) adds that much latency to every call the site answers (mode
+ * `delay`): timeouts are absolute, so against the in-process emulator's ~1 ms answers any hang of a
+ * second or more dwarfs the work (at 0 ms a phase of 300 orders lasts 6 s, less than one write
+ * timeout); 50 ms is a small real site's pace for these calls.
  *
  * Reported per phase: orders applied per minute until the last one is applied (the whole tail of
  * job retries included) and until 90 % are applied, the drain time, and then the emulator is asked
@@ -42,7 +44,7 @@ import { writeResult } from './lib.js';
 
 const ORDERS = Number(process.env.BENCH_FAULTS_ORDERS ?? 300);
 const LIMIT_S = Number(process.env.BENCH_FAULTS_LIMIT_S ?? 240);
-const SITE_MS = Number(process.env.BENCH_FAULTS_SITE_MS ?? 0);
+const SITE_MS = Number(process.env.BENCH_FAULTS_SITE_MS ?? 50);
 /** Diagnostic: config overrides as JSON, e.g. the pre-#12 behaviour
  * `{"rest":{"readTimeoutMs":15000,"writeTimeoutMs":15000,"slowCallMs":600000},"maxStalledJobs":0}`. */
 const CONFIG = JSON.parse(process.env.BENCH_FAULTS_CONFIG ?? '{}') as Partial<SidecarConfig>;
