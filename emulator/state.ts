@@ -16,7 +16,7 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-export type FaultMode = 'error' | 'timeout' | 'reset';
+export type FaultMode = 'error' | 'timeout' | 'reset' | 'delay';
 
 export interface FaultRule {
   /** Site name; all sites when absent. */
@@ -31,6 +31,8 @@ export interface FaultRule {
   /** Fail this share (0–1) of matching requests, drawn from a seeded generator. */
   rate?: number;
   retryAfterSec?: number;
+  /** Mode `delay`: answer normally, this many ms late (a site slower than this process). */
+  delayMs?: number;
 }
 
 export type RealtimeMode = 'normal' | 'drop' | 'down';

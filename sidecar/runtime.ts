@@ -61,8 +61,8 @@ export interface SidecarOptions {
   metrics?: Metrics;
   /** Injected in tests; built from the config otherwise. */
   store?: JobStore;
-  /** Retry timings of the REST client (tests shrink them). */
-  rest?: { timeoutMs?: number; maxRetries?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  /** Retry timings of the REST client (tests shrink them); over the config's `rest`. */
+  rest?: { timeoutMs?: number; readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number; maxRetries?: number; backoffBaseMs?: number; backoffMaxMs?: number };
   /** @defaultValue 30_000 */
   healthIntervalMs?: number;
   /** Realtime reconnect base delay. @defaultValue 1000 */
@@ -133,7 +133,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   };
 
   for (const site of config.sites) {
-    const client = clientForSite(site, { metrics, logger, ...opts.rest });
+    // The config's timeouts, unless the caller's `rest` names a timeout of its own (timeoutMs sets both).
+    const fromConfig = opts.rest?.timeoutMs !== undefined ? {} : Object.fromEntries(Object.entries(config.rest ?? {}).filter(([, v]) => v !== undefined));
+    const client = clientForSite(site, { metrics, logger, ...fromConfig, ...opts.rest });
     sites.set(site.name, {
       config: site,
       client,
@@ -169,7 +171,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await handler({ site: job.site, client: site.client, logger: logger.child({ site: job.site, job: job.id }), metrics, enqueue, job, signal: jctx.signal, attempt: jctx.attempt, meta, lock: (key, fn) => store.withLock(`${job.site}|${key}`, 30_000, fn) });
     };
   }
-  await store.start(jobHandlers, { concurrency: config.concurrency }, {
+  await store.start(jobHandlers, { concurrency: config.concurrency, maxStalled: config.maxStalledJobs ?? 64 }, {
     onJobFinished(job, outcome, error) {
       metrics.jobRuns.inc({ name: job.name, outcome });
       events.emit('job', job, outcome);

@@ -85,6 +85,10 @@ export function createHttpApp(state: EmulatorState): express.Express {
       res.on('close', () => state.hungResponses.delete(res));
       return;
     }
+    if (fault.mode === 'delay') {
+      setTimeout(next, fault.delayMs ?? 0);
+      return;
+    }
     if (fault.mode === 'reset') {
       req.socket.destroy();
       return;

@@ -102,7 +102,8 @@ export function controlsRouter(state: EmulatorState): Router {
     if (rules !== undefined) {
       if (!Array.isArray(rules)) return bad(res, 'rules must be a list');
       for (const rule of rules as FaultRule[]) {
-        if (!['error', 'timeout', 'reset'].includes(rule.mode)) return bad(res, 'rule.mode must be error, timeout or reset');
+        if (!['error', 'timeout', 'reset', 'delay'].includes(rule.mode)) return bad(res, 'rule.mode must be error, timeout, reset or delay');
+        if (rule.mode === 'delay' && !(Number.isFinite(rule.delayMs) && rule.delayMs! >= 0 && rule.delayMs! <= 600_000)) return bad(res, 'rule.delayMs must be 0–600000 for mode delay');
         if (rule.mode === 'error' && !(rule.status >= 400 && rule.status < 600)) return bad(res, 'rule.status must be an HTTP error status');
       }
       state.faults.set(rules, seed);

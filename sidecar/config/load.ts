@@ -47,6 +47,10 @@ export interface SidecarConfig {
    * do not reach the sidecar (sidecar/realtime/probe.ts). @defaultValue 10_000
    */
   realtimeProbeTimeoutMs?: number;
+  /** REST timeouts per attempt (sidecar/frappe/client.ts); unset → the client's defaults. */
+  rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number };
+  /** Jobs that may wait on a slow REST call beyond `concurrency` (embedded store). @defaultValue 64 */
+  maxStalledJobs?: number;
 }
 
 export class ConfigError extends CompanionError {
@@ -80,6 +84,10 @@ const fileSchema = z
     shops: z.array(shopFileSchema).optional(),
     webhookBodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
     realtimeProbeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    readTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    writeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    slowCallMs: z.number().int().min(10).max(600_000).optional(),
+    maxStalledJobs: z.number().int().min(0).max(1024).optional(),
   })
   .strict();
 
@@ -398,6 +406,11 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
   const concurrency = intFrom(env, 'COC_CONCURRENCY', file?.concurrency ?? 4, problems, 1, 64);
   const catchupIntervalMs = intFrom(env, 'COC_CATCHUP_INTERVAL_MS', file?.catchupIntervalMs ?? 300_000, problems, 1000);
   const realtimeProbeTimeoutMs = intFrom(env, 'COC_REALTIME_PROBE_TIMEOUT_MS', file?.realtimeProbeTimeoutMs ?? 10_000, problems, 100, 600_000);
+  const readTimeoutMs = intFrom(env, 'COC_READ_TIMEOUT_MS', file?.readTimeoutMs ?? 5_000, problems, 100, 600_000);
+  const writeTimeoutMs = intFrom(env, 'COC_WRITE_TIMEOUT_MS', file?.writeTimeoutMs ?? 15_000, problems, 100, 600_000);
+  // Unset: the client's own measure of slow (four times its recent median call).
+  const slowCallMs = env.COC_SLOW_CALL_MS || file?.slowCallMs !== undefined ? intFrom(env, 'COC_SLOW_CALL_MS', file?.slowCallMs ?? 1_000, problems, 10, 600_000) : undefined;
+  const maxStalledJobs = intFrom(env, 'COC_MAX_STALLED_JOBS', file?.maxStalledJobs ?? 64, problems, 0, 1024);
   const adminToken = env.COC_ADMIN_TOKEN ?? (file?.adminTokenEnv ? env[file.adminTokenEnv] : undefined);
   registerSecret(adminToken);
   if (problems.length) throw new ConfigError(problems);
@@ -413,5 +426,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     shops,
     webhookBodyLimitBytes: file?.webhookBodyLimitBytes ?? 1024 * 1024,
     realtimeProbeTimeoutMs,
+    rest: { readTimeoutMs, writeTimeoutMs, slowCallMs },
+    maxStalledJobs,
   };
 }

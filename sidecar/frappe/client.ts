@@ -13,6 +13,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { RetriableError, isRetriable } from '../errors.js';
+import { markStalled } from '../jobs/stall.js';
 import { redactSecrets, registerSecret, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { errorFromNoResponse, errorFromResponse, isTimestampMismatch, withFinalNote } from './errors.js';
@@ -30,8 +31,30 @@ export interface FrappeClientOptions {
   apiSecret: () => string;
   /** Send `X-Frappe-Site-Name`; turn off when a proxy maps the Host to the site. @defaultValue true */
   sendSiteHeader?: boolean;
-  /** Per attempt, covering the whole answer (headers and body). @defaultValue 15_000 */
+  /**
+   * Per attempt, covering the whole answer (headers and body), for both reads and writes unless
+   * `readTimeoutMs` / `writeTimeoutMs` say otherwise. Kept for callers that want one figure.
+   */
   timeoutMs?: number;
+  /**
+   * Per attempt of a GET. Short: a read that has not answered by now is retried at once (it is
+   * idempotent), so a hung read costs seconds, not a write's patience.
+   * @defaultValue min(timeoutMs, 5_000)
+   */
+  readTimeoutMs?: number;
+  /**
+   * Per attempt of a POST/PUT/DELETE/PATCH. Long: a write that timed out may still commit, and a
+   * POST is then not resent in-process, so giving up early only turns a slow success into a job
+   * retry. @defaultValue timeoutMs, else 15_000
+   */
+  writeTimeoutMs?: number;
+  /**
+   * A call outstanding this long marks its job stalled (sidecar/jobs/stall.ts): the job stops
+   * counting against the store's concurrency until the call settles. Unset: four times the median
+   * of this client's last 64 answered calls of the same kind (reads, writes), at least 100 ms, and
+   * 1 s until 16 are known — slow for this site, whatever its usual pace.
+   */
+  slowCallMs?: number;
   /** Retries after the first attempt. @defaultValue 4 */
   maxRetries?: number;
   /** First backoff ceiling; doubles each retry (full jitter below it). @defaultValue 250 */
@@ -175,6 +198,45 @@ function listQuery<T>(args: Omit<ListArgs<T>, 'signal'>): Record<string, unknown
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
+/** Errors of attempts that ran out of time (as opposed to a refused or dropped connection). */
+const timedOutErrors = new WeakSet<object>();
+/** Errors of attempts the site (or its proxy) answered with a 5xx, by status. */
+const answeredErrors = new WeakMap<object, number>();
+
+/**
+ * The failed request is over on the site: it answered 5xx (other than 504, a proxy that stopped
+ * waiting while the worker may still run). A read made now tells whether a write committed, so a
+ * caller can look before sending it again; after a timeout or a dropped connection it cannot.
+ */
+export function requestIsOver(err: unknown): boolean {
+  const status = typeof err === 'object' && err !== null ? answeredErrors.get(err) : undefined;
+  return status !== undefined && status !== 504;
+}
+
+/** Durations of the last answered calls of one kind, for what "slow" means on this site. */
+class Paces {
+  private readonly ms: number[] = [];
+  private next = 0;
+  add(ms: number): void {
+    if (this.ms.length < 64) this.ms.push(ms);
+    else this.ms[this.next] = ms;
+    this.next = (this.next + 1) % 64;
+  }
+  slowAfterMs(): number {
+    if (this.ms.length < 16) return 1_000;
+    const sorted = [...this.ms].sort((a, b) => a - b);
+    return Math.max(100, Math.ceil(4 * sorted[sorted.length >> 1]!));
+  }
+}
+
+/** `to` (a copy of `from` with a note) keeps what `from` was marked with. */
+function marked<E extends object>(from: object, to: E): E {
+  if (timedOutErrors.has(from)) timedOutErrors.add(to);
+  const status = answeredErrors.get(from);
+  if (status !== undefined) answeredErrors.set(to, status);
+  return to;
+}
+
 type Outcome = 'ok' | '4xx' | '5xx' | '429' | 'network' | 'timeout' | 'aborted';
 
 /** A 429, or a connection that was refused: the site never processed the request. */
@@ -199,7 +261,10 @@ export function clientForSite(
 export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const site = opts.site;
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const writeTimeoutMs = opts.writeTimeoutMs ?? opts.timeoutMs ?? 15_000;
+  const readTimeoutMs = opts.readTimeoutMs ?? Math.min(opts.timeoutMs ?? Infinity, 5_000);
+  const recent = { read: new Paces(), write: new Paces() };
+  const slowAfterMs = (kind: 'read' | 'write') => opts.slowCallMs ?? recent[kind].slowAfterMs();
   const maxRetries = opts.maxRetries ?? 4;
   const backoffBaseMs = opts.backoffBaseMs ?? 250;
   const backoffMaxMs = opts.backoffMaxMs ?? 10_000;
@@ -244,7 +309,15 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
 
   async function attempt<T>(method: HttpMethod, path: string, ro: RequestOptions, endpoint: string): Promise<T> {
     const readablePath = safeDecode(path.split('?')[0]);
+    const kind = method === 'GET' ? 'read' : 'write';
+    const timeoutMs = kind === 'read' ? readTimeoutMs : writeTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
+    // Past slowCallMs the job waiting on this call hands its worker slot back until it settles.
+    let resume: (() => void) | null = null;
+    const slow = setTimeout(() => {
+      resume = markStalled();
+    }, slowAfterMs(kind));
+    const startedAt = performance.now();
     const signal = ro.signal ? AbortSignal.any([ro.signal, timeout]) : timeout;
     const hasBody = ro.json !== undefined;
     // Built outside the try: a credential getter that throws is a config problem, not a network one.
@@ -264,6 +337,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       noteDate(res.headers);
       // The body is read under the same signal: a site that sends headers and then stalls still times out.
       text = await res.text();
+      recent[kind].add(performance.now() - startedAt);
     } catch (err) {
       if (ro.signal?.aborted) {
         count(method, endpoint, 'aborted');
@@ -271,7 +345,12 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       }
       const timedOut = timeout.aborted;
       count(method, endpoint, timedOut ? 'timeout' : 'network');
-      throw errorFromNoResponse({ method, path: readablePath, cause: err, timeoutMs: timedOut ? timeoutMs : undefined, url: baseUrl });
+      const mapped = errorFromNoResponse({ method, path: readablePath, cause: err, timeoutMs: timedOut ? timeoutMs : undefined, url: baseUrl });
+      if (timedOut) timedOutErrors.add(mapped);
+      throw mapped;
+    } finally {
+      clearTimeout(slow);
+      (resume as (() => void) | null)?.();
     }
     if (status >= 200 && status < 300) {
       count(method, endpoint, 'ok');
@@ -285,7 +364,9 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       }
     }
     count(method, endpoint, status === 429 ? '429' : status >= 500 ? '5xx' : '4xx');
-    throw errorFromResponse({ site, url: baseUrl, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+    const mapped = errorFromResponse({ site, url: baseUrl, method, path: readablePath, status, headers: resHeaders, bodyText: text, nowMs: now() });
+    if (status >= 500) answeredErrors.set(mapped, status);
+    throw mapped;
   }
 
   async function request<T = unknown>(method: HttpMethod, path: string, ro: RequestOptions = {}): Promise<T> {
@@ -304,19 +385,30 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
         const log = { site, method, endpoint, attempt: n, error: redactSecrets(e.message) };
         if (retryAfterMs !== undefined && retryAfterMs > backoffMaxMs) {
           opts.logger?.warn({ ...log, retryAfterMs }, 'Frappe asked to wait longer than the in-process backoff; leaving the retry to the job');
-          throw withFinalNote(e, `Retry-After ${retryAfterMs} ms exceeds the ${backoffMaxMs} ms backoff cap`);
+          throw marked(e, withFinalNote(e, `Retry-After ${retryAfterMs} ms exceeds the ${backoffMaxMs} ms backoff cap`));
         }
         if (n > maxRetries) {
           opts.logger?.warn(log, 'Frappe request failed; retries exhausted');
-          throw withFinalNote(e, `gave up after ${n} attempts`);
+          throw marked(e, withFinalNote(e, `gave up after ${n} attempts`));
         }
         // Full jitter (AWS "Exponential Backoff and Jitter"): spread retries from many workers.
         const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (n - 1));
-        const waitMs = Math.max(Math.floor(random() * ceiling), retryAfterMs ?? 0);
+        // A read that timed out has waited its timeout already, and sending it again is harmless:
+        // retry at once rather than hold the job for a backoff on top.
+        const quick = method === 'GET' && timedOutErrors.has(e);
+        const waitMs = quick ? 0 : Math.max(Math.floor(random() * ceiling), retryAfterMs ?? 0);
         opts.metrics?.restRetries.inc({ site, endpoint });
         const level = n === 1 ? 'debug' : 'warn';
         opts.logger?.[level]({ ...log, delayMs: waitMs }, 'retrying Frappe request');
-        await sleep(waitMs, ro.signal);
+        if (!quick) {
+          // Waiting out a backoff is not work: the job holds no worker slot meanwhile.
+          const resume = markStalled();
+          try {
+            await sleep(waitMs, ro.signal);
+          } finally {
+            resume();
+          }
+        }
       }
     }
   }

@@ -13,6 +13,7 @@ import { ClassicLevel } from 'classic-level';
 import { describeError, isPermanent, PermanentError } from '../errors.js';
 import { redactSecrets } from '../log.js';
 import { DueQueue } from './due_queue.js';
+import { runWithStallHook } from './stall.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs, raceAbort } from './backoff.js';
 import type {
   JobHandler,
@@ -102,6 +103,8 @@ interface Slot {
   /** running → finishing (the outcome is being written) | released (stop() handed it back). */
   phase: 'running' | 'finishing' | 'released';
   done: Promise<void>;
+  /** Slow calls the job is waiting on right now; above 0 it holds no concurrency slot. */
+  stalls: number;
 }
 
 type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
@@ -138,6 +141,9 @@ class EmbeddedStore implements EmbeddedJobStore {
   private events: JobStoreEvents = {};
   private concurrency = DEFAULT_CONCURRENCY;
   private leaseMs = DEFAULT_LEASE_MS;
+  private maxStalled = 0;
+  /** Running jobs whose slot is free because they wait on a slow call (slot.stalls > 0). */
+  private stalledSlots = 0;
   private running = false;
   private stopping: Promise<void> | null = null;
   private closed = false;
@@ -265,6 +271,9 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.events = events;
     this.concurrency = concurrency;
     this.leaseMs = leaseMs;
+    const maxStalled = opts.maxStalled ?? 0;
+    if (!Number.isInteger(maxStalled) || maxStalled < 0) throw new Error('maxStalled must be a whole number');
+    this.maxStalled = maxStalled;
     this.running = true;
     this.wake();
   }
@@ -318,7 +327,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       // The disk still says active, which the next open recovers the same way.
       this.onError(err);
     }
-    this.inflight.delete(job.id);
+    this.dropSlot(slot);
     if (entry) {
       entry.state = 'waiting';
       entry.job = job;
@@ -479,7 +488,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (!this.running || this.closed || this.crashed) return;
     this.clearTimer();
     const t = this.now();
-    const free = this.concurrency - this.inflight.size;
+    // Stalled jobs hold no slot, but at most maxStalled of them run beyond the concurrency.
+    const free = Math.min(this.concurrency - (this.inflight.size - this.stalledSlots), this.concurrency + this.maxStalled - this.inflight.size);
     for (const id of free > 0 ? this.waiting.takeDue(t, free) : []) {
       const job = this.index.get(id)?.job;
       if (job) this.begin(job);
@@ -507,7 +517,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     job.leaseUntilMs = t + this.leaseMs;
     job.leaseOwner = this.workerId;
     job.updatedAtMs = t;
-    const slot: Slot = { id: job.id, job, controller: new AbortController(), phase: 'running', done: Promise.resolve() };
+    const slot: Slot = { id: job.id, job, controller: new AbortController(), phase: 'running', done: Promise.resolve(), stalls: 0 };
     this.inflight.set(job.id, slot);
     slot.done = this.run(slot).catch((err) => this.onError(err));
   }
@@ -520,7 +530,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       // Never run a job whose active state is not on disk; put it back and try again shortly.
       if (slot.phase !== 'running') return;
       this.onError(err);
-      this.inflight.delete(job.id);
+      this.dropSlot(slot);
       const entry = this.index.get(job.id);
       if (entry) entry.state = 'waiting';
       job.state = 'waiting';
@@ -537,7 +547,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     let ok = false;
     try {
       if (!handler) throw new PermanentError(`No handler registered for job name "${job.name}" (job ${job.id})`);
-      await raceAbort(handler(toPublic(job), { signal: slot.controller.signal, attempt: job.attempts }), slot.controller.signal);
+      const work = runWithStallHook(() => this.stall(slot), () => handler(toPublic(job), { signal: slot.controller.signal, attempt: job.attempts }));
+      await raceAbort(work, slot.controller.signal);
       ok = true;
     } catch (err) {
       error = err;
@@ -546,6 +557,31 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (slot.phase !== 'running' || this.crashed || this.closed) return;
     slot.phase = 'finishing';
     await this.finish(slot, ok, error);
+  }
+
+  /** The job in `slot` waits on a slow call: free its slot (within maxStalled) until it resumes. */
+  private stall(slot: Slot): () => void {
+    if (this.maxStalled === 0 || this.inflight.get(slot.id) !== slot) return () => {};
+    let resumed = false;
+    if (slot.stalls++ === 0) {
+      this.stalledSlots += 1;
+      this.wake();
+    }
+    return () => {
+      // After dropSlot (finished, released) the slot counts for nothing any more.
+      if (resumed || this.inflight.get(slot.id) !== slot) return;
+      resumed = true;
+      if (--slot.stalls === 0) this.stalledSlots -= 1;
+    };
+  }
+
+  /** A slot leaves `inflight`: it no longer counts as stalled either, whatever its calls do later. */
+  private dropSlot(slot: Slot): void {
+    if (slot.stalls > 0) {
+      slot.stalls = 0;
+      this.stalledSlots -= 1;
+    }
+    this.inflight.delete(slot.id);
   }
 
   private async finish(slot: Slot, ok: boolean, error: unknown): Promise<void> {
@@ -578,7 +614,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       this.onError(err);
       return;
     }
-    this.inflight.delete(job.id);
+    this.dropSlot(slot);
     const entry = this.index.get(job.id);
     if (entry) {
       entry.state = job.state;

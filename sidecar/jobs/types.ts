@@ -53,6 +53,13 @@ export interface StartOptions {
   concurrency?: number;
   /** How long a running job's lease lasts before another worker may take it over. @defaultValue 60_000 */
   leaseMs?: number;
+  /**
+   * Jobs that may be stalled (waiting on a slow REST call, sidecar/jobs/stall.ts) without holding
+   * one of the `concurrency` slots, so a site that hangs some calls does not park every worker.
+   * 0 keeps every running job in a slot. Embedded store only; BullMQ's worker keeps a fixed
+   * concurrency. @defaultValue 0
+   */
+  maxStalled?: number;
 }
 
 export interface JobStoreEvents {

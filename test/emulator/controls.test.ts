@@ -62,6 +62,18 @@ describe('faults', () => {
     await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'reset', status: 0 }] });
     await expect(fetch(`${emu.url}/api/method/ping`, { headers: { 'X-Frappe-Site-Name': SITE } })).rejects.toThrow(/fetch failed/);
   });
+
+  it('`delay` answers normally, only late; a later rule still fails its share first', async () => {
+    const ping = (signal?: AbortSignal) => fetch(`${emu.url}/api/method/ping`, { headers: { 'X-Frappe-Site-Name': SITE }, signal });
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'delay', status: 0, delayMs: 60_000 }] });
+    await expect(ping(AbortSignal.timeout(200))).rejects.toThrow(/timeout|aborted/i);
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'error', status: 502, count: 1 }, { match: 'ping', mode: 'delay', status: 0, delayMs: 5 }] });
+    expect((await ping()).status).toBe(502);
+    const late = await ping();
+    expect(late.status).toBe(200);
+    expect(await late.json()).toEqual({ message: 'pong' });
+    await expect(control(emu, '/faults', { rules: [{ mode: 'delay', status: 0 }] })).rejects.toThrow(/delayMs/);
+  });
 });
 
 describe('clock and counts', () => {

@@ -27,6 +27,20 @@ describe('sidecar configuration', () => {
     expect(c.concurrency).toBe(4);
   });
 
+  it('REST timeouts and the stalled-job allowance: defaults, overrides, and bad values reported', () => {
+    const base = { FRAPPE_URL: 'https://erp.example.com', FRAPPE_API_KEY: 'key1', FRAPPE_API_SECRET: SECRET };
+    const d = loadConfig(base);
+    expect(d.rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, slowCallMs: undefined });
+    expect(d.maxStalledJobs).toBe(64);
+    const c = loadConfig({ ...base, COC_READ_TIMEOUT_MS: '2000', COC_WRITE_TIMEOUT_MS: '45000', COC_SLOW_CALL_MS: '750', COC_MAX_STALLED_JOBS: '0' });
+    expect(c.rest).toEqual({ readTimeoutMs: 2000, writeTimeoutMs: 45000, slowCallMs: 750 });
+    expect(c.maxStalledJobs).toBe(0);
+    expect(problems({ ...base, COC_READ_TIMEOUT_MS: 'soon', COC_MAX_STALLED_JOBS: '-1' })).toEqual([
+      'COC_READ_TIMEOUT_MS: "soon" is not a whole number between 100 and 600000',
+      'COC_MAX_STALLED_JOBS: "-1" is not a whole number between 0 and 1024',
+    ]);
+  });
+
   it('reports every problem at once, naming the key and the fix, never the secret', () => {
     const list = problems({ FRAPPE_URL: 'erp.example.com', FRAPPE_API_SECRET: SECRET, COC_PORT: 'eighty', COC_REDIS_URL: 'localhost:6379' });
     expect(list.join('\n')).toMatch(/url: "erp.example.com" is not an http\(s\) URL/);

@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { isPermanent, isRetriable, FrappeThrottledError, FrappeUnavailableError, RetriableError } from '../../sidecar/errors.js';
-import { createFrappeClient, endpointOf, type FrappeClient, type FrappeClientOptions } from '../../sidecar/frappe/client.js';
+import { createFrappeClient, endpointOf, requestIsOver, type FrappeClient, type FrappeClientOptions } from '../../sidecar/frappe/client.js';
+import { runWithStallHook } from '../../sidecar/jobs/stall.js';
 import { FrappeApiError, decodeServerMessages, parseRetryAfter, stripHtml } from '../../sidecar/frappe/errors.js';
 import { createLogger } from '../../sidecar/log.js';
 import { createMetrics, type Metrics } from '../../sidecar/metrics.js';
@@ -368,6 +369,54 @@ describe('retries', () => {
     expect(await client.call('ping', {}, 'GET')).toBe('pong');
     expect(await calls(metrics, { outcome: 'timeout' })).toBe(2);
     expect(await calls(metrics, { outcome: 'ok' })).toBe(1);
+  });
+
+  it('a hung read gives up at readTimeoutMs and is sent again at once, without a backoff', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }] });
+    const { client, metrics, delays } = make({ readTimeoutMs: 100, writeTimeoutMs: 60_000 });
+    expect(await client.call('ping', {}, 'GET')).toBe('pong');
+    expect(await calls(metrics, { method: 'GET', outcome: 'timeout' })).toBe(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('the timeout error names the timeout of its kind', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0 }] });
+    const { client } = make({ readTimeoutMs: 50, writeTimeoutMs: 120, maxRetries: 0 });
+    expect((await failure(client.getDoc('CRM Lead', 'CRM-LEAD-NONE'))).message).toMatch(/timed out after 50 ms/);
+    expect((await failure(client.insert('CRM Lead', { first_name: 'Late' }))).message).toMatch(/timed out after 120 ms/);
+  });
+
+  it('timeoutMs alone sets both, reads capped at 5 s', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0 }] });
+    const { client } = make({ timeoutMs: 80, maxRetries: 0 });
+    expect((await failure(client.getDoc('CRM Lead', 'CRM-LEAD-NONE'))).message).toMatch(/timed out after 80 ms/);
+    expect((await failure(client.insert('CRM Lead', { first_name: 'Late' }))).message).toMatch(/timed out after 80 ms/);
+  });
+
+  it('a call slower than slowCallMs marks its job stalled until it settles, and so does a backoff', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }, { match: 'ping', mode: 'error', status: 502, count: 1 }] });
+    const events: string[] = [];
+    const { client } = make({ readTimeoutMs: 200, slowCallMs: 20, sleep: async () => void events.push('sleep') });
+    const hook = () => {
+      events.push('stalled');
+      return () => void events.push('resumed');
+    };
+    expect(await runWithStallHook(hook, () => client.call('ping', {}, 'GET'))).toBe('pong');
+    // The hung attempt stalls and resumes at its timeout; the 502's backoff is waited out stalled
+    // (a loaded machine may make the 502 itself slow too: an extra pair in between).
+    expect(events.slice(0, 2)).toEqual(['stalled', 'resumed']);
+    expect(events.slice(-3)).toEqual(['stalled', 'sleep', 'resumed']);
+    expect(events.filter((e) => e === 'stalled').length).toBe(events.filter((e) => e === 'resumed').length);
+  });
+
+  it('marks a 5xx answer as over on the site, a timeout or a 504 not', async () => {
+    const { client } = make({ readTimeoutMs: 50, maxRetries: 0 });
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'error', status: 502, count: 1 }] });
+    expect(requestIsOver(await failure(client.call('ping', {}, 'GET')))).toBe(true);
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'error', status: 504, count: 1 }] });
+    expect(requestIsOver(await failure(client.call('ping', {}, 'GET')))).toBe(false);
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }] });
+    expect(requestIsOver(await failure(client.call('ping', {}, 'GET')))).toBe(false);
   });
 
   it('a dropped connection is a network error, retried', async () => {

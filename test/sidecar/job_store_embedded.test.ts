@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmbeddedStore, JobStoreLockedError, type EmbeddedJobStore } from '../../sidecar/jobs/embedded-store.js';
 import { createJobStore } from '../../sidecar/jobs/index.js';
+import { markStalled } from '../../sidecar/jobs/stall.js';
 import { deferred, describeJobStore, Recorder, spec } from './job_store.conformance.js';
 
 describeJobStore('embedded', () => {
@@ -192,5 +193,65 @@ describe('embedded job store', () => {
     }
     const reopened = await open();
     expect((await reopened.get('x'))?.state).toBe('waiting');
+  });
+
+  it('a job stalled on a slow call frees its slot for the next one, up to maxStalled beyond the concurrency', async () => {
+    const store = await open();
+    const rec = new Recorder();
+    const ids = ['a', 'b', 'c', 'd'];
+    const started = new Map(ids.map((id) => [id, deferred()]));
+    const gates = new Map(ids.map((id) => [id, deferred()]));
+    const resume = new Map<string, () => void>();
+    await store.start(
+      {
+        ok: async (job) => {
+          // What the REST client does once a call has been outstanding for slowCallMs.
+          if (job.id !== 'c') resume.set(job.id, markStalled());
+          started.get(job.id)!.resolve();
+          await gates.get(job.id)!.promise;
+        },
+      },
+      { concurrency: 1, maxStalled: 2 },
+      rec.events,
+    );
+    for (const id of ids) await store.enqueue(spec(id));
+    // a and b are stalled and hold no slot, so c runs in the one slot.
+    await Promise.all(['a', 'b', 'c'].map((id) => started.get(id)!.promise));
+    // d waits: concurrency + maxStalled (3) jobs are running.
+    expect((await store.get('d'))?.state).toBe('waiting');
+    // a's call answers, so a holds the slot again: c finishing frees none for d.
+    resume.get('a')!();
+    gates.get('c')!.resolve();
+    await rec.waitForDone('c');
+    expect((await store.get('d'))?.state).toBe('waiting');
+    gates.get('a')!.resolve();
+    await started.get('d')!.promise;
+    gates.get('b')!.resolve();
+    gates.get('d')!.resolve();
+    await rec.waitFor(() => rec.done() === 4, 'all four');
+  });
+
+  it('without maxStalled a stalled job keeps its slot', async () => {
+    const store = await open();
+    const rec = new Recorder();
+    const gate = deferred();
+    const first = deferred();
+    await store.start(
+      {
+        ok: async () => {
+          markStalled();
+          first.resolve();
+          await gate.promise;
+        },
+      },
+      { concurrency: 1 },
+      rec.events,
+    );
+    await store.enqueue(spec('a'));
+    await store.enqueue(spec('b'));
+    await first.promise;
+    expect((await store.get('b'))?.state).toBe('waiting');
+    gate.resolve();
+    await rec.waitFor(() => rec.done() === 2, 'both');
   });
 });

@@ -8,6 +8,7 @@
  * Creation runs under a lock per customer key, so two first orders of a new customer make one.
  */
 import { PermanentError } from '../../errors.js';
+import { requestIsOver } from '../../frappe/client.js';
 import { FrappeApiError } from '../../frappe/errors.js';
 import type { HandlerContext } from '../../handlers/types.js';
 import { shopKey, type ShopConfig } from '../config.js';
@@ -107,11 +108,31 @@ async function countryName(ctx: HandlerContext, a: ShopAddress): Promise<string 
   return null;
 }
 
+/**
+ * Insert a document that has no unique key to make a second copy fail. After a 5xx answer the
+ * request is over on the site (requestIsOver), so `exists` tells whether it committed: only then is
+ * it sent again, up to `tries` times. After a timeout or a dropped connection the site may still
+ * be working on it; that is left to the job's retry, which looks first as well.
+ */
+async function insertUnlessThere(ctx: HandlerContext, doctype: string, doc: Record<string, unknown>, exists: () => Promise<boolean>, tries = 3): Promise<void> {
+  for (let n = 1; ; n++) {
+    try {
+      await ctx.client.insert(doctype, doc, { signal: ctx.signal });
+      return;
+    } catch (err) {
+      if (n >= tries || !requestIsOver(err)) throw err;
+      if (await exists()) return;
+      ctx.logger.debug({ doctype, attempt: n }, `${doctype} insert answered 5xx and is not there; sending it again`);
+    }
+  }
+}
+
 /** A Contact for the order's email, unless one exists (`existing`, looked up once by the caller). */
 async function ensureContact(ctx: HandlerContext, customer: string, order: ShopOrder, existing: { name: string } | null): Promise<void> {
   const email = order.customer?.email;
   if (!email || existing) return;
-  await ctx.client.insert(
+  await insertUnlessThere(
+    ctx,
     'Contact',
     {
       first_name: order.customer?.firstName || displayName(order),
@@ -120,17 +141,15 @@ async function ensureContact(ctx: HandlerContext, customer: string, order: ShopO
       ...(order.customer?.phone ? { phone_nos: [{ phone: order.customer.phone, is_primary_phone: 1 }] } : {}),
       links: [{ link_doctype: 'Customer', link_name: customer }],
     },
-    { signal: ctx.signal },
+    async () => (await contactFor(ctx, email)) !== null,
   );
 }
 
-async function ensureAddresses(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
-  const wanted: [ShopAddress, 'Billing' | 'Shipping'][] = [];
-  if (order.billingAddress) wanted.push([order.billingAddress, 'Billing']);
-  if (order.shippingAddress) wanted.push([order.shippingAddress, 'Shipping']);
-  if (!wanted.length) return;
-  const existing = distinctNames(
-    await ctx.client.getList<{ name: string; address_type: string; address_line1: string; pincode: string | null }>('Address', {
+type StoredAddress = { name: string; address_type: string; address_line1: string; pincode: string | null };
+
+async function addressesOf(ctx: HandlerContext, customer: string): Promise<StoredAddress[]> {
+  return distinctNames(
+    await ctx.client.getList<StoredAddress>('Address', {
       fields: ['name', 'address_type', 'address_line1', 'pincode'],
       filters: [
         ['Dynamic Link', 'link_doctype', '=', 'Customer'],
@@ -141,15 +160,25 @@ async function ensureAddresses(ctx: HandlerContext, customer: string, order: Sho
       signal: ctx.signal,
     }),
   );
+}
+
+const sameAddress = (e: StoredAddress, a: ShopAddress, type: string) => e.address_type === type && e.address_line1 === a.line1 && (e.pincode ?? '') === (a.zip ?? '');
+
+async function ensureAddresses(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
+  const wanted: [ShopAddress, 'Billing' | 'Shipping'][] = [];
+  if (order.billingAddress) wanted.push([order.billingAddress, 'Billing']);
+  if (order.shippingAddress) wanted.push([order.shippingAddress, 'Shipping']);
+  if (!wanted.length) return;
+  const existing = await addressesOf(ctx, customer);
   for (const [a, type] of wanted) {
-    const same = existing.some((e) => e.address_type === type && e.address_line1 === a.line1 && (e.pincode ?? '') === (a.zip ?? ''));
-    if (same) continue;
+    if (existing.some((e) => sameAddress(e, a, type))) continue;
     const country = await countryName(ctx, a);
     if (!country) {
       ctx.logger.warn({ order: order.id, country: a.countryCode ?? a.countryName }, `${describeOrder(order)}: ${type} address skipped, no ERPNext Country for "${a.countryCode ?? a.countryName ?? '?'}"`);
       continue;
     }
-    await ctx.client.insert(
+    await insertUnlessThere(
+      ctx,
       'Address',
       {
         address_title: a.company || a.name,
@@ -164,7 +193,7 @@ async function ensureAddresses(ctx: HandlerContext, customer: string, order: Sho
         email_id: order.customer?.email,
         links: [{ link_doctype: 'Customer', link_name: customer }],
       },
-      { signal: ctx.signal },
+      async () => (await addressesOf(ctx, customer)).some((e) => sameAddress(e, a, type)),
     );
   }
 }
@@ -199,7 +228,9 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
             territory: shop.erpnext.territory,
             custom_external_customer_id: key,
           },
-          { signal: ctx.signal },
+          // Resendable: custom_external_customer_id is unique, so a copy that committed makes the
+          // next one a unique violation, read back below.
+          { signal: ctx.signal, idempotent: true },
         );
         customer = created.name;
       } catch (err) {

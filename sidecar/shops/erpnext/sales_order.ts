@@ -235,7 +235,10 @@ export async function applyOrder(ctx: HandlerContext, shop: ShopConfig, order: S
         facts.priceListCurrency === order.currency ? conversionRate : await exchangeRate(ctx, facts.priceListCurrency, facts.companyCurrency, order.createdDate),
     };
     try {
-      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rates), { signal: ctx.signal });
+      // Safe to send again after a timeout or a 5xx: custom_external_order_id is unique in the
+      // database, so a first copy that did commit makes the second fail UniqueValidationError,
+      // which lands below. The job need not wait for its own retry to find out.
+      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rates), { signal: ctx.signal, idempotent: true });
       return { result: 'created', salesOrder: created.name, detail: `for ${customer}` };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
