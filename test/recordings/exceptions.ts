@@ -50,8 +50,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
-  'user-insert-sales-user': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, … with their defaults) and User.validate\'s username', problems: KEYS },
-  'restricted-user-get-self': { reason: 'APPS: User JSON of 15.55.1 (username, language, time_zone, desk_theme, search_bar, …); DOCS: `roles` is permlevel 1, stripped for a user reading its own record', problems: KEYS, paths: ['$.body.data.roles'] },
   'doctype-insert-custom': { reason: `${DOCTYPE_JSON}; ${UNSAVED}`, problems: KEYS },
   'doctype-insert-single': { reason: `${DOCTYPE_JSON}; ${UNSAVED}; DOCS: DocType.validate_permissions msgprints "Report cannot be set for Single types" and clears report/export`, problems: KEYS, paths: ['$.body.data.permissions[0].report', '$.body.data.permissions[0].export'] },
   'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}`, problems: KEYS, paths: ['$.body.data.working_hours'] },

@@ -92,7 +92,7 @@ export function registerFrappeCore(): void {
     doc.email = String(doc.email ?? '').trim().toLowerCase();
     doc.name = doc.email;
   });
-  registerHook('User', 'validate', ({ ctx, doc }) => {
+  registerHook('User', 'validate', ({ ctx, doc, before }) => {
     doc.full_name = [doc.first_name, doc.middle_name, doc.last_name].filter(Boolean).join(' ') || null;
     // set_system_user: any role with desk access makes a System User.
     if (doc.name !== 'Administrator' && doc.name !== 'Guest') {
@@ -104,6 +104,21 @@ export function registerFrappeCore(): void {
       doc.user_type = desk ? 'System User' : doc.user_type === 'System User' || !doc.user_type ? 'Website User' : doc.user_type;
     }
     if (doc.time_zone && !isValidTimeZone(String(doc.time_zone))) frappeThrow(`Invalid time zone ${doc.time_zone}`);
+    if (!before && doc.name !== 'Administrator' && doc.name !== 'Guest') {
+      // validate_username: a new user without one gets `frappe.scrub(first_name)`; set_time_zone:
+      // the system's zone; and the system language (recording user-insert-sales-user: username
+      // "rec_684ooa_sales", language "en", time_zone "Asia/Kolkata").
+      if (!doc.username && doc.first_name) {
+        const base = String(doc.first_name).trim().toLowerCase().replace(/[ -]/g, '_');
+        // username_exists → a number appended until it is free (user.py validate_username).
+        const taken = new Set(ctx.site.db.all('User').map((u) => String(u.username ?? '')));
+        let username = base;
+        for (let n = 1; taken.has(username); n++) username = `${base}${n}`;
+        doc.username = username;
+      }
+      if (!doc.time_zone) doc.time_zone = ctx.site.timeZone();
+      if (!doc.language) doc.language = String(ctx.site.db.get('System Settings', 'System Settings')?.language ?? 'en');
+    }
     // validate: `if self.name not in STANDARD_USERS and not self.get_social_login_userid("frappe"):
     // self.set_social_login_userid("frappe", frappe.generate_hash(length=39))` — every user gets a
     // "frappe" social login row (recording user-insert-sales-user).
@@ -117,7 +132,8 @@ export function registerFrappeCore(): void {
     if (doc.new_password && !/^\*+$/.test(String(doc.new_password))) {
       ctx.site.setPassword('User', String(doc.name), 'password', String(doc.new_password));
     }
-    doc.new_password = null;
+    // The Password column keeps "" once the password moved to __Auth (recording user-insert-sales-user).
+    doc.new_password = '';
   });
 
   // ---- Role ---------------------------------------------------------------------------
