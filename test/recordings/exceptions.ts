@@ -56,7 +56,7 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'sla-get': { reason: 'APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1)', problems: KEYS },
   'sla-update-replace-table': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); ${UNSAVED}`, problems: KEYS },
   'company-get': { reason: 'APPS: Company JSON of ERPNext v15 (create_chart_of_accounts_based_on, lft, rgt, old_parent)', problems: KEYS },
-  'customer-insert': { reason: 'APPS: Customer JSON of ERPNext v15 (is_internal_customer, language, default_commission_rate, so_required, dn_required, is_frozen)', problems: KEYS },
+  'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
   'lead-insert': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
   'lead-get': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
   'lead-put-with-modified': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
