@@ -46,6 +46,7 @@ export interface ListArgs {
   ignorePermissions?: boolean;
 }
 
+/** In 15.55.1's order, as its "Operator must be one of …" message lists them (recording list-bad-operator). */
 export const VALID_OPERATORS = [
   '=',
   '!=',
@@ -62,11 +63,11 @@ export const VALID_OPERATORS = [
   'timespan',
   'previous',
   'next',
-  'descendants of',
-  'descendants of (inclusive)',
-  'not descendants of',
   'ancestors of',
+  'descendants of',
   'not ancestors of',
+  'not descendants of',
+  'descendants of (inclusive)',
 ];
 
 interface Filter {

@@ -3,7 +3,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { dbSet } from '../../core/db_set.js';
-import { appendChild, findName, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
+import { appendChild, findName, msgprint, notifyUpdate, registerHook, type Ctx } from '../../core/document.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
 import { isValidTimeZone, parseDatetime } from '../../core/datetime.js';
 import { generateHash } from '../../core/naming.js';
@@ -26,6 +26,17 @@ export function registerFrappeCore(): void {
         title: 'Not in Developer Mode',
         excText: "Not in Developer Mode! Set in site_config.json or make 'Custom' DocType.",
       });
+    }
+    // validate_permissions → check_single (frappe/core/doctype/doctype/doctype.py [v15]): a Single's
+    // rows cannot report, import or export; said once per row (recording doctype-insert-single).
+    if (doc.issingle) {
+      for (const perm of (doc.permissions as Doc[] | undefined) ?? []) {
+        if (!Number(perm.report)) continue;
+        msgprint(ctx, 'Report cannot be set for Single types');
+        perm.report = 0;
+        perm.import = 0;
+        perm.export = 0;
+      }
     }
     const seen = new Set<string>();
     for (const f of (doc.fields as Doc[]) ?? []) {
