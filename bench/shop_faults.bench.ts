@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createShopifyDouble, deliver, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../doubles/shopify/index.js';
 import type { SidecarConfig } from '../sidecar/config/load.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
@@ -41,6 +41,7 @@ import { SITE } from '../test/helpers/emulator.js';
 import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
 import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
 import { writeResult } from './lib.js';
+import { ask, spawnSelf } from './workers.js';
 
 const ORDERS = Number(process.env.BENCH_FAULTS_ORDERS ?? 300);
 const LIMIT_S = Number(process.env.BENCH_FAULTS_LIMIT_S ?? 240);
@@ -102,29 +103,8 @@ function emulatorThread(): void {
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE) emulatorThread();
 
-function spawn(role: string): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  return new Worker(boot, { eval: true, workerData: { role } });
-}
+const spawn = (role: string) => spawnSelf(import.meta.url, role);
 
-function ask<T>(worker: Worker, message: EmuRequest, what: string, limitMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${what} took over ${limitMs} ms`)), limitMs);
-    const onMessage = (r: T) => done(undefined, r);
-    const onError = (e: Error) => done(e);
-    const done = (err?: Error, r?: T) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      if (err) reject(err);
-      else resolve(r as T);
-    };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
-    worker.postMessage(message);
-  });
-}
 
 async function faults(url: string, body: unknown, method = 'POST'): Promise<void> {
   const res = await fetch(`${url}/__emulator/faults`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -38,7 +38,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import express from 'express';
 import { createShopifyDouble, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../doubles/shopify/index.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
@@ -51,6 +51,7 @@ import { SITE } from '../test/helpers/emulator.js';
 import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
 import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
 import { percentile, writeResult } from './lib.js';
+import { ask, spawnSelf } from './workers.js';
 
 const RATE = Number(process.env.BENCH_SHOP_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SHOP_SECONDS ?? 30);
@@ -206,30 +207,8 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE
 
 // ── main thread ──────────────────────────────────────────────────────────────────────────────
 
-/** A worker running this module under tsx (workers do not inherit tsx's loader). */
-function spawn(role: string): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  return new Worker(boot, { eval: true, workerData: { role } });
-}
+const spawn = (role: string) => spawnSelf(import.meta.url, role);
 
-function ask<T>(worker: Worker, message: unknown, what: string, limitMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${what} took over ${limitMs} ms`)), limitMs);
-    const onMessage = (r: T) => done(undefined, r);
-    const onError = (e: Error) => done(e);
-    const done = (err?: Error, r?: T) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      if (err) reject(err);
-      else resolve(r as T);
-    };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
-    worker.postMessage(message);
-  });
-}
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
