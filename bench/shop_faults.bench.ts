@@ -41,7 +41,7 @@ import { SITE } from '../test/helpers/emulator.js';
 import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
 import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
 import { writeResult } from './lib.js';
-import { ask, spawnSelf } from './workers.js';
+import { ask, countByExternalId, spawnSelf } from './workers.js';
 
 const ORDERS = Number(process.env.BENCH_FAULTS_ORDERS ?? 300);
 const LIMIT_S = Number(process.env.BENCH_FAULTS_LIMIT_S ?? 240);
@@ -75,20 +75,7 @@ function emulatorThread(): void {
         const keys = await shopSyncUser(site);
         reply({ type: 'ready', url: site.emu.url, key: keys.key, secret: keys.secret });
       } else if (m.type === 'count') {
-        const byId = new Map<string, number>();
-        for (const r of site!.emu.site(SITE).db.all('Sales Order')) {
-          if (r.docstatus === 1) byId.set(String(r.custom_external_order_id), (byId.get(String(r.custom_external_order_id)) ?? 0) + 1);
-        }
-        let oneSubmitted = 0;
-        let missing = 0;
-        let duplicated = 0;
-        for (const id of m.externalIds) {
-          const k = byId.get(id) ?? 0;
-          if (k === 1) oneSubmitted++;
-          else if (k === 0) missing++;
-          else duplicated++;
-        }
-        reply({ type: 'count', oneSubmitted, missing, duplicated });
+        reply({ type: 'count', ...countByExternalId(site!.emu.site(SITE).db.all('Sales Order'), m.externalIds) });
       } else {
         await site?.emu.close();
         reply({ type: 'closed' });

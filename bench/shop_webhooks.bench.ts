@@ -51,7 +51,7 @@ import { SITE } from '../test/helpers/emulator.js';
 import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
 import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
 import { percentile, writeResult } from './lib.js';
-import { ask, spawnSelf } from './workers.js';
+import { ask, countByExternalId, spawnSelf } from './workers.js';
 
 const RATE = Number(process.env.BENCH_SHOP_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SHOP_SECONDS ?? 30);
@@ -177,18 +177,7 @@ function emulatorThread(): void {
       } else if (m.type === 'count') {
         // In-process read of the site's table: what the REST API would list, without the cost.
         const rows = site!.emu.site(SITE).db.all('Sales Order');
-        const byId = new Map<string, number>();
-        for (const r of rows) if (r.docstatus === 1) byId.set(String(r.custom_external_order_id), (byId.get(String(r.custom_external_order_id)) ?? 0) + 1);
-        let oneSubmitted = 0;
-        let missing = 0;
-        let duplicated = 0;
-        for (const id of m.externalIds) {
-          const k = byId.get(id) ?? 0;
-          if (k === 1) oneSubmitted++;
-          else if (k === 0) missing++;
-          else duplicated++;
-        }
-        reply({ type: 'count', oneSubmitted, missing, duplicated, salesOrders: rows.length });
+        reply({ type: 'count', ...countByExternalId(rows, m.externalIds), salesOrders: rows.length });
       } else {
         await site?.emu.close();
         reply({ type: 'closed' });
