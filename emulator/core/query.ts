@@ -558,6 +558,11 @@ function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: Fie
     const written = m[1];
     const raw = written.replace(/`/g, '');
     const desc = dir === 'desc';
+    /** A column of the parent or of a joined child table, typed by that table's field. */
+    const columnTerm = (doctype: string, column: string): OrderTerm => {
+      const m2 = doctype === meta.name ? meta : site.meta(doctype)!;
+      return { column, desc, kind: kindOf(m2.fields.find((f) => f.fieldname === column), column, m2), childDoctype: doctype !== meta.name ? doctype : undefined };
+    };
     if (written.startsWith('`tab') && written.includes('.')) {
       const table = raw.split('.')[0].slice(3);
       if (table !== meta.name && !joined.includes(table)) {
@@ -574,32 +579,19 @@ function parseOrderBy(site: Site, meta: DocTypeMeta, orderBy: string, specs: Fie
       // The select list first (a field selected as `tabX`.`col` answers to `col`) …
       const selected = specs.find((s) => s.kind === 'field' && s.alias === raw);
       if (selected) {
-        const m2 = selected.doctype === meta.name ? meta : site.meta(selected.doctype)!;
-        terms.push({
-          column: selected.column,
-          desc,
-          kind: kindOf(m2.fields.find((f) => f.fieldname === selected.column), selected.column, m2),
-          childDoctype: selected.doctype !== meta.name ? selected.doctype : undefined,
-        });
+        terms.push(columnTerm(selected.doctype, selected.column));
         continue;
       }
       // … then every table of the FROM clause.
       const owners = [meta, ...joined.map((d) => site.meta(d)!)].filter((m2) => columnsOf(m2).includes(raw));
       if (owners.length > 1) throw ambiguous(raw, 'ORDER BY');
       if (owners.length === 1 && owners[0] !== meta) {
-        const m2 = owners[0];
-        terms.push({ column: raw, desc, kind: kindOf(m2.fields.find((f) => f.fieldname === raw), raw, m2), childDoctype: m2.name });
+        terms.push(columnTerm(owners[0]!.name, raw));
         continue;
       }
     }
     const resolved = resolveColumn(site, meta, raw);
-    const m2 = resolved.doctype === meta.name ? meta : site.meta(resolved.doctype)!;
-    terms.push({
-      column: resolved.column,
-      desc,
-      kind: kindOf(m2.fields.find((f) => f.fieldname === resolved.column), resolved.column, m2),
-      childDoctype: resolved.doctype !== meta.name ? resolved.doctype : undefined,
-    });
+    terms.push(columnTerm(resolved.doctype, resolved.column));
   }
   return terms;
 }
