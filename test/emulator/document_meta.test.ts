@@ -17,7 +17,7 @@ function ok(res: { status: number; body: any }): any {
 }
 
 /** A custom DocType shaped like the product's Order Sync Request (recording doctype-insert-custom). */
-async function requestDocType(permissions: Record<string, unknown>[]): Promise<string> {
+async function requestDocType(permissions: Record<string, unknown>[], opts: { referenceSetOnlyOnce?: boolean } = {}): Promise<string> {
   const name = `Probe ${rand()} Request`;
   ok(
     await admin.insert('DocType', {
@@ -27,7 +27,7 @@ async function requestDocType(permissions: Record<string, unknown>[]): Promise<s
       autoname: 'hash',
       fields: [
         { fieldname: 'reference_doctype', label: 'Reference DocType', fieldtype: 'Link', options: 'DocType', reqd: 1, set_only_once: 1 },
-        { fieldname: 'reference_name', label: 'Reference Name', fieldtype: 'Dynamic Link', options: 'reference_doctype', reqd: 1, set_only_once: 1 },
+        { fieldname: 'reference_name', label: 'Reference Name', fieldtype: 'Dynamic Link', options: 'reference_doctype', reqd: 1, set_only_once: opts.referenceSetOnlyOnce === false ? 0 : 1 },
         { fieldname: 'status', label: 'Status', fieldtype: 'Select', options: 'Queued\nRunning\nDone\nFailed', default: 'Queued' },
       ],
       permissions,
@@ -126,21 +126,7 @@ describe('Dynamic Link to an autoincrement name, set_only_once', () => {
 
   // without set_only_once the normalised link saves (what the product's Order Sync Request does)
   it('without set_only_once the ticket request saves', async () => {
-    const name = `Probe ${rand()} Loose`;
-    ok(
-      await admin.insert('DocType', {
-        name,
-        module: 'Custom',
-        custom: 1,
-        autoname: 'hash',
-        fields: [
-          { fieldname: 'reference_doctype', label: 'Reference DocType', fieldtype: 'Link', options: 'DocType', reqd: 1, set_only_once: 1 },
-          { fieldname: 'reference_name', label: 'Reference Name', fieldtype: 'Dynamic Link', options: 'reference_doctype', reqd: 1 },
-          { fieldname: 'status', label: 'Status', fieldtype: 'Select', options: 'Queued\nRunning', default: 'Queued' },
-        ],
-        permissions: [{ role: 'System Manager', read: 1, write: 1, create: 1 }],
-      }),
-    );
+    const name = await requestDocType([{ role: 'System Manager', read: 1, write: 1, create: 1 }], { referenceSetOnlyOnce: false });
     const ticket = emu.seeds[SITE].tickets[0];
     const req = ok(await admin.insert(name, { reference_doctype: 'HD Ticket', reference_name: String(ticket) }));
     // Insert and save answer with the document in memory (the int name), a read with the column's text.
