@@ -101,7 +101,7 @@ async function buildVueFormScript(target) {
 
 // Validate the manifest with the same code the sidecar uses, then build what it lists.
 await build({
-  entryPoints: { 'manifest-loader': 'sidecar/manifest/load.ts' },
+  entryPoints: { 'manifest-loader': 'lib/manifest/load.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { asAdmin, put } from '../emulator/sites.js';
-import { loadManifest } from '../sidecar/manifest/load.js';
+import { loadManifest } from '../lib/manifest/load.js';
 import { REBUILD_BUCKET_MS } from '../sidecar/handlers/order_history/index.js';
 import type { Sidecar } from '../sidecar/runtime.js';
 import { deskSession, launchBrowser, type DeskSession } from '../test/helpers/browser.js';

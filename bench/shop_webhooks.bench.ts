@@ -44,7 +44,7 @@ import { createShopifyDouble, type ShopifyDouble, type ShopifyShop as DoubleShop
 import { builtinHandlers } from '../sidecar/handlers/index.js';
 import { createJobStore } from '../sidecar/jobs/index.js';
 import type { JobRecord } from '../sidecar/jobs/types.js';
-import { createLogger } from '../sidecar/log.js';
+import { createLogger } from '../lib/log.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { localConfig } from '../test/helpers/config.js';
 import { SITE } from '../test/helpers/emulator.js';

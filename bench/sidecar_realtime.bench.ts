@@ -10,7 +10,7 @@ import pino from 'pino';
 import { io } from 'socket.io-client';
 import { startEmulator } from '../emulator/server.js';
 import { asAdmin, put } from '../emulator/sites.js';
-import { parseManifest } from '../sidecar/manifest/load.js';
+import { parseManifest } from '../lib/manifest/load.js';
 import { startSidecar } from '../sidecar/runtime.js';
 import { median, percentile, writeResult } from './lib.js';
 import { localConfig } from '../test/helpers/config.js';

@@ -5,20 +5,21 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
-import type { SidecarConfig, SiteConfig } from './config/load.js';
-import { describeError } from './errors.js';
-import { clientForSite, type FrappeClient } from './frappe/client.js';
+import type { SidecarConfig, SiteConfig } from '../lib/config/load.js';
+import { describeError } from '../lib/errors.js';
+import { clientForSite, type FrappeClient } from '../lib/frappe/client.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
 import { createJobStore } from './jobs/index.js';
+import { markStalled } from './jobs/stall.js';
 import type { JobHandler, JobSpec, JobStore } from './jobs/types.js';
-import { redactSecrets, type Logger } from './log.js';
-import type { HooksManifest } from './manifest/schema.js';
+import { redactSecrets, type Logger } from '../lib/log.js';
+import type { HooksManifest } from '../lib/manifest/schema.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { catchUp } from './realtime/catchup.js';
 import { jobsForVersion, type DocVersion } from './realtime/dispatch.js';
-import { PROBE_METHOD, PROBE_TIMEOUT_MS, probeRealtime } from './realtime/probe.js';
-import { createSubscriber, type Subscriber } from './realtime/subscriber.js';
+import { PROBE_METHOD, PROBE_TIMEOUT_MS, probeRealtime } from '../lib/frappe/realtime/probe.js';
+import { createSubscriber, type Subscriber } from '../lib/frappe/realtime/subscriber.js';
 import { scheduleEntries, startScheduler } from './scheduler.js';
 import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
 import { createShopHandlers } from './shops/handlers.js';
@@ -30,7 +31,7 @@ export interface SiteStatus {
   rest: { ok: boolean; error: string | null; user: string | null; checkedAt: string | null };
   /**
    * `connected`: the Socket.IO link is up. `eventsArrive`: an event this site published reached
-   * the link since it (re)connected (realtime/probe.ts) — only then does the sidecar hear the site.
+   * the link since it (re)connected (lib/frappe/realtime/probe.ts) — only then does the sidecar hear the site.
    * `eventsError`: why not, while not.
    */
   realtime: { connected: boolean; error: string | null; eventsArrive: boolean; eventsError: string | null };
@@ -135,7 +136,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   for (const site of config.sites) {
     // The config's timeouts, unless the caller's `rest` names a timeout of its own (timeoutMs sets both).
     const fromConfig = opts.rest?.timeoutMs !== undefined ? {} : Object.fromEntries(Object.entries(config.rest ?? {}).filter(([, v]) => v !== undefined));
-    const client = clientForSite(site, { metrics, logger, ...fromConfig, ...opts.rest });
+    const client = clientForSite(site, { metrics, logger, onWait: markStalled, ...fromConfig, ...opts.rest });
     sites.set(site.name, {
       config: site,
       client,
@@ -254,7 +255,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   /**
-   * Prove that this site's events reach the current link (realtime/probe.ts): readiness waits for
+   * Prove that this site's events reach the current link (lib/frappe/realtime/probe.ts): readiness waits for
    * it, and a sidecar that listens on another site's namespace says so instead of being ready.
    * Runs once per connect (again if the link changed while it ran) and on health checks until it
    * succeeds.

@@ -6,8 +6,8 @@
  */
 import { Cron } from 'croner';
 import type { JobSpec } from './jobs/types.js';
-import type { Logger } from './log.js';
-import type { HooksManifest } from './manifest/schema.js';
+import type { Logger } from '../lib/log.js';
+import type { HooksManifest } from '../lib/manifest/schema.js';
 
 /** Frappe's implicit crons for the named frequencies (scheduled_job_type.py [v15]). */
 const FREQUENCY_CRON: Record<string, string> = {

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
-import { PermanentError } from '../sidecar/errors.js';
-import { parseManifest } from '../sidecar/manifest/load.js';
+import { PermanentError } from '../lib/errors.js';
+import { parseManifest } from '../lib/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { SITE, control } from './helpers/emulator.js';
 import { localConfig } from './helpers/config.js';
@@ -98,7 +98,7 @@ describe('crm-order-companion CLI', () => {
     const purge = await cli(['jobs', 'purge', '--state', 'failed', '--url', sidecar.url!]);
     expect(purge).toMatchObject({ code: 0, stdout: 'purged 1 failed job(s)\n' });
 
-    // Ready once the site's probe event has arrived (sidecar/realtime/probe.ts).
+    // Ready once the site's probe event has arrived (lib/frappe/realtime/probe.ts).
     if (!sidecar.ready()) await new Promise((resolve) => sidecar.events.once('probe', resolve));
     const status = await cli(['status', '--url', sidecar.url!]);
     expect(status.stdout).toContain(SITE);

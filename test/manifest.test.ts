@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifest, ManifestError, parseManifest } from '../sidecar/manifest/load.js';
+import { loadManifest, ManifestError, parseManifest } from '../lib/manifest/load.js';
 
 function issuesOf(value: unknown): { path: string; message: string }[] {
   try {

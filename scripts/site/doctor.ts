@@ -15,7 +15,7 @@
  *                roles are hidden from a non-manager). With Helpdesk, the user must also be a
  *                Helpdesk agent (an HD Agent record or the Agent role), or it sees no ticket.
  *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3),
- *                then the sidecar's readiness probe on that socket (sidecar/realtime/probe.ts): the
+ *                then the sidecar's readiness probe on that socket (lib/frappe/realtime/probe.ts): the
  *                site is asked for one event and it must arrive — a handshake on another site's
  *                namespace is accepted, yet hears nothing.
  *  - time_zone   the site's System Settings time zone (datetimes on the wire are site-local).
@@ -25,15 +25,15 @@
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import roleFile from '../../doctypes/roles/order_companion.json' with { type: 'json' };
-import type { SiteConfig } from '../../sidecar/config/load.js';
-import { clientForSite, type FrappeClient } from '../../sidecar/frappe/client.js';
-import { isNoFrappeAnswer } from '../../sidecar/frappe/errors.js';
-import { redactSecrets } from '../../sidecar/log.js';
+import type { SiteConfig } from '../../lib/config/load.js';
+import { clientForSite, type FrappeClient } from '../../lib/frappe/client.js';
+import { isNoFrappeAnswer } from '../../lib/frappe/errors.js';
+import { redactSecrets } from '../../lib/log.js';
 import { packageRoot } from './command.js';
 import { rolesOf } from './install.js';
 import { loadRoles, type DesiredRole } from './records.js';
-import { realtimeHeaders } from '../../sidecar/realtime/subscriber.js';
-import { PROBE_METHOD, deafMessage, probeRealtime } from '../../sidecar/realtime/probe.js';
+import { realtimeHeaders } from '../../lib/frappe/realtime/subscriber.js';
+import { PROBE_METHOD, deafMessage, probeRealtime } from '../../lib/frappe/realtime/probe.js';
 
 export type CheckLevel = 'error' | 'warning' | 'info';
 

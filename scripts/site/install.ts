@@ -5,8 +5,8 @@
  * record looked like before, and stops at the first rejection with the record, Frappe's own
  * message and what was already applied. Uninstall reverses exactly that.
  */
-import type { FrappeClient } from '../../sidecar/frappe/client.js';
-import { FrappeApiError } from '../../sidecar/frappe/errors.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
+import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { fetchDoc, grantRow, grantTarget, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
 import { STATE_DOCTYPE, type DesiredState } from './records.js';
 

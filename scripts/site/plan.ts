@@ -2,8 +2,8 @@
  * `site plan`: what `install` would do, per record — create, update (with a field diff) or
  * unchanged — read from the site through REST, changing nothing.
  */
-import type { FrappeClient } from '../../sidecar/frappe/client.js';
-import { FrappeApiError } from '../../sidecar/frappe/errors.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
+import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { PERM_FLAGS, STAGES, type DesiredRecord, type DesiredState, type Grant } from './records.js';
 
 export { PERM_FLAGS };

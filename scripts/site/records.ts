@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HooksManifest } from '../../sidecar/manifest/schema.js';
+import type { HooksManifest } from '../../lib/manifest/schema.js';
 
 export interface DesiredRecord {
   doctype: string;

@@ -9,10 +9,10 @@
  * recovery tool must not become a way to write arbitrary DocTypes.
  */
 import { z } from 'zod';
-import { CompanionError } from '../../sidecar/errors.js';
-import type { FrappeClient } from '../../sidecar/frappe/client.js';
-import type { Filter } from '../../sidecar/frappe/types.js';
-import type { HooksManifest } from '../../sidecar/manifest/schema.js';
+import { CompanionError } from '../../lib/errors.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
+import type { Filter } from '../../lib/frappe/types.js';
+import type { HooksManifest } from '../../lib/manifest/schema.js';
 
 export const EXPORT_FORMAT = 'crm-order-companion/export';
 export const EXPORT_VERSION = 1;

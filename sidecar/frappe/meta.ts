@@ -15,8 +15,8 @@
  * runtime keeps one client per site); concurrent lookups share one request. Should a site refuse
  * the meta (403), the field is `unknown`: callers try it and take a DataError as its absence.
  */
-import { methodPath, type FrappeClient } from './client.js';
-import { FrappeApiError } from './errors.js';
+import { methodPath, type FrappeClient } from '../../lib/frappe/client.js';
+import { FrappeApiError } from '../../lib/frappe/errors.js';
 
 /** A Custom Field added or removed on the site is seen within this long. */
 export const META_TTL_MS = 10 * 60_000;

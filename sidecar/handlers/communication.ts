@@ -16,9 +16,9 @@
  * finds itself already applied, and the lead ends as if each mail had been processed once, in order.
  * HD Tickets are left to Helpdesk, which already does this for them (hd_ticket.py on_communication_update).
  */
-import { FrappeApiError } from '../frappe/errors.js';
-import { datetimeKey } from '../frappe/time.js';
-import type { Filter, FrappeDoc } from '../frappe/types.js';
+import { FrappeApiError } from '../../lib/frappe/errors.js';
+import { datetimeKey } from '../../lib/frappe/time.js';
+import type { Filter, FrappeDoc } from '../../lib/frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface CommunicationOptions {

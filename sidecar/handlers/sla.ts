@@ -12,9 +12,9 @@
  * (`sla_creation`): the job store collapses duplicates, so its owner is told once per cycle
  * however many sweeps see it, and again only after the clock restarts.
  */
-import type { Filter } from '../frappe/types.js';
+import type { Filter } from '../../lib/frappe/types.js';
 import type { JobSpec } from '../jobs/types.js';
-import { siteWallClock } from '../frappe/time.js';
+import { siteWallClock } from '../../lib/frappe/time.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface SlaDocType {

@@ -2,9 +2,9 @@
  * What a feature handler (SLA, communications, order history, shop sync) receives. Handlers are
  * named in hooks_manifest.json by id and never touch the job store's implementation.
  */
-import type { FrappeClient } from '../frappe/client.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
 import type { JobContext, JobRecord, JobSpec } from '../jobs/types.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../lib/log.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HandlerContext {

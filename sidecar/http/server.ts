@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { JobState, JobStore } from '../jobs/types.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../lib/log.js';
 import type { Metrics } from '../metrics.js';
 import { siteReady, type SiteStatus } from '../runtime.js';
 
@@ -53,7 +53,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
       ready: siteReady(s),
       rest: s.rest.ok ? 'ok' : (s.rest.error ?? 'not checked yet'),
       realtime: s.realtime.connected ? 'connected' : (s.realtime.error ?? 'not connected'),
-      // A connected socket may still listen where this site publishes nothing (realtime/probe.ts).
+      // A connected socket may still listen where this site publishes nothing (lib/frappe/realtime/probe.ts).
       events: s.realtime.eventsArrive ? 'arriving' : (s.realtime.eventsError ?? 'not checked yet'),
     }));
     const ready = opts.ready();

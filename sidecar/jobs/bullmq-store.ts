@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobType } from 'bullmq';
-import { describeError, isPermanent, PermanentError, RetriableError } from '../errors.js';
-import { redactSecrets } from '../log.js';
+import { describeError, isPermanent, PermanentError, RetriableError } from '../../lib/errors.js';
+import { redactSecrets } from '../../lib/log.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs, raceAbort } from './backoff.js';
 import type { JobHandler, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
 

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ClassicLevel } from 'classic-level';
-import { describeError, isPermanent, PermanentError } from '../errors.js';
-import { redactSecrets } from '../log.js';
+import { describeError, isPermanent, PermanentError } from '../../lib/errors.js';
+import { redactSecrets } from '../../lib/log.js';
 import { DueQueue } from './due_queue.js';
 import { runWithStallHook } from './stall.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs, raceAbort } from './backoff.js';

@@ -10,8 +10,8 @@
  * `modified` and is only seen if realtime delivered it; so is a wall-clock hour repeated at a DST
  * fall-back.
  */
-import type { FrappeClient } from '../frappe/client.js';
-import type { Logger } from '../log.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
+import type { Logger } from '../../lib/log.js';
 
 export interface CatchupOptions {
   site: string;

@@ -4,7 +4,7 @@
  * version — so a version heard twice (realtime and catch-up, or two replicas) collapses into one
  * job in the store.
  */
-import type { HooksManifest } from '../manifest/schema.js';
+import type { HooksManifest } from '../../lib/manifest/schema.js';
 import type { JobSpec } from '../jobs/types.js';
 
 export interface DocVersion {

@@ -5,7 +5,7 @@
 import express, { type Router } from 'express';
 import type { JobRecord, JobStore } from '../jobs/types.js';
 import type { Metrics } from '../metrics.js';
-import type { ShopConfig } from './config.js';
+import type { ShopConfig } from '../../lib/config/shops.js';
 import { isNeedsMapping } from './erpnext/errors.js';
 import { RECONCILE_HANDLER, watermarkKey } from './jobs.js';
 

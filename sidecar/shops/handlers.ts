@@ -9,9 +9,9 @@
  *   overlaps and repeated runs add nothing; then move the watermark.
  */
 import { ZodError } from 'zod';
-import { PermanentError } from '../errors.js';
+import { PermanentError } from '../../lib/errors.js';
 import type { HandlerContext, HandlerRegistry } from '../handlers/types.js';
-import type { ShopConfig, ShopifyShop } from './config.js';
+import type { ShopConfig, ShopifyShop } from '../../lib/config/shops.js';
 import { applyOrder } from './erpnext/sales_order.js';
 import { EtsyApi } from './etsy/api.js';
 import { etsyReceiptSchema, etsyReceiptToOrder } from './etsy/receipt.js';

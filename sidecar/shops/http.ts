@@ -3,7 +3,7 @@
  * job backs off, honouring Retry-After); anything else is returned for the caller to judge. Error
  * messages name the shop and endpoint, never the headers (tokens) or query.
  */
-import { RetriableError } from '../errors.js';
+import { RetriableError } from '../../lib/errors.js';
 
 export interface ShopResponse {
   status: number;

@@ -5,8 +5,8 @@
  * start (catch-up); HD Tickets left to Helpdesk. The emulator's clock is moved; nothing sleeps.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SidecarConfig } from '../../sidecar/config/load.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import type { SidecarConfig } from '../../lib/config/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control, setClock } from '../helpers/emulator.js';
 import { communicationJob, configFor, installedSite, runJob, siteNow, startWith, subscribedTo, until, wallMs, writeMail, type InstalledSite } from '../helpers/sidecar.js';

@@ -8,8 +8,8 @@
  * hand-written expectations. The emulator's clock moves; nothing sleeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SidecarConfig } from '../../sidecar/config/load.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import type { SidecarConfig } from '../../lib/config/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { control, setClock } from '../helpers/emulator.js';
 import { communicationJob, configFor, installedSite, startWith, subscribedTo, until, wallMs, writeMail, type InstalledSite } from '../helpers/sidecar.js';

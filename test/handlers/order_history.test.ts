@@ -4,7 +4,7 @@
  * not grow with the number of orders, HD Tickets, and the refresh a Work Order change triggers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
 import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';

@@ -7,7 +7,7 @@
  * (recording customer-list-or-like-escaped).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
 import { matchLeadCustomer, matchTicketCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';

@@ -6,7 +6,7 @@
  * The emulator's clock is moved; nothing sleeps.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
 import { SITE, control, setClock } from '../helpers/emulator.js';

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SidecarConfig, SiteConfig } from '../../sidecar/config/load.js';
+import type { SidecarConfig, SiteConfig } from '../../lib/config/load.js';
 
 export interface LocalSite {
   name: string;

@@ -3,9 +3,9 @@
  * whose API user has the two roles it ships (order history + shop sync), its HTTP server (the
  * webhook receivers) on an ephemeral port, and the Shopify / Etsy doubles on 127.0.0.1.
  */
-import type { ShopConfig, ShopifyShop, EtsyShop, ErpnextMapping } from '../../sidecar/shops/config.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
-import type { HooksManifest } from '../../sidecar/manifest/schema.js';
+import type { ShopConfig, ShopifyShop, EtsyShop, ErpnextMapping } from '../../lib/config/shops.js';
+import { parseManifest } from '../../lib/manifest/load.js';
+import type { HooksManifest } from '../../lib/manifest/schema.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { SITE, control } from './emulator.js';

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
 import { catchUp, EPOCH, parseCursor } from '../../sidecar/realtime/catchup.js';
 import { SITE, adminClient, control, start, type Client } from '../helpers/emulator.js';
 

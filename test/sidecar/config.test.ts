@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../sidecar/config/load.js';
+import { ConfigError, loadConfig } from '../../lib/config/load.js';
 
 function problems(env: Record<string, string>): string[] {
   try {

@@ -5,11 +5,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { isPermanent, isRetriable, FrappeThrottledError, FrappeUnavailableError, RetriableError } from '../../sidecar/errors.js';
-import { createFrappeClient, endpointOf, requestIsOver, type FrappeClient, type FrappeClientOptions } from '../../sidecar/frappe/client.js';
-import { runWithStallHook } from '../../sidecar/jobs/stall.js';
-import { FrappeApiError, decodeServerMessages, parseRetryAfter, stripHtml } from '../../sidecar/frappe/errors.js';
-import { createLogger } from '../../sidecar/log.js';
+import { isPermanent, isRetriable, FrappeThrottledError, FrappeUnavailableError, RetriableError } from '../../lib/errors.js';
+import { createFrappeClient, endpointOf, requestIsOver, type FrappeClient, type FrappeClientOptions } from '../../lib/frappe/client.js';
+import { markStalled, runWithStallHook } from '../../sidecar/jobs/stall.js';
+import { FrappeApiError, decodeServerMessages, parseRetryAfter, stripHtml } from '../../lib/frappe/errors.js';
+import { createLogger } from '../../lib/log.js';
 import { createMetrics, type Metrics } from '../../sidecar/metrics.js';
 import { SITE, adminClient, control, start, type Client } from '../helpers/emulator.js';
 
@@ -396,7 +396,7 @@ describe('retries', () => {
   it('a call slower than slowCallMs marks its job stalled until it settles, and so does a backoff', async () => {
     await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }, { match: 'ping', mode: 'error', status: 502, count: 1 }] });
     const events: string[] = [];
-    const { client } = make({ readTimeoutMs: 200, slowCallMs: 20, sleep: async () => void events.push('sleep') });
+    const { client } = make({ readTimeoutMs: 200, slowCallMs: 20, onWait: markStalled, sleep: async () => void events.push('sleep') });
     const hook = () => {
       events.push('stalled');
       return () => void events.push('resumed');

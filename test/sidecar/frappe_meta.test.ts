@@ -4,8 +4,8 @@
  * the field `unknown`; a field the site refused in a query is absent until the next read.
  */
 import { describe, expect, it } from 'vitest';
-import type { FrappeClient } from '../../sidecar/frappe/client.js';
-import { FrappeApiError } from '../../sidecar/frappe/errors.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
+import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { fieldState, markAbsent, META_TTL_MS } from '../../sidecar/frappe/meta.js';
 
 function fakeClient(fields: () => string[]): { client: FrappeClient; calls: { path: string; query: unknown }[]; fail: { next: Error | null } } {

@@ -4,9 +4,9 @@
  * conditions, never for fixed sleeps, and measure time only with the store's own clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrappeThrottledError, FrappeUnavailableError, isRetriable, PermanentError } from '../../sidecar/errors.js';
+import { FrappeThrottledError, FrappeUnavailableError, isRetriable, PermanentError } from '../../lib/errors.js';
 import type { JobContext, JobHandler, JobRecord, JobSpec, JobStore, JobStoreEvents } from '../../sidecar/jobs/types.js';
-import { registerSecret } from '../../sidecar/log.js';
+import { registerSecret } from '../../lib/log.js';
 
 export interface StoreHarness {
   /** Open a store on this test's namespace; calling it again (after close) reopens the same data. */

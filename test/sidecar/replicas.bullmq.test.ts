@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { createBullmqStore } from '../../sidecar/jobs/bullmq-store.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
 import { localConfig } from '../helpers/config.js';

@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import type { SidecarConfig } from '../../sidecar/config/load.js';
-import { PermanentError } from '../../sidecar/errors.js';
+import type { SidecarConfig } from '../../lib/config/load.js';
+import { PermanentError } from '../../lib/errors.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, type Client } from '../helpers/emulator.js';
 import { captureLogs, until } from '../helpers/sidecar.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../sidecar/manifest/load.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import { scheduleEntries, startScheduler, tickJob } from '../../sidecar/scheduler.js';
 
 describe('scheduler', () => {

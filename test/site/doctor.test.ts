@@ -10,12 +10,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import type { SiteConfig } from '../../sidecar/config/load.js';
+import type { SiteConfig } from '../../lib/config/load.js';
 import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor.js';
 import { install } from '../../scripts/site/install.js';
 import { loadDesired } from '../../scripts/site/records.js';
-import { createFrappeClient } from '../../sidecar/frappe/client.js';
-import { loadManifest } from '../../sidecar/manifest/load.js';
+import { createFrappeClient } from '../../lib/frappe/client.js';
+import { loadManifest } from '../../lib/manifest/load.js';
 import { SITE, adminClient, client, control, login, type Client } from '../helpers/emulator.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

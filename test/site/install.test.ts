@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
-import { loadManifest } from '../../sidecar/manifest/load.js';
+import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
+import { loadManifest } from '../../lib/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from '../../scripts/site/install.js';
 import { formatPlan, makePlan, type GrantPlan, type PlanEntry } from '../../scripts/site/plan.js';
 import { loadDesired, type DesiredState } from '../../scripts/site/records.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { createFrappeClient, type FrappeClient } from '../../sidecar/frappe/client.js';
+import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
 import {
   ExportFileError,
   ImportStoppedError,

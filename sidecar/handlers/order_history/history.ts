@@ -3,7 +3,7 @@
  * lines, and the latest Work Order per (sales order, item) with the four production statuses. A
  * constant number of list calls whatever the number of orders (pages of 500, `in` chunks of 500).
  */
-import type { FrappeClient } from '../../frappe/client.js';
+import type { FrappeClient } from '../../../lib/frappe/client.js';
 
 export interface HistoryRow {
   sales_order: string;

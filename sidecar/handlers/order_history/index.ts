@@ -10,10 +10,10 @@
  * - `order_history.rebuild`: match, build, and replace `custom_order_history` with one PUT — none
  *   when the rows are already what is there.
  */
-import { CompanionError, isPermanent, isRetriable, PermanentError } from '../../errors.js';
-import { redactSecrets } from '../../log.js';
-import { FrappeApiError } from '../../frappe/errors.js';
-import type { FrappeDoc } from '../../frappe/types.js';
+import { CompanionError, isPermanent, isRetriable, PermanentError } from '../../../lib/errors.js';
+import { redactSecrets } from '../../../lib/log.js';
+import { FrappeApiError } from '../../../lib/frappe/errors.js';
+import type { FrappeDoc } from '../../../lib/frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
 import { buildHistory, distinctOrders, sameRows, type HistoryRow } from './history.js';
 import { CRM_LEAD, HD_TICKET, hdCustomersOf, leadsOfCustomerDeals, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';

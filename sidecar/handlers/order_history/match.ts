@@ -3,10 +3,10 @@
  * handful of batched list calls (`in` filters), never one call per row; the answer is exactly one
  * Customer or a PermanentError that says why not ("no ERPNext customer matches …" / "ambiguous: …").
  */
-import { PermanentError } from '../../errors.js';
-import type { FrappeClient } from '../../frappe/client.js';
+import { PermanentError } from '../../../lib/errors.js';
+import type { FrappeClient } from '../../../lib/frappe/client.js';
 import { fieldState, isFieldNotPermitted, markAbsent } from '../../frappe/meta.js';
-import type { Filter } from '../../frappe/types.js';
+import type { Filter } from '../../../lib/frappe/types.js';
 
 export const CRM_LEAD = 'CRM Lead';
 export const HD_TICKET = 'HD Ticket';

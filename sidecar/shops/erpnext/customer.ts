@@ -7,11 +7,11 @@
  * guest orders with no email go to the shop's configured default customer.
  * Creation runs under a lock per customer key, so two first orders of a new customer make one.
  */
-import { PermanentError } from '../../errors.js';
-import { requestIsOver } from '../../frappe/client.js';
-import { FrappeApiError } from '../../frappe/errors.js';
+import { PermanentError } from '../../../lib/errors.js';
+import { requestIsOver } from '../../../lib/frappe/client.js';
+import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { HandlerContext } from '../../handlers/types.js';
-import { shopKey, type ShopConfig } from '../config.js';
+import { shopKey, type ShopConfig } from '../../../lib/config/shops.js';
 import { describeOrder, type ShopAddress, type ShopOrder } from '../order.js';
 
 export function customerKey(shop: ShopConfig, order: ShopOrder): string | null {

@@ -3,7 +3,7 @@
  * with this message, counted in `coc_shop_needs_mapping`) rather than dropped: fix the mapping or
  * create the item, then `crm-order-companion jobs retry <id>` applies it.
  */
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../../lib/errors.js';
 
 export class NeedsMappingError extends PermanentError {
   constructor(message: string) {

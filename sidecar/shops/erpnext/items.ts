@@ -4,7 +4,7 @@
  * Shopify call on a miss, inside the job's transaction: shop-sync.md §2.4).
  */
 import type { HandlerContext } from '../../handlers/types.js';
-import type { ShopConfig } from '../config.js';
+import type { ShopConfig } from '../../../lib/config/shops.js';
 import { describeOrder, type ShopOrder } from '../order.js';
 import { NeedsMappingError } from './errors.js';
 

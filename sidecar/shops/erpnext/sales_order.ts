@@ -11,9 +11,9 @@
  * The whole apply holds a per-order lock across replicas, and the unique field catches whatever a
  * lock cannot (a lost answer to an insert that did commit).
  */
-import { FrappeApiError } from '../../frappe/errors.js';
+import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { HandlerContext } from '../../handlers/types.js';
-import { shopKey, type ShopConfig } from '../config.js';
+import { shopKey, type ShopConfig } from '../../../lib/config/shops.js';
 import { cents, describeOrder, type ShopOrder } from '../order.js';
 import { isUniqueViolation, resolveCustomer } from './customer.js';
 import { NeedsMappingError } from './errors.js';

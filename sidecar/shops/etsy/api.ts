@@ -5,10 +5,10 @@
  * `x-api-key: <keystring>:<shared secret>` and the bearer token.
  */
 import { createHash } from 'node:crypto';
-import { PermanentError } from '../../errors.js';
-import { registerSecret } from '../../log.js';
+import { PermanentError } from '../../../lib/errors.js';
+import { registerSecret } from '../../../lib/log.js';
 import type { HandlerContext } from '../../handlers/types.js';
-import type { EtsyShop } from '../config.js';
+import type { EtsyShop } from '../../../lib/config/shops.js';
 import { shopFetch } from '../http.js';
 import { parseLossless } from '../lossless_json.js';
 import { etsyReceiptSchema, type EtsyReceipt } from './receipt.js';

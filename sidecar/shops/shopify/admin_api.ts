@@ -3,8 +3,8 @@
  * reconciliation uses `orders(query: "updated_at:>…")`, shop-sync.md §1.4). Each node is turned
  * into the REST Order shape the webhooks carry, so one normaliser serves both paths.
  */
-import { PermanentError, RetriableError } from '../../errors.js';
-import type { ShopifyShop } from '../config.js';
+import { PermanentError, RetriableError } from '../../../lib/errors.js';
+import type { ShopifyShop } from '../../../lib/config/shops.js';
 import { shopFetch } from '../http.js';
 import { parseLossless } from '../lossless_json.js';
 import type { ShopifyRestOrder } from './rest_order.js';

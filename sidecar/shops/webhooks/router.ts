@@ -6,10 +6,10 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { JobStore } from '../../jobs/types.js';
-import type { Logger } from '../../log.js';
-import type { HooksManifest } from '../../manifest/schema.js';
+import type { Logger } from '../../../lib/log.js';
+import type { HooksManifest } from '../../../lib/manifest/schema.js';
 import type { Metrics } from '../../metrics.js';
-import type { EtsyShop, ShopConfig, ShopifyShop } from '../config.js';
+import type { EtsyShop, ShopConfig, ShopifyShop } from '../../../lib/config/shops.js';
 import { etsyTarget } from '../etsy/notification.js';
 import { SHOP_JOB_POLICY, deliveryJobId } from '../jobs.js';
 import { MalformedJsonError, decodeUtf8, parseLossless } from '../lossless_json.js';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CompanionError } from '../errors.js';
 import { registerSecret } from '../log.js';
-import { buildShops, shopFileSchema, type ShopConfig } from '../shops/config.js';
+import { buildShops, shopFileSchema, type ShopConfig } from './shops.js';
 
 type ShopFile = z.infer<typeof shopFileSchema>;
 
@@ -44,10 +44,10 @@ export interface SidecarConfig {
   webhookBodyLimitBytes: number;
   /**
    * How long to wait for the site's probe event after each (re)connect before saying its events
-   * do not reach the sidecar (sidecar/realtime/probe.ts). @defaultValue 10_000
+   * do not reach the sidecar (lib/frappe/realtime/probe.ts). @defaultValue 10_000
    */
   realtimeProbeTimeoutMs?: number;
-  /** REST timeouts per attempt (sidecar/frappe/client.ts); unset → the client's defaults. */
+  /** REST timeouts per attempt (lib/frappe/client.ts); unset → the client's defaults. */
   rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number };
   /** Jobs that may wait on a slow REST call beyond `concurrency` (embedded store). @defaultValue 64 */
   maxStalledJobs?: number;

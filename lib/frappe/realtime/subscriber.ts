@@ -10,9 +10,14 @@
  * no subscriptions across connections.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { Logger } from '../log.js';
-import { redactSecrets } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Logger } from '../../log.js';
+import { redactSecrets } from '../../log.js';
+
+/** The gauges and counters the link updates; the sidecar passes its prom-client metrics (sidecar/metrics.ts). */
+export interface RealtimeMetrics {
+  realtimeConnected: { set(labels: { site: string }, value: number): void };
+  realtimeEvents: { inc(labels: { site: string; event: string }): void };
+}
 
 export interface ListUpdate {
   doctype: string;
@@ -30,7 +35,7 @@ export interface SubscriberOptions {
   apiSecret: () => string;
   doctypes: string[];
   logger: Logger;
-  metrics?: Metrics;
+  metrics?: RealtimeMetrics;
   /** First reconnect delay. @defaultValue 1000 */
   reconnectBaseMs?: number;
   /** Reconnect delay cap. @defaultValue 30_000 */

@@ -16,8 +16,8 @@
  * subscription to wait for and no race with a room join. The only side effect: desk tabs signed
  * in as the same user hide their notification dot.
  */
-import { describeError } from '../errors.js';
-import { redactSecrets } from '../log.js';
+import { describeError } from '../../errors.js';
+import { redactSecrets } from '../../log.js';
 
 export const PROBE_METHOD = 'frappe.desk.doctype.notification_log.notification_log.trigger_indicator_hide';
 export const PROBE_EVENT = 'indicator_hide';

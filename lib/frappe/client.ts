@@ -13,9 +13,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { RetriableError, isRetriable } from '../errors.js';
-import { markStalled } from '../jobs/stall.js';
 import { redactSecrets, registerSecret, type Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import { errorFromNoResponse, errorFromResponse, isTimestampMismatch, withFinalNote } from './errors.js';
 import type { Filter, FrappeDoc, ListAllArgs, ListArgs, MethodResponse, OrderBy, ResourceResponse } from './types.js';
 
@@ -49,8 +47,7 @@ export interface FrappeClientOptions {
    */
   writeTimeoutMs?: number;
   /**
-   * A call outstanding this long marks its job stalled (sidecar/jobs/stall.ts): the job stops
-   * counting against the store's concurrency until the call settles. Unset: four times the median
+   * A call outstanding this long counts as a wait (`onWait`). Unset: four times the median
    * of this client's last 64 answered calls of the same kind (reads, writes), at least 100 ms, and
    * 1 s until 16 are known — slow for this site, whatever its usual pace.
    */
@@ -61,7 +58,13 @@ export interface FrappeClientOptions {
   backoffBaseMs?: number;
   /** Backoff ceiling, and the longest Retry-After honoured in-process. @defaultValue 10_000 */
   backoffMaxMs?: number;
-  metrics?: Metrics;
+  /**
+   * Called when a call has been outstanding `slowCallMs`, and when a backoff wait starts; answers
+   * what to call once the wait is over. The sidecar passes its job store's stall hook
+   * (sidecar/jobs/stall.ts), so a job waiting on a slow site hands its worker slot back.
+   */
+  onWait?: () => () => void;
+  metrics?: RestMetrics;
   logger?: Logger;
   fetch?: typeof fetch;
   /** How backoff waits; tests record the delays instead of waiting. Rejects when `signal` aborts. */
@@ -70,6 +73,12 @@ export interface FrappeClientOptions {
   random?: () => number;
   /** Clock for HTTP-date Retry-After values. @defaultValue Date.now */
   now?: () => number;
+}
+
+/** The counters the client increments; the sidecar passes its prom-client counters (sidecar/metrics.ts). */
+export interface RestMetrics {
+  restCalls: { inc(labels: { site: string; method: string; endpoint: string; outcome: string }): void };
+  restRetries: { inc(labels: { site: string; endpoint: string }): void };
 }
 
 export interface RequestOptions {
@@ -260,6 +269,7 @@ export function clientForSite(
 
 export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const site = opts.site;
+  const onWait = opts.onWait ?? (() => () => {});
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const writeTimeoutMs = opts.writeTimeoutMs ?? opts.timeoutMs ?? 15_000;
   const readTimeoutMs = opts.readTimeoutMs ?? Math.min(opts.timeoutMs ?? Infinity, 5_000);
@@ -315,7 +325,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
     // Past slowCallMs the job waiting on this call hands its worker slot back until it settles.
     let resume: (() => void) | null = null;
     const slow = setTimeout(() => {
-      resume = markStalled();
+      resume = onWait();
     }, slowAfterMs(kind));
     const startedAt = performance.now();
     const signal = ro.signal ? AbortSignal.any([ro.signal, timeout]) : timeout;
@@ -402,7 +412,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
         opts.logger?.[level]({ ...log, delayMs: waitMs }, 'retrying Frappe request');
         if (!quick) {
           // Waiting out a backoff is not work: the job holds no worker slot meanwhile.
-          const resume = markStalled();
+          const resume = onWait();
           try {
             await sleep(waitMs, ro.signal);
           } finally {
