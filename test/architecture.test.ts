@@ -1,0 +1,77 @@
+/**
+ * The boundary rules of .dependency-cruiser.cjs (docs/architecture.md) bite: `npm test` runs them
+ * over the repository (`npm run deps`); here they are fed a small tree that breaks each rule once,
+ * and one that keeps them, through the same CLI and configuration.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repo = resolve(import.meta.dirname, '..');
+const depcruise = join(repo, 'node_modules', '.bin', 'depcruise');
+const dirs: string[] = [];
+
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
+
+/** Write `files` (path → source) into a fresh tree and cruise it with the project's rules. */
+async function violationsOf(files: Record<string, string>): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'coc-arch-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  const roots = [...new Set(Object.keys(files).map((p) => p.split('/')[0]))];
+  const args = [...roots, '--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'json'];
+  // depcruise exits non-zero when it finds violations; its JSON report is on stdout either way.
+  const stdout = await promisify(execFile)(depcruise, args, { cwd: dir }).then(
+    (r) => r.stdout,
+    (e: { stdout?: string }) => e.stdout ?? '',
+  );
+  const report = JSON.parse(stdout) as { summary: { violations: Violation[] } };
+  return report.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
+}
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('import boundaries', () => {
+  it('a forbidden import or a cycle is reported by rule and path', async () => {
+    const found = await violationsOf({
+      'lib/frappe/client.ts': "import { stall } from '../../sidecar/jobs/stall.js';\nexport const client = stall;\n",
+      'sidecar/jobs/stall.ts': 'export const stall = 1;\n',
+      'scripts/site/install.ts': "import { stall } from '../../sidecar/jobs/stall.js';\nexport const x = stall;\n",
+      'emulator/a.ts': "import { b } from './b.js';\nimport { client } from '../lib/frappe/client.js';\nexport const a = b + client;\n",
+      'emulator/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
+      'desk/form.ts': "import { stall } from '../sidecar/jobs/stall.js';\nexport const f = stall;\n",
+    });
+    expect(found).toEqual([
+      'desk-imports-desk-and-generated-types: desk/form.ts → sidecar/jobs/stall.ts',
+      'emulator-is-frappe-not-us: emulator/a.ts → lib/frappe/client.ts',
+      'installer-imports-lib-only: scripts/site/install.ts → sidecar/jobs/stall.ts',
+      'lib-imports-only-lib: lib/frappe/client.ts → sidecar/jobs/stall.ts',
+      'no-cycle: emulator/a.ts → emulator/b.ts',
+    ]);
+  });
+
+  it('imports the architecture allows are not reported', async () => {
+    const found = await violationsOf({
+      'lib/frappe/client.ts': 'export const client = 1;\n',
+      'lib/doctypes/order_history_row.gen.ts': 'export interface HistoryRow { sales_order: string }\n',
+      'sidecar/runtime.ts': "import { client } from '../lib/frappe/client.js';\nexport const run = client;\n",
+      'scripts/site/install.ts': "import { client } from '../../lib/frappe/client.js';\nexport const x = client;\n",
+      'scripts/cli.ts': "import { run } from '../sidecar/runtime.js';\nexport const cli = run;\n",
+      'desk/form.ts': "import type { HistoryRow } from '../lib/doctypes/order_history_row.gen.js';\nexport const rows: HistoryRow[] = [];\n",
+    });
+    expect(found).toEqual([]);
+  });
+});
