@@ -48,7 +48,7 @@ export interface SidecarConfig {
    */
   realtimeProbeTimeoutMs?: number;
   /** REST timeouts per attempt (lib/frappe/client.ts); unset → the client's defaults. */
-  rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number };
+  rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number; hedgeReadsAfterMs?: false };
   /** Jobs that may wait on a slow REST call beyond `concurrency` (embedded store). @defaultValue 64 */
   maxStalledJobs?: number;
 }
@@ -87,6 +87,7 @@ const fileSchema = z
     readTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     writeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     slowCallMs: z.number().int().min(10).max(600_000).optional(),
+    hedgeReads: z.boolean().optional(),
     maxStalledJobs: z.number().int().min(0).max(1024).optional(),
   })
   .strict();
@@ -183,6 +184,15 @@ function checkRefusedShop(where: string, entry: unknown, env: Env, siteNames: st
   for (const [key, value] of Object.entries(s)) {
     if (key.endsWith('Env') && typeof value === 'string' && value && !env[value]) problems.push(`${at} ${key}: environment variable ${value} is not set`);
   }
+}
+
+function boolFrom(env: Env, key: string, dflt: boolean, problems: string[]): boolean {
+  const v = env[key];
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  problems.push(`${key}: "${v}" is not a yes/no value (use 1 or 0)`);
+  return dflt;
 }
 
 function intFrom(env: Env, key: string, dflt: number, problems: string[], min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -410,6 +420,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
   const writeTimeoutMs = intFrom(env, 'COC_WRITE_TIMEOUT_MS', file?.writeTimeoutMs ?? 15_000, problems, 100, 600_000);
   // Unset: the client's own measure of slow (four times its recent median call).
   const slowCallMs = env.COC_SLOW_CALL_MS || file?.slowCallMs !== undefined ? intFrom(env, 'COC_SLOW_CALL_MS', file?.slowCallMs ?? 1_000, problems, 10, 600_000) : undefined;
+  const hedgeReads = boolFrom(env, 'COC_HEDGE_READS', file?.hedgeReads ?? true, problems);
   const maxStalledJobs = intFrom(env, 'COC_MAX_STALLED_JOBS', file?.maxStalledJobs ?? 64, problems, 0, 1024);
   const adminToken = env.COC_ADMIN_TOKEN ?? (file?.adminTokenEnv ? env[file.adminTokenEnv] : undefined);
   registerSecret(adminToken);
@@ -426,7 +437,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     shops,
     webhookBodyLimitBytes: file?.webhookBodyLimitBytes ?? 1024 * 1024,
     realtimeProbeTimeoutMs,
-    rest: { readTimeoutMs, writeTimeoutMs, slowCallMs },
+    rest: { readTimeoutMs, writeTimeoutMs, slowCallMs, ...(hedgeReads ? {} : { hedgeReadsAfterMs: false as const }) },
     maxStalledJobs,
   };
 }

@@ -52,6 +52,14 @@ export interface FrappeClientOptions {
    * 1 s until 16 are known — slow for this site, whatever its usual pace.
    */
   slowCallMs?: number;
+  /**
+   * A GET outstanding this long is sent once more beside the first, and the first answer wins (the
+   * other is aborted): a read is idempotent, so a request that one gunicorn worker left hanging
+   * costs the hedge delay rather than the read timeout. At most one extra request, and only for
+   * reads slower than this site's usual pace. `false` turns it off. @defaultValue the slow threshold
+   * of `slowCallMs`
+   */
+  hedgeReadsAfterMs?: number | false;
   /** Retries after the first attempt. @defaultValue 4 */
   maxRetries?: number;
   /** First backoff ceiling; doubles each retry (full jitter below it). @defaultValue 250 */
@@ -246,7 +254,10 @@ function marked<E extends object>(from: object, to: E): E {
   return to;
 }
 
-type Outcome = 'ok' | '4xx' | '5xx' | '429' | 'network' | 'timeout' | 'aborted';
+type Outcome = 'ok' | '4xx' | '5xx' | '429' | 'network' | 'timeout' | 'aborted' | 'hedge_lost';
+
+/** The reason a hedged read's slower copy is aborted with. */
+const HEDGE_LOST = new Error('a hedged copy of this read answered first');
 
 /** A 429, or a connection that was refused: the site never processed the request. */
 function surelyNotProcessed(err: RetriableError): boolean {
@@ -350,7 +361,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       recent[kind].add(performance.now() - startedAt);
     } catch (err) {
       if (ro.signal?.aborted) {
-        count(method, endpoint, 'aborted');
+        count(method, endpoint, ro.signal.reason === HEDGE_LOST ? 'hedge_lost' : 'aborted');
         throw ro.signal.reason;
       }
       const timedOut = timeout.aborted;
@@ -379,6 +390,61 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
     throw mapped;
   }
 
+  const hedgeAfterMs = (): number | null => {
+    if (opts.hedgeReadsAfterMs === false) return null;
+    return opts.hedgeReadsAfterMs ?? slowAfterMs('read');
+  };
+
+  /**
+   * One GET, hedged: past the hedge delay a second copy goes out, the first answer wins and the
+   * other copy is aborted. A definitive answer (2xx, or an error that is not retriable) settles it;
+   * a retriable failure of one copy waits for the other, and the first such failure is what the
+   * retry loop sees when both fail.
+   */
+  function hedgedRead<T>(path: string, ro: RequestOptions, endpoint: string): Promise<T> {
+    const delayMs = hedgeAfterMs();
+    if (delayMs === null) return attempt<T>('GET', path, ro, endpoint);
+    return new Promise<T>((resolve, reject) => {
+      const copies: AbortController[] = [];
+      let pending = 0;
+      let settled = false;
+      let firstFailure: unknown = null;
+      let timer: NodeJS.Timeout | null = null;
+      const settle = (winner: AbortController | null, done: () => void): void => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        for (const c of copies) if (c !== winner) c.abort(HEDGE_LOST);
+        done();
+      };
+      const send = (): void => {
+        const own = new AbortController();
+        copies.push(own);
+        pending += 1;
+        const signal = ro.signal ? AbortSignal.any([ro.signal, own.signal]) : own.signal;
+        attempt<T>('GET', path, { ...ro, signal }, endpoint).then(
+          (value) => {
+            if (!settled) settle(own, () => resolve(value));
+          },
+          (err: unknown) => {
+            pending -= 1;
+            if (settled) return;
+            firstFailure ??= err;
+            const definitive = !isRetriable(err) || ro.signal?.aborted;
+            if (definitive) settle(own, () => reject(err));
+            else if (pending === 0) settle(null, () => reject(firstFailure));
+          },
+        );
+      };
+      send();
+      timer = setTimeout(() => {
+        timer = null;
+        if (settled) return;
+        opts.metrics?.restRetries.inc({ site, endpoint });
+        send();
+      }, delayMs);
+    });
+  }
+
   async function request<T = unknown>(method: HttpMethod, path: string, ro: RequestOptions = {}): Promise<T> {
     if (ro.json !== undefined && ro.query && Object.keys(ro.query).length) {
       throw new TypeError(`${method} ${path}: Frappe ignores query args when the body is JSON; send one or the other`);
@@ -386,7 +452,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
     const endpoint = endpointOf(path);
     for (let n = 1; ; n++) {
       try {
-        return await attempt<T>(method, path, ro, endpoint);
+        return await (method === 'GET' ? hedgedRead<T>(path, ro, endpoint) : attempt<T>(method, path, ro, endpoint));
       } catch (err) {
         if (!isRetriable(err) || ro.signal?.aborted) throw err;
         const e = err as RetriableError;

@@ -35,8 +35,12 @@ describe('sidecar configuration', () => {
     const c = loadConfig({ ...base, COC_READ_TIMEOUT_MS: '2000', COC_WRITE_TIMEOUT_MS: '45000', COC_SLOW_CALL_MS: '750', COC_MAX_STALLED_JOBS: '0' });
     expect(c.rest).toEqual({ readTimeoutMs: 2000, writeTimeoutMs: 45000, slowCallMs: 750 });
     expect(c.maxStalledJobs).toBe(0);
-    expect(problems({ ...base, COC_READ_TIMEOUT_MS: 'soon', COC_MAX_STALLED_JOBS: '-1' })).toEqual([
+    // Hedged reads are on unless turned off.
+    expect(loadConfig({ ...base, COC_HEDGE_READS: '0' }).rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, slowCallMs: undefined, hedgeReadsAfterMs: false });
+    expect(loadConfig({ ...base, COC_HEDGE_READS: 'yes' }).rest?.hedgeReadsAfterMs).toBeUndefined();
+    expect(problems({ ...base, COC_READ_TIMEOUT_MS: 'soon', COC_MAX_STALLED_JOBS: '-1', COC_HEDGE_READS: 'maybe' })).toEqual([
       'COC_READ_TIMEOUT_MS: "soon" is not a whole number between 100 and 600000',
+      'COC_HEDGE_READS: "maybe" is not a yes/no value (use 1 or 0)',
       'COC_MAX_STALLED_JOBS: "-1" is not a whole number between 0 and 1024',
     ]);
   });

@@ -393,10 +393,50 @@ describe('retries', () => {
     expect((await failure(client.insert('CRM Lead', { first_name: 'Late' }))).message).toMatch(/timed out after 80 ms/);
   });
 
+  it('a read left hanging is sent once more at the hedge delay, and the first answer wins', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }] });
+    const { client, metrics, delays } = make({ readTimeoutMs: 10_000, hedgeReadsAfterMs: 30 });
+    expect(await client.call('ping', {}, 'GET')).toBe('pong');
+    // The hung copy is aborted as the loser, not timed out, and no backoff was waited.
+    expect(await calls(metrics, { endpoint: '/api/method/ping', outcome: 'ok' })).toBe(1);
+    expect(await calls(metrics, { endpoint: '/api/method/ping', outcome: 'hedge_lost' })).toBe(1);
+    expect(await calls(metrics, { endpoint: '/api/method/ping', outcome: 'timeout' })).toBe(0);
+    expect(delays).toEqual([]);
+  });
+
+  it('a read that answers before the hedge delay is sent once', async () => {
+    const { client, metrics } = make({ hedgeReadsAfterMs: 10_000 });
+    expect(await client.call('ping', {}, 'GET')).toBe('pong');
+    expect(await calls(metrics, { endpoint: '/api/method/ping' })).toBe(1);
+  });
+
+  it('a definitive answer of either copy settles a hedged read; a retriable failure of both goes to the retry loop', async () => {
+    // The first copy hangs, the hedge gets a 404: that is the answer, the hung copy is dropped.
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0, count: 1 }] });
+    const { client, metrics } = make({ readTimeoutMs: 10_000, hedgeReadsAfterMs: 30 });
+    const err = await failure(client.getDoc('CRM Lead', 'CRM-LEAD-NONE'));
+    expect(err).toBeInstanceOf(FrappeApiError);
+    expect(await calls(metrics, { outcome: 'hedge_lost' })).toBe(1);
+    // Both copies fail with a 502: one backoff, then the next attempt answers.
+    await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }, { match: 'ping', mode: 'error', status: 502, count: 1 }] });
+    const second = make({ readTimeoutMs: 300, hedgeReadsAfterMs: 30 });
+    expect(await second.client.call('ping', {}, 'GET')).toBe('pong');
+    expect(second.delays).toHaveLength(1);
+    expect(await calls(second.metrics, { endpoint: '/api/method/ping', outcome: '5xx' })).toBe(1);
+    expect(await calls(second.metrics, { endpoint: '/api/method/ping', outcome: 'timeout' })).toBe(1);
+  });
+
+  it('writes are never hedged: a POST left hanging is sent once and times out', async () => {
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0, count: 1 }] });
+    const { client, metrics } = make({ writeTimeoutMs: 300, hedgeReadsAfterMs: 10, maxRetries: 0 });
+    expect((await failure(client.insert('CRM Lead', { first_name: 'Once' }))).message).toMatch(/timed out after 300 ms/);
+    expect(await calls(metrics, { method: 'POST' })).toBe(1);
+  });
+
   it('a call slower than slowCallMs marks its job stalled until it settles, and so does a backoff', async () => {
     await control(emu, '/faults', { rules: [{ match: 'ping', mode: 'timeout', status: 0, count: 1 }, { match: 'ping', mode: 'error', status: 502, count: 1 }] });
     const events: string[] = [];
-    const { client } = make({ readTimeoutMs: 200, slowCallMs: 20, onWait: markStalled, sleep: async () => void events.push('sleep') });
+    const { client } = make({ readTimeoutMs: 200, slowCallMs: 20, hedgeReadsAfterMs: false, onWait: markStalled, sleep: async () => void events.push('sleep') });
     const hook = () => {
       events.push('stalled');
       return () => void events.push('resumed');
