@@ -16,8 +16,12 @@
  *   looks the receipt up in one list call: found, the batch is marked done; not found, it is sent
  *   again;
  * - all of it under one lock per site, so two replicas' sweeps never send one batch twice.
+ * A batch the site refuses outright (a Frappe error answer: the request's transaction rolled back,
+ * nothing of it committed) — say one recipient's User no longer exists — is split in halves and
+ * each sent on its own, so one bad notification costs only itself: it is logged and given up.
  */
 import { randomUUID } from 'node:crypto';
+import { describeError, isPermanent } from '../errors.js';
 import type { HandlerContext } from './types.js';
 
 /** frappe/client.py `insert_many`: "Only 200 inserts allowed in one request". */
@@ -102,22 +106,36 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
     }
     if (!todo.length) return result;
     const user = await self();
-    for (let i = 0; i < todo.length; i += INSERT_MANY_CAP - 1) {
-      const batch = todo.slice(i, i + INSERT_MANY_CAP - 1);
+    const sendBatch = async (batch: Notification[]): Promise<void> => {
       const receipt = `Order Companion: ${batch.length} SLA notification(s) sent, receipt ${randomUUID()}`;
       await ctx.meta.set(inFlightKey(ctx.site), JSON.stringify({ receipt, self: user, keys: batch.map((n) => n.key) } satisfies InFlight));
-      await ctx.client.call<string[]>(
-        'frappe.client.insert_many',
-        {
-          docs: JSON.stringify([
-            ...batch.map((n) => ({ doctype: 'Notification Log', for_user: n.user, type: 'Alert', document_type: n.doctype, document_name: n.name, subject: n.subject })),
-            { doctype: 'Notification Log', for_user: user, type: 'Alert', subject: receipt },
-          ]),
-        },
-        'POST',
-        // Not resent in-process after an ambiguous failure: the batch record settles it on the re-run.
-        { signal: ctx.signal },
-      );
+      try {
+        await ctx.client.call<string[]>(
+          'frappe.client.insert_many',
+          {
+            docs: JSON.stringify([
+              ...batch.map((n) => ({ doctype: 'Notification Log', for_user: n.user, type: 'Alert', document_type: n.doctype, document_name: n.name, subject: n.subject })),
+              { doctype: 'Notification Log', for_user: user, type: 'Alert', subject: receipt },
+            ]),
+          },
+          'POST',
+          // Not resent in-process after an ambiguous failure: the batch record settles it on the re-run.
+          { signal: ctx.signal },
+        );
+      } catch (err) {
+        if (!isPermanent(err)) throw err; // maybe committed: the record stays for the re-run to settle
+        await ctx.meta.set(inFlightKey(ctx.site), '');
+        if (batch.length > 1) {
+          const half = Math.ceil(batch.length / 2);
+          await sendBatch(batch.slice(0, half));
+          await sendBatch(batch.slice(half));
+          return;
+        }
+        const [n] = batch;
+        await ctx.meta.set(n.key, 'refused');
+        ctx.logger.error({ event: 'sla_notify_refused', doctype: n.doctype, name: n.name, user: n.user, reason: describeError(err) }, `the site refused to tell ${n.user} that ${n.doctype} ${n.name} failed its SLA: ${describeError(err)}`);
+        return;
+      }
       for (const n of batch) await ctx.meta.set(n.key, '1');
       await ctx.meta.set(inFlightKey(ctx.site), '');
       for (const n of batch) {
@@ -126,7 +144,8 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
       }
       result.sent += batch.length;
       ctx.logger.info({ event: 'sla_notified_batch', count: batch.length }, `sent ${batch.length} SLA notification(s) in one insert_many`);
-    }
+    };
+    for (let i = 0; i < todo.length; i += INSERT_MANY_CAP - 1) await sendBatch(todo.slice(i, i + INSERT_MANY_CAP - 1));
     return result;
   });
 }

@@ -2,7 +2,8 @@
  * The SLA sweep's Notification Logs go out in `frappe.client.insert_many` batches, still once per
  * owner per SLA cycle when the run dies at the worst moment: after Frappe committed a batch but
  * before the sidecar recorded it (the answer lost), when the batch never reached the site, and
- * after all the work but before the job completed (the job store runs it again). The emulator's
+ * after all the work but before the job completed (the job store runs it again); and a batch the
+ * site refuses outright costs only the notification it refuses. The emulator's
  * clock is moved; nothing sleeps.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -142,5 +143,25 @@ describe('SLA notifications in bulk, exactly once', () => {
     expect(sabotage.afterSweep).toBe(false);
     expect(await notesPerLead(names)).toEqual([1, 1]);
     expect((await requests())['POST /api/method/frappe.client.insert_many']).toBe(1);
+  });
+
+  it('a batch the site refuses outright is split, so one refused notification costs only itself', async () => {
+    const names = await overdueLeads(3, 'Refused');
+    // The site answers the first insert_many with a Frappe error (its transaction rolled back).
+    await control(site.emu, '/faults', { rules: [{ match: 'frappe.client.insert_many', mode: 'error', status: 417, count: 1 }] });
+    await control(site.emu, `/sites/${SITE}/requests`, undefined, 'DELETE');
+    await sweep();
+    expect(await notesPerLead(names)).toEqual([1, 1, 1]);
+    // The refused three, then two halves.
+    expect((await requests())['POST /api/method/frappe.client.insert_many']).toBe(3);
+
+    // A single notification the site keeps refusing is given up, and the sweep is not stuck on it.
+    const [alone] = await overdueLeads(1, 'Hopeless');
+    await control(site.emu, '/faults', { rules: [{ match: 'frappe.client.insert_many', mode: 'error', status: 417, count: 1 }] });
+    await sweep();
+    expect(await notesPerLead([alone])).toEqual([0]);
+    await control(site.emu, '/faults', undefined, 'DELETE');
+    await sweep();
+    expect(await notesPerLead([alone])).toEqual([0]);
   });
 });
