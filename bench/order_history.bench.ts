@@ -8,6 +8,8 @@
  * in the same run. One emulator per site; REST calls are the emulator's request counts; wall time
  * is the median of 5 runs (3 from 500 orders), the lead's table emptied in-process before each run
  * so both sides rebuild and write it every time.
+ * Then again with every REST call of both sites held 20 ± 5 ms by the emulator's latency profile
+ * (metrics `…_20ms`), at 1, 10 and 100 orders (env BENCH_OH_SIZES_20MS), 3 runs each.
  */
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
@@ -35,6 +37,19 @@ const SIZES = (process.env.BENCH_OH_SIZES ?? '1,10,100,500')
   .split(',')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
+/** The latency profiles: the emulator's own speed, then 20 ± 5 ms per call (smaller sizes: the naive port's 1,504 calls at 500 orders would take half a minute a run). */
+const PROFILES = [
+  { meanMs: 0, jitterMs: 0, suffix: '_0ms', sizes: SIZES },
+  {
+    meanMs: 20,
+    jitterMs: 5,
+    suffix: '_20ms',
+    sizes: (process.env.BENCH_OH_SIZES_20MS ?? '1,10,100')
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => SIZES.includes(n)),
+  },
+];
 const OURS = 'ours.localhost';
 const NAIVE = 'naive.localhost';
 const ROOT = join(import.meta.dirname, '..');
@@ -190,66 +205,73 @@ export async function run(): Promise<void> {
   const metrics: Record<string, number> = {};
   const baseline: Record<string, number> = {};
   try {
-    for (const size of SIZES) {
-      const oLead = o.leads.get(size)!;
-      const nLead = n.leads.get(size)!;
-      const ours = async () => {
-        clearTable(oursSite, oLead);
-        oursSite.requestCounts.clear();
-        const r = await timed(() => syncHistory(product.ctxFor(oLead), 'CRM Lead', oLead));
-        if (!r.out.written || storedRows(oursSite, oLead).length !== 2 * size) throw new Error(`ours: ${size} orders → ${storedRows(oursSite, oLead).length} rows (written ${r.out.written})`);
-        return { ms: r.ms, ...calls(oursSite) };
-      };
-      const naive = async () => {
-        clearTable(naiveSite, nLead);
-        naiveSite.requestCounts.clear();
-        const r = await timed(() => naiveFetchOrders(naiveTarget, nLead));
-        if (storedRows(naiveSite, nLead).length !== 2 * size) throw new Error(`naive: ${size} orders → ${storedRows(naiveSite, nLead).length} rows`);
-        return { ms: r.ms, ...calls(naiveSite) };
-      };
-
-      // A first, untimed pass of each (warm-up): both leads must then hold the same lines with the same statuses.
-      const first = { ours: await ours(), naive: await naive() };
-      const a = storedRows(oursSite, oLead);
-      const b = storedRows(naiveSite, nLead);
-      const bStatus = new Map(b.map((r) => [keyOf(r), statusOf(r)]));
-      const same = a.length === b.length && new Set(a.map(keyOf)).size === a.length && a.every((r) => bStatus.get(keyOf(r)) === statusOf(r));
-      if (!same) throw new Error(`${size} orders: ours and the naive port wrote different (sales_order, item_code) rows or statuses`);
-
-      const runs = runsFor(size);
-      const oursMs: number[] = [];
-      const naiveMs: number[] = [];
-      const oursCalls = new Set<number>();
-      const naiveCalls = new Set<number>();
-      let last = first;
-      for (let i = 0; i < runs; i++) {
-        // Interleaved, so drift on this shared machine hits both sides alike.
-        last = { ours: await ours(), naive: await naive() };
-        oursMs.push(last.ours.ms);
-        naiveMs.push(last.naive.ms);
-        oursCalls.add(last.ours.total);
-        naiveCalls.add(last.naive.total);
+    for (const profile of PROFILES) {
+      for (const emu of [o.emu, n.emu]) {
+        if (profile.meanMs) emu.state.latency.set({ meanMs: profile.meanMs, jitterMs: profile.jitterMs, seed: 7 });
+        else emu.state.latency.clear();
       }
-      if (oursCalls.size > 1 || naiveCalls.size > 1) process.stdout.write(`warning: call counts varied between runs at ${size} orders: ours ${[...oursCalls]}, naive ${[...naiveCalls]}\n`);
+      const sfx = profile.suffix;
+      for (const size of profile.sizes) {
+        const oLead = o.leads.get(size)!;
+        const nLead = n.leads.get(size)!;
+        const ours = async () => {
+          clearTable(oursSite, oLead);
+          oursSite.requestCounts.clear();
+          const r = await timed(() => syncHistory(product.ctxFor(oLead), 'CRM Lead', oLead));
+          if (!r.out.written || storedRows(oursSite, oLead).length !== 2 * size) throw new Error(`ours: ${size} orders → ${storedRows(oursSite, oLead).length} rows (written ${r.out.written})`);
+          return { ms: r.ms, ...calls(oursSite) };
+        };
+        const naive = async () => {
+          clearTable(naiveSite, nLead);
+          naiveSite.requestCounts.clear();
+          const r = await timed(() => naiveFetchOrders(naiveTarget, nLead));
+          if (storedRows(naiveSite, nLead).length !== 2 * size) throw new Error(`naive: ${size} orders → ${storedRows(naiveSite, nLead).length} rows`);
+          return { ms: r.ms, ...calls(naiveSite) };
+        };
 
-      // And the product once more with the table already current: it reads, compares, and skips the PUT.
-      oursSite.requestCounts.clear();
-      const again = await syncHistory(product.ctxFor(oLead), 'CRM Lead', oLead);
-      if (again.written) throw new Error(`ours rewrote an unchanged table at ${size} orders`);
-      const unchanged = calls(oursSite);
+        // A first, untimed pass of each (warm-up): both leads must then hold the same lines with the same statuses.
+        const first = { ours: await ours(), naive: await naive() };
+        const a = storedRows(oursSite, oLead);
+        const b = storedRows(naiveSite, nLead);
+        const bStatus = new Map(b.map((r) => [keyOf(r), statusOf(r)]));
+        const same = a.length === b.length && new Set(a.map(keyOf)).size === a.length && a.every((r) => bStatus.get(keyOf(r)) === statusOf(r));
+        if (!same) throw new Error(`${size} orders: ours and the naive port wrote different (sales_order, item_code) rows or statuses`);
 
-      metrics[`calls_${size}`] = last.ours.total;
-      metrics[`ms_${size}`] = median(oursMs);
-      baseline[`calls_${size}`] = last.naive.total;
-      baseline[`ms_${size}`] = median(naiveMs);
-      metrics[`calls_unchanged_${size}`] = unchanged.total;
-      metrics[`calls_vs_naive_ratio_${size}`] = last.ours.total / last.naive.total;
-      metrics[`ms_vs_naive_ratio_${size}`] = median(oursMs) / median(naiveMs);
-      process.stdout.write(
-        `${size} orders (${2 * size} lines), ${runs} runs: ours ${last.ours.total} calls, ${median(oursMs).toFixed(1)} ms [${oursMs.map((x) => x.toFixed(0)).join(' ')}]; ` +
-          `naive ${last.naive.total} calls, ${median(naiveMs).toFixed(1)} ms [${naiveMs.map((x) => x.toFixed(0)).join(' ')}]\n` +
-          `  ours by path: ${JSON.stringify(last.ours.byPath)}\n  ours, table unchanged: ${JSON.stringify(unchanged.byPath)}\n  naive by path: ${JSON.stringify(last.naive.byPath)}\n`,
-      );
+        const runs = profile.meanMs ? 3 : runsFor(size);
+        const oursMs: number[] = [];
+        const naiveMs: number[] = [];
+        const oursCalls = new Set<number>();
+        const naiveCalls = new Set<number>();
+        let last = first;
+        for (let i = 0; i < runs; i++) {
+          // Interleaved, so drift on this shared machine hits both sides alike.
+          last = { ours: await ours(), naive: await naive() };
+          oursMs.push(last.ours.ms);
+          naiveMs.push(last.naive.ms);
+          oursCalls.add(last.ours.total);
+          naiveCalls.add(last.naive.total);
+        }
+        if (oursCalls.size > 1 || naiveCalls.size > 1) process.stdout.write(`warning: call counts varied between runs at ${size} orders: ours ${[...oursCalls]}, naive ${[...naiveCalls]}\n`);
+
+        // And the product once more with the table already current: it reads, compares, and skips the PUT.
+        oursSite.requestCounts.clear();
+        const again = await syncHistory(product.ctxFor(oLead), 'CRM Lead', oLead);
+        if (again.written) throw new Error(`ours rewrote an unchanged table at ${size} orders`);
+        const unchanged = calls(oursSite);
+
+        metrics[`calls_${size}${sfx}`] = last.ours.total;
+        metrics[`ms_${size}${sfx}`] = median(oursMs);
+        baseline[`calls_${size}${sfx}`] = last.naive.total;
+        baseline[`ms_${size}${sfx}`] = median(naiveMs);
+        metrics[`calls_unchanged_${size}${sfx}`] = unchanged.total;
+        metrics[`calls_vs_naive_ratio_${size}${sfx}`] = last.ours.total / last.naive.total;
+        metrics[`ms_vs_naive_ratio_${size}${sfx}`] = median(oursMs) / median(naiveMs);
+        process.stdout.write(
+          `${size} orders (${2 * size} lines)${profile.meanMs ? `, ${profile.meanMs} ± ${profile.jitterMs} ms per call` : ''}, ${runs} runs: ours ${last.ours.total} calls, ${median(oursMs).toFixed(1)} ms [${oursMs.map((x) => x.toFixed(0)).join(' ')}]; ` +
+            `naive ${last.naive.total} calls, ${median(naiveMs).toFixed(1)} ms [${naiveMs.map((x) => x.toFixed(0)).join(' ')}]\n` +
+            `  ours by path: ${JSON.stringify(last.ours.byPath)}\n  ours, table unchanged: ${JSON.stringify(unchanged.byPath)}\n  naive by path: ${JSON.stringify(last.naive.byPath)}\n`,
+        );
+      }
     }
     writeResult('order_history', metrics, baseline);
     process.stdout.write(`order_history bench took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

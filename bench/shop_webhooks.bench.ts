@@ -17,6 +17,10 @@
  *    generator to the sidecar's `job` event with outcome `completed` for the delivery's job (emitted
  *    once the completion is on disk, right after the Sales Order insert returned). The emulator is
  *    then asked, in-process, how many of those orders have exactly one submitted Sales Order.
+ * 1b. The same at 20 ± 5 ms per REST call (the emulator's latency profile), BENCH_SHOP_E2E_20MS
+ *    (100) deliveries at the same rate; also orders applied per second (first send to last
+ *    completion), reported for 1 (`…_0ms`) too. The acknowledgement (2, 3) makes no REST call and
+ *    runs at the emulator's own speed.
  * 2. Baseline: a bare express route in the sidecar's thread (`express.raw`, answer 200; no
  *    verification, no storage), warmed for 1 s, then driven exactly as in 3 with the same bodies.
  * 3. Acknowledgement: open loop at BENCH_SHOP_RATE (200/s) for BENCH_SHOP_SECONDS (30 s): request i
@@ -57,6 +61,7 @@ const RATE = Number(process.env.BENCH_SHOP_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SHOP_SECONDS ?? 30);
 const E2E_COUNT = Number(process.env.BENCH_SHOP_E2E ?? 200);
 const E2E_RATE = Number(process.env.BENCH_SHOP_E2E_RATE ?? 20);
+const E2E_20MS = Number(process.env.BENCH_SHOP_E2E_20MS ?? 100);
 const DRAIN_S = Number(process.env.BENCH_SHOP_DRAIN_S ?? 15);
 const WARM = 40;
 const GEN_ROLE = 'shop_webhooks.generator';
@@ -360,6 +365,7 @@ export async function run(): Promise<void> {
     const warm = makeOrders(shop, 0, WARM);
     const quiet = makeOrders(shop, WARM, E2E_COUNT);
     const loaded = makeOrders(shop, WARM + E2E_COUNT, total);
+    const slow = makeOrders(shop, WARM + E2E_COUNT + total, E2E_20MS);
     const bodyBytes = loaded.deliveries.map((d) => Buffer.byteLength(d.body));
     process.stdout.write(
       `site ready; ${WARM + E2E_COUNT + total} orders made and signed in ${((Date.now() - tBuild) / 1000).toFixed(1)} s (body ${Math.min(...bodyBytes)}–${Math.max(...bodyBytes)} bytes)\n`,
@@ -395,6 +401,25 @@ export async function run(): Promise<void> {
       `end to end (${E2E_COUNT} at ${E2E_RATE}/s, quiet, after ${WARM} warm-up deliveries): ${e2e.length}/${E2E_COUNT} completed${qDrained ? '' : ' (timed out)'}; ` +
         `delivery sent → job completed after the Sales Order insert p50 ${percentile(e2e, 50).toFixed(1)} / p95 ${percentile(e2e, 95).toFixed(1)} / max ${Math.max(...e2e).toFixed(1)} ms; ` +
         `${qSo.oneSubmitted} with exactly one submitted Sales Order, ${qSo.missing} missing, ${qSo.duplicated} duplicated; ack p50 ${qSum.p50.toFixed(2)} ms, ${qSum.errors} errors\n`,
+    );
+
+    // ── 1b. end to end again, every REST call of the site held 20 ± 5 ms (the latency profile) ──
+    const latency = (body?: unknown) =>
+      fetch(`${emu.url}/__emulator/latency`, { method: body ? 'POST' : 'DELETE', headers: { 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined }).then((r) => r.arrayBuffer());
+    await latency({ meanMs: 20, jitterMs: 5, seed: 7 });
+    const z = await fire(hook, slow.deliveries, E2E_RATE);
+    const zIds = deliveryIds(z);
+    const zDrained = await allCompleted(zIds.filter((id): id is string => id !== null), 120_000);
+    await latency();
+    const e2e20 = zIds.flatMap((id, i) => (id && completedAt.has(id) ? [completedAt.get(id)! - (z.origin + z.sent[i]!)] : []));
+    const applied = (r: GenResult, ids: (string | null)[]) => {
+      const done = ids.flatMap((id) => (id && completedAt.has(id) ? [completedAt.get(id)!] : []));
+      return done.length / ((Math.max(...done) - (r.origin + r.sent[0]!)) / 1000);
+    };
+    const zSo = await countSalesOrders(slow.externalIds);
+    process.stdout.write(
+      `end to end at 20 ± 5 ms per call (${E2E_20MS} at ${E2E_RATE}/s): ${e2e20.length}/${E2E_20MS} completed${zDrained ? '' : ' (timed out)'}; ` +
+        `p50 ${percentile(e2e20, 50).toFixed(1)} / p95 ${percentile(e2e20, 95).toFixed(1)} ms; ${applied(z, zIds).toFixed(1)} orders/s applied; ${zSo.oneSubmitted} with exactly one submitted Sales Order\n`,
     );
 
     // ── 2. baseline: acknowledge and hope ──
@@ -533,6 +558,12 @@ export async function run(): Promise<void> {
         e2e_quiet_p95_ms: round(percentile(e2e, 95), 1),
         e2e_quiet_max_ms: round(Math.max(...e2e), 1),
         e2e_quiet_one_submitted_sales_order: qSo.oneSubmitted,
+        e2e_quiet_orders_per_s_applied_0ms: round(applied(q, qIds), 1),
+        e2e_n_20ms: e2e20.length,
+        e2e_p50_ms_20ms: round(percentile(e2e20, 50), 1),
+        e2e_p95_ms_20ms: round(percentile(e2e20, 95), 1),
+        e2e_orders_per_s_applied_20ms: round(applied(z, zIds), 1),
+        e2e_one_submitted_sales_order_20ms: zSo.oneSubmitted,
         ack_p50_vs_bare_ratio: round(s.p50 / b.p50),
         ack_p99_vs_bare_ratio: round(s.p99 / b.p99),
         warn_or_error_log_lines: logs.count(),

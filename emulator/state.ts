@@ -4,6 +4,7 @@
 import type { Response } from 'express';
 import { Clock } from './core/datetime.js';
 import type { RealtimeMessage, Site } from './core/site.js';
+import { Latency } from './latency.js';
 
 export interface EmulatorOptions {
   /** `bench serve --site X`: every request goes to this site, whatever its Host header. */
@@ -124,6 +125,7 @@ export class EmulatorState {
   readonly sites = new Map<string, Site>();
   readonly clock = new Clock();
   readonly faults = new Faults();
+  readonly latency = new Latency();
   readonly hungResponses = new Set<Response>();
   realtime: RealtimeHub | null = null;
   /** Base URL the server listens on, once listening. */

@@ -17,6 +17,7 @@ import type { EmulatorState } from '../state.js';
 import { controlsRouter } from './controls.js';
 import { deskRouter } from './desk.js';
 import { ResponseBody } from './desk_methods.js';
+import { REALTIME_CALLBACK_HEADER } from '../realtime/callback_header.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** Frappe's default `max_file_size`-independent request limit is nginx's; 25 MB is a sane stand-in. */
@@ -71,6 +72,16 @@ export function createHttpApp(state: EmulatorState): express.Express {
   app.use((req: Request, _res: Response, next: NextFunction) => {
     req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     next();
+  });
+
+  // The latency profile (test control): REST calls answered late, as a real site's are. Desk pages
+  // and the realtime server's permission callbacks are not REST calls the product makes, so they
+  // are not held.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (!/^\/api(\/|$)/.test(req.path) || req.headers[REALTIME_CALLBACK_HEADER]) return next();
+    const ms = state.latency.next(req.site!.name);
+    if (ms > 0) setTimeout(next, ms);
+    else next();
   });
 
   // Faults injected by tests: errors, hung requests, and counted requests.

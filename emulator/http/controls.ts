@@ -22,6 +22,7 @@ export function controlsRouter(state: EmulatorState): Router {
       url: state.url,
       sites: [...state.sites.values()].map((s) => ({ name: s.name, time_zone: s.timeZone(), now: s.now() })),
       faults: state.faults.list(),
+      latency: state.latency.list(),
       realtime: state.faults.realtime,
     });
   });
@@ -40,6 +41,7 @@ export function controlsRouter(state: EmulatorState): Router {
     const site = state.sites.get(String(req.params.site));
     if (!site) return res.status(404).json({ error: 'no such site' });
     resetSite(site, { timeZone: req.body?.time_zone });
+    state.latency.clear(site.name);
     if (req.body?.seed === 'demo') seedDemo(site);
     res.json({ ok: true });
   });
@@ -119,7 +121,31 @@ export function controlsRouter(state: EmulatorState): Router {
 
   r.delete('/faults', (_req, res) => {
     state.faults.clear();
+    state.latency.clear();
     for (const hung of state.hungResponses) hung.destroy();
+    res.json({ ok: true });
+  });
+
+  /**
+   * The latency profile: `{site?, meanMs, jitterMs?, seed?}` holds every REST call (`/api/…`) of
+   * the site (all sites without `site`) for a delay drawn uniformly from meanMs ± jitterMs, seeded.
+   * Not these controls, desk pages or realtime. DELETE (or DELETE /faults, or a site's reset)
+   * clears it.
+   */
+  r.post('/latency', (req: Request, res: Response) => {
+    const { site, meanMs, jitterMs = 0, seed = 42 } = req.body ?? {};
+    if (site !== undefined && (typeof site !== 'string' || !site)) return bad(res, 'site must be a site name');
+    if (!(Number.isFinite(meanMs) && meanMs >= 0 && meanMs <= 600_000)) return bad(res, 'meanMs must be 0–600000');
+    if (!(Number.isFinite(jitterMs) && jitterMs >= 0 && jitterMs <= meanMs)) return bad(res, 'jitterMs must be 0–meanMs');
+    if (!Number.isInteger(seed)) return bad(res, 'seed must be an integer');
+    state.latency.set({ site, meanMs, jitterMs, seed });
+    res.json({ latency: state.latency.list() });
+  });
+
+  r.get('/latency', (_req, res) => res.json({ latency: state.latency.list() }));
+
+  r.delete('/latency', (req: Request, res: Response) => {
+    state.latency.clear(typeof req.query.site === 'string' ? req.query.site : undefined);
     res.json({ ok: true });
   });
 

@@ -131,6 +131,8 @@ export function findChild(ctx: Ctx, doctype: string, name: string): { parentType
 }
 
 const UNSAFE_ONLY = ['POST', 'PUT'];
+/** frappe/client.py `insert_many`: documents per request. */
+const INSERT_MANY_LIMIT = 200;
 
 export const METHODS: Record<string, MethodDef> = {
   ping: { allowGuest: true, run: () => 'pong' },
@@ -290,18 +292,22 @@ export const METHODS: Record<string, MethodDef> = {
     run: ({ ctx, form }) => insertOne(ctx, docFromJson(ctx, required(form, 'doc', 'insert'))),
   },
 
+  // frappe/frappe:frappe/client.py `insert_many` [v15]: `len(docs) > 200` → frappe.throw("Only 200
+  // inserts allowed in one request") before anything is inserted; else `[insert_doc(doc).name for
+  // doc in docs]` — each document through insert_doc with the caller's permissions (create, or
+  // write on the parent for a child row), in the request's one transaction: one refused document
+  // rolls back the others. The answer lists one name per document, in order (a child row's is its
+  // parent's, so names can repeat).
   'frappe.client.insert_many': {
     methods: UNSAFE_ONLY,
     run: ({ ctx, form }) => {
       const docs = parseJson(required(form, 'docs', 'insert_many'));
       if (!Array.isArray(docs)) throw new FrappeError('TypeError', { excText: 'docs must be a list', httpStatus: 500 });
-      if (docs.length > 200) {
-        const message = 'Only 200 inserts allowed in one request';
+      if (docs.length > INSERT_MANY_LIMIT) {
+        const message = `Only ${INSERT_MANY_LIMIT} inserts allowed in one request`;
         throw new FrappeError('ValidationError', { message, excText: message });
       }
-      const names = new Set<unknown>();
-      for (const d of docs) names.add(insertOne(ctx, d as Doc).name);
-      return [...names];
+      return docs.map((d) => insertOne(ctx, d as Doc).name);
     },
   },
 

@@ -12,6 +12,7 @@ import type { LookupFunction } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import type { EmulatorState, RealtimeHub } from '../state.js';
 import type { RealtimeMessage } from '../core/site.js';
+import { REALTIME_CALLBACK_HEADER } from './callback_header.js';
 
 interface SocketData {
   site: string;
@@ -81,7 +82,7 @@ function callback(
   const url = new URL(data.origin + path);
   if (data.sid) url.searchParams.set('sid', data.sid);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', [REALTIME_CALLBACK_HEADER]: '1' };
   if (!data.sid && data.authorization) headers.Authorization = data.authorization;
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'GET', headers, lookup: loopbackLookup, timeout: 10_000 }, (res) => {

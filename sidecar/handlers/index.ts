@@ -15,7 +15,7 @@ export const builtinHandlers: HandlerRegistry = {
     const user = await client.call<string>('frappe.auth.get_logged_user', {}, 'GET');
     logger.info({ site, user }, `health check of ${site}: signed in as ${user}`);
   },
-  /** `sla.sweep` (cron) and `sla.notify` (one per failed SLA cycle): sidecar/handlers/sla.ts. */
+  /** `sla.sweep` (cron; notifies in insert_many batches) and `sla.notify` (the per-document job of earlier versions): sidecar/handlers/sla.ts. */
   ...createSlaHandlers(),
   /** `comms.communication` (realtime + catch-up on Communication): sidecar/handlers/communication.ts. */
   ...createCommunicationHandler(),

@@ -8,13 +8,14 @@
  * so CRM's own engine sets Failed, writes the Version and emits realtime. Never a raw field write.
  * HD Tickets are swept the same way (Helpdesk's own job is hourly and silent).
  *
- * Each document that turned Failed gets one `sla.notify` job whose id names the SLA cycle
- * (`sla_creation`): the job store collapses duplicates, so its owner is told once per cycle
- * however many sweeps see it, and again only after the clock restarts.
+ * Each document that turned Failed has its owner told once per SLA cycle (`sla_creation`),
+ * however many sweeps see it, and again only after the clock restarts: the Notification Logs of a
+ * bulk_update batch go out together in one `frappe.client.insert_many` (sidecar/handlers/
+ * sla_notify.ts keeps them exactly once across crashes and replicas).
  */
 import type { Filter } from '../../lib/frappe/types.js';
-import type { JobSpec } from '../jobs/types.js';
 import { siteWallClock } from '../../lib/frappe/time.js';
+import { doneKey, recoverNotifications, sendNotifications, type Notification } from './sla_notify.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface SlaDocType {
@@ -68,7 +69,7 @@ export interface SweepCounts {
   errors: number;
 }
 
-/** A failed document, as the notify job needs it. */
+/** A failed document, as its notification needs it. */
 interface FailedDoc {
   doctype: string;
   name: string;
@@ -122,10 +123,10 @@ export async function siteCutoff(ctx: Pick<HandlerContext, 'client' | 'job' | 's
 
 /**
  * Re-save `names` through bulk_update, batch by batch, handing the ones that are now Failed to
- * `onFailed` (which queues their notifications) before the next batch. The batch in flight is
+ * `onFailed` (which sends their notifications) before the next batch. The batch in flight is
  * recorded in the job store first: if the process dies after Frappe saved a batch but before its
- * notifications were queued, the re-run sweep (the store re-runs an interrupted job) finds the
- * record, looks those documents up and queues what is missing — the next listing would no longer
+ * notifications were sent, the re-run sweep (the store re-runs an interrupted job) finds the
+ * record, looks those documents up and sends what is missing — the next listing would no longer
  * see them, since they are Failed by then.
  */
 async function resave(
@@ -184,31 +185,38 @@ async function listNames(ctx: HandlerContext, opts: SlaOptions, doctype: string,
   return names;
 }
 
-async function enqueueNotifications(ctx: HandlerContext, opts: SlaOptions, docs: FailedDoc[]): Promise<number> {
-  let queued = 0;
+/** The Notification Logs the failed documents call for, each with its once-per-cycle done key. */
+function notificationsFor(ctx: HandlerContext, opts: SlaOptions, docs: FailedDoc[]): Notification[] {
+  const out: Notification[] = [];
   for (const d of docs) {
     const recipients = d.recipients.length ? d.recipients : opts.unownedRecipients;
     if (!recipients.length) {
       ctx.logger.info({ doctype: d.doctype, name: d.name }, `${d.doctype} ${d.name} failed its SLA and has no owner; set unownedRecipients to have someone told`);
       continue;
     }
-    const job: JobSpec = {
-      id: notifyJobId(ctx.site, d.doctype, d.name, d.cycle),
-      name: 'sla.notify',
-      site: ctx.site,
-      data: {
-        doctype: d.doctype,
-        name: d.name,
-        recipients,
-        subject: `SLA failed: ${d.doctype} ${d.name}${d.title && d.title !== d.name ? ` (${d.title})` : ''} had no ${d.what} by ${seconds(d.deadline)}`,
-      },
-    };
-    if (await ctx.enqueue(job)) queued += 1;
+    const jobId = notifyJobId(ctx.site, d.doctype, d.name, d.cycle);
+    const subject = `SLA failed: ${d.doctype} ${d.name}${d.title && d.title !== d.name ? ` (${d.title})` : ''} had no ${d.what} by ${seconds(d.deadline)}`;
+    for (const user of recipients) out.push({ key: doneKey(jobId, user), user, doctype: d.doctype, name: d.name, subject });
   }
-  return queued;
+  return out;
 }
 
-async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, dt: SlaDocType, cutoff: string): Promise<SweepCounts> {
+/** Tells the owners of failed documents, a batch at a time; the API user's name is asked once. */
+function notifier(ctx: HandlerContext, opts: SlaOptions): (docs: FailedDoc[]) => Promise<number> {
+  let self: Promise<string> | null = null;
+  const whoAmI = () =>
+    (self ??= ctx.client.call<string>('frappe.auth.get_logged_user', {}, 'GET', { signal: ctx.signal }).then((u) => {
+      if (!u) throw new Error(`site ${ctx.site} did not say who its API user is (frappe.auth.get_logged_user)`);
+      return u;
+    }));
+  return async (docs) => {
+    const { sent, byDoctype } = await sendNotifications(ctx, whoAmI, notificationsFor(ctx, opts, docs));
+    for (const [doctype, n] of Object.entries(byDoctype)) ctx.metrics.slaNotified.inc({ site: ctx.site, doctype }, n);
+    return sent;
+  };
+}
+
+async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, dt: SlaDocType, cutoff: string): Promise<SweepCounts> {
   // `is set` too: Frappe wraps the column in ifnull(), so `response_by < X` alone also matches NULL.
   const names = await listNames(
     ctx,
@@ -222,9 +230,7 @@ async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, dt: SlaDocType, c
     'response_by asc, name asc',
   );
   const { failed, notified, errors } = await resave(ctx, opts, dt.doctype, names, 'sla_status', [dt.ownerField, dt.titleField, 'sla_creation', 'response_by'], (rows) =>
-    enqueueNotifications(
-      ctx,
-      opts,
+    notify(
       rows.map((r) => ({
         doctype: dt.doctype,
         name: r.name,
@@ -239,7 +245,7 @@ async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, dt: SlaDocType, c
   return { checked: names.length, failed, notified, errors };
 }
 
-async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: string): Promise<SweepCounts> {
+async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, cutoff: string): Promise<SweepCounts> {
   // Helpdesk's handle_agreement_status (hd_service_level_agreement.py): Failed when response_by <
   // (first_responded_on or now), or resolution_by < (resolution_date or now). One query per
   // deadline, each with `is set` (the ifnull quirk), merged by name.
@@ -268,9 +274,7 @@ async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, cutoff: strin
   const names = [...new Set([...byResponse, ...byResolution].map(String))];
   const fields = ['subject', '_assign', 'service_level_agreement_creation', 'response_by', 'resolution_by', 'first_responded_on'];
   const { failed, notified, errors } = await resave(ctx, opts, HD_TICKET, names, 'agreement_status', fields, (rows) =>
-    enqueueNotifications(
-    ctx,
-    opts,
+    notify(
     rows.map((r) => {
       const responded = Boolean(r.first_responded_on);
       return {
@@ -295,10 +299,12 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
 
   return {
     'sla.sweep': async (ctx) => {
+      await recoverNotifications(ctx);
       const { cutoff, timeZone } = await siteCutoff(ctx);
+      const notify = notifier(ctx, opts);
       const per: Record<string, SweepCounts> = {};
-      for (const dt of opts.crm) per[dt.doctype] = await sweepCrm(ctx, opts, dt, cutoff);
-      if (opts.tickets) per[HD_TICKET] = await sweepTickets(ctx, opts, cutoff);
+      for (const dt of opts.crm) per[dt.doctype] = await sweepCrm(ctx, opts, notify, dt, cutoff);
+      if (opts.tickets) per[HD_TICKET] = await sweepTickets(ctx, opts, notify, cutoff);
       const total: SweepCounts = { checked: 0, failed: 0, notified: 0, errors: 0 };
       for (const [doctype, c] of Object.entries(per)) {
         ctx.metrics.slaChecked.inc({ site: ctx.site, doctype }, c.checked);
@@ -307,26 +313,30 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
       }
       ctx.logger.info(
         { event: 'sla_sweep', cutoff, timeZone, ...total, per },
-        `SLA sweep of ${ctx.site} at ${cutoff} (${timeZone}): ${total.checked} overdue re-saved, ${total.failed} failed, ${total.notified} notification(s) queued${total.errors ? `, ${total.errors} could not be saved` : ''}`,
+        `SLA sweep of ${ctx.site} at ${cutoff} (${timeZone}): ${total.checked} overdue re-saved, ${total.failed} failed, ${total.notified} notification(s) sent${total.errors ? `, ${total.errors} could not be saved` : ''}`,
       );
     },
 
-    /** One Notification Log (type Alert, linked to the document) per recipient. */
+    /**
+     * One Notification Log (type Alert, linked to the document) per recipient: the per-document job
+     * earlier versions of the sweep queued. Kept so that a store holding such jobs still drains; its
+     * done keys are the ones the bulk sender honours.
+     */
     'sla.notify': async (ctx) => {
       const { doctype, name, subject } = ctx.job.data as { doctype: string; name: string; subject: string };
       const recipients = (ctx.job.data.recipients as string[] | undefined) ?? [];
       for (const user of recipients) {
-        const doneKey = `${ctx.job.id}|${user}`;
+        const key = doneKey(ctx.job.id, user);
         // Notification Log has no key to look a sent one up by (and non-admins only see their own),
         // so each recipient done is remembered: a retried job tells nobody twice. The insert itself
         // is not resent in-process after an ambiguous failure (POST; see the REST client).
-        if (await ctx.meta.get(doneKey)) continue;
+        if (await ctx.meta.get(key)) continue;
         await ctx.client.insert(
           'Notification Log',
           { for_user: user, type: 'Alert', document_type: doctype, document_name: name, subject },
           { signal: ctx.signal },
         );
-        await ctx.meta.set(doneKey, '1');
+        await ctx.meta.set(key, '1');
         ctx.metrics.slaNotified.inc({ site: ctx.site, doctype });
         ctx.logger.info({ event: 'sla_notified', doctype, name, user }, `told ${user} that ${doctype} ${name} failed its SLA`);
       }

@@ -3,6 +3,7 @@
  * build retry, catch-up and SLA tests on these, so they are pinned here.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Latency } from '../../emulator/latency.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { SITE, adminClient, control, start, type Client } from '../helpers/emulator.js';
 
@@ -116,5 +117,63 @@ describe('clock and counts', () => {
   it('rejects malformed control input with a clear 400', async () => {
     await expect(control(emu, '/clock', { now: '2026-03-01 12:00' })).rejects.toThrow(/ISO-8601 instant with a zone/);
     await expect(control(emu, '/faults', { rules: [{ mode: 'explode' }] })).rejects.toThrow(/rule.mode/);
+  });
+});
+
+describe('latency profile', () => {
+  /** How long one REST call took, seen from here. */
+  async function elapsed(call: () => Promise<{ status: number }>): Promise<number> {
+    const t0 = performance.now();
+    const r = await call();
+    expect(r.status).toBe(200);
+    return performance.now() - t0;
+  }
+
+  it('holds every REST call at least meanMs - jitterMs, and the reset clears it', async () => {
+    await control(emu, '/latency', { meanMs: 60, jitterMs: 0 });
+    // A lower bound only: the emulator waited the profile's delay before answering (1 ms of
+    // slack for the timer's millisecond rounding).
+    expect(await elapsed(() => admin.method('ping', {}, 'GET'))).toBeGreaterThanOrEqual(59);
+    expect(await elapsed(() => admin.list('CRM Lead'))).toBeGreaterThanOrEqual(59);
+    await control(emu, '/latency', { site: SITE, meanMs: 40, jitterMs: 10, seed: 3 });
+    for (let i = 0; i < 3; i++) expect(await elapsed(() => admin.method('ping', {}, 'GET'))).toBeGreaterThanOrEqual(29);
+    expect((await control(emu, '', undefined, 'GET')).latency).toEqual([
+      { meanMs: 60, jitterMs: 0, seed: 42 },
+      { site: SITE, meanMs: 40, jitterMs: 10, seed: 3 },
+    ]);
+
+    await control(emu, `/sites/${SITE}/reset`, {});
+    expect((await control(emu, '/latency', undefined, 'GET')).latency).toEqual([{ meanMs: 60, jitterMs: 0, seed: 42 }]);
+    await control(emu, '/faults', undefined, 'DELETE');
+    expect((await control(emu, '/latency', undefined, 'GET')).latency).toEqual([]);
+    admin = await adminClient(emu);
+  });
+
+  it('never holds the test controls themselves', async () => {
+    // Ten minutes a call: any control that were held would outlast the test's timeout.
+    await control(emu, '/latency', { meanMs: 600_000 });
+    expect((await control(emu, '/clock', undefined, 'GET')).now).toBeTruthy();
+    expect((await control(emu, `/sites/${SITE}/requests`, undefined, 'GET'))).toBeTruthy();
+    await control(emu, '/latency', undefined, 'DELETE');
+    expect((await control(emu, '/latency', undefined, 'GET')).latency).toEqual([]);
+  });
+
+  it('refuses a jitter larger than the mean', async () => {
+    const res = await fetch(`${emu.url}/__emulator/latency`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ meanMs: 5, jitterMs: 10 }) });
+    expect(res.status).toBe(400);
+  });
+
+  it('draws the same delays for the same seed, uniformly within meanMs ± jitterMs', () => {
+    const draw = (seed: number) => {
+      const l = new Latency();
+      l.set({ meanMs: 20, jitterMs: 5, seed });
+      return Array.from({ length: 200 }, () => l.next('any.site'));
+    };
+    const a = draw(9);
+    expect(draw(9)).toEqual(a);
+    expect(draw(10)).not.toEqual(a);
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...a)).toBeLessThanOrEqual(25);
+    expect(Math.abs(a.reduce((x, y) => x + y, 0) / a.length - 20)).toBeLessThan(1);
   });
 });
