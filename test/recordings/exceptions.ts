@@ -26,8 +26,6 @@ export function excuses(ex: ReplayException | undefined, d: { path: string; prob
 /** Key-set differences only: the answer's values, types and order are still compared. */
 const KEYS = ['missing key', 'unexpected key'];
 
-const UNSAVED = 'DOCS: child rows built from the request carry `"__unsaved": 1` in insert/PUT answers (README "JSON types")';
-const LEAD_JSON = 'APPS: CRM Lead JSON is newer than CRM v1.52.1 (`rolling_responses` and the other fields v1.52.1 lacks; `image` with its "" missing)';
 const SO_JSON = 'APPS: Sales Order JSON lacks fields (with defaults) the recorded ERPNext v15 JSON has: title, total_net_weight, apply_discount_on, …';
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0 (status_category, raised_outside_working_hours, entry_point) and lacks key, opening_time, attachment, content_type; APP CONTROLLERS: key and opening_time set on insert';
 const COMMUNICATION = 'APPS: Communication JSON of 15.55.1 has comment_type (""), rating (0) and feedback_request, which the emulator\'s lacks';
@@ -48,23 +46,9 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
   'doctype-insert-custom': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
   'doctype-insert-single': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
-  'sla-insert': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); DOCS: an insert answers Time values as sent ("00:00:00"); ${UNSAVED}`, problems: KEYS, paths: ['$.body.data.working_hours'] },
-  'sla-get': { reason: 'APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1)', problems: KEYS },
-  'sla-update-replace-table': { reason: `APPS: CRM Service Level Agreement JSON has rolling_responses (not in CRM v1.52.1); ${UNSAVED}`, problems: KEYS },
+  'sla-insert': { reason: 'DOCS: an insert answers Time values as sent ("00:00:00"), a read back in Frappe\'s form ("0:00:00", sla-get)', paths: ['$.body.data.working_hours'] },
   'company-get': { reason: 'APPS: Company JSON of ERPNext v15 (create_chart_of_accounts_based_on, lft, rgt, old_parent)', problems: KEYS },
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
-  'lead-insert': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-get': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-with-modified': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-custom-customer': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-reset-sla-fields': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-insert-own-sla': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-get-after-received': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-get-after-sent': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-table-rows': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-table-replace': { reason: `${LEAD_JSON}; ${UNSAVED}`, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'lead-put-table-clear': { reason: LEAD_JSON, paths: ['$.body.data.image', '$.body.data.rolling_responses', '$.body.data.custom_order_history'] },
-  'set-value': { reason: `APPS: CRM Lead JSON has fields CRM v1.52.1 lacks (organization_logo, linkedin, facebook_lead_id, lost_reason, rolling_responses, …) and image "" is null here; ${LEAD_JSON}`, problems: KEYS, paths: ['$.body.message.image'] },
   'so-insert-submitted': { reason: SO_JSON, problems: KEYS },
   'so-put-allow-on-submit': { reason: SO_JSON, problems: KEYS },
   'so-get': { reason: SO_JSON, problems: KEYS },

@@ -4,8 +4,9 @@
  * Mirrors frappe/crm:
  *   - crm/fcrm/doctype/crm_service_level_agreement/utils.py — `get_sla`, `get_context`
  *   - crm/fcrm/doctype/crm_service_level_agreement/crm_service_level_agreement.py — `apply` and
- *     everything it calls (the rolling-responses revision: `set_rolling_responses`,
- *     `_update_rolling_response_by`, `handle_rolling_sla_status`)
+ *     everything it calls, as of v1.52.1: first response only. Rolling responses (a later CRM
+ *     release) are not modelled: the recorded v1.52.1 site has no `rolling_responses` on the SLA
+ *     or the lead, nor `last_responded_on` / `last_response_time` (recordings sla-get, set-value).
  *   - crm/fcrm/doctype/crm_lead/crm_lead.py (same in crm_deal.py) — `set_sla` / `apply_sla`
  *
  * Conventions: documents hold values the way Frappe serialises them (Datetime
@@ -57,7 +58,6 @@ export interface CrmSlaRecord {
   start_date?: string | null;
   end_date?: string | null;
   holiday_list?: string | null;
-  rolling_responses?: number | boolean | null;
   priorities: CrmSlaPriorityRow[];
   working_hours: CrmServiceDayRow[];
   [field: string]: unknown;
@@ -101,8 +101,6 @@ function keyBy<T extends Record<string, unknown>>(rows: T[] | null | undefined, 
   for (const row of rows ?? []) out.set(String(row[key]), row);
   return out;
 }
-
-const rowsOf = (value: unknown): Doc[] => (Array.isArray(value) ? (value as Doc[]) : []);
 
 /** `get_holidays`: the `date` of every row of the SLA's holiday list. */
 function holidayDays(sla: CrmSlaRecord, holidayList: HolidayListRecord | null): Set<number> {
@@ -321,7 +319,6 @@ export function applyCrmSla(
   ctx.handleCommunicationStatus();
   ctx.handleTargets();
   ctx.handleSlaStatus();
-  ctx.handleRollingSlaStatus();
 }
 
 class CrmSlaRun {
@@ -337,10 +334,6 @@ class CrmSlaRun {
   ) {
     this.nowText = formatDatetime(now);
     this.defaultPriority = defaultPriority(sla);
-  }
-
-  private get rolling(): boolean {
-    return pyTruthy(this.sla.rolling_responses);
   }
 
   private dt(value: unknown): Micros {
@@ -366,7 +359,6 @@ class CrmSlaRun {
     if (this.previous === null || !hasValueChanged(this.doc, this.previous, 'communication_status')) return;
     this.setFirstRespondedOn();
     this.setFirstResponseTime();
-    if (this.rolling) this.setRollingResponses();
   }
 
   /** `set_first_responded_on`: any status other than the default priority counts as a reply. */
@@ -374,7 +366,6 @@ class CrmSlaRun {
     const doc = this.doc;
     if (doc.communication_status !== this.defaultPriority) {
       doc.first_responded_on = doc.first_responded_on || this.nowText;
-      doc.last_responded_on = doc.last_responded_on || doc.first_responded_on;
     }
   }
 
@@ -383,44 +374,11 @@ class CrmSlaRun {
     const doc = this.doc;
     if (!doc.sla_creation || !doc.first_responded_on) return;
     if (!doc.first_response_time) doc.first_response_time = this.elapsed(doc.sla_creation, doc.first_responded_on);
-    if (!doc.last_response_time && doc.first_response_time) doc.last_response_time = doc.first_response_time;
-  }
-
-  /** `set_rolling_responses`: log the first reply, then each later agent reply. */
-  private setRollingResponses(): void {
-    const doc = this.doc;
-    if (!doc.last_response_time || !doc.last_responded_on) return;
-    const rows = rowsOf(doc.rolling_responses);
-    if (rows.length === 0) {
-      this.appendRollingRow(this.isFirstResponseFailed());
-    } else if (doc.communication_status !== this.defaultPriority) {
-      doc.last_response_time = this.elapsed(doc.last_responded_on, this.nowText);
-      doc.last_responded_on = this.nowText;
-      this.appendRollingRow(this.isRollingResponseFailed());
-    }
-  }
-
-  /** `doc.append("rolling_responses", {...})` with a `CRM Rolling Response Time` row. */
-  private appendRollingRow(failed: boolean): void {
-    const doc = this.doc;
-    const rows = rowsOf(doc.rolling_responses);
-    rows.push({
-      doctype: 'CRM Rolling Response Time',
-      parent: doc.name ?? null,
-      parentfield: 'rolling_responses',
-      parenttype: doc.doctype ?? null,
-      idx: rows.length + 1,
-      response_time: doc.last_response_time,
-      responded_on: doc.last_responded_on,
-      status: failed ? 'Failed' : 'Fulfilled',
-    });
-    doc.rolling_responses = rows;
   }
 
   /** `handle_targets`. */
   handleTargets(): void {
     this.setResponseBy();
-    if (this.rolling && rowsOf(this.doc.rolling_responses).length > 0) this.setRollingResponseBy();
   }
 
   /** `set_response_by`: set once, from creation, for the current status's priority row. */
@@ -429,20 +387,6 @@ class CrmSlaRun {
     const priority = keyBy(this.sla.priorities, 'priority').get(String(doc.communication_status));
     if (!priority || doc.response_by) return;
     const end = this.calc(doc.sla_creation, priority.first_response_time ?? null);
-    if (end) doc.response_by = end;
-  }
-
-  /**
-   * `set_rolling_response_by` → `_update_rolling_response_by`: while the status is the default
-   * priority (the customer wrote again), the deadline restarts from now — on every save.
-   */
-  private setRollingResponseBy(): void {
-    const doc = this.doc;
-    if (!doc.response_by || !doc.last_responded_on) return;
-    if (doc.communication_status !== this.defaultPriority) return;
-    const priority = keyBy(this.sla.priorities, 'priority').get(String(this.defaultPriority));
-    if (!priority) return;
-    const end = this.calc(this.nowText, priority.first_response_time ?? null);
     if (end) doc.response_by = end;
   }
 
@@ -462,26 +406,5 @@ class CrmSlaRun {
     const doc = this.doc;
     if (!doc.first_responded_on) return this.dt(doc.response_by) < this.now;
     return this.dt(doc.response_by) < this.dt(doc.first_responded_on);
-  }
-
-  /** `handle_rolling_sla_status`: only with rolling enabled and at least one logged response. */
-  handleRollingSlaStatus(): void {
-    if (!this.rolling || rowsOf(this.doc.rolling_responses).length === 0) return;
-    const failed = this.isRollingResponseFailed();
-    const options: [string, boolean][] = [
-      ['Fulfilled', true],
-      ['Rolling Response Due', this.doc.communication_status === this.defaultPriority],
-      ['Failed', failed],
-    ];
-    for (const [status, holds] of options) if (holds) this.doc.sla_status = status;
-  }
-
-  /** `is_rolling_response_failed`. */
-  private isRollingResponseFailed(): boolean {
-    const doc = this.doc;
-    if (!doc.response_by) return false;
-    if (doc.communication_status === this.defaultPriority) return this.dt(doc.response_by) < this.now;
-    if (!doc.last_responded_on) return this.dt(doc.response_by) < this.now;
-    return this.dt(doc.response_by) < this.dt(doc.last_responded_on);
   }
 }
