@@ -264,9 +264,12 @@ export function compare(recorded: unknown, actual: unknown, rules: CompareRules,
   }
   const r = recorded as Record<string, unknown>;
   const a = actual as Record<string, unknown>;
-  for (const k of Object.keys(r)) if (!(k in a)) out.push({ path: child(path, k), problem: 'missing key', recorded: r[k] });
-  for (const k of Object.keys(a)) if (!(k in r)) out.push({ path: child(path, k), problem: 'unexpected key', actual: a[k] });
-  for (const k of Object.keys(r)) if (k in a) out.push(...compare(r[k], a[k], rules, child(path, k), k));
+  // A key may hold a learnt name (`_link_titles`: "CRM Lead::CRM-LEAD-2026-00038"): it stands for the emulator's.
+  const mapped = new Map(Object.keys(r).map((k) => [k, rules.subs.text(k)]));
+  const recordedKeys = new Set(mapped.values());
+  for (const [k, ak] of mapped) if (!(ak in a)) out.push({ path: child(path, k), problem: 'missing key', recorded: r[k] });
+  for (const k of Object.keys(a)) if (!recordedKeys.has(k)) out.push({ path: child(path, k), problem: 'unexpected key', actual: a[k] });
+  for (const [k, ak] of mapped) if (ak in a) out.push(...compare(r[k], a[ak], rules, child(path, k), k));
   return out;
 }
 

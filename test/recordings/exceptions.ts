@@ -59,7 +59,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: KEYS },
   'client-get-hd-ticket': { reason: `${HD_TICKET} (null here)`, problems: KEYS, paths: ['$.body.message.key', '$.body.message.opening_time'] },
 
-  'desk-getdoc': { reason: 'APPS: CRM Lead JSON of CRM v1.52.1 has show_title_field_in_link 1, so the desk gets `_link_titles` for the request\'s reference_name', paths: ['$.body._link_titles'] },
   'rt-communication-received': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
   'rt-communication-sent': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
 
