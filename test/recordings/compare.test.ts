@@ -83,6 +83,13 @@ describe('compare', () => {
     ]);
   });
 
+  it('compares opening_time by shape (README: it varies between runs)', () => {
+    const subs = new Substitutions();
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: '9:15:00.5' }, { subs })).toEqual([]);
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: '2026-12-02 20:02:10' }, { subs }).map((d) => d.problem)).toEqual(['not a time H:MM:SS[.ffffff]']);
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: null }, { subs }).map((d) => d.problem)).toEqual(['type null, recorded string']);
+  });
+
   it('catches another JSON type (a Single idx "0" answered as 0)', () => {
     const a = actual() as { body: { data: Record<string, unknown> } };
     a.body.data.idx = 0;
