@@ -30,12 +30,8 @@ const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (record
 const SO_STUB_FIELDS = 'RECORDING: the stub\'s Sales Order JSON lacks ERPNext v15 fields the emulator has (tax_category, taxes_and_charges, taxes\' cost_center, items\' prevdoc_docname and bom_no)';
 const SO_REST_PATHS = ['$.body.data.title', '$.body.data.party_account_currency', '$.body.data.taxes'];
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_category (with the HD Ticket Status categories the emulator\'s Helpdesk SLA engine uses), last_agent_response, last_customer_response';
-const COMMUNICATION = 'APPS: Communication JSON of 15.55.1 has comment_type (""), rating (0) and feedback_request, which the emulator\'s lacks';
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
-  // ---- QUERY --------------------------------------------------------------------------
-  'list-bad-filter-json': { reason: 'QUERY: the JSONDecodeError text names Python\'s position ("line 1 column 16 (char 15)")' },
-
   // ---- DOCS ---------------------------------------------------------------------------
   'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
   'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
@@ -60,8 +56,8 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: ['unexpected key'] },
   'client-get-hd-ticket': { reason: HD_TICKET, problems: ['unexpected key'] },
 
-  'rt-communication-received': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
-  'rt-communication-sent': { reason: `${COMMUNICATION}; DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1`, problems: KEYS },
+  'rt-communication-received': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
+  'rt-communication-sent': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
 
   // ---- RECORDING ----------------------------------------------------------------------
   'lead-list-sla-due': {
