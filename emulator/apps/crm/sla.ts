@@ -9,25 +9,11 @@
  *     or the lead, nor `last_responded_on` / `last_response_time` (recordings sla-get, set-value).
  *   - crm/fcrm/doctype/crm_lead/crm_lead.py (same in crm_deal.py) — `set_sla` / `apply_sla`
  *
- * Conventions: documents hold values the way Frappe serialises them (Datetime
- * 'YYYY-MM-DD HH:MM:SS[.ffffff]', Date 'YYYY-MM-DD', Time 'H:MM:SS', Duration seconds, Check
- * 0/1, null when unset). `now` is the site's naive wall clock in microseconds, i.e. what
- * `frappe.utils.now_datetime()` returns in Python.
+ * Conventions and the helpers both SLA engines share: ../sla_common.ts.
  */
-import {
-  MICROS_PER_DAY,
-  MICROS_PER_SECOND,
-  formatDate,
-  formatDatetime,
-  parseDatetime,
-  parseTime,
-  startOfDay,
-  weekdayName,
-  type Micros,
-} from '../../core/datetime.js';
-import { SAFE_EVAL_BUILTINS, pyTruthy, safeEval } from '../safe_eval.js';
-
-type Doc = Record<string, unknown>;
+import { MICROS_PER_DAY, MICROS_PER_SECOND, formatDatetime, startOfDay, weekdayName, type Micros } from '../../core/datetime.js';
+import { pyTruthy, safeEval } from '../safe_eval.js';
+import { conditionNames, getDatetime, hasValueChanged, holidayMidnights, inDateWindow, keyBy, timeSeconds, type Doc } from '../sla_common.js';
 
 /** A `CRM Service Level Priority` row. `priority` links to `CRM Communication Status`. */
 export interface CrmSlaPriorityRow {
@@ -70,75 +56,10 @@ export interface HolidayListRecord {
   [field: string]: unknown;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Small Python-equivalents
-
-/** `frappe.utils.get_datetime`: null → now (v15 returns now_datetime() for None). */
-function getDatetime(value: unknown, now: Micros): Micros {
-  if (value === null || value === undefined) return now;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const us = parseDatetime(value);
-    if (us === null) throw new Error(`not a datetime: ${JSON.stringify(value)}`);
-    return us;
-  }
-  throw new Error(`not a datetime: ${JSON.stringify(value)}`);
-}
-
-/** Time field → seconds (`timedelta.total_seconds()`). */
-function timeSeconds(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const s = parseTime(value);
-    if (s !== null) return s;
-  }
-  throw new Error(`not a time: ${JSON.stringify(value)}`);
-}
-
-/** `dict` keyed by a column: later rows overwrite earlier ones, as in the Python loops. */
-function keyBy<T extends Record<string, unknown>>(rows: T[] | null | undefined, key: string): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const row of rows ?? []) out.set(String(row[key]), row);
-  return out;
-}
-
 /** `get_holidays`: the `date` of every row of the SLA's holiday list. */
 function holidayDays(sla: CrmSlaRecord, holidayList: HolidayListRecord | null): Set<number> {
-  const out = new Set<number>();
-  if (!sla.holiday_list || !holidayList) return out;
-  for (const row of holidayList.holidays ?? []) {
-    const us = typeof row.date === 'string' ? parseDatetime(row.date) : null;
-    if (us !== null) out.add(startOfDay(us));
-  }
-  return out;
-}
-
-/** `frappe.utils` as `get_safe_globals()` exposes it, reduced to what conditions plausibly use. */
-function conditionUtils(now: Micros): Record<string, unknown> {
-  const cint = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0));
-    return Number.isFinite(n) ? Math.trunc(n) : 0;
-  };
-  const flt = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0).replace(/,/g, ''));
-    return Number.isFinite(n) ? n : 0;
-  };
-  return {
-    now: () => formatDatetime(now),
-    now_datetime: () => formatDatetime(now),
-    nowdate: () => formatDate(now),
-    today: () => formatDate(now),
-    getdate: (v?: unknown) => formatDate(v === undefined || v === null ? now : getDatetime(v, now)),
-    get_datetime: (v?: unknown) => formatDatetime(getDatetime(v ?? null, now)),
-    cint,
-    flt,
-    cstr: (v: unknown) => (v === null || v === undefined ? '' : String(v)),
-  };
-}
-
-/** utils.py `get_context`: `{doc: doc.as_dict(), frappe: _dict(utils=…)}` plus safe_eval's builtins. */
-function conditionNames(doc: Doc, now: Micros): Record<string, unknown> {
-  return { ...SAFE_EVAL_BUILTINS, doc: { ...doc }, frappe: { utils: conditionUtils(now) } };
+  if (!sla.holiday_list || !holidayList) return new Set();
+  return holidayMidnights((holidayList.holidays ?? []).map((row) => row.date));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,18 +90,6 @@ export function selectCrmSla(doc: Doc, candidates: CrmSlaRecord[], now: Micros):
     if (!cond || pyTruthy(safeEval(cond, conditionNames(doc, now)))) return sla.name;
   }
   return null;
-}
-
-/**
- * `start_date <= now` / `end_date >= now` on Date columns against a datetime: MariaDB widens the
- * date to midnight, so an SLA stops matching right after midnight of its end date.
- */
-function inDateWindow(sla: { start_date?: string | null; end_date?: string | null }, now: Micros): boolean {
-  const start = sla.start_date ? parseDatetime(sla.start_date) : null;
-  const end = sla.end_date ? parseDatetime(sla.end_date) : null;
-  if (start !== null && !(start <= now)) return false;
-  if (end !== null && !(end >= now)) return false;
-  return true;
 }
 
 /**
@@ -295,11 +204,6 @@ export function crmCalcElapsedTime(
 function defaultPriority(sla: CrmSlaRecord): string | null {
   for (const row of sla.priorities ?? []) if (pyTruthy(row.default_priority)) return row.priority;
   return sla.priorities?.[0]?.priority ?? null;
-}
-
-/** `Document.has_value_changed`: compared with the copy loaded before this save. */
-function hasValueChanged(doc: Doc, previous: Doc | null, field: string): boolean {
-  return (doc[field] ?? null) !== (previous?.[field] ?? null);
 }
 
 /**
