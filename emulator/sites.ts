@@ -92,7 +92,18 @@ function bootstrap(site: Site, opts: SiteOptions): void {
     ];
     dealStatuses.forEach(([deal_status, probability, type], i) => put(ctx, { doctype: 'CRM Deal Status', deal_status, probability, type, position: i + 1 }));
     for (const status of ['Open', 'Replied']) put(ctx, { doctype: 'CRM Communication Status', status });
-    put(ctx, { doctype: 'FCRM Settings' }, { ignoreMandatory: true });
+    // crm/install.py add_standard_dropdown_items: the standard menu entries, in this order
+    // (recording single-get-fcrm-settings; the separator has an empty label and no route).
+    const dropdownItems: [string, string, string | null][] = [
+      ['app_selector', 'Apps', null], ['toggle_theme', 'Toggle theme', 'moon'], ['settings', 'Settings', 'settings'],
+      ['login_to_fc', 'Login to Frappe Cloud', null], ['about', 'About', 'info'], ['separator', '', null], ['logout', 'Log out', 'log-out'],
+    ];
+    const dropdown_items = dropdownItems.map(([name1, label, icon]) =>
+      name1 === 'separator'
+        ? { name1, label, type: 'Separator', is_standard: 1 }
+        : { name1, label, type: 'Route', route: '#', icon, is_standard: 1 },
+    );
+    put(ctx, { doctype: 'FCRM Settings', dropdown_items }, { ignoreMandatory: true });
 
     // frappe/helpdesk:helpdesk/setup/install.py
     const ticketStatuses: [string, string, string][] = [

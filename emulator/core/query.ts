@@ -31,6 +31,7 @@ import {
 } from './meta.js';
 import { hasPermission, permissionQueryFilter, rolePermissions } from './permissions.js';
 import type { Site } from './site.js';
+import { pyJsonLoads } from './py_json.js';
 
 export interface ListArgs {
   doctype: string;
@@ -96,11 +97,7 @@ function operationalError(message: string): FrappeError {
 export function parseFilters(doctype: string, input: unknown): Filter[] {
   if (input === null || input === undefined || input === '') return [];
   if (typeof input === 'string') {
-    try {
-      input = JSON.parse(input);
-    } catch {
-      throw new FrappeError('JSONDecodeError', { excText: `Expecting value: line 1 column 1 (char 0)`, httpStatus: 500 });
-    }
+    input = pyJsonLoads(input);
   }
   const out: Filter[] = [];
   if (Array.isArray(input)) {
@@ -156,11 +153,7 @@ function parseFields(site: Site, meta: DocTypeMeta, input: unknown): FieldSpec[]
   if (typeof list === 'string') {
     const text = list.trim();
     if (text.startsWith('[')) {
-      try {
-        list = JSON.parse(text);
-      } catch {
-        throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
-      }
+      list = pyJsonLoads(text);
     } else list = text.split(',');
   }
   if (!Array.isArray(list)) list = [String(list)];

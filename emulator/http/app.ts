@@ -18,6 +18,7 @@ import { controlsRouter } from './controls.js';
 import { deskRouter } from './desk.js';
 import { ResponseBody } from './desk_methods.js';
 import { REALTIME_CALLBACK_HEADER } from '../realtime/callback_header.js';
+import { pyJsonLoads } from '../core/py_json.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** Frappe's default `max_file_size`-independent request limit is nginx's; 25 MB is a sane stand-in. */
@@ -263,11 +264,7 @@ function requestData(call: Call): Doc {
   const data = call.form.data;
   if (data === undefined) return { ...call.form };
   if (typeof data === 'string') {
-    try {
-      return JSON.parse(data) as Doc;
-    } catch {
-      throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
-    }
+    return pyJsonLoads(data) as Doc;
   }
   return data as Doc;
 }
@@ -279,11 +276,7 @@ function resourceCollection(req: Request, call: Call): Outcome {
     // api/v1.py `document_list`: `fields` is json.loads'd; limit → limit_page_length; sbool(as_dict).
     let fields = form.fields;
     if (typeof fields === 'string' && fields !== '') {
-      try {
-        fields = JSON.parse(fields);
-      } catch {
-        throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
-      }
+      fields = pyJsonLoads(fields);
     }
     requireMeta(ctx.site, doctype); // an unknown DocType is a 404 before anything else
     const data = getList(ctx.site, ctx.user, {

@@ -35,6 +35,7 @@ import { isTableField } from '../core/meta.js';
 import { applyFieldlevelReadPermissions, hasPermission, type PermType } from '../core/permissions.js';
 import type { MethodDef } from './methods.js';
 import { withoutNulls } from './respond.js';
+import { pyJsonLoads } from '../core/py_json.js';
 
 /** A method result that *is* the response body (Frappe methods that fill `frappe.response` and return None). */
 export class ResponseBody {
@@ -327,11 +328,7 @@ export const DESK_METHODS: Record<string, MethodDef> = {
       const action = String(required(form, 'action', 'savedocs'));
       let parsed: unknown = raw;
       if (typeof raw === 'string') {
-        try {
-          parsed = JSON.parse(raw);
-        } catch {
-          throw new FrappeError('JSONDecodeError', { excText: 'Expecting value: line 1 column 1 (char 0)', httpStatus: 500 });
-        }
+        parsed = pyJsonLoads(raw);
       }
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new FrappeError('TypeError', { excText: 'the JSON object must be str, bytes or bytearray', httpStatus: 500 });

@@ -5,6 +5,7 @@
 import type { Request } from 'express';
 import { FrappeError } from '../core/errors.js';
 import type { Session, Site } from '../core/site.js';
+import { pyJsonLoads } from '../core/py_json.js';
 
 export type FormDict = Record<string, unknown>;
 
@@ -34,13 +35,8 @@ export function makeFormDict(req: Request, raw: Buffer): FormDict {
   // `request.is_json`: application/json or any application/*+json mimetype.
   const isJson = type === 'application/json' || /^application\/[^;]*\+json$/.test(type);
   if (isJson && raw.length) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch {
-      // v15 `make_form_dict` calls json.loads unguarded: a malformed body is a 500 JSONDecodeError.
-      throw new FrappeError('JSONDecodeError', { httpStatus: 500, excText: 'Expecting value: line 1 column 1 (char 0)' });
-    }
+    // v15 `make_form_dict` calls json.loads unguarded: a malformed body is a 500 JSONDecodeError.
+    const parsed: unknown = pyJsonLoads(raw.toString('utf8'));
     if (Array.isArray(parsed)) form = { data: parsed };
     else if (parsed && typeof parsed === 'object') form = parsed as FormDict;
     else throw new FrappeError('ValidationError', { message: 'Invalid request arguments', excText: 'Invalid request arguments' });

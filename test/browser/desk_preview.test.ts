@@ -102,7 +102,7 @@ beforeAll(async () => {
   });
   expect(dt.status, JSON.stringify(dt.body)).toBe(200);
   for (const cf of [
-    { fieldname: 'preview_tab', label: 'Order Lines', fieldtype: 'Tab Break', insert_after: 'lost_notes' },
+    { fieldname: 'preview_tab', label: 'Order Lines', fieldtype: 'Tab Break', insert_after: 'status_change_log' },
     { fieldname: 'preview_lines', label: 'Order Lines', fieldtype: 'Table', options: LINE, insert_after: 'preview_tab' },
   ]) {
     const r = await admin.insert('Custom Field', { dt: 'CRM Lead', ...cf });

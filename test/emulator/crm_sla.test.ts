@@ -1,5 +1,5 @@
 // Mirrors frappe/crm:crm/fcrm/doctype/crm_service_level_agreement/crm_service_level_agreement.py
-// (apply, calc_time, calc_elapsed_time, rolling responses), .../crm_service_level_agreement/utils.py
+// (apply, calc_time, calc_elapsed_time; v1.52.1: first response only, no rolling responses), .../crm_service_level_agreement/utils.py
 // (get_sla) and crm/fcrm/doctype/crm_lead/crm_lead.py (set_sla / apply_sla).
 import { describe, it, expect } from 'vitest';
 import {
@@ -38,7 +38,6 @@ function makeSla(overrides: Partial<CrmSlaRecord> = {}): CrmSlaRecord {
     start_date: null,
     end_date: null,
     holiday_list: null,
-    rolling_responses: 0,
     priorities: [
       { priority: 'Open', first_response_time: 3600, default_priority: 1 },
       { priority: 'Replied', first_response_time: 7200, default_priority: 0 },
@@ -67,9 +66,6 @@ function newLead(fields: Doc = {}): Doc {
     response_by: null,
     first_responded_on: null,
     first_response_time: null,
-    last_responded_on: null,
-    last_response_time: null,
-    rolling_responses: [],
     ...fields,
   };
 }
@@ -246,13 +242,11 @@ describe('apply (crm_service_level_agreement.py)', () => {
     const created = save(null, {}, sla, '2024-01-01 10:00:00');
     const replied = save(created, { communication_status: 'Replied' }, sla, '2024-01-01 10:30:00');
     expect(replied.first_responded_on).toBe('2024-01-01 10:30:00');
-    expect(replied.last_responded_on).toBe('2024-01-01 10:30:00');
     expect(replied.first_response_time).toBe(1800);
-    expect(replied.last_response_time).toBe(1800);
     expect(replied.response_by).toBe('2024-01-01 11:00:00');
     expect(replied.sla_status).toBe('Fulfilled');
-    // Without rolling responses nothing is logged.
-    expect(replied.rolling_responses).toEqual([]);
+    // CRM v1.52.1 keeps no per-response log (recording set-value: no rolling_responses / last_* fields).
+    for (const field of ['rolling_responses', 'last_responded_on', 'last_response_time']) expect(replied).not.toHaveProperty(field);
   });
 
   it('a reply after response_by is Failed, and stays Failed on later saves', () => {
@@ -287,47 +281,19 @@ describe('apply (crm_service_level_agreement.py)', () => {
   });
 });
 
-describe('rolling responses (crm_service_level_agreement.py set_rolling_responses & co.)', () => {
-  const sla = makeSla({ rolling_responses: 1 });
+describe('after the first response (CRM v1.52.1 has no rolling responses)', () => {
+  const sla = makeSla();
 
-  function replyCycle() {
+  it('a customer writing again restarts nothing: response_by, first response and Fulfilled stay', () => {
     const created = save(null, {}, sla, '2024-01-01 10:00:00');
     const firstReply = save(created, { communication_status: 'Replied' }, sla, '2024-01-01 10:30:00');
     const customerAgain = save(firstReply, { communication_status: 'Open' }, sla, '2024-01-01 13:00:00');
-    return { created, firstReply, customerAgain };
-  }
-
-  it('logs the first reply and restarts the clock when the customer writes again', () => {
-    const { firstReply, customerAgain } = replyCycle();
-    expect(firstReply.rolling_responses).toEqual([
-      expect.objectContaining({ response_time: 1800, responded_on: '2024-01-01 10:30:00', status: 'Fulfilled', idx: 1 }),
-    ]);
-    expect(firstReply.sla_status).toBe('Fulfilled');
-    expect(customerAgain.response_by).toBe('2024-01-01 14:00:00');
-    expect(customerAgain.sla_status).toBe('Rolling Response Due');
-    expect((customerAgain.rolling_responses as unknown[]).length).toBe(1);
-  });
-
-  it('a timely agent reply logs Fulfilled; a late one logs Failed and fails the SLA', () => {
-    const { customerAgain } = replyCycle();
-    const timely = save(customerAgain, { communication_status: 'Replied' }, sla, '2024-01-01 13:30:00');
-    const rows = timely.rolling_responses as Record<string, unknown>[];
-    expect(rows).toHaveLength(2);
-    // Measured from the previous agent reply (last_responded_on), not from the customer's message.
-    expect(rows[1]).toMatchObject({ response_time: 10800, responded_on: '2024-01-01 13:30:00', status: 'Fulfilled', idx: 2 });
-    expect(timely.last_responded_on).toBe('2024-01-01 13:30:00');
-    expect(timely.first_responded_on).toBe('2024-01-01 10:30:00');
-    expect(timely.sla_status).toBe('Fulfilled');
-
-    const late = save(customerAgain, { communication_status: 'Replied' }, sla, '2024-01-01 15:00:00');
-    expect((late.rolling_responses as Record<string, unknown>[])[1]).toMatchObject({ status: 'Failed' });
-    expect(late.sla_status).toBe('Failed');
-  });
-
-  it('every save while the customer waits moves response_by to now + first_response_time', () => {
-    const { customerAgain } = replyCycle();
-    const resaved = save(customerAgain, {}, sla, '2024-01-01 16:30:00');
-    expect(resaved.response_by).toBe('2024-01-02 09:30:00');
-    expect(resaved.sla_status).toBe('Rolling Response Due');
+    expect(customerAgain.response_by).toBe('2024-01-01 11:00:00');
+    expect(customerAgain.first_responded_on).toBe('2024-01-01 10:30:00');
+    expect(customerAgain.first_response_time).toBe(1800);
+    expect(customerAgain.sla_status).toBe('Fulfilled');
+    const resaved = save(customerAgain, {}, sla, '2024-01-02 16:30:00');
+    expect(resaved.response_by).toBe('2024-01-01 11:00:00');
+    expect(resaved.sla_status).toBe('Fulfilled');
   });
 });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   expect(dt.status, JSON.stringify(dt.body)).toBe(200);
   for (const cf of [
-    { fieldname: 'desk_tab', label: 'Desk Tab', fieldtype: 'Tab Break', insert_after: 'lost_notes' },
+    { fieldname: 'desk_tab', label: 'Desk Tab', fieldtype: 'Tab Break', insert_after: 'status_change_log' },
     { fieldname: 'desk_lines', label: 'Desk Lines', fieldtype: 'Table', options: CHILD, insert_after: 'desk_tab' },
   ]) {
     const r = await admin.insert('Custom Field', { dt: 'CRM Lead', ...cf });
@@ -63,11 +63,11 @@ describe('frappe.desk.form.load.getdoctype', () => {
     expect(r.body.user_settings).toBe('{}');
     const [meta, ...children] = r.body.docs;
     expect(meta).toMatchObject({ doctype: 'DocType', name: 'CRM Lead', autoname: 'naming_series:', title_field: 'lead_name' });
-    expect(children.map((c: any) => c.name)).toEqual(['CRM Products', 'CRM Rolling Response Time', 'CRM Status Change Log', CHILD]);
+    expect(children.map((c: any) => c.name)).toEqual(['CRM Products', 'CRM Status Change Log', CHILD]);
     expect(children.every((c: any) => c.istable === 1 && c.__custom_js === null)).toBe(true);
     // Fields in meta order (Custom Fields placed by insert_after), idx 1..n, each a DocField of the parent.
     const names = meta.fields.map((f: any) => f.fieldname);
-    expect(names.indexOf('desk_tab')).toBe(names.indexOf('lost_notes') + 1);
+    expect(names.indexOf('desk_tab')).toBe(names.indexOf('status_change_log') + 1);
     expect(names.indexOf('desk_lines')).toBe(names.indexOf('desk_tab') + 1);
     expect(meta.fields.map((f: any) => f.idx)).toEqual(meta.fields.map((_: unknown, i: number) => i + 1));
     expect(meta.fields.every((f: any) => f.doctype === 'DocField' && f.parent === 'CRM Lead' && f.parenttype === 'DocType' && f.parentfield === 'fields')).toBe(true);

@@ -40,11 +40,11 @@ describe('GET /api/resource/<doctype> (list)', () => {
 
   beforeAll(async () => {
     const rows: [string, Record<string, unknown>][] = [
-      ['A', { first_name: 'Alpha', last_name: 'One', job_title: 'CEO', annual_revenue: 100, no_of_employees: '11-50', last_responded_on: '2025-03-01 00:00:00' }],
-      ['B', { first_name: 'beta', annual_revenue: 200, no_of_employees: '1-10', last_responded_on: '2025-03-02 23:30:00' }],
-      ['C', { first_name: 'Gamma', last_name: 'Three', job_title: 'CTO', annual_revenue: 300, no_of_employees: '51-200', last_responded_on: '2025-03-03 00:00:00' }],
+      ['A', { first_name: 'Alpha', last_name: 'One', job_title: 'CEO', annual_revenue: 100, no_of_employees: '11-50', sla_creation: '2025-03-01 00:00:00' }],
+      ['B', { first_name: 'beta', annual_revenue: 200, no_of_employees: '1-10', sla_creation: '2025-03-02 23:30:00' }],
+      ['C', { first_name: 'Gamma', last_name: 'Three', job_title: 'CTO', annual_revenue: 300, no_of_employees: '51-200', sla_creation: '2025-03-03 00:00:00' }],
       ['D', { first_name: 'Delta', last_name: 'Four', annual_revenue: 0 }],
-      ['E', { first_name: 'Epsilon', annual_revenue: 50, last_responded_on: '2025-02-28 23:59:59' }],
+      ['E', { first_name: 'Epsilon', annual_revenue: 50, sla_creation: '2025-02-28 23:59:59' }],
     ];
     for (const [key, fields] of rows) L[key] = (await newLead(admin, { organization: tag, ...fields })).name;
   });
@@ -121,13 +121,13 @@ describe('GET /api/resource/<doctype> (list)', () => {
   // frappe/frappe:frappe/model/db_query.py (get_between_date_filter: a date bound on a Datetime field spans
   // 00:00:00 of the first day to 23:59:59.999999 of the last day)
   it('list filters: between on a Datetime field covers whole days, not the next midnight', async () => {
-    expect(await listNames(scoped([['last_responded_on', 'between', ['2025-03-01', '2025-03-02']]]))).toEqual(pick('A', 'B'));
+    expect(await listNames(scoped([['sla_creation', 'between', ['2025-03-01', '2025-03-02']]]))).toEqual(pick('A', 'B'));
   });
 
   // frappe/frappe:frappe/model/db_query.py (prepare_filter_condition: ifnull(col, '0001-01-01 00:00:00') < value)
   it('a Datetime `<` filter also matches rows where the field is NULL; `>` does not', async () => {
-    expect(await listNames(scoped([['last_responded_on', '<', '2025-03-02 00:00:00']]))).toEqual(pick('A', 'D', 'E'));
-    expect(await listNames(scoped([['last_responded_on', '>', '2000-01-01 00:00:00']]))).toEqual(pick('A', 'B', 'C', 'E'));
+    expect(await listNames(scoped([['sla_creation', '<', '2025-03-02 00:00:00']]))).toEqual(pick('A', 'D', 'E'));
+    expect(await listNames(scoped([['sla_creation', '>', '2000-01-01 00:00:00']]))).toEqual(pick('A', 'B', 'C', 'E'));
   });
 
   // frappe/frappe:frappe/model/db_query.py (or_filters are OR-ed, then AND-ed with filters)
@@ -661,7 +661,7 @@ describe('Custom DocTypes and Custom Fields over REST', () => {
     expect(dt.body.data).toMatchObject({ name: child, custom: 1, istable: 1 });
 
     const suffix = rand();
-    const tab = await admin.insert('Custom Field', { dt: 'CRM Lead', label: `Probe Tab ${suffix}`, fieldtype: 'Tab Break', insert_after: 'lost_notes' });
+    const tab = await admin.insert('Custom Field', { dt: 'CRM Lead', label: `Probe Tab ${suffix}`, fieldtype: 'Tab Break', insert_after: 'status_change_log' });
     expect(tab.status, JSON.stringify(tab.body)).toBe(200);
     expect(tab.body.data.name).toBe(`CRM Lead-custom_probe_tab_${suffix}`);
     const table = await admin.insert('Custom Field', {

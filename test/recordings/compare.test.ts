@@ -71,6 +71,25 @@ describe('compare', () => {
     ]);
   });
 
+  it('reads a learnt name inside a key as the emulator\'s (_link_titles "<doctype>::<name>")', () => {
+    const subs = new Substitutions();
+    expect(compare(recorded, actual(), { subs })).toEqual([]);
+    const titles = (name: string) => ({ _link_titles: { [`CRM Lead::${name}`]: 'Ada' } });
+    expect(compare(titles('CRM-LEAD-2026-00038'), titles('CRM-LEAD-2026-00001'), { subs })).toEqual([]);
+    // Another lead's title is still another key.
+    expect(compare(titles('CRM-LEAD-2026-00038'), titles('CRM-LEAD-2026-00002'), { subs }).map((x) => [x.path, x.problem])).toEqual([
+      ['$._link_titles["CRM Lead::CRM-LEAD-2026-00038"]', 'missing key'],
+      ['$._link_titles["CRM Lead::CRM-LEAD-2026-00002"]', 'unexpected key'],
+    ]);
+  });
+
+  it('compares opening_time by shape (README: it varies between runs)', () => {
+    const subs = new Substitutions();
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: '9:15:00.5' }, { subs })).toEqual([]);
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: '2026-12-02 20:02:10' }, { subs }).map((d) => d.problem)).toEqual(['not a time H:MM:SS[.ffffff]']);
+    expect(compare({ opening_time: '20:02:10.28925' }, { opening_time: null }, { subs }).map((d) => d.problem)).toEqual(['type null, recorded string']);
+  });
+
   it('catches another JSON type (a Single idx "0" answered as 0)', () => {
     const a = actual() as { body: { data: Record<string, unknown> } };
     a.body.data.idx = 0;

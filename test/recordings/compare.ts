@@ -5,7 +5,7 @@
  * - exactly: key sets (a key that is absent is absent), list lengths and order, JSON types, and
  *   every value that was sent or follows from what was sent;
  * - by shape: generated names (naming-series numbers, 10-character hashes, HD Ticket integers),
- *   datetimes (`YYYY-MM-DD HH:MM:SS.ffffff`, microseconds dropped only when zero), `exc`,
+ *   datetimes (`YYYY-MM-DD HH:MM:SS.ffffff`, microseconds dropped only when zero), `opening_time`, `exc`,
  *   `__frappe_exc_id`, `first_response_time`, a social login's `userid`, and the secrets the recording blanked out.
  *
  * Generated names are mapped in order of appearance: the first time a recorded name meets an
@@ -40,6 +40,9 @@ const NAME_KEYS = new Set(['name', 'parent', 'docname', 'reference_name', 'docum
 /** By shape only. `userid`: the 39-character hash User.validate gives the "frappe" social login. */
 const SHAPE_ONLY = new Set(['exc', '__frappe_exc_id', 'first_response_time', 'userid']);
 const SOCIAL_LOGIN_ID = /^[0-9a-f]{39}$/;
+/** Times the README lists as varying between runs: by shape, `H:MM:SS` with up to 6 fractional digits. */
+const TIME_KEYS = new Set(['opening_time']);
+const TIME = /^\d{1,2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 
 export function isGeneratedName(value: string, key?: string): boolean {
   if (SERIES.test(value)) return true;
@@ -210,6 +213,10 @@ export function compare(recorded: unknown, actual: unknown, rules: CompareRules,
   if (typeof recorded === 'string') {
     const a = actual as string;
     if (SECRET.test(recorded)) return out; // a blanked secret: any string
+    if (key !== undefined && TIME_KEYS.has(key) && TIME.test(recorded)) {
+      if (!TIME.test(a)) diff('not a time H:MM:SS[.ffffff]');
+      return out;
+    }
     if (DATETIME.test(recorded)) {
       if (!DATETIME.test(a)) diff('not a datetime YYYY-MM-DD HH:MM:SS[.ffffff]');
       else if (a.endsWith('.000000')) diff('zero microseconds are dropped by Frappe');
@@ -264,9 +271,12 @@ export function compare(recorded: unknown, actual: unknown, rules: CompareRules,
   }
   const r = recorded as Record<string, unknown>;
   const a = actual as Record<string, unknown>;
-  for (const k of Object.keys(r)) if (!(k in a)) out.push({ path: child(path, k), problem: 'missing key', recorded: r[k] });
-  for (const k of Object.keys(a)) if (!(k in r)) out.push({ path: child(path, k), problem: 'unexpected key', actual: a[k] });
-  for (const k of Object.keys(r)) if (k in a) out.push(...compare(r[k], a[k], rules, child(path, k), k));
+  // A key may hold a learnt name (`_link_titles`: "CRM Lead::CRM-LEAD-2026-00038"): it stands for the emulator's.
+  const mapped = new Map(Object.keys(r).map((k) => [k, rules.subs.text(k)]));
+  const recordedKeys = new Set(mapped.values());
+  for (const [k, ak] of mapped) if (!(ak in a)) out.push({ path: child(path, k), problem: 'missing key', recorded: r[k] });
+  for (const k of Object.keys(a)) if (!recordedKeys.has(k)) out.push({ path: child(path, k), problem: 'unexpected key', actual: a[k] });
+  for (const [k, ak] of mapped) if (ak in a) out.push(...compare(r[k], a[ak], rules, child(path, k), k));
   return out;
 }
 

@@ -4,29 +4,16 @@
  * Mirrors frappe/crm:
  *   - crm/fcrm/doctype/crm_service_level_agreement/utils.py — `get_sla`, `get_context`
  *   - crm/fcrm/doctype/crm_service_level_agreement/crm_service_level_agreement.py — `apply` and
- *     everything it calls (the rolling-responses revision: `set_rolling_responses`,
- *     `_update_rolling_response_by`, `handle_rolling_sla_status`)
+ *     everything it calls, as of v1.52.1: first response only. Rolling responses (a later CRM
+ *     release) are not modelled: the recorded v1.52.1 site has no `rolling_responses` on the SLA
+ *     or the lead, nor `last_responded_on` / `last_response_time` (recordings sla-get, set-value).
  *   - crm/fcrm/doctype/crm_lead/crm_lead.py (same in crm_deal.py) — `set_sla` / `apply_sla`
  *
- * Conventions: documents hold values the way Frappe serialises them (Datetime
- * 'YYYY-MM-DD HH:MM:SS[.ffffff]', Date 'YYYY-MM-DD', Time 'H:MM:SS', Duration seconds, Check
- * 0/1, null when unset). `now` is the site's naive wall clock in microseconds, i.e. what
- * `frappe.utils.now_datetime()` returns in Python.
+ * Conventions and the helpers both SLA engines share: ../sla_common.ts.
  */
-import {
-  MICROS_PER_DAY,
-  MICROS_PER_SECOND,
-  formatDate,
-  formatDatetime,
-  parseDatetime,
-  parseTime,
-  startOfDay,
-  weekdayName,
-  type Micros,
-} from '../../core/datetime.js';
-import { SAFE_EVAL_BUILTINS, pyTruthy, safeEval } from '../safe_eval.js';
-
-type Doc = Record<string, unknown>;
+import { MICROS_PER_DAY, MICROS_PER_SECOND, formatDatetime, startOfDay, weekdayName, type Micros } from '../../core/datetime.js';
+import { pyTruthy, safeEval } from '../safe_eval.js';
+import { conditionNames, getDatetime, hasValueChanged, holidayMidnights, inDateWindow, keyBy, timeSeconds, type Doc } from '../sla_common.js';
 
 /** A `CRM Service Level Priority` row. `priority` links to `CRM Communication Status`. */
 export interface CrmSlaPriorityRow {
@@ -57,7 +44,6 @@ export interface CrmSlaRecord {
   start_date?: string | null;
   end_date?: string | null;
   holiday_list?: string | null;
-  rolling_responses?: number | boolean | null;
   priorities: CrmSlaPriorityRow[];
   working_hours: CrmServiceDayRow[];
   [field: string]: unknown;
@@ -70,77 +56,10 @@ export interface HolidayListRecord {
   [field: string]: unknown;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Small Python-equivalents
-
-/** `frappe.utils.get_datetime`: null → now (v15 returns now_datetime() for None). */
-function getDatetime(value: unknown, now: Micros): Micros {
-  if (value === null || value === undefined) return now;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const us = parseDatetime(value);
-    if (us === null) throw new Error(`not a datetime: ${JSON.stringify(value)}`);
-    return us;
-  }
-  throw new Error(`not a datetime: ${JSON.stringify(value)}`);
-}
-
-/** Time field → seconds (`timedelta.total_seconds()`). */
-function timeSeconds(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const s = parseTime(value);
-    if (s !== null) return s;
-  }
-  throw new Error(`not a time: ${JSON.stringify(value)}`);
-}
-
-/** `dict` keyed by a column: later rows overwrite earlier ones, as in the Python loops. */
-function keyBy<T extends Record<string, unknown>>(rows: T[] | null | undefined, key: string): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const row of rows ?? []) out.set(String(row[key]), row);
-  return out;
-}
-
-const rowsOf = (value: unknown): Doc[] => (Array.isArray(value) ? (value as Doc[]) : []);
-
 /** `get_holidays`: the `date` of every row of the SLA's holiday list. */
 function holidayDays(sla: CrmSlaRecord, holidayList: HolidayListRecord | null): Set<number> {
-  const out = new Set<number>();
-  if (!sla.holiday_list || !holidayList) return out;
-  for (const row of holidayList.holidays ?? []) {
-    const us = typeof row.date === 'string' ? parseDatetime(row.date) : null;
-    if (us !== null) out.add(startOfDay(us));
-  }
-  return out;
-}
-
-/** `frappe.utils` as `get_safe_globals()` exposes it, reduced to what conditions plausibly use. */
-function conditionUtils(now: Micros): Record<string, unknown> {
-  const cint = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0));
-    return Number.isFinite(n) ? Math.trunc(n) : 0;
-  };
-  const flt = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0).replace(/,/g, ''));
-    return Number.isFinite(n) ? n : 0;
-  };
-  return {
-    now: () => formatDatetime(now),
-    now_datetime: () => formatDatetime(now),
-    nowdate: () => formatDate(now),
-    today: () => formatDate(now),
-    getdate: (v?: unknown) => formatDate(v === undefined || v === null ? now : getDatetime(v, now)),
-    get_datetime: (v?: unknown) => formatDatetime(getDatetime(v ?? null, now)),
-    cint,
-    flt,
-    cstr: (v: unknown) => (v === null || v === undefined ? '' : String(v)),
-  };
-}
-
-/** utils.py `get_context`: `{doc: doc.as_dict(), frappe: _dict(utils=…)}` plus safe_eval's builtins. */
-function conditionNames(doc: Doc, now: Micros): Record<string, unknown> {
-  return { ...SAFE_EVAL_BUILTINS, doc: { ...doc }, frappe: { utils: conditionUtils(now) } };
+  if (!sla.holiday_list || !holidayList) return new Set();
+  return holidayMidnights((holidayList.holidays ?? []).map((row) => row.date));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,18 +90,6 @@ export function selectCrmSla(doc: Doc, candidates: CrmSlaRecord[], now: Micros):
     if (!cond || pyTruthy(safeEval(cond, conditionNames(doc, now)))) return sla.name;
   }
   return null;
-}
-
-/**
- * `start_date <= now` / `end_date >= now` on Date columns against a datetime: MariaDB widens the
- * date to midnight, so an SLA stops matching right after midnight of its end date.
- */
-function inDateWindow(sla: { start_date?: string | null; end_date?: string | null }, now: Micros): boolean {
-  const start = sla.start_date ? parseDatetime(sla.start_date) : null;
-  const end = sla.end_date ? parseDatetime(sla.end_date) : null;
-  if (start !== null && !(start <= now)) return false;
-  if (end !== null && !(end >= now)) return false;
-  return true;
 }
 
 /**
@@ -299,11 +206,6 @@ function defaultPriority(sla: CrmSlaRecord): string | null {
   return sla.priorities?.[0]?.priority ?? null;
 }
 
-/** `Document.has_value_changed`: compared with the copy loaded before this save. */
-function hasValueChanged(doc: Doc, previous: Doc | null, field: string): boolean {
-  return (doc[field] ?? null) !== (previous?.[field] ?? null);
-}
-
 /**
  * `CRMServiceLevelAgreement.apply(doc)` (called from crm_lead.py / crm_deal.py `apply_sla` in
  * before_save). Mutates `doc`. `previous` is the stored copy before this save (`null` for an
@@ -321,7 +223,6 @@ export function applyCrmSla(
   ctx.handleCommunicationStatus();
   ctx.handleTargets();
   ctx.handleSlaStatus();
-  ctx.handleRollingSlaStatus();
 }
 
 class CrmSlaRun {
@@ -337,10 +238,6 @@ class CrmSlaRun {
   ) {
     this.nowText = formatDatetime(now);
     this.defaultPriority = defaultPriority(sla);
-  }
-
-  private get rolling(): boolean {
-    return pyTruthy(this.sla.rolling_responses);
   }
 
   private dt(value: unknown): Micros {
@@ -366,7 +263,6 @@ class CrmSlaRun {
     if (this.previous === null || !hasValueChanged(this.doc, this.previous, 'communication_status')) return;
     this.setFirstRespondedOn();
     this.setFirstResponseTime();
-    if (this.rolling) this.setRollingResponses();
   }
 
   /** `set_first_responded_on`: any status other than the default priority counts as a reply. */
@@ -374,7 +270,6 @@ class CrmSlaRun {
     const doc = this.doc;
     if (doc.communication_status !== this.defaultPriority) {
       doc.first_responded_on = doc.first_responded_on || this.nowText;
-      doc.last_responded_on = doc.last_responded_on || doc.first_responded_on;
     }
   }
 
@@ -383,44 +278,11 @@ class CrmSlaRun {
     const doc = this.doc;
     if (!doc.sla_creation || !doc.first_responded_on) return;
     if (!doc.first_response_time) doc.first_response_time = this.elapsed(doc.sla_creation, doc.first_responded_on);
-    if (!doc.last_response_time && doc.first_response_time) doc.last_response_time = doc.first_response_time;
-  }
-
-  /** `set_rolling_responses`: log the first reply, then each later agent reply. */
-  private setRollingResponses(): void {
-    const doc = this.doc;
-    if (!doc.last_response_time || !doc.last_responded_on) return;
-    const rows = rowsOf(doc.rolling_responses);
-    if (rows.length === 0) {
-      this.appendRollingRow(this.isFirstResponseFailed());
-    } else if (doc.communication_status !== this.defaultPriority) {
-      doc.last_response_time = this.elapsed(doc.last_responded_on, this.nowText);
-      doc.last_responded_on = this.nowText;
-      this.appendRollingRow(this.isRollingResponseFailed());
-    }
-  }
-
-  /** `doc.append("rolling_responses", {...})` with a `CRM Rolling Response Time` row. */
-  private appendRollingRow(failed: boolean): void {
-    const doc = this.doc;
-    const rows = rowsOf(doc.rolling_responses);
-    rows.push({
-      doctype: 'CRM Rolling Response Time',
-      parent: doc.name ?? null,
-      parentfield: 'rolling_responses',
-      parenttype: doc.doctype ?? null,
-      idx: rows.length + 1,
-      response_time: doc.last_response_time,
-      responded_on: doc.last_responded_on,
-      status: failed ? 'Failed' : 'Fulfilled',
-    });
-    doc.rolling_responses = rows;
   }
 
   /** `handle_targets`. */
   handleTargets(): void {
     this.setResponseBy();
-    if (this.rolling && rowsOf(this.doc.rolling_responses).length > 0) this.setRollingResponseBy();
   }
 
   /** `set_response_by`: set once, from creation, for the current status's priority row. */
@@ -429,20 +291,6 @@ class CrmSlaRun {
     const priority = keyBy(this.sla.priorities, 'priority').get(String(doc.communication_status));
     if (!priority || doc.response_by) return;
     const end = this.calc(doc.sla_creation, priority.first_response_time ?? null);
-    if (end) doc.response_by = end;
-  }
-
-  /**
-   * `set_rolling_response_by` → `_update_rolling_response_by`: while the status is the default
-   * priority (the customer wrote again), the deadline restarts from now — on every save.
-   */
-  private setRollingResponseBy(): void {
-    const doc = this.doc;
-    if (!doc.response_by || !doc.last_responded_on) return;
-    if (doc.communication_status !== this.defaultPriority) return;
-    const priority = keyBy(this.sla.priorities, 'priority').get(String(this.defaultPriority));
-    if (!priority) return;
-    const end = this.calc(this.nowText, priority.first_response_time ?? null);
     if (end) doc.response_by = end;
   }
 
@@ -462,26 +310,5 @@ class CrmSlaRun {
     const doc = this.doc;
     if (!doc.first_responded_on) return this.dt(doc.response_by) < this.now;
     return this.dt(doc.response_by) < this.dt(doc.first_responded_on);
-  }
-
-  /** `handle_rolling_sla_status`: only with rolling enabled and at least one logged response. */
-  handleRollingSlaStatus(): void {
-    if (!this.rolling || rowsOf(this.doc.rolling_responses).length === 0) return;
-    const failed = this.isRollingResponseFailed();
-    const options: [string, boolean][] = [
-      ['Fulfilled', true],
-      ['Rolling Response Due', this.doc.communication_status === this.defaultPriority],
-      ['Failed', failed],
-    ];
-    for (const [status, holds] of options) if (holds) this.doc.sla_status = status;
-  }
-
-  /** `is_rolling_response_failed`. */
-  private isRollingResponseFailed(): boolean {
-    const doc = this.doc;
-    if (!doc.response_by) return false;
-    if (doc.communication_status === this.defaultPriority) return this.dt(doc.response_by) < this.now;
-    if (!doc.last_responded_on) return this.dt(doc.response_by) < this.now;
-    return this.dt(doc.response_by) < this.dt(doc.last_responded_on);
   }
 }

@@ -11,6 +11,7 @@ import type { Doc } from '../../core/database.js';
 import { findName, registerHook, msgprint } from '../../core/document.js';
 import { FrappeError } from '../../core/errors.js';
 import { registerAccount } from './account.js';
+import { registerNestedSets } from './nestedset.js';
 import { calculateTaxesAndTotals, flt } from './taxes_and_totals.js';
 
 /**
@@ -77,6 +78,7 @@ export function registerErpnext(): void {
   });
 
   registerAccount();
+  registerNestedSets();
 
   registerHook('Sales Order', 'validate', ({ ctx, doc, before }) => {
     // AccountsController.validate → calculate_taxes_and_totals, then validate_tax_account_company
@@ -94,6 +96,17 @@ export function registerErpnext(): void {
     for (const row of (doc.items as Doc[]) ?? []) {
       row.stock_qty = flt(row.qty) * flt(row.conversion_factor ?? 1);
       if (!row.delivery_date) row.delivery_date = doc.delivery_date ?? null;
+    }
+    // AccountsController.set_missing_item_details (erpnext/controllers/accounts_controller.py):
+    // empty row fields take get_item_details' values (erpnext/stock/get_item_details.py) — the
+    // Item's item_group and grant_commission, and the order's transaction_date (get_basic_details
+    // hands it back) (recordings so-get, so-cancel: "Products", 1, the order's date).
+    for (const row of (doc.items as Doc[]) ?? []) {
+      const item = row.item_code ? ctx.site.db.get('Item', String(row.item_code)) : undefined;
+      if (!item) continue;
+      if (!row.item_group) row.item_group = item.item_group ?? null;
+      if (!row.grant_commission) row.grant_commission = Number(item.grant_commission ?? 1);
+      if (!row.transaction_date) row.transaction_date = doc.transaction_date ?? null;
     }
     // SalesOrder.validate → set_status(): a new document only resets an amendment to Draft
     if (before) doc.status = salesOrderStatus(doc);

@@ -5,6 +5,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { registerHook, saveDoc, type Ctx } from '../../core/document.js';
+import { generateHash } from '../../core/naming.js';
 import { parseAddr, registerCommunicationUpdater } from '../frappe/core.js';
 import { applyHdSla, selectHdSla, type HdHolidayListRecord, type HdSlaRecord } from './sla.js';
 
@@ -52,6 +53,12 @@ export function registerHelpdesk(): void {
         .filter((c) => ((c.contacts as Doc[]) ?? []).some((m) => m.contact_name === doc.contact));
       if (customers.length === 1) doc.customer = customers[0].name;
     }
+  });
+
+  // A new ticket gets a random access `key` for its portal link (hd_ticket.py before_insert;
+  // recording hd-ticket-insert answers it set, its value blanked as a secret).
+  registerHook('HD Ticket', 'before_insert', ({ doc }) => {
+    if (!doc.key) doc.key = generateHash(32);
   });
 
   registerHook('HD Ticket', 'before_save', ({ ctx, doc, before }) => {

@@ -9,23 +9,12 @@
  *   - helpdesk/helpdesk/doctype/hd_ticket/hd_ticket.py — `set_sla` (every save) / `apply_sla`
  *   - helpdesk/utils.py — `get_context`
  *
- * Same conventions as ../crm/sla.ts: Frappe-serialised values, `now` in naive wall-clock micros.
+ * Conventions and the helpers both SLA engines share: ../sla_common.ts.
  */
-import {
-  MICROS_PER_DAY,
-  MICROS_PER_SECOND,
-  formatDate,
-  formatDatetime,
-  parseDatetime,
-  parseTime,
-  startOfDay,
-  weekdayName,
-  type Micros,
-} from '../../core/datetime.js';
+import { MICROS_PER_DAY, MICROS_PER_SECOND, formatDatetime, startOfDay, weekdayName, type Micros } from '../../core/datetime.js';
 import { FrappeError, frappeThrow } from '../../core/errors.js';
-import { SAFE_EVAL_BUILTINS, pyTruthy, safeEval } from '../safe_eval.js';
-
-type Doc = Record<string, unknown>;
+import { pyTruthy, safeEval } from '../safe_eval.js';
+import { conditionNames, getDatetime, hasValueChanged, holidayMidnights, inDateWindow, keyBy, timeSeconds, type Doc } from '../sla_common.js';
 
 /** An `HD Service Level Priority` row (`priority` links to `HD Ticket Priority`). */
 export interface HdSlaPriorityRow {
@@ -91,80 +80,14 @@ export const DEFAULT_HD_STATUS_CATEGORIES: Readonly<Record<string, string>> = Ob
 // ---------------------------------------------------------------------------------------------
 // Small Python-equivalents
 
-/** `frappe.utils.get_datetime`: null → now. */
-function getDatetime(value: unknown, now: Micros): Micros {
-  if (value === null || value === undefined) return now;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const us = parseDatetime(value);
-    if (us !== null) return us;
-  }
-  throw new Error(`not a datetime: ${JSON.stringify(value)}`);
-}
-
-function timeSeconds(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    const s = parseTime(value);
-    if (s !== null) return s;
-  }
-  throw new Error(`not a time: ${JSON.stringify(value)}`);
-}
-
-function keyBy<T extends Record<string, unknown>>(rows: T[] | null | undefined, key: string): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const row of rows ?? []) out.set(String(row[key]), row);
-  return out;
-}
-
+/** `get_holidays`: the `holiday_date` of every row of the SLA's holiday list. */
 function holidayDays(sla: HdSlaRecord, holidayList: HdHolidayListRecord | null): Set<number> {
-  const out = new Set<number>();
-  if (!sla.holiday_list || !holidayList) return out;
-  for (const row of holidayList.holidays ?? []) {
-    const us = typeof row.holiday_date === 'string' ? parseDatetime(row.holiday_date) : null;
-    if (us !== null) out.add(startOfDay(us));
-  }
-  return out;
+  if (!sla.holiday_list || !holidayList) return new Set();
+  return holidayMidnights((holidayList.holidays ?? []).map((row) => row.holiday_date));
 }
 
 const appliesToResolution = (sla: HdSlaRecord): boolean =>
   sla.apply_sla_for_resolution === undefined ? true : pyTruthy(sla.apply_sla_for_resolution);
-
-function conditionUtils(now: Micros): Record<string, unknown> {
-  const cint = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0));
-    return Number.isFinite(n) ? Math.trunc(n) : 0;
-  };
-  const flt = (v: unknown) => {
-    const n = typeof v === 'boolean' ? Number(v) : parseFloat(String(v ?? 0).replace(/,/g, ''));
-    return Number.isFinite(n) ? n : 0;
-  };
-  return {
-    now: () => formatDatetime(now),
-    now_datetime: () => formatDatetime(now),
-    nowdate: () => formatDate(now),
-    today: () => formatDate(now),
-    getdate: (v?: unknown) => formatDate(v === undefined || v === null ? now : getDatetime(v, now)),
-    get_datetime: (v?: unknown) => formatDatetime(getDatetime(v ?? null, now)),
-    cint,
-    flt,
-    cstr: (v: unknown) => (v === null || v === undefined ? '' : String(v)),
-  };
-}
-
-/** helpdesk/utils.py `get_context` plus safe_eval's whitelisted builtins. */
-function conditionNames(ticket: Doc, now: Micros): Record<string, unknown> {
-  return { ...SAFE_EVAL_BUILTINS, doc: { ...ticket }, frappe: { utils: conditionUtils(now) } };
-}
-
-function inDateWindow(sla: HdSlaRecord, now: Micros): boolean {
-  // Date columns compared with a datetime: the date reads as midnight (see ../crm/sla.ts).
-  const start = sla.start_date ? parseDatetime(sla.start_date) : null;
-  const end = sla.end_date ? parseDatetime(sla.end_date) : null;
-  if (start !== null && !(start <= now)) return false;
-  if (end !== null && !(end >= now)) return false;
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Selection
@@ -286,10 +209,6 @@ export function hdCalcElapsedTime(
 
 // ---------------------------------------------------------------------------------------------
 // apply
-
-function hasValueChanged(doc: Doc, previous: Doc | null, field: string): boolean {
-  return (doc[field] ?? null) !== (previous?.[field] ?? null);
-}
 
 /**
  * `HDServiceLevelAgreement.apply(doc)` (hd_ticket.py `apply_sla`, before_save). Mutates the
