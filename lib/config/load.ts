@@ -48,7 +48,7 @@ export interface SidecarConfig {
    */
   realtimeProbeTimeoutMs?: number;
   /** REST timeouts per attempt (lib/frappe/client.ts); unset → the client's defaults. */
-  rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number; hedgeReadsAfterMs?: false };
+  rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; writeTimeoutFloorMs?: number | false; slowCallMs?: number; hedgeReadsAfterMs?: false };
   /** Jobs that may wait on a slow REST call beyond `concurrency` (embedded store). @defaultValue 64 */
   maxStalledJobs?: number;
 }
@@ -86,6 +86,7 @@ const fileSchema = z
     realtimeProbeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     readTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     writeTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    writeTimeoutFloorMs: z.number().int().min(0).max(600_000).optional(),
     slowCallMs: z.number().int().min(10).max(600_000).optional(),
     hedgeReads: z.boolean().optional(),
     maxStalledJobs: z.number().int().min(0).max(1024).optional(),
@@ -418,6 +419,8 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
   const realtimeProbeTimeoutMs = intFrom(env, 'COC_REALTIME_PROBE_TIMEOUT_MS', file?.realtimeProbeTimeoutMs ?? 10_000, problems, 100, 600_000);
   const readTimeoutMs = intFrom(env, 'COC_READ_TIMEOUT_MS', file?.readTimeoutMs ?? 5_000, problems, 100, 600_000);
   const writeTimeoutMs = intFrom(env, 'COC_WRITE_TIMEOUT_MS', file?.writeTimeoutMs ?? 15_000, problems, 100, 600_000);
+  // 0 turns the adaptive write timeout off: every write gets COC_WRITE_TIMEOUT_MS.
+  const writeFloor = intFrom(env, 'COC_WRITE_TIMEOUT_FLOOR_MS', file?.writeTimeoutFloorMs ?? 3_000, problems, 0, 600_000);
   // Unset: the client's own measure of slow (four times its recent median call).
   const slowCallMs = env.COC_SLOW_CALL_MS || file?.slowCallMs !== undefined ? intFrom(env, 'COC_SLOW_CALL_MS', file?.slowCallMs ?? 1_000, problems, 10, 600_000) : undefined;
   const hedgeReads = boolFrom(env, 'COC_HEDGE_READS', file?.hedgeReads ?? true, problems);
@@ -437,7 +440,7 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     shops,
     webhookBodyLimitBytes: file?.webhookBodyLimitBytes ?? 1024 * 1024,
     realtimeProbeTimeoutMs,
-    rest: { readTimeoutMs, writeTimeoutMs, slowCallMs, ...(hedgeReads ? {} : { hedgeReadsAfterMs: false as const }) },
+    rest: { readTimeoutMs, writeTimeoutMs, writeTimeoutFloorMs: writeFloor === 0 ? false : writeFloor, slowCallMs, ...(hedgeReads ? {} : { hedgeReadsAfterMs: false as const }) },
     maxStalledJobs,
   };
 }

@@ -43,9 +43,18 @@ export interface FrappeClientOptions {
   /**
    * Per attempt of a POST/PUT/DELETE/PATCH. Long: a write that timed out may still commit, and a
    * POST is then not resent in-process, so giving up early only turns a slow success into a job
-   * retry. @defaultValue timeoutMs, else 15_000
+   * retry. The ceiling when `writeTimeoutFloorMs` lets the timeout adapt. @defaultValue timeoutMs,
+   * else 15_000
    */
   writeTimeoutMs?: number;
+  /**
+   * Writes time out by their endpoint's own pace (per method and DocType or method name): twenty times the median of its last 64 answers,
+   * at least this, at most `writeTimeoutMs` — and the full `writeTimeoutMs` until 16 answers of
+   * that endpoint are known. A request the site left hanging then costs seconds rather than the
+   * ceiling, while an endpoint that is slow by nature (a bulk update) keeps the time it needs.
+   * `false`: every write gets `writeTimeoutMs`. @defaultValue 3_000 (false when `timeoutMs` is set)
+   */
+  writeTimeoutFloorMs?: number | false;
   /**
    * A call outstanding this long counts as a wait (`onWait`). Unset: four times the median
    * of this client's last 64 answered calls of the same kind (reads, writes), at least 100 ms, and
@@ -239,10 +248,15 @@ class Paces {
     else this.ms[this.next] = ms;
     this.next = (this.next + 1) % 64;
   }
-  slowAfterMs(): number {
-    if (this.ms.length < 16) return 1_000;
+  /** The median of the last 64, once 16 are known. */
+  median(): number | null {
+    if (this.ms.length < 16) return null;
     const sorted = [...this.ms].sort((a, b) => a - b);
-    return Math.max(100, Math.ceil(4 * sorted[sorted.length >> 1]!));
+    return sorted[sorted.length >> 1]!;
+  }
+  slowAfterMs(): number {
+    const median = this.median();
+    return median === null ? 1_000 : Math.max(100, Math.ceil(4 * median));
   }
 }
 
@@ -286,6 +300,14 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   const readTimeoutMs = opts.readTimeoutMs ?? Math.min(opts.timeoutMs ?? Infinity, 5_000);
   const recent = { read: new Paces(), write: new Paces() };
   const slowAfterMs = (kind: 'read' | 'write') => opts.slowCallMs ?? recent[kind].slowAfterMs();
+  const writeFloorMs = opts.writeTimeoutFloorMs ?? (opts.timeoutMs !== undefined ? false : 3_000);
+  const writePaces = new Map<string, Paces>();
+  const writeTimeoutFor = (key: string): number => {
+    if (writeFloorMs === false) return writeTimeoutMs;
+    const median = writePaces.get(key)?.median();
+    if (median === null || median === undefined) return writeTimeoutMs;
+    return Math.min(writeTimeoutMs, Math.max(writeFloorMs, Math.ceil(20 * median)));
+  };
   const maxRetries = opts.maxRetries ?? 4;
   const backoffBaseMs = opts.backoffBaseMs ?? 250;
   const backoffMaxMs = opts.backoffMaxMs ?? 10_000;
@@ -331,7 +353,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
   async function attempt<T>(method: HttpMethod, path: string, ro: RequestOptions, endpoint: string): Promise<T> {
     const readablePath = safeDecode(path.split('?')[0]);
     const kind = method === 'GET' ? 'read' : 'write';
-    const timeoutMs = kind === 'read' ? readTimeoutMs : writeTimeoutMs;
+    const timeoutMs = kind === 'read' ? readTimeoutMs : writeTimeoutFor(`${method} ${endpoint}`);
     const timeout = AbortSignal.timeout(timeoutMs);
     // Past slowCallMs the job waiting on this call hands its worker slot back until it settles.
     let resume: (() => void) | null = null;
@@ -358,7 +380,13 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       noteDate(res.headers);
       // The body is read under the same signal: a site that sends headers and then stalls still times out.
       text = await res.text();
-      recent[kind].add(performance.now() - startedAt);
+      const tookMs = performance.now() - startedAt;
+      recent[kind].add(tookMs);
+      if (kind === 'write') {
+        let paces = writePaces.get(`${method} ${endpoint}`);
+        if (!paces) writePaces.set(`${method} ${endpoint}`, (paces = new Paces()));
+        paces.add(tookMs);
+      }
     } catch (err) {
       if (ro.signal?.aborted) {
         count(method, endpoint, ro.signal.reason === HEDGE_LOST ? 'hedge_lost' : 'aborted');

@@ -30,13 +30,13 @@ describe('sidecar configuration', () => {
   it('REST timeouts and the stalled-job allowance: defaults, overrides, and bad values reported', () => {
     const base = { FRAPPE_URL: 'https://erp.example.com', FRAPPE_API_KEY: 'key1', FRAPPE_API_SECRET: SECRET };
     const d = loadConfig(base);
-    expect(d.rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, slowCallMs: undefined });
+    expect(d.rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, writeTimeoutFloorMs: 3000, slowCallMs: undefined });
     expect(d.maxStalledJobs).toBe(64);
-    const c = loadConfig({ ...base, COC_READ_TIMEOUT_MS: '2000', COC_WRITE_TIMEOUT_MS: '45000', COC_SLOW_CALL_MS: '750', COC_MAX_STALLED_JOBS: '0' });
-    expect(c.rest).toEqual({ readTimeoutMs: 2000, writeTimeoutMs: 45000, slowCallMs: 750 });
+    const c = loadConfig({ ...base, COC_READ_TIMEOUT_MS: '2000', COC_WRITE_TIMEOUT_MS: '45000', COC_WRITE_TIMEOUT_FLOOR_MS: '0', COC_SLOW_CALL_MS: '750', COC_MAX_STALLED_JOBS: '0' });
+    expect(c.rest).toEqual({ readTimeoutMs: 2000, writeTimeoutMs: 45000, writeTimeoutFloorMs: false, slowCallMs: 750 });
     expect(c.maxStalledJobs).toBe(0);
     // Hedged reads are on unless turned off.
-    expect(loadConfig({ ...base, COC_HEDGE_READS: '0' }).rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, slowCallMs: undefined, hedgeReadsAfterMs: false });
+    expect(loadConfig({ ...base, COC_HEDGE_READS: '0' }).rest).toEqual({ readTimeoutMs: 5000, writeTimeoutMs: 15000, writeTimeoutFloorMs: 3000, slowCallMs: undefined, hedgeReadsAfterMs: false });
     expect(loadConfig({ ...base, COC_HEDGE_READS: 'yes' }).rest?.hedgeReadsAfterMs).toBeUndefined();
     expect(problems({ ...base, COC_READ_TIMEOUT_MS: 'soon', COC_MAX_STALLED_JOBS: '-1', COC_HEDGE_READS: 'maybe' })).toEqual([
       'COC_READ_TIMEOUT_MS: "soon" is not a whole number between 100 and 600000',

@@ -426,6 +426,25 @@ describe('retries', () => {
     expect(await calls(second.metrics, { endpoint: '/api/method/ping', outcome: 'timeout' })).toBe(1);
   });
 
+  it('a write times out by its endpoint\'s pace once that is known, within the floor and the ceiling', async () => {
+    const { client } = make({ writeTimeoutMs: 8_000, writeTimeoutFloorMs: 150, maxRetries: 0 });
+    // Until 16 answers of an endpoint are known, a write gets the whole ceiling.
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0, count: 1 }] });
+    const first = make({ writeTimeoutMs: 400, writeTimeoutFloorMs: 150, maxRetries: 0 });
+    expect((await failure(first.client.insert('CRM Lead', { first_name: 'first' }))).message).toMatch(/timed out after 400 ms/);
+    for (let i = 0; i < 16; i++) await client.insert('CRM Lead', { first_name: `paced ${i}` });
+    await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0, count: 1 }] });
+    const hung = (await failure(client.insert('CRM Lead', { first_name: 'hung' }))).message as string;
+    const ms = Number(/timed out after (\d+) ms/.exec(hung)?.[1]);
+    expect(ms).toBeGreaterThanOrEqual(150);
+    expect(ms).toBeLessThan(8_000);
+    // Another endpoint has no pace yet: the ceiling.
+    await control(emu, '/faults', { rules: [{ match: 'Contact', mode: 'timeout', status: 0, count: 1 }] });
+    const other = make({ writeTimeoutMs: 300, writeTimeoutFloorMs: 150, maxRetries: 0 });
+    for (let i = 0; i < 16; i++) await other.client.insert('CRM Lead', { first_name: `other ${i}` });
+    expect((await failure(other.client.insert('Contact', { first_name: 'n' }))).message).toMatch(/timed out after 300 ms/);
+  });
+
   it('writes are never hedged: a POST left hanging is sent once and times out', async () => {
     await control(emu, '/faults', { rules: [{ match: 'CRM Lead', mode: 'timeout', status: 0, count: 1 }] });
     const { client, metrics } = make({ writeTimeoutMs: 300, hedgeReadsAfterMs: 10, maxRetries: 0 });
