@@ -10,6 +10,7 @@ import { describeError } from '../lib/errors.js';
 import { clientForSite, type FrappeClient } from '../lib/frappe/client.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
+import { siteReady, type SiteStatus } from './site/status.js';
 import { createJobStore } from './jobs/index.js';
 import { markStalled } from './jobs/stall.js';
 import type { JobHandler, JobSpec, JobStore } from './jobs/types.js';
@@ -25,20 +26,6 @@ import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
 import { createShopHandlers } from './shops/handlers.js';
 import { createWebhookRouter } from './shops/webhooks/router.js';
 
-export interface SiteStatus {
-  name: string;
-  url: string;
-  rest: { ok: boolean; error: string | null; user: string | null; checkedAt: string | null };
-  /**
-   * `connected`: the Socket.IO link is up. `eventsArrive`: an event this site published reached
-   * the link since it (re)connected (lib/frappe/realtime/probe.ts) — only then does the sidecar hear the site.
-   * `eventsError`: why not, while not.
-   */
-  realtime: { connected: boolean; error: string | null; eventsArrive: boolean; eventsError: string | null };
-  timeZone: string | null;
-  catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
-}
-
 interface SiteRuntime {
   config: SiteConfig;
   client: FrappeClient;
@@ -53,6 +40,8 @@ interface SiteRuntime {
   /** The realtime probe of the current link: `gen` changes on every connect and disconnect. */
   probe: { gen: number; running: boolean; ok: boolean; error: string | null };
 }
+
+export { siteReady, type SiteStatus };
 
 export interface SidecarOptions {
   config: SidecarConfig;
@@ -101,11 +90,6 @@ export function checkHandlers(manifest: HooksManifest, handlers: HandlerRegistry
   for (const w of manifest.webhooks) named.add(w.handler);
   const unknown = [...named].filter((id) => !handlers[id]);
   if (unknown.length) throw new Error(`hooks_manifest.json names unknown handler(s): ${unknown.join(', ')}`);
-}
-
-/** A site is ready when REST answers and its realtime events reach the sidecar (not merely a connected socket). */
-export function siteReady(s: SiteStatus): boolean {
-  return s.rest.ok && s.realtime.connected && s.realtime.eventsArrive;
 }
 
 export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {

@@ -29,7 +29,7 @@ import type { SiteConfig } from '../../lib/config/load.js';
 import { clientForSite, type FrappeClient } from '../../lib/frappe/client.js';
 import { isNoFrappeAnswer } from '../../lib/frappe/errors.js';
 import { redactSecrets } from '../../lib/log.js';
-import { packageRoot } from './command.js';
+import { packageRoot } from './package_root.js';
 import { rolesOf } from './install.js';
 import { loadRoles, type DesiredRole } from './records.js';
 import { realtimeHeaders } from '../../lib/frappe/realtime/subscriber.js';

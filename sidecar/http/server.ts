@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { JobState, JobStore } from '../jobs/types.js';
 import type { Logger } from '../../lib/log.js';
 import type { Metrics } from '../metrics.js';
-import { siteReady, type SiteStatus } from '../runtime.js';
+import { siteReady, type SiteStatus } from '../site/status.js';
 
 export interface HttpOptions {
   host: string;
