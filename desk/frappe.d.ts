@@ -1,7 +1,7 @@
 /**
  * The slice of Frappe v15's desk API our Client Scripts use, typed from the desk sources named in
- * ../../shared/reference/frappe-platform.md §4 (form.js, grid.js, messages.js, request.js,
- * socketio_client.js). Ambient, because in a Client Script these are page globals, not imports.
+ * frappe/public/js/frappe/form/form.js, form/grid.js, ui/messages.js, request.js and
+ * socketio_client.js (v15). Ambient, because in a Client Script these are page globals, not imports.
  */
 /// <reference types="jquery" />
 export {};

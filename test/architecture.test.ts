@@ -3,8 +3,8 @@
  * over the repository (`npm run deps`); here they are fed a small tree that breaks each rule once,
  * and one that keeps them, through the same CLI and configuration.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,5 +73,28 @@ describe('import boundaries', () => {
       'desk/form.ts': "import type { HistoryRow } from '../lib/doctypes/order_history_row.gen.js';\nexport const rows: HistoryRow[] = [];\n",
     });
     expect(found).toEqual([]);
+  });
+});
+
+describe('documents the code cites', () => {
+  const sources = execFileSync('git', ['ls-files', '*.ts', '*.mjs', '*.cjs'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
+
+  it('no comment sends the reader to a design or reference document outside the repository', () => {
+    const outside = /\b(DESIGN|STYLE)\.md\b|\b(frappe-platform|crm-helpdesk|shop-sync)\.md\b|shared\/reference\//;
+    const offenders = sources.filter((f) => f !== 'test/architecture.test.ts' && outside.test(readFileSync(join(repo, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('every docs/ page the code names exists', () => {
+    const named = new Set<string>();
+    for (const f of sources) {
+      for (const line of readFileSync(join(repo, f), 'utf8').split('\n')) {
+        // A line that names another repository (owner/repo `docs/…`) cites that repository's pages.
+        if (/[\w-]+\/[\w.-]+ `docs\//.test(line)) continue;
+        for (const m of line.matchAll(/(?<![\w/.-])(docs\/[\w./-]+\.md)\b/g)) named.add(m[1]!);
+      }
+    }
+    expect([...named].filter((p) => !existsSync(join(repo, p)))).toEqual([]);
+    expect(named.has('docs/architecture.md')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Badges through the grid's column formatter (frappe-platform.md §4.5, way 1): Frappe renders every
+ * Badges through the grid's column formatter (frappe/public/js/frappe/form/formatters.js: frappe.format uses df.formatter first): Frappe renders every
  * cell — first paint, paging, row refresh, form reload — through `df.formatter`, so the colours are
  * part of the render instead of being painted onto DOM nodes after a timer, as the seed did.
  */

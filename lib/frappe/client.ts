@@ -1,10 +1,10 @@
 /**
- * A thin typed client for Frappe's REST API v1 (reference frappe-platform.md §2), on Node's fetch.
+ * A thin typed client for Frappe's REST API v1 (frappe/api/v1.py, frappe/client.py), on Node's fetch.
  *
  * Why not frappe-js-sdk: it is built on axios, has no timeouts or retries, throws plain objects
  * (no stack, `instanceof Error` false, `_server_messages` left as raw JSON), and when there is no
  * response at all it fails with a TypeError reading `error.response.data`, losing the most
- * retriable failure (STYLE.md §3 "Weak spots"). We keep its good habits: `Filter<T>`/`FrappeDoc<T>`
+ * most retriable failure of all (frappe/frappe-js-sdk src/frappe_app/index.ts). We keep its good habits: `Filter<T>`/`FrappeDoc<T>`
  * types, credentials read lazily on every request, and one place for the wire format.
  *
  * Retries live in `request()`: network errors, timeouts, 5xx and 429 are retried with exponential

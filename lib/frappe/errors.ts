@@ -1,6 +1,6 @@
 /**
- * The one place a Frappe answer (or the lack of one) becomes a typed error, as Shopify's
- * `throwFailedRequest` maps status to class in a single switch (STYLE.md §4.5, §5 item 7).
+ * The one place a Frappe answer (or the lack of one) becomes a typed error: status to class in a
+ * single switch, so a misclassified status has one place to be read and fixed.
  *
  * - no answer (connection refused/reset, timeout) and 5xx, HTML or JSON → FrappeUnavailableError
  * - 429 → FrappeThrottledError

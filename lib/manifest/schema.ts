@@ -1,5 +1,5 @@
 /**
- * `hooks_manifest.json`: the one wiring table (DESIGN.md), in Frappe's vocabulary — DocType →
+ * `hooks_manifest.json`: the one wiring table (docs/architecture.md), in Frappe's vocabulary — DocType →
  * event → handler ids for realtime, `scheduler_events`' shape for jobs (frappe/hooks.py [v15]).
  */
 import { Cron } from 'croner';

@@ -14,13 +14,13 @@
  *                Its roles come from `frappe.core.doctype.user.user.get_roles` (the User record's
  *                roles are hidden from a non-manager). With Helpdesk, the user must also be a
  *                Helpdesk agent (an HD Agent record or the Agent role), or it sees no ticket.
- *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe-platform.md §1.2–1.3),
+ *  - realtime    one Socket.IO handshake, the way the sidecar dials (frappe/frappe realtime/middlewares/authenticate.js, then its get_user_info callback),
  *                then the sidecar's readiness probe on that socket (lib/frappe/realtime/probe.ts): the
  *                site is asked for one event and it must arrive — a handshake on another site's
  *                namespace is accepted, yet hears nothing.
  *  - time_zone   the site's System Settings time zone (datetimes on the wire are site-local).
  *  - crm_toggles FCRM Settings toggles that write communication_status behind the SLA engine's back
- *                (crm-helpdesk.md §2.5).
+ *                (frappe/crm crm/fcrm/doctype/fcrm_settings/fcrm_settings.json).
  */
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -391,7 +391,7 @@ async function checkRoles(client: FrappeClient, user: Promise<string>, ourRoles:
   };
 }
 
-/** Frappe's handshake refusals (frappe-platform.md §1.2) and transport failures, with their fixes. */
+/** Frappe's handshake refusals (frappe/frappe realtime/middlewares/authenticate.js) and transport failures, with their fixes. */
 function realtimeFix(reason: string, site: SiteConfig, dial: string): string {
   const serverRuns =
     'check that the socketio process runs (`bench start` in development; `bench restart` or `supervisorctl status` in production) ' +

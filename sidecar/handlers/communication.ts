@@ -1,5 +1,5 @@
 /**
- * Lead status from the direction of each email (DESIGN.md data flow 6; reference crm-helpdesk.md §2.5).
+ * Lead status from the direction of each email (docs/architecture.md data flow 6; frappe/core/doctype/communication/communication.py update_parent_document_on_communication).
  *
  * A new Communication (type "Communication", not an automated message) on a CRM Lead or Deal:
  *   - Sent     → communication_status Replied; a lead in New becomes Contacted;

@@ -1,5 +1,5 @@
 /**
- * The SLA failure detector (DESIGN.md data flow 5; reference crm-helpdesk.md §2.4, §5.4).
+ * The SLA failure detector (docs/architecture.md data flow 5: frappe/crm crm/hooks.py schedules no SLA job, so only a save runs crm_service_level_agreement.py apply(); Helpdesk's hd_service_level_agreement is hourly).
  *
  * Frappe CRM recomputes `sla_status` only in `before_save → apply_sla`, and has no scheduled job,
  * so an unanswered lead stays "First Response Due" forever. `sla.sweep` (cron, every 5 minutes by

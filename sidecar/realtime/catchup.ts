@@ -1,6 +1,6 @@
 /**
  * Catch-up: Frappe's realtime does not replay what a disconnected client missed
- * (frappe-platform.md §1.7), so after every (re)connect and on a slow timer the sidecar lists what
+ * (frappe/realtime.py emit_via_redis: Redis pub/sub, nothing kept per socket), so after every (re)connect and on a slow timer the sidecar lists what
  * changed since its watermark and feeds it to the same dispatch as realtime events.
  *
  * The watermark is the `(modified, name)` of the last version processed, persisted per site and

@@ -1,6 +1,6 @@
 /**
  * Parse shop JSON without rounding ids: Shopify ids exceed 2^53 (its own Node library switched to
- * lossless parsing for that reason, shop-sync.md §1.6), so integers that a double cannot hold stay
+ * lossless parsing for that reason, shopify.dev/docs/api/admin-rest/latest/resources/order: ids are 64-bit integers), so integers that a double cannot hold stay
  * digit strings; every other number is a plain number.
  */
 import { isSafeNumber, parse } from 'lossless-json';

@@ -98,7 +98,7 @@ describe('permitted fieldnames for lists', () => {
 describe('Dynamic Link to an autoincrement name, set_only_once', () => {
   // frappe/model/base_document.py get_invalid_links (value set to the target's name as stored: int),
   // frappe/model/document.py validate_set_only_once (`value != original_value`); reference note
-  // crm-helpdesk.md "HD Ticket names are autoincrement integers"; issue 11 item 3.
+  // frappe/helpdesk hd_ticket.json autoname "autoincrement"; issue 11 item 3.
   it('a later save of a request naming an HD Ticket fails with CannotChangeConstantError', async () => {
     const dt = await requestDocType([{ role: 'System Manager', read: 1, write: 1, create: 1 }]);
     const ticket = emu.seeds[SITE].tickets[0];

@@ -170,7 +170,7 @@ export function validateUnique(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
  * the value must equal the stored one — Python `value != original_value`, so types count: after
  * `_validate_links` set a Link/Dynamic Link to an autoincrement DocType to the target's integer
  * name, the stored varchar text ("10") differs from it (10) and the save fails (reference note
- * crm-helpdesk.md "HD Ticket names are autoincrement integers", seen on the real site: issue 11
+ * frappe/helpdesk hd_ticket.json autoname "autoincrement", seen on the real site: issue 11
  * item 3). Date/Datetime/Time compare as text; tables row by row. The emulator treats empty text
  * and null as one (its storage does not keep MariaDB's '' / NULL apart).
  */

@@ -1,6 +1,6 @@
 /**
- * The realtime link to one site, connected the way a v15 site requires (frappe-platform.md §1.2,
- * §1.9): namespace = site name, an `Origin` whose host equals the host we dial (the server calls
+ * The realtime link to one site, connected the way a v15 site requires (frappe/frappe realtime/middlewares/authenticate.js
+ * and realtime/utils.js get_site_name): namespace = site name, an `Origin` whose host equals the host we dial (the server calls
  * back to that URL to learn who we are), `Authorization: token key:secret`, a Cookie header without
  * `sid` (v15.55 refuses sockets with no cookie at all; a `sid` would win over the token), and
  * `X-Frappe-Site-Name` to pin the namespace. Newer sites accept the same headers.
@@ -56,7 +56,7 @@ export interface Subscriber {
   close(): void;
 }
 
-/** The handshake headers a v15 site requires of a token client (frappe-platform.md §1.2, §1.9). */
+/** The handshake headers a v15 site requires of a token client (frappe/frappe realtime/middlewares/authenticate.js). */
 export function realtimeHeaders(site: { name: string; url: string; apiKey: string; apiSecret: () => string }): Record<string, string> {
   return {
     Origin: site.url,

@@ -1,5 +1,5 @@
 /**
- * Order history on CRM Leads and HD Tickets (DESIGN.md data flows 1–4; README "Order history").
+ * Order history on CRM Leads and HD Tickets (docs/architecture.md data flows 1–4; README "Order history").
  *
  * - `order_history.request` (realtime on Order Sync Request): a Queued request is marked Running,
  *   the history of its lead/ticket is rebuilt, and the request ends Done (`orders_synced`, "Synced 1 order") or

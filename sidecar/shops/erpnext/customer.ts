@@ -1,5 +1,5 @@
 /**
- * The ERPNext Customer an order belongs to (shop-sync.md §2.2, with the connector's races closed):
+ * The ERPNext Customer an order belongs to (as frappe/ecommerce_integrations shopify/customer.py maps it, with the connector's races closed):
  * 1. the Customer whose `custom_external_customer_id` is this shop customer (or, for an order with
  *    only an email, `email:<address>`), a unique field, so a retry after a half-done attempt finds it;
  * 2. a Customer linked to a Contact with the order's email (people sales already know);

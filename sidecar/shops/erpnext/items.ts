@@ -1,7 +1,7 @@
 /**
  * Shop lines → ERPNext item codes: the shop's `skuMap` first, else the SKU as an item code. One
  * list call for the whole order (the official connector ran several queries per line, and a live
- * Shopify call on a miss, inside the job's transaction: shop-sync.md §2.4).
+ * Shopify call on a miss, inside the job's transaction: frappe/ecommerce_integrations shopify/product.py creates Items on the fly, racing itself).
  */
 import type { HandlerContext } from '../../handlers/types.js';
 import type { ShopConfig } from '../../../lib/config/shops.js';

@@ -1,6 +1,6 @@
 /**
  * Apply a shop order to ERPNext as one submitted Sales Order, keyed by the unique
- * `custom_external_order_id` and guarded by `custom_external_updated_at` (DESIGN.md data flow 7):
+ * `custom_external_order_id` and guarded by `custom_external_updated_at` (docs/architecture.md data flow 7):
  * - unknown order → Customer/Contact/Address as needed, then insert with docstatus 1 (insert and
  *   submit in one request, so there is never a half-made draft);
  * - known order, payload not newer than what the Sales Order holds → nothing (replays, retries

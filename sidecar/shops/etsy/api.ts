@@ -1,7 +1,7 @@
 /**
  * Etsy Open API v3 for one shop: OAuth2 access tokens refreshed before they expire (1 h), with the
  * rotated refresh token stored at once in the job store — each refresh token works once, so losing
- * the new one would lock the shop out (shop-sync.md §4.3) — and every call sending both
+ * the new one would lock the shop out (developers.etsy.com/documentation/essentials/authentication: refresh tokens are single-use) — and every call sending both
  * `x-api-key: <keystring>:<shared secret>` and the bearer token.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Etsy's notification is thin and documented in two shapes (shop-sync.md §4.1):
+ * Etsy's notification is thin and documented in two shapes (developers.etsy.com/documentation/essentials/webhooks, and etsy/open-api#1509):
  * `{event_type, resource_url: …/shops/<shop_id>/receipts/<receipt_id>, shop_id}` and
  * `{event_type, event_id, created_at, data: {receipt_id, shop_id}}`. Accept both.
  */

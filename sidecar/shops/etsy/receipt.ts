@@ -1,5 +1,5 @@
 /**
- * An Etsy `ShopReceipt` (Open API v3, shop-sync.md §4.2) → ShopOrder. Money is `{amount, divisor}`;
+ * An Etsy `ShopReceipt` (Open API v3 getShopReceipts, developers.etsy.com/documentation/reference#operation/getShopReceipts) → ShopOrder. Money is `{amount, divisor}`;
  * statuses arrive capitalised ("Paid", "Canceled"), so they are compared case-insensitively; there
  * is one ship-to address and no per-line tax; the receipt-level discount is spread over the lines
  * in proportion to their value, so line rates are what the buyer paid before tax and shipping.

@@ -1,6 +1,6 @@
 /**
  * Reconciliation reads for Shopify: the Admin GraphQL API (REST is legacy since 2024-10, so
- * reconciliation uses `orders(query: "updated_at:>…")`, shop-sync.md §1.4). Each node is turned
+ * reconciliation uses `orders(query: "updated_at:>…")`, shopify.dev/docs/apps/build/webhooks/ignore-duplicates: at-least-once, no ordering). Each node is turned
  * into the REST Order shape the webhooks carry, so one normaliser serves both paths.
  */
 import { PermanentError, RetriableError } from '../../../lib/errors.js';

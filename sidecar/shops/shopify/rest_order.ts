@@ -1,5 +1,5 @@
 /**
- * A Shopify webhook body (the REST Order resource, shop-sync.md §1.6) → ShopOrder. Amounts arrive
+ * A Shopify webhook body (the REST Admin API Order resource, shopify.dev/docs/api/admin-rest/latest/resources/order) → ShopOrder. Amounts arrive
  * as decimal strings, ids as numbers beyond 2^53 (kept as strings by parseLossless), `customer` is
  * null for guest/POS orders and `sku` may be "". Line rates follow the official connector's rule
  * (price − discount allocations per unit, minus the per-unit tax when prices include tax).

@@ -1,7 +1,7 @@
 /**
  * Webhook signatures, checked on the raw body before anything parses it, in constant time.
  * - Shopify: base64 HMAC-SHA256 of the body with the app's client secret in X-Shopify-Hmac-Sha256
- *   (shop-sync.md §1.2); during a secret rotation either secret is accepted.
+ *   (shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook); during a secret rotation either secret is accepted.
  * - Etsy: Standard Webhooks — base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}"
  *   keyed with the base64-decoded "whsec_…" secret, any of several "v1,<sig>" entries, and a
  *   timestamp inside the tolerance window so a captured delivery cannot be replayed later (§4.1).
