@@ -33,7 +33,7 @@ import { getDoc, insertDoc, requireMeta, saveDoc, type Ctx } from '../core/docum
 import { FrappeError, type ServerMessage } from '../core/errors.js';
 import { isTableField } from '../core/meta.js';
 import { applyFieldlevelReadPermissions, hasPermission, type PermType } from '../core/permissions.js';
-import type { MethodDef } from './methods.js';
+import type { MethodDef } from './method_types.js';
 import { withoutNulls } from './respond.js';
 import { pyJsonLoads } from '../core/py_json.js';
 

@@ -19,23 +19,10 @@ import { CHILD_TABLE_FIELDS, DEFAULT_FIELDS, isTableField } from '../core/meta.j
 import { generateHash } from '../core/naming.js';
 import { applyFieldlevelReadPermissions, hasPermission, type PermType } from '../core/permissions.js';
 import { getList } from '../core/query.js';
-import type { Auth, FormDict } from './request.js';
+import type { MethodDef } from './method_types.js';
+import type { FormDict } from './request.js';
 import { DESK_METHODS } from './desk_methods.js';
 import { getExchangeRate } from '../apps/erpnext/exchange_rate.js';
-
-export interface MethodCall {
-  ctx: Ctx;
-  form: FormDict;
-  auth: Auth;
-  httpMethod: string;
-}
-
-export interface MethodDef {
-  allowGuest?: boolean;
-  /** HTTP methods the whitelist allows; default GET, POST, PUT, DELETE. */
-  methods?: string[];
-  run: (call: MethodCall) => unknown;
-}
 
 /** Python truthiness of a form value (`"0"` is a true string; only empty is false). */
 function truthy(v: unknown): boolean {
