@@ -18,7 +18,7 @@ import { createLogger } from '../lib/log.js';
 import { loadManifest } from '../lib/manifest/load.js';
 import { startSidecar } from '../sidecar/runtime.js';
 import type { ShopifyShop } from '../lib/config/shops.js';
-import { packageRoot } from './site/command.js';
+import { packageRoot } from './site/package_root.js';
 import { install } from './site/install.js';
 import { loadDesired } from './site/records.js';
 

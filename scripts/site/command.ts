@@ -4,8 +4,7 @@
  * COC_CONFIG); install and uninstall need an administrator's (System Manager) key.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type SiteConfig } from '../../lib/config/load.js';
 import { clientForSite } from '../../lib/frappe/client.js';
@@ -13,25 +12,12 @@ import { loadManifest } from '../../lib/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from './install.js';
 import { formatPlan, makePlan } from './plan.js';
 import { loadDesired } from './records.js';
+import { SiteCommandError } from './errors.js';
+import { packageRoot } from './package_root.js';
 
-export class SiteCommandError extends Error {}
+export { SiteCommandError };
 
 const USAGE = 'usage: site plan|install [--sidecar-user EMAIL]|uninstall [--drop-data]|doctor|export --file F|import --file F [--dry-run]  [--site NAME]';
-
-/** The package root (doctypes/, hooks_manifest.json, dist/desk/), whether run from source or dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'crm-order-companion') return dir;
-    } catch {
-      /* keep looking upwards */
-    }
-    dir = resolve(dir, '..');
-  }
-  throw new SiteCommandError('cannot find the crm-order-companion package (doctypes/ and hooks_manifest.json)');
-}
 
 function pickSite(name: string | undefined): SiteConfig {
   const { sites } = loadConfig();
@@ -87,7 +73,7 @@ export async function site(args: string[]): Promise<number> {
         return 0;
       }
       case 'doctor': {
-        const { runDoctor, formatDoctor } = await import('./doctor.js');
+        const { runDoctor, formatDoctor } = await import('./doctor/index.js');
         const report = await runDoctor(target);
         out(formatDoctor(report));
         return report.ok ? 0 : 1;
