@@ -7,7 +7,7 @@
 export {};
 
 declare global {
-  type Indicator = import('./order_history/statuses.js').Indicator;
+  type Indicator = import('./order_history/badges.js').Indicator;
 
   interface FrappeDocfield {
     fieldname: string;

@@ -5,8 +5,7 @@
  * form whose `modified` changed and shows its conflict prompt on a dirty one.
  */
 import { MESSAGES, escapeHtml, syncedText } from './messages.js';
-import { BADGE_STYLE_ID, badgeCss, statusBadge } from './badges.js';
-import { STATUS_FIELDS } from './statuses.js';
+import { BADGE_STYLE_ID, STATUS_FIELDS, badgeCss, statusBadge } from './badges.js';
 import { requestHistory, timeouts, type Outcome } from './request.js';
 
 export interface OrderHistoryFormOptions {

@@ -9,7 +9,7 @@
  */
 import { MESSAGES, escapeHtml, syncedText } from './messages.js';
 import type { VueCall, VueCreateDialog, VueToast } from '../vue_ui.js';
-import { BADGE_COLOURS, STATUS_FIELDS, statusColour, statusLabel } from './statuses.js';
+import { STATUS_FIELDS, inlineBadge } from './badges.js';
 import { ORDER_SYNC_REQUEST, timeouts, type Outcome, type SyncRequest, type Timeouts } from './request.js';
 
 export const GROUP = 'Order History';
@@ -45,23 +45,6 @@ export function pollIntervals(o: VueOverrides | undefined = overrides()): Poll {
 export function tr(text: string, args: unknown[] = []): string {
   if (typeof __ === 'function') return __(text, args);
   return text.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
-}
-
-
-/**
- * Inline badge colours (the CRM UI has no desk CSS and DOMPurify keeps `style`): the same pairs as
- * the desk's pills (statuses.ts BADGE_COLOURS).
- */
-export const BADGE_STYLE = BADGE_COLOURS;
-
-/** A status as a coloured pill with its words (colour is never the only signal). */
-export function inlineBadge(value: unknown): string {
-  const raw = value == null ? '' : String(value).trim();
-  if (!raw) return '';
-  const colour = statusColour(raw);
-  const { background, color } = BADGE_STYLE[colour];
-  const style = `display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;line-height:18px;white-space:nowrap;background-color:${background};color:${color}`;
-  return `<span data-status="${escapeHtml(raw)}" data-indicator="${colour}" title="${escapeHtml(raw)}" style="${style}">${escapeHtml(statusLabel(raw))}</span>`;
 }
 
 export interface HistoryRow {

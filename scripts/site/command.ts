@@ -12,7 +12,6 @@ import { loadManifest } from '../../lib/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from './install.js';
 import { formatPlan, makePlan } from './plan.js';
 import { loadDesired } from './records.js';
-
 import { SiteCommandError } from './errors.js';
 import { packageRoot } from './package_root.js';
 
@@ -74,7 +73,7 @@ export async function site(args: string[]): Promise<number> {
         return 0;
       }
       case 'doctor': {
-        const { runDoctor, formatDoctor } = await import('./doctor.js');
+        const { runDoctor, formatDoctor } = await import('./doctor/index.js');
         const report = await runDoctor(target);
         out(formatDoctor(report));
         return report.ok ? 0 : 1;

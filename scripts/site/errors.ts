@@ -1,2 +1,2 @@
-/** A `site …` command that cannot go on: the CLI prints its message alone, without a stack. */
+/** A `site` command that cannot go on: its message is for the user, printed without a stack. */
 export class SiteCommandError extends Error {}

@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BADGE_CLASS, badgeCss, statusBadge } from '../../desk/order_history/badges.js';
-import { BADGE_COLOURS, STATUS_FIELDS, statusColour, statusLabel, type Indicator } from '../../desk/order_history/statuses.js';
+import { BADGE_CLASS, BADGE_COLOURS, STATUS_FIELDS, badgeCss, statusBadge, statusColour, statusLabel, type Indicator } from '../../desk/order_history/badges.js';
 import { contrast } from '../helpers/contrast.js';
 
 const child = JSON.parse(readFileSync(new URL('../../doctypes/crm_lead_order_item/crm_lead_order_item.json', import.meta.url), 'utf8'));
@@ -61,7 +60,7 @@ describe('status badges', () => {
       expect(contrast(rule![2]!, rule![1]!), `desk ${colour}`).toBeGreaterThanOrEqual(4.5);
       expect(statusBadge(colour === 'gray' ? 'UNKNOWN' : [...child.fields.flatMap((f: any) => String(f.options ?? '').split('\n'))].find((v) => statusColour(v) === colour))).toContain(`${colour} filterable ellipsis ${BADGE_CLASS}`);
     }
-    // The pairs the CRM / Helpdesk dialogs paint inline (vue.ts BADGE_STYLE; the rendered styles are
+    // The pairs the CRM / Helpdesk dialogs paint inline (badges.ts inlineBadge; the rendered styles are
     // checked in test/desk/vue_ui.test.ts).
     for (const [colour, { background, color }] of Object.entries(BADGE_COLOURS)) expect(contrast(color, background), `dialog ${colour}`).toBeGreaterThanOrEqual(4.5);
   });

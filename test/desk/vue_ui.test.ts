@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusColour, statusLabel, STATUS_FIELDS } from '../../desk/order_history/statuses.js';
+import { statusColour, statusLabel, STATUS_FIELDS } from '../../desk/order_history/badges.js';
 import { contrast } from '../helpers/contrast.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, login, type Client } from '../helpers/emulator.js';

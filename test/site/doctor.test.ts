@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import type { SiteConfig } from '../../lib/config/load.js';
-import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor.js';
+import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor/index.js';
 import { install } from '../../scripts/site/install.js';
 import { loadDesired } from '../../scripts/site/records.js';
 import { createFrappeClient } from '../../lib/frappe/client.js';
