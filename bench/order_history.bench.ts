@@ -23,6 +23,7 @@ import { install } from '../scripts/site/install.js';
 import { loadDesired } from '../scripts/site/records.js';
 import { clientForSite, createFrappeClient } from '../lib/frappe/client.js';
 import { syncHistory } from '../sidecar/handlers/order_history/index.js';
+import { handlerMeta } from '../sidecar/handlers/meta.js';
 import type { HandlerContext } from '../sidecar/handlers/types.js';
 import { createJobStore } from '../sidecar/jobs/index.js';
 import type { JobRecord } from '../sidecar/jobs/types.js';
@@ -150,7 +151,7 @@ async function productContext(emu: RunningEmulator, keys: Keys) {
   const metrics = createMetrics();
   const logger = createLogger({ level: process.env.BENCH_LOG ?? 'warn' });
   const client = clientForSite(config.sites[0], { metrics, logger, timeoutMs: 60_000 });
-  const meta = { get: (key: string) => store.getMeta(key), set: (key: string, value: string) => store.setMeta(key, value) };
+  const meta = handlerMeta(store);
   let seq = 0;
   const ctxFor = (lead: string): HandlerContext => {
     const now = Date.now();

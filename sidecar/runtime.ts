@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { SidecarConfig, SiteConfig } from '../lib/config/load.js';
 import { describeError } from '../lib/errors.js';
 import { clientForSite, type FrappeClient } from '../lib/frappe/client.js';
+import { handlerMeta } from './handlers/meta.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
 import { siteReady, type SiteStatus } from './site/status.js';
@@ -143,7 +144,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   }
 
   // ---- jobs ---------------------------------------------------------------------------------
-  const meta = { get: (key: string) => store.getMeta(key), set: (key: string, value: string) => store.setMeta(key, value) };
+  const meta = handlerMeta(store);
   const jobHandlers: Record<string, JobHandler> = {};
   for (const [id, handler] of Object.entries(handlers)) {
     jobHandlers[id] = async (job, jctx) => {

@@ -28,6 +28,11 @@ const erpnextSchema = z
     /** Delivery date = order date + this many days (shops carry no promised date). */
     deliveryDays: z.number().int().min(0).max(365).default(7),
     namingSeries: z.string().min(1).optional(),
+    /**
+     * How long what an order ensured on the site (its Customer, Contact and Addresses, its Items) is
+     * trusted for the next orders without asking the site again; 0 asks every time. Unset: 10.
+     */
+    rememberMinutes: z.number().int().min(0).max(24 * 60).optional(),
   })
   .strict();
 

@@ -29,6 +29,10 @@ export interface HandlerContext {
 export interface HandlerMeta {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<void>;
+  /** Remembered values that lapse (JobStore.remember): what a re-check could restore, never the truth. */
+  remember(key: string, value: string, ttlMs: number): Promise<void>;
+  recall(keys: string[]): Promise<(string | null)[]>;
+  forget(keys: string[]): Promise<void>;
 }
 
 export type SidecarHandler = (ctx: HandlerContext) => Promise<void>;

@@ -63,6 +63,7 @@ interface Payload {
 }
 
 type NativeSet = { set(key: string, value: string, ...args: (string | number)[]): Promise<string | null> };
+type NativeMany = { mget(...keys: string[]): Promise<(string | null)[]>; del(...keys: string[]): Promise<number> };
 
 const BACKOFF_TYPE = 'companion';
 const KEEP_COMPLETED_SEC = 7 * 24 * 3600;
@@ -160,7 +161,7 @@ class BullmqStore implements BullmqJobStore {
     this.connection = toConnection(opts.connection);
     this.prefix = opts.prefix ?? 'coc';
     this.queueName = opts.queueName ?? 'jobs';
-    if (this.queueName === 'meta' || this.queueName === 'processed') {
+    if (this.queueName === 'meta' || this.queueName === 'processed' || this.queueName === 'memo' || this.queueName === 'lock') {
       throw new Error(`queueName "${this.queueName}" is reserved for the store's own keys`);
     }
     this.workerId = opts.workerId ?? `companion-${randomUUID().slice(0, 8)}`;
@@ -171,6 +172,10 @@ class BullmqStore implements BullmqJobStore {
 
   private metaKey(key: string): string {
     return `${this.prefix}:meta:${key}`;
+  }
+
+  private memoKey(key: string): string {
+    return `${this.prefix}:memo:${key}`;
   }
 
   private processedKey(key: string): string {
@@ -444,6 +449,27 @@ class BullmqStore implements BullmqJobStore {
         ? await client.set(this.processedKey(key), atMs, 'PX', Math.ceil(ttlMs), 'NX')
         : await client.set(this.processedKey(key), atMs, 'NX');
     return reply === 'OK';
+  }
+
+  async remember(key: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const client = (await this.queue.client) as unknown as NativeSet;
+    // Redis expires the key itself; every replica sees the same entry.
+    await client.set(this.memoKey(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async recall(keys: string[]): Promise<(string | null)[]> {
+    this.assertOpen();
+    if (keys.length === 0) return [];
+    const client = (await this.queue.client) as unknown as NativeMany;
+    return client.mget(...keys.map((k) => this.memoKey(k)));
+  }
+
+  async forget(keys: string[]): Promise<void> {
+    this.assertOpen();
+    if (keys.length === 0) return;
+    const client = (await this.queue.client) as unknown as NativeMany;
+    await client.del(...keys.map((k) => this.memoKey(k)));
   }
 
   stop(deadlineMs: number = DEFAULT_STOP_DEADLINE_MS): Promise<void> {

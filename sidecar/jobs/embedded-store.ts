@@ -72,6 +72,7 @@ const MAX_TIMER_MS = 60_000;
 const JOB = 'job:';
 const META = 'meta:';
 const PROC = 'proc:';
+const MEMO = 'memo:';
 /** ';' sorts right after ':', so [prefix, prefix with ';') covers exactly one keyspace. */
 const rangeOf = (prefix: string) => ({ gte: prefix, lt: prefix.slice(0, -1) + ';' });
 
@@ -86,6 +87,11 @@ interface StoredJob extends JobRecord {
 interface ProcessedMark {
   atMs: number;
   expiresAtMs?: number;
+}
+
+interface Remembered {
+  value: string;
+  expiresAtMs: number;
 }
 
 interface IndexEntry {
@@ -197,6 +203,9 @@ class EmbeddedStore implements EmbeddedJobStore {
     for await (const [key, value] of this.db.iterator(rangeOf(PROC))) {
       const mark = value as ProcessedMark;
       if (mark.expiresAtMs !== undefined && mark.expiresAtMs <= t) recover.push({ type: 'del', key });
+    }
+    for await (const [key, value] of this.db.iterator(rangeOf(MEMO))) {
+      if ((value as Remembered).expiresAtMs <= t) recover.push({ type: 'del', key });
     }
     if (recover.length > 0) await this.write(recover);
   }
@@ -483,6 +492,28 @@ class EmbeddedStore implements EmbeddedJobStore {
       await this.db.batch([{ type: 'put', key: PROC + key, value: mark }], { sync: true });
       return true;
     });
+  }
+
+  remember(key: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const entry: Remembered = { value, expiresAtMs: this.now() + Math.max(0, ttlMs) };
+    // Unsynced: a remembered value lost in a crash is re-checked, never wrong.
+    return this.serial(() => this.db.batch([{ type: 'put', key: MEMO + key, value: entry }], { sync: false }));
+  }
+
+  async recall(keys: string[]): Promise<(string | null)[]> {
+    this.assertOpen();
+    if (keys.length === 0) return [];
+    const t = this.now();
+    const values = (await this.db.getMany(keys.map((k) => MEMO + k))) as (Remembered | undefined)[];
+    // Lapsed entries are left for forget() or the sweep on open.
+    return values.map((v) => (v && v.expiresAtMs > t ? v.value : null));
+  }
+
+  forget(keys: string[]): Promise<void> {
+    this.assertOpen();
+    if (keys.length === 0) return Promise.resolve();
+    return this.serial(() => this.db.batch(keys.map((k) => ({ type: 'del' as const, key: MEMO + k })), { sync: false }));
   }
 
   async close(): Promise<void> {

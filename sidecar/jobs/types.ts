@@ -90,6 +90,17 @@ export interface JobStore {
   markProcessed(key: string, ttlMs?: number): Promise<boolean>;
 
   /**
+   * A remembered value that lapses after `ttlMs` (e.g. "this customer is known to the site"). Not a
+   * source of truth: a lost or lapsed entry only costs its caller a re-check, so writes need not be
+   * synced to disk one by one.
+   */
+  remember(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The remembered values of `keys`, in order; null where absent or lapsed. */
+  recall(keys: string[]): Promise<(string | null)[]>;
+  /** Drop remembered values (a re-check found them wrong). */
+  forget(keys: string[]): Promise<void>;
+
+  /**
    * Run `fn` while holding `key` against every other worker of this store (other replicas too, on
    * BullMQ). The lock expires after `ttlMs` should its holder die. Rejects with a RetriableError
    * when the key stays taken for longer than `ttlMs`, so the job is retried later.

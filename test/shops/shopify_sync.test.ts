@@ -172,6 +172,38 @@ describe("an order whose email is a known Contact's", () => {
   });
 });
 
+describe('what the worker remembers', () => {
+  it('a second order of a customer adds nothing and asks only for the order; a stale remembered customer is dropped and looked up again', async () => {
+    const billing = { first_name: 'Remy', last_name: 'Ember', address1: '5 Memory Lane', city: 'Arlington', zip: '22204', country: 'United States', country_code: 'US' };
+    const first = shop.addOrder({ customer: { first_name: 'Remy', last_name: 'Ember', email: 'remy@example.com' }, billing_address: billing, shipping_address: null, line_items: LINES, shipping_lines: SHIPPING });
+    await deliver(hook, shop.webhook('orders/create', first.id));
+    const so1 = await applied(first.id);
+    const customerId = first.customer!.id;
+    const customersBefore = ok(await site.root.list('Customer', { limit_page_length: 0 })).length;
+
+    const calls = async () => (await sc.metrics.restCalls.get()).values.reduce((n, v) => n + v.value, 0);
+    const before = await calls();
+    const second = shop.addOrder({ customer: { id: customerId, first_name: 'Remy', last_name: 'Ember', email: 'remy@example.com' }, billing_address: billing, shipping_address: null, line_items: LINES, shipping_lines: SHIPPING });
+    await deliver(hook, shop.webhook('orders/create', second.id));
+    expect((await applied(second.id)).customer).toBe(so1.customer);
+    await drained();
+    // Find the Sales Order by external id, insert it: the customer, contact, address and items were remembered.
+    expect((await calls()) - before).toBeLessThanOrEqual(5);
+
+    // The remembered entry names a Customer the site does not have (merged away, say): the insert
+    // is refused, the entry dropped, and the order resolved afresh to the real Customer.
+    const key = `shops.ensured|${SITE}|customer|shopify:${SHOPIFY_DOMAIN}:customer:${customerId}`;
+    await sc.store.remember(key, JSON.stringify({ customer: 'No Such Customer', emails: ['remy@example.com'], addresses: [JSON.stringify(['Billing', '5 Memory Lane', '22204'])] }), 600_000);
+    const third = shop.addOrder({ customer: { id: customerId, first_name: 'Remy', last_name: 'Ember', email: 'remy@example.com' }, billing_address: billing, shipping_address: null, line_items: LINES, shipping_lines: SHIPPING });
+    await deliver(hook, shop.webhook('orders/create', third.id));
+    expect((await applied(third.id)).customer).toBe(so1.customer);
+    expect(JSON.parse((await sc.store.recall([key]))[0]!).customer).toBe(so1.customer);
+    expect(ok(await site.root.list('Customer', { limit_page_length: 0 })).length).toBe(customersBefore);
+    const addresses = ok(await site.root.list('Address', { fields: JSON.stringify(['name']), filters: JSON.stringify([['address_line1', '=', '5 Memory Lane']]), limit_page_length: 0 }));
+    expect(addresses).toHaveLength(1);
+  });
+});
+
 describe('order of arrival', () => {
   it('orders/paid before orders/create creates the order; the late create changes nothing', async () => {
     const order = shop.addOrder({ customer: { first_name: 'Paid', last_name: 'First', email: 'paid.first@example.com' }, line_items: LINES, financial_status: 'pending' });

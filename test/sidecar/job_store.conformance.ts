@@ -357,6 +357,25 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       expect(await store.markProcessed('doc:ttl', 60_000)).toBe(false);
     });
 
+    it('remember/recall/forget: values in key order, null when absent, forgotten or lapsed', async () => {
+      const store = await open();
+      expect(await store.recall([])).toEqual([]);
+      expect(await store.recall(['memo:a'])).toEqual([null]);
+      await store.remember('memo:a', '{"customer":"C-1"}', 60_000);
+      await store.remember('memo:b', 'two', 60_000);
+      await store.remember('memo:b', 'second', 60_000);
+      expect(await store.recall(['memo:b', 'memo:none', 'memo:a'])).toEqual(['second', null, '{"customer":"C-1"}']);
+      await store.forget(['memo:a', 'memo:none']);
+      expect(await store.recall(['memo:a', 'memo:b'])).toEqual([null, 'second']);
+
+      await store.remember('memo:ttl', 'short', 40);
+      // Polling only reads, so waiting for the lapse this way is safe.
+      await waitUntil(async () => (await store.recall(['memo:ttl']))[0] === null, 'the remembered value to lapse', 5_000);
+      expect(await store.recall(['memo:b'])).toEqual(['second']);
+      // Meta and processed keys of the same name are other keyspaces.
+      expect(await store.getMeta('memo:b')).toBeNull();
+    });
+
     it('does not run a job before its runAtMs', async () => {
       const store = await open();
       const rec = new Recorder();

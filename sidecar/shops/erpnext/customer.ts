@@ -6,13 +6,17 @@
  * 3. otherwise a new Customer with its Contact and Address;
  * guest orders with no email go to the shop's configured default customer.
  * Creation runs under a lock per customer key, so two first orders of a new customer make one.
+ * What was ensured is remembered for a while (remembered.ts), so a returning customer's next order
+ * asks nothing.
  */
 import { PermanentError } from '../../../lib/errors.js';
 import { requestIsOver } from '../../../lib/frappe/client.js';
 import { FrappeApiError } from '../../../lib/frappe/errors.js';
+import type { Filter } from '../../../lib/frappe/types.js';
 import type { HandlerContext } from '../../handlers/types.js';
 import { shopKey, type ShopConfig } from '../../../lib/config/shops.js';
 import { describeOrder, type ShopAddress, type ShopOrder } from '../order.js';
+import { recallCustomer, rememberCustomer, type ResolveOptions } from './remembered.js';
 
 export function customerKey(shop: ShopConfig, order: ShopOrder): string | null {
   if (order.customer?.id) return `${shop.platform}:${shopKey(shop)}:customer:${order.customer.id}`;
@@ -91,21 +95,30 @@ async function contactFor(ctx: HandlerContext, email: string): Promise<{ name: s
   return { name: contacts[0]!.name, customers: [...new Set(links.map((l) => l.link_name))] };
 }
 
-async function countryName(ctx: HandlerContext, a: ShopAddress): Promise<string | null> {
-  if (a.countryCode) {
-    const rows = await ctx.client.getList<{ name: string }>('Country', {
-      filters: [['code', '=', a.countryCode.toLowerCase()]],
-      orderBy: 'name asc',
-      limitPageLength: 1,
-      signal: ctx.signal,
-    });
-    if (rows[0]) return rows[0].name;
-  }
-  if (a.countryName) {
-    const rows = await ctx.client.getList<{ name: string }>('Country', { filters: [['name', '=', a.countryName]], orderBy: 'name asc', limitPageLength: 1, signal: ctx.signal });
-    if (rows[0]) return rows[0].name;
-  }
-  return null;
+/**
+ * The ERPNext Country of each address, in one call: by ISO code first, else by name (MariaDB
+ * compares both case-insensitively); null where neither is a Country.
+ */
+async function countryNames(ctx: HandlerContext, addresses: ShopAddress[]): Promise<(string | null)[]> {
+  const codes = [...new Set(addresses.flatMap((a) => (a.countryCode ? [a.countryCode.toLowerCase()] : [])))];
+  const names = [...new Set(addresses.flatMap((a) => (a.countryName ? [a.countryName] : [])))];
+  if (!codes.length && !names.length) return addresses.map(() => null);
+  type Row = { name: string; code: string | null };
+  const either: Filter<Row>[] = [];
+  if (codes.length) either.push(['code', 'in', codes]);
+  if (names.length) either.push(['name', 'in', names]);
+  const rows = await ctx.client.getList<Row>('Country', {
+    fields: ['name', 'code'],
+    orFilters: either,
+    orderBy: 'name asc',
+    limitPageLength: 0,
+    signal: ctx.signal,
+  });
+  return addresses.map((a) => {
+    const byCode = a.countryCode ? rows.find((r) => (r.code ?? '').toLowerCase() === a.countryCode!.toLowerCase()) : undefined;
+    const byName = a.countryName ? rows.find((r) => r.name.toLowerCase() === a.countryName!.toLowerCase()) : undefined;
+    return (byCode ?? byName)?.name ?? null;
+  });
 }
 
 /**
@@ -164,15 +177,34 @@ async function addressesOf(ctx: HandlerContext, customer: string): Promise<Store
 
 const sameAddress = (e: StoredAddress, a: ShopAddress, type: string) => e.address_type === type && e.address_line1 === a.line1 && (e.pincode ?? '') === (a.zip ?? '');
 
-async function ensureAddresses(ctx: HandlerContext, customer: string, order: ShopOrder): Promise<void> {
+/** What identifies an address for the remembered entry: what sameAddress compares. */
+export const addressFingerprint = (a: ShopAddress, type: string) => JSON.stringify([type, a.line1, a.zip ?? '']);
+
+function wantedAddresses(order: ShopOrder): [ShopAddress, 'Billing' | 'Shipping'][] {
   const wanted: [ShopAddress, 'Billing' | 'Shipping'][] = [];
   if (order.billingAddress) wanted.push([order.billingAddress, 'Billing']);
   if (order.shippingAddress) wanted.push([order.shippingAddress, 'Shipping']);
-  if (!wanted.length) return;
-  const existing = await addressesOf(ctx, customer);
-  for (const [a, type] of wanted) {
-    if (existing.some((e) => sameAddress(e, a, type))) continue;
-    const country = await countryName(ctx, a);
+  return wanted;
+}
+
+/**
+ * The order's addresses linked to the customer, adding those that are not. `known` are remembered
+ * as there; `fresh`: the customer was made just now, so it has none to list. Returns the
+ * fingerprints of the addresses now known to be there.
+ */
+async function ensureAddresses(ctx: HandlerContext, customer: string, order: ShopOrder, known: string[], fresh: boolean): Promise<string[]> {
+  const wanted = wantedAddresses(order).filter(([a, type]) => !known.includes(addressFingerprint(a, type)));
+  if (!wanted.length) return [];
+  const existing = fresh ? [] : await addressesOf(ctx, customer);
+  const there: string[] = [];
+  const toAdd = wanted.filter(([a, type]) => {
+    if (!existing.some((e) => sameAddress(e, a, type))) return true;
+    there.push(addressFingerprint(a, type));
+    return false;
+  });
+  const countries = toAdd.length ? await countryNames(ctx, toAdd.map(([a]) => a)) : [];
+  for (const [i, [a, type]] of toAdd.entries()) {
+    const country = countries[i];
     if (!country) {
       ctx.logger.warn({ order: order.id, country: a.countryCode ?? a.countryName }, `${describeOrder(order)}: ${type} address skipped, no ERPNext Country for "${a.countryCode ?? a.countryName ?? '?'}"`);
       continue;
@@ -195,11 +227,17 @@ async function ensureAddresses(ctx: HandlerContext, customer: string, order: Sho
       },
       async () => (await addressesOf(ctx, customer)).some((e) => sameAddress(e, a, type)),
     );
+    there.push(addressFingerprint(a, type));
   }
+  return there;
 }
 
-/** The Customer name for the order, creating Customer/Contact/Address when it is new. */
-export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder): Promise<string> {
+/**
+ * The Customer name for the order, creating Customer/Contact/Address when it is new. What an
+ * earlier order of the same customer key ensured within the remembered window (remembered.ts) is
+ * not asked again; `fresh` ignores it (the site refused an order built from it).
+ */
+export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder, opts: ResolveOptions = {}): Promise<string> {
   const key = customerKey(shop, order);
   if (!key) {
     if (shop.erpnext.defaultCustomer) return shop.erpnext.defaultCustomer;
@@ -207,19 +245,33 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
       `${describeOrder(order)} has no customer and no email (a guest or POS order); set shops[${shop.id}].erpnext.defaultCustomer to receive such orders`,
     );
   }
+  const email = order.customer?.email;
+  const emailKey = email?.trim().toLowerCase();
+  const memo = opts.fresh ? null : await recallCustomer(ctx, shop, key);
+  if (memo && opts.recalled) opts.recalled.used = true;
+  const emailKnown = !emailKey || Boolean(memo?.emails.includes(emailKey));
+  // Everything this order needs was ensured by an earlier one: nothing to ask, nothing to create.
+  if (memo && emailKnown && wantedAddresses(order).every(([a, type]) => memo.addresses.includes(addressFingerprint(a, type)))) return memo.customer;
+
   return ctx.lock(`shops.customer|${key}`, async () => {
-    let customer = await byKey(ctx, key);
-    const contact = order.customer?.email ? await contactFor(ctx, order.customer.email) : null;
-    if (!customer && contact) {
-      if (contact.customers.length === 1) customer = contact.customers[0]!;
-      else if (contact.customers.length > 1) {
-        // Several customers share the address: do not guess, and do not make a third.
-        throw new PermanentError(`${describeOrder(order)}: the email ${order.customer!.email} belongs to several customers (${contact.customers.join(', ')}); link the shop customer to one of them`);
+    let customer = memo?.customer ?? null;
+    // undefined: not looked up yet (the customer was remembered).
+    let contact: { name: string; customers: string[] } | null | undefined;
+    if (!customer) {
+      // Independent lookups: sent together, so the order waits for one round trip, not two.
+      [customer, contact] = await Promise.all([byKey(ctx, key), email ? contactFor(ctx, email) : Promise.resolve(null)]);
+      if (!customer && contact) {
+        if (contact.customers.length === 1) customer = contact.customers[0]!;
+        else if (contact.customers.length > 1) {
+          // Several customers share the address: do not guess, and do not make a third.
+          throw new PermanentError(`${describeOrder(order)}: the email ${email} belongs to several customers (${contact.customers.join(', ')}); link the shop customer to one of them`);
+        }
       }
     }
+    let created = false;
     if (!customer) {
       try {
-        const created = await ctx.client.insert<{ name: string }>(
+        const made = await ctx.client.insert<{ name: string }>(
           'Customer',
           {
             customer_name: displayName(order),
@@ -232,7 +284,8 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
           // next one a unique violation, read back below.
           { signal: ctx.signal, idempotent: true },
         );
-        customer = created.name;
+        customer = made.name;
+        created = true;
       } catch (err) {
         // The unique key makes a lost answer safe: the row exists, so read it.
         if (!isUniqueViolation(err)) throw err;
@@ -241,8 +294,13 @@ export async function resolveCustomer(ctx: HandlerContext, shop: ShopConfig, ord
       }
       ctx.logger.info({ shop: shop.id, customer, order: order.id }, `${describeOrder(order)}: created Customer ${customer}`);
     }
-    await ensureContact(ctx, customer, order, contact);
-    await ensureAddresses(ctx, customer, order);
+    if (email && !emailKnown) await ensureContact(ctx, customer, order, contact === undefined ? await contactFor(ctx, email) : contact);
+    const addresses = await ensureAddresses(ctx, customer, order, memo?.addresses ?? [], created);
+    await rememberCustomer(ctx, shop, key, {
+      customer,
+      emails: [...new Set([...(memo?.emails ?? []), ...(emailKey ? [emailKey] : [])])],
+      addresses: [...new Set([...(memo?.addresses ?? []), ...addresses])],
+    });
     return customer;
   });
 }

@@ -15,9 +15,10 @@ import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { HandlerContext } from '../../handlers/types.js';
 import { shopKey, type ShopConfig } from '../../../lib/config/shops.js';
 import { cents, describeOrder, type ShopOrder } from '../order.js';
-import { isUniqueViolation, resolveCustomer } from './customer.js';
+import { customerKey, isUniqueViolation, resolveCustomer } from './customer.js';
 import { NeedsMappingError } from './errors.js';
-import { resolveItems, type ResolvedItem } from './items.js';
+import { itemCodes, resolveItems, type ResolvedItem } from './items.js';
+import { forgetFor, type ResolveOptions } from './remembered.js';
 
 export type ApplyResult = 'created' | 'updated' | 'unchanged' | 'stale' | 'cancelled' | 'flagged' | 'ignored_cancelled';
 
@@ -218,33 +219,70 @@ async function applyToExisting(ctx: HandlerContext, shop: ShopConfig, order: Sho
   return { result: 'flagged', salesOrder: so, detail: 'lines or charges changed in the shop after submission; flagged for review' };
 }
 
+/**
+ * A refusal of the insert that may come from a stale remembered entry: a validation error (a link
+ * to a missing or disabled record is one), not a duplicate (handled in createOrder), not a 5xx or a
+ * timeout (the job's retry is for those).
+ */
+function refusedAsBuilt(err: unknown): boolean {
+  return err instanceof FrappeApiError && err.status < 500 && err.status !== 401 && err.status !== 403 && err.status !== 429 && !isUniqueViolation(err);
+}
+
+/** The Sales Order insert was refused (refusedAsBuilt): `cause` is the site's answer. */
+class RefusedAsBuilt extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the Sales Order was refused as built');
+  }
+}
+
+async function createOrder(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder, externalId: string, opts: ResolveOptions): Promise<ApplyOutcome> {
+  // Items before the customer, as ever: an order parked for a missing item creates no Customer.
+  const items = await resolveItems(ctx, shop, order, opts);
+  const customer = await resolveCustomer(ctx, shop, order, opts);
+  const facts = await currencies(ctx, shop);
+  const conversionRate = await exchangeRate(ctx, order.currency, facts.companyCurrency, order.createdDate);
+  const rates: Rates = {
+    conversionRate,
+    priceListCurrency: facts.priceListCurrency,
+    plcConversionRate:
+      facts.priceListCurrency === order.currency ? conversionRate : await exchangeRate(ctx, facts.priceListCurrency, facts.companyCurrency, order.createdDate),
+  };
+  try {
+    // Safe to send again after a timeout or a 5xx: custom_external_order_id is unique in the
+    // database, so a first copy that did commit makes the second fail UniqueValidationError,
+    // which lands below. The job need not wait for its own retry to find out.
+    const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rates), { signal: ctx.signal, idempotent: true });
+    return { result: 'created', salesOrder: created.name, detail: `for ${customer}` };
+  } catch (err) {
+    if (refusedAsBuilt(err)) throw new RefusedAsBuilt(err);
+    if (!isUniqueViolation(err)) throw err;
+    const now = await findStored(ctx, externalId);
+    if (!now) throw err;
+    return applyToExisting(ctx, shop, order, now);
+  }
+}
+
 export async function applyOrder(ctx: HandlerContext, shop: ShopConfig, order: ShopOrder): Promise<ApplyOutcome> {
   const externalId = externalOrderId(shop, order);
   const outcome = await ctx.lock(`shops.order|${externalId}`, async (): Promise<ApplyOutcome> => {
     const stored = await findStored(ctx, externalId);
     if (stored) return applyToExisting(ctx, shop, order, stored);
     if (order.cancelled) return { result: 'ignored_cancelled', salesOrder: null, detail: 'cancelled in the shop before it was ever applied' };
-    const items = await resolveItems(ctx, shop, order);
-    const customer = await resolveCustomer(ctx, shop, order);
-    const facts = await currencies(ctx, shop);
-    const conversionRate = await exchangeRate(ctx, order.currency, facts.companyCurrency, order.createdDate);
-    const rates: Rates = {
-      conversionRate,
-      priceListCurrency: facts.priceListCurrency,
-      plcConversionRate:
-        facts.priceListCurrency === order.currency ? conversionRate : await exchangeRate(ctx, facts.priceListCurrency, facts.companyCurrency, order.createdDate),
-    };
+    const recalled = { used: false };
     try {
-      // Safe to send again after a timeout or a 5xx: custom_external_order_id is unique in the
-      // database, so a first copy that did commit makes the second fail UniqueValidationError,
-      // which lands below. The job need not wait for its own retry to find out.
-      const created = await ctx.client.insert<{ name: string }>('Sales Order', salesOrderBody(shop, order, customer, items, rates), { signal: ctx.signal, idempotent: true });
-      return { result: 'created', salesOrder: created.name, detail: `for ${customer}` };
+      return await createOrder(ctx, shop, order, externalId, { recalled });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const now = await findStored(ctx, externalId);
-      if (!now) throw err;
-      return applyToExisting(ctx, shop, order, now);
+      if (!recalled.used || !(err instanceof RefusedAsBuilt)) throw err instanceof RefusedAsBuilt ? err.cause : err;
+      // Built from remembered entries the site no longer agrees with (a Customer merged or
+      // renamed, an Item disabled …): drop them, look everything up again, and send it once more.
+      // A refusal that was not about them comes back the same and is thrown from here.
+      await forgetFor(ctx, customerKey(shop, order), itemCodes(shop, order));
+      ctx.logger.info({ shop: shop.id, order: order.id, err: (err.cause as Error).message }, `${describeOrder(order)}: the site refused a Sales Order built from remembered entries; checking its customer and items afresh`);
+      try {
+        return await createOrder(ctx, shop, order, externalId, { fresh: true });
+      } catch (again) {
+        throw again instanceof RefusedAsBuilt ? again.cause : again;
+      }
     }
   });
   ctx.metrics.shopOrders.inc({ shop: shop.id, result: outcome.result });
