@@ -15,6 +15,7 @@
  * `amount` is the ORDER's total, not the line's (the bench does not assert amounts).
  */
 import type { HistoryRow } from '../sidecar/handlers/order_history/history.js';
+import type { WorkOrderCustomFields } from '../lib/doctypes/work_order_custom_fields.gen.js';
 
 export interface NaiveSite {
   /** Where the emulator answers, e.g. http://127.0.0.1:PORT */
@@ -42,12 +43,7 @@ interface SalesOrder {
   items?: SoItem[];
 }
 
-interface WorkOrder {
-  custom_ops_status?: string | null;
-  custom_ingredients_status?: string | null;
-  custom_production_status?: string | null;
-  custom_qa_status?: string | null;
-}
+type WorkOrder = Partial<WorkOrderCustomFields>;
 
 function resource(doctype: string, name?: string): string {
   return `/api/resource/${encodeURIComponent(doctype)}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;

@@ -42,6 +42,33 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/** Causes wrap causes (a REST error around a fetch error around a socket error); a few levels say enough. */
+export const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * An error as a log field: its name, message, stack and chain of causes, every text scrubbed by
+ * `redactSecrets` (a stack's first line repeats the message, and a cause may echo a URL with a key).
+ */
+export function serializeError(e: unknown, depth = 0): Record<string, unknown> {
+  if (!(e instanceof Error)) return { message: redactSecrets(typeof e === 'string' ? e : safeJson(e)) };
+  const out: Record<string, unknown> = { type: e.name, message: redactSecrets(e.message) };
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (e.stack) out.stack = redactSecrets(e.stack);
+  if (e.cause !== undefined) {
+    out.cause = depth + 1 < MAX_CAUSE_DEPTH ? serializeError(e.cause, depth + 1) : { message: `[further causes omitted after ${MAX_CAUSE_DEPTH}]` };
+  }
+  return out;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
 export function createLogger(opts: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     {
@@ -59,7 +86,7 @@ export function createLogger(opts: { level?: string; destination?: pino.Destinat
         },
       },
       serializers: {
-        err: (e: Error) => ({ type: e.name, message: redactSecrets(e.message) }),
+        err: (e: unknown) => serializeError(e),
       },
     },
     opts.destination,

@@ -6,7 +6,7 @@
  */
 import { MESSAGES } from '../order_history/messages.js';
 import type { HelpdeskContext, VueActionGroup } from '../vue_ui.js';
-import { FETCH_LABEL, GROUP, SHOW_LABEL, errorText, fetchOrderHistory, showHistoryDialog, tr, type HistoryRow } from '../order_history/vue.js';
+import { FETCH_LABEL, GROUP, SHOW_LABEL, errorText, fetchOrderHistory, showHistoryDialog, tr, type DeskHistoryRow } from '../order_history/vue.js';
 
 const DOCTYPE = 'HD Ticket';
 
@@ -15,7 +15,7 @@ interface Ticket {
   name: string;
   customer?: string | null;
   contact?: string | null;
-  custom_order_history?: HistoryRow[];
+  custom_order_history?: DeskHistoryRow[];
 }
 
 /**

@@ -3,15 +3,16 @@
  * user's create permission and keeps the record — then follow it through realtime `list_update` in
  * the Order Sync Request room until the sidecar marks it Done or Failed.
  */
+import type { OrderSyncRequest, OrderSyncRequestStatus } from '../../lib/doctypes/order_sync_request.gen.js';
+
 export const ORDER_SYNC_REQUEST = 'Order Sync Request';
 
-export interface SyncRequest {
+/** The fields of an Order Sync Request (doctypes/order_sync_request) the desk follows. */
+export interface SyncRequest extends Partial<Pick<OrderSyncRequest, 'message' | 'rows_synced'>> {
   name: string;
-  status: 'Queued' | 'Running' | 'Done' | 'Failed';
-  message?: string | null;
-  rows_synced?: number | null;
+  status: OrderSyncRequestStatus;
   /** Distinct sales orders in the rebuilt history (Done); the UIs word their message from it. */
-  orders_synced?: number | null;
+  orders_synced?: OrderSyncRequest['orders_synced'];
 }
 
 export type Outcome = { kind: 'finished'; request: SyncRequest } | { kind: 'timeout'; request: SyncRequest };

@@ -7,6 +7,7 @@
  * Bundled into a form script that the loaders evaluate with `new Function`: no JS classes here (the
  * CRM loader takes every `class Name` in the script for a controller), and no desk globals.
  */
+import type { HistoryRow } from '../../lib/doctypes/order_history_row.gen.js';
 import { MESSAGES, escapeHtml, syncedText } from './messages.js';
 import type { VueCall, VueCreateDialog, VueToast } from '../vue_ui.js';
 import { STATUS_FIELDS, inlineBadge } from './badges.js';
@@ -47,32 +48,25 @@ export function tr(text: string, args: unknown[] = []): string {
   return text.replace(/\{(\d+)\}/g, (m, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : m));
 }
 
-export interface HistoryRow {
-  idx?: number;
-  sales_order?: string | null;
-  item_code?: string | null;
-  item_name?: string | null;
-  qty?: number | string | null;
-  delivery_date?: string | null;
-  ops_status?: string | null;
-  material_status?: string | null;
-  production_status?: string | null;
-  qa_status?: string | null;
-}
+/**
+ * A history row as the page holds it: the generated type (doctypes/crm_lead_order_item), every
+ * field possibly missing, and qty possibly still text in a form that has not saved yet.
+ */
+export type DeskHistoryRow = Partial<Omit<HistoryRow, 'qty'>> & { qty?: number | string | null };
 
 export const EMPTY_TEXT = 'No order history yet — use Fetch order history.';
 
 const CELL = 'padding:6px 8px;border-bottom:1px solid #ededed;text-align:left;vertical-align:top';
 const HEAD = 'padding:6px 8px;border-bottom:1px solid #d9d9d9;text-align:left;font-weight:600;color:#525252;white-space:nowrap';
 
-function qtyText(qty: HistoryRow['qty']): string {
+function qtyText(qty: DeskHistoryRow['qty']): string {
   if (qty == null || qty === '') return '';
   const n = Number(qty);
   return Number.isFinite(n) ? String(Number(n.toFixed(3))) : String(qty);
 }
 
 /** The history as an HTML table, one row per line (idx order); every value escaped. */
-export function historyTableHtml(rows: readonly HistoryRow[]): string {
+export function historyTableHtml(rows: readonly DeskHistoryRow[]): string {
   const heads = [tr('Order'), tr('Item'), tr('Qty'), tr('Delivery'), tr('OPS'), tr('Material'), tr('Production'), tr('QA')];
   const sorted = [...rows].sort((a, b) => (a.idx ?? 0) - (b.idx ?? 0));
   const body = sorted
@@ -96,7 +90,7 @@ export function historyTableHtml(rows: readonly HistoryRow[]): string {
 }
 
 /** Open the history dialog for these rows (or the empty note). */
-export function showHistoryDialog(createDialog: VueCreateDialog, rows: readonly HistoryRow[] | null | undefined): void {
+export function showHistoryDialog(createDialog: VueCreateDialog, rows: readonly DeskHistoryRow[] | null | undefined): void {
   const list = rows ?? [];
   if (!list.length) {
     createDialog({ title: tr('Order History'), message: tr(EMPTY_TEXT) });

@@ -11,21 +11,21 @@ const sign = (raw: Buffer, secret: string) => createHmac('sha256', secret).updat
 
 describe('Shopify HMAC', () => {
   it('accepts the base64 HMAC of the exact bytes and rejects one changed byte', () => {
-    expect(verifyShopify(body, sign(body, 'current'), ['current'])).toBe(true);
+    expect(verifyShopify(body, sign(body, 'current'), ['current'])).toEqual({ ok: true });
     const tampered = Buffer.from(body);
     tampered[tampered.length - 3] = '1'.charCodeAt(0);
-    expect(verifyShopify(tampered, sign(body, 'current'), ['current'])).toBe(false);
+    expect(verifyShopify(tampered, sign(body, 'current'), ['current'])).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
   it('accepts the previous secret during a rotation, and nothing else', () => {
-    expect(verifyShopify(body, sign(body, 'old'), ['new', 'old'])).toBe(true);
-    expect(verifyShopify(body, sign(body, 'other'), ['new', 'old'])).toBe(false);
+    expect(verifyShopify(body, sign(body, 'old'), ['new', 'old'])).toEqual({ ok: true });
+    expect(verifyShopify(body, sign(body, 'other'), ['new', 'old'])).toMatchObject({ ok: false });
   });
 
   it('rejects a missing, hex-encoded or truncated signature', () => {
-    expect(verifyShopify(body, undefined, ['current'])).toBe(false);
-    expect(verifyShopify(body, createHmac('sha256', 'current').update(body).digest('hex'), ['current'])).toBe(false);
-    expect(verifyShopify(body, sign(body, 'current').slice(0, 20), ['current'])).toBe(false);
+    expect(verifyShopify(body, undefined, ['current'])).toEqual({ ok: false, reason: 'missing_headers' });
+    expect(verifyShopify(body, createHmac('sha256', 'current').update(body).digest('hex'), ['current'])).toMatchObject({ ok: false });
+    expect(verifyShopify(body, sign(body, 'current').slice(0, 20), ['current'])).toMatchObject({ ok: false });
   });
 });
 
@@ -38,21 +38,21 @@ describe('Standard Webhooks (Etsy)', () => {
 
   it('accepts a v1 signature among several entries', () => {
     const headers = { id: 'msg_1', timestamp: String(ts), signature: `v1,bm90LWl0 v1,${sig('msg_1', ts, body)}` };
-    expect(verifyStandardWebhook(body, headers, secret, opts)).toBe('ok');
+    expect(verifyStandardWebhook(body, headers, secret, opts)).toEqual({ ok: true });
   });
 
   it('rejects another id, body or secret, and missing headers', () => {
     const good = sig('msg_1', ts, body);
-    expect(verifyStandardWebhook(body, { id: 'msg_2', timestamp: String(ts), signature: `v1,${good}` }, secret, opts)).toBe('bad_signature');
-    expect(verifyStandardWebhook(Buffer.from('{}'), { id: 'msg_1', timestamp: String(ts), signature: `v1,${good}` }, secret, opts)).toBe('bad_signature');
-    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(ts), signature: `v1,${good}` }, `whsec_${Buffer.from('x').toString('base64')}`, opts)).toBe('bad_signature');
-    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(ts) }, secret, opts)).toBe('missing_headers');
+    expect(verifyStandardWebhook(body, { id: 'msg_2', timestamp: String(ts), signature: `v1,${good}` }, secret, opts)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyStandardWebhook(Buffer.from('{}'), { id: 'msg_1', timestamp: String(ts), signature: `v1,${good}` }, secret, opts)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(ts), signature: `v1,${good}` }, `whsec_${Buffer.from('x').toString('base64')}`, opts)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(ts) }, secret, opts)).toEqual({ ok: false, reason: 'missing_headers' });
   });
 
   it('rejects a correctly signed delivery outside the tolerance window (replay)', () => {
     const old = ts - 301;
-    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(old), signature: `v1,${sig('msg_1', old, body)}` }, secret, opts)).toBe('stale');
+    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(old), signature: `v1,${sig('msg_1', old, body)}` }, secret, opts)).toEqual({ ok: false, reason: 'stale' });
     const future = ts + 301;
-    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(future), signature: `v1,${sig('msg_1', future, body)}` }, secret, opts)).toBe('stale');
+    expect(verifyStandardWebhook(body, { id: 'msg_1', timestamp: String(future), signature: `v1,${sig('msg_1', future, body)}` }, secret, opts)).toEqual({ ok: false, reason: 'stale' });
   });
 });

@@ -4,34 +4,13 @@
  * constant number of list calls whatever the number of orders (pages of 500, `in` chunks of 500).
  */
 import type { FrappeClient } from '../../../lib/frappe/client.js';
+import { HISTORY_ROW_FIELDS, type HistoryRow } from '../../../lib/doctypes/order_history_row.gen.js';
+import type { WorkOrderCustomFields } from '../../../lib/doctypes/work_order_custom_fields.gen.js';
 
-export interface HistoryRow {
-  sales_order: string;
-  item_code: string;
-  item_name: string;
-  qty: number;
-  rate: number;
-  amount: number;
-  delivery_date: string | null;
-  ops_status: string;
-  material_status: string;
-  production_status: string;
-  qa_status: string;
-}
+export type { HistoryRow };
 
-export const ROW_FIELDS: (keyof HistoryRow)[] = [
-  'sales_order',
-  'item_code',
-  'item_name',
-  'qty',
-  'rate',
-  'amount',
-  'delivery_date',
-  'ops_status',
-  'material_status',
-  'production_status',
-  'qa_status',
-];
+/** The columns compared and written, as doctypes/crm_lead_order_item/crm_lead_order_item.json defines them. */
+export const ROW_FIELDS: readonly (keyof HistoryRow)[] = HISTORY_ROW_FIELDS;
 
 export const NO_WORK_ORDER = { ops_status: 'PENDING', material_status: 'PENDING', production_status: 'PENDING', qa_status: 'AWAITING' } as const;
 
@@ -62,14 +41,10 @@ interface SoItem {
   delivery_date?: string | null;
 }
 
-interface Wo {
+interface Wo extends Partial<WorkOrderCustomFields> {
   name: string;
   sales_order?: string;
   production_item?: string;
-  custom_ops_status?: string | null;
-  custom_ingredients_status?: string | null;
-  custom_production_status?: string | null;
-  custom_qa_status?: string | null;
 }
 
 export async function buildHistory(ctx: Ctx, customer: string): Promise<HistoryRow[]> {
@@ -142,10 +117,10 @@ export async function buildHistory(ctx: Ctx, customer: string): Promise<HistoryR
         rate: num(it.rate),
         amount: num(it.amount),
         delivery_date: str(it.delivery_date || so.delivery_date) || null,
-        ops_status: str(wo?.custom_ops_status) || NO_WORK_ORDER.ops_status,
-        material_status: str(wo?.custom_ingredients_status) || NO_WORK_ORDER.material_status,
-        production_status: str(wo?.custom_production_status) || NO_WORK_ORDER.production_status,
-        qa_status: str(wo?.custom_qa_status) || NO_WORK_ORDER.qa_status,
+        ops_status: wo?.custom_ops_status || NO_WORK_ORDER.ops_status,
+        material_status: wo?.custom_ingredients_status || NO_WORK_ORDER.material_status,
+        production_status: wo?.custom_production_status || NO_WORK_ORDER.production_status,
+        qa_status: wo?.custom_qa_status || NO_WORK_ORDER.qa_status,
       });
     }
   }

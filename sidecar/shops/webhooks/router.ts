@@ -127,7 +127,7 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
             reply(res, 401, { error: 'unknown shop: X-Shopify-Shop-Domain names no configured shop' });
             return;
           }
-          if (!verifyShopify(raw, header(req, 'x-shopify-hmac-sha256'), shop.webhookSecrets())) {
+          if (!verifyShopify(raw, header(req, 'x-shopify-hmac-sha256'), shop.webhookSecrets()).ok) {
             count(shop.id, 'unauthorized');
             deps.logger.warn({ event: 'shop_delivery_rejected', shop: shop.id }, `${shop.id}: webhook signature missing or invalid (401)`);
             reply(res, 401, { error: 'invalid or missing X-Shopify-Hmac-Sha256' });
@@ -186,10 +186,10 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
           let candidates: EtsyShop[] = [];
           for (const shop of etsy) {
             const r = verifyStandardWebhook(raw, headers, shop.webhookSecret!(), { nowMs: now(), toleranceSeconds: shop.toleranceSeconds });
-            if (r === 'ok') {
+            if (r.ok) {
               verdict = 'ok';
               candidates.push(shop);
-            } else if (r === 'stale' && verdict === 'bad') verdict = 'stale';
+            } else if (r.reason === 'stale' && verdict === 'bad') verdict = 'stale';
           }
           if (verdict !== 'ok') {
             count('etsy', verdict === 'stale' ? 'stale' : 'unauthorized');

@@ -20,15 +20,22 @@ export function shopifyHmac(raw: Buffer, secret: string): string {
   return createHmac('sha256', secret).update(raw).digest('base64');
 }
 
-export function verifyShopify(raw: Buffer, header: string | undefined, secrets: string[]): boolean {
-  if (!header) return false;
+/** Why a delivery's signature was refused; the router words its 401 from it. */
+export type VerifyFailure = 'missing_headers' | 'bad_signature' | 'stale';
+
+/** What every webhook verifier answers. */
+export type Verification = { ok: true } | { ok: false; reason: VerifyFailure };
+
+const VERIFIED: Verification = { ok: true };
+const refuse = (reason: VerifyFailure): Verification => ({ ok: false, reason });
+
+export function verifyShopify(raw: Buffer, header: string | undefined, secrets: string[]): Verification {
+  if (!header) return refuse('missing_headers');
   let ok = false;
   // Every secret is tried (no early exit), so timing does not reveal which one matched.
   for (const secret of secrets) if (secret && equalConstantTime(shopifyHmac(raw, secret), header.trim())) ok = true;
-  return ok;
+  return ok ? VERIFIED : refuse('bad_signature');
 }
-
-export type StandardWebhookResult = 'ok' | 'bad_signature' | 'stale' | 'missing_headers';
 
 function secretKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
@@ -43,17 +50,17 @@ export function verifyStandardWebhook(
   headers: { id?: string; timestamp?: string; signature?: string },
   secret: string,
   opts: { nowMs: number; toleranceSeconds: number },
-): StandardWebhookResult {
+): Verification {
   const { id, timestamp, signature } = headers;
-  if (!id || !timestamp || !signature) return 'missing_headers';
-  if (!/^\d+$/.test(timestamp)) return 'bad_signature';
+  if (!id || !timestamp || !signature) return refuse('missing_headers');
+  if (!/^\d+$/.test(timestamp)) return refuse('bad_signature');
   const expected = standardWebhookSignature(raw, id, timestamp, secret);
   let matched = false;
   for (const entry of signature.split(' ')) {
     const [version, sig] = entry.split(',', 2);
     if (version === 'v1' && sig && equalConstantTime(sig, expected)) matched = true;
   }
-  if (!matched) return 'bad_signature';
+  if (!matched) return refuse('bad_signature');
   const ageSeconds = Math.abs(opts.nowMs / 1000 - Number(timestamp));
-  return ageSeconds > opts.toleranceSeconds ? 'stale' : 'ok';
+  return ageSeconds > opts.toleranceSeconds ? refuse('stale') : VERIFIED;
 }
