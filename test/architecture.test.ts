@@ -80,7 +80,8 @@ describe('documents the code cites', () => {
   const sources = execFileSync('git', ['ls-files', '*.ts', '*.mjs', '*.cjs'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
 
   it('no comment sends the reader to a design or reference document outside the repository', () => {
-    const outside = /\b(DESIGN|STYLE)\.md\b|\b(frappe-platform|crm-helpdesk|shop-sync)\.md\b|shared\/reference\//;
+    // Also "reference §2.6", "§1.3 of the reference", or a bare "(§4.1)": every § not after an RFC's number.
+    const outside = /\b(DESIGN|STYLE)\.md\b|\b(frappe-platform|crm-helpdesk|shop-sync)\.md\b|shared\/reference\/|\breference §|(?<!RFC \d+ )§\d/;
     const offenders = sources.filter((f) => f !== 'test/architecture.test.ts' && outside.test(readFileSync(join(repo, f), 'utf8')));
     expect(offenders).toEqual([]);
   });

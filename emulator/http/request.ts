@@ -54,7 +54,7 @@ export function makeFormDict(req: Request, raw: Buffer): FormDict {
 export interface Auth {
   user: string;
   session: Session | null;
-  /** How the user was established; `token` sessions carry no `user_type` in v15 (§1.3 of the reference). */
+  /** How the user was established; `token` sessions carry no `user_type` in v15 (frappe/__init__.py set_user empties session.data, which frappe/realtime.py get_user_info reads user_type from). */
   via: 'guest' | 'session' | 'token';
 }
 

@@ -4,7 +4,7 @@
  * Why not frappe-js-sdk: it is built on axios, has no timeouts or retries, throws plain objects
  * (no stack, `instanceof Error` false, `_server_messages` left as raw JSON), and when there is no
  * response at all it fails with a TypeError reading `error.response.data`, losing the most
- * most retriable failure of all (frappe/frappe-js-sdk src/frappe_app/index.ts). We keep its good habits: `Filter<T>`/`FrappeDoc<T>`
+ * retriable failure of all (frappe/frappe-js-sdk src/db/index.ts, in releases before src/utils/error.ts). We keep its good habits: `Filter<T>`/`FrappeDoc<T>`
  * types, credentials read lazily on every request, and one place for the wire format.
  *
  * Retries live in `request()`: network errors, timeouts, 5xx and 429 are retried with exponential
@@ -101,7 +101,7 @@ export interface RestMetrics {
 export interface RequestOptions {
   /** Query args; objects and arrays are JSON-encoded, null/undefined dropped. */
   query?: Record<string, unknown>;
-  /** JSON body. Frappe ignores query args when the body is JSON (reference §2.2), so not both. */
+  /** JSON body. Frappe ignores query args when the body is JSON (frappe/app.py make_form_dict: a JSON body is the whole form_dict), so not both. */
   json?: unknown;
   signal?: AbortSignal;
   /**
@@ -579,7 +579,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
       const patch = await change(latest);
       if (patch === null || Object.keys(patch).length === 0) return null;
       try {
-        // `modified` as read makes check_if_latest compare it with the stored value (reference §2.6).
+        // `modified` as read makes check_if_latest compare it with the stored value (frappe/model/document.py check_if_latest).
         return await update<T>(doctype, name, { ...patch, modified: latest.modified }, { signal: so.signal });
       } catch (err) {
         if (!isTimestampMismatch(err)) throw err;

@@ -68,7 +68,7 @@ export function isTimestampMismatch(err: unknown): boolean {
   return e?.name === 'FrappeApiError' && e.excType === 'TimestampMismatchError';
 }
 
-// ---- decoding Frappe's error envelope (reference §2.7) ---------------------------------------
+// ---- decoding Frappe's error envelope (frappe/utils/response.py report_error, frappe/app.py handle_exception) ---------------------------------------
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 

@@ -107,7 +107,7 @@ beforeAll(async () => {
   // The demo data set brings the ERPNext masters a Sales Order needs and a CRM SLA
   // ("Lead Response SLA": status New, 2 h around the clock).
   // `serveSite` (bench serve --site): the realtime server's auth callback goes to the Origin URL
-  // (http://127.0.0.1:<port>), which must resolve to this site (reference §1.9).
+  // (http://127.0.0.1:<port>), which must resolve to this site (frappe/frappe realtime/utils.js get_url).
   emu = await start({ serveSite: SITE, sites: [{ name: SITE, timeZone: 'UTC', seed: 'demo' }] });
   await setClock(emu, '2026-01-05T09:00:00Z');
   adminUser = await keyedUser('core-admin@example.com', ['System Manager', 'Sales Manager']);

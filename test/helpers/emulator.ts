@@ -142,7 +142,7 @@ export function connect(emu: { url: string }, opts: SocketOptions): Promise<Sock
   });
 }
 
-/** The headers a sidecar sends to a v15 site reached at `url` (reference §1.9). */
+/** The headers a sidecar sends to a v15 site reached at `url` (realtime/middlewares/authenticate.js [v15]: namespace, Origin, Cookie, Authorization checks). */
 export function tokenSocketHeaders(emu: { url: string }, key: string, secret: string, site = SITE): Record<string, string> {
   return {
     Origin: emu.url,

@@ -1,6 +1,6 @@
 /**
  * The realtime link to one site, connected the way a v15 site requires (frappe/frappe realtime/middlewares/authenticate.js
- * and realtime/utils.js get_site_name): namespace = site name, an `Origin` whose host equals the host we dial (the server calls
+ * and its get_site_name; realtime/utils.js get_url for the callback): namespace = site name, an `Origin` whose host equals the host we dial (the server calls
  * back to that URL to learn who we are), `Authorization: token key:secret`, a Cookie header without
  * `sid` (v15.55 refuses sockets with no cookie at all; a `sid` would win over the token), and
  * `X-Frappe-Site-Name` to pin the namespace. Newer sites accept the same headers.

@@ -4,7 +4,7 @@
  *   (shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook); during a secret rotation either secret is accepted.
  * - Etsy: Standard Webhooks — base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}"
  *   keyed with the base64-decoded "whsec_…" secret, any of several "v1,<sig>" entries, and a
- *   timestamp inside the tolerance window so a captured delivery cannot be replayed later (§4.1).
+ *   timestamp inside the tolerance window so a captured delivery cannot be replayed later (the Standard Webhooks spec, standard-webhooks/standard-webhooks spec/standard-webhooks.md "Verifying signatures").
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
