@@ -646,12 +646,13 @@ class EmbeddedStore implements EmbeddedJobStore {
   }
 
   private async finish(slot: Slot, ok: boolean, error: unknown): Promise<void> {
-    const { job } = slot;
     const t = this.now();
     let outcome: 'completed' | 'retried' | 'failed';
+    // The outcome is built on a copy: the running record is what get() answers until the outcome
+    // is on disk, so nobody sees a job failed (and retries it) while the store still holds it active.
+    const job: StoredJob = { ...slot.job, updatedAtMs: t };
     delete job.leaseUntilMs;
     delete job.leaseOwner;
-    job.updatedAtMs = t;
     if (ok) {
       outcome = 'completed';
       job.state = 'completed';
