@@ -4,7 +4,7 @@
  * and the webhook router all enqueue here, so every job gets the same policy by the same rule.
  *
  * Retry policy, later wins:
- *   1. the store's defaults (sidecar/jobs/types.ts: 8 attempts from 1 s), for whatever is still unset;
+ *   1. the store's defaults (sidecar/jobs/backoff.ts: 8 attempts from 1 s), for whatever is still unset;
  *   2. `jobDefaults` (the sidecar's options: a policy for jobs that do not set their own);
  *   3. the handler's own policy (`policies`, e.g. SHOP_JOB_POLICY for shop deliveries and orders);
  *   4. the job spec's own `maxAttempts` / `backoffMs`.
