@@ -23,7 +23,7 @@ import { install } from '../scripts/site/install.js';
 import { loadDesired } from '../scripts/site/records.js';
 import { clientForSite, createFrappeClient } from '../lib/frappe/client.js';
 import { syncHistory } from '../sidecar/handlers/order_history/index.js';
-import { handlerMeta } from '../sidecar/handlers/meta.js';
+import { handlerMeta } from '../sidecar/jobs/handler.js';
 import type { HandlerContext } from '../sidecar/handlers/types.js';
 import { createJobStore } from '../sidecar/jobs/index.js';
 import type { JobRecord } from '../sidecar/jobs/types.js';

@@ -5,12 +5,12 @@
  * tick's minute, so across replicas each tick becomes exactly one job.
  */
 import { Cron } from 'croner';
-import type { JobSpec } from './jobs/types.js';
+import { manifestHandler, type Enqueue, type JobNameFor, type JobSpecOf, type TickPayload } from './jobs/payloads.js';
 import type { Logger } from '../lib/log.js';
 import type { HooksManifest } from '../lib/manifest/schema.js';
 
 /** Frappe's implicit crons for the named frequencies (scheduled_job_type.py [v15]). */
-const FREQUENCY_CRON: Record<string, string> = {
+const FREQUENCY_CRON: Record<Exclude<keyof HooksManifest['scheduler'], 'cron'>, string> = {
   all: '*/4 * * * *',
   hourly: '0 * * * *',
   daily: '0 0 * * *',
@@ -26,23 +26,24 @@ export interface ScheduleEntry {
 export function scheduleEntries(manifest: HooksManifest): ScheduleEntry[] {
   const out: ScheduleEntry[] = [];
   for (const [cron, handlers] of Object.entries(manifest.scheduler.cron)) for (const handler of handlers) out.push({ cron, handler });
-  for (const [freq, cron] of Object.entries(FREQUENCY_CRON)) {
-    for (const handler of (manifest.scheduler as unknown as Record<string, string[] | undefined>)[freq] ?? []) out.push({ cron, handler });
+  for (const freq of Object.keys(FREQUENCY_CRON) as (keyof typeof FREQUENCY_CRON)[]) {
+    for (const handler of manifest.scheduler[freq] ?? []) out.push({ cron: FREQUENCY_CRON[freq], handler });
   }
   return out;
 }
 
 /** The tick's slot: minute precision, so replicas whose timers fire a few ms apart agree. */
-export function tickJob(handler: string, site: string, tick: Date, timeZone: string): JobSpec {
+export function tickJob(handler: string, site: string, tick: Date, timeZone: string): JobSpecOf<JobNameFor<TickPayload>> {
   const slot = new Date(Math.floor(tick.getTime() / 60_000) * 60_000).toISOString();
-  return { id: `cron|${handler}|${site}|${slot}`, name: handler, site, data: { slot, timeZone }, maxAttempts: 3 };
+  return { id: `cron|${handler}|${site}|${slot}`, name: manifestHandler<TickPayload>(handler), site, data: { slot, timeZone }, maxAttempts: 3 };
 }
 
 export interface SchedulerOptions {
   site: string;
   timeZone: string;
   entries: ScheduleEntry[];
-  enqueue: (job: JobSpec) => Promise<unknown>;
+  /** The runner's enqueue (sidecar/jobs/runner.ts). */
+  enqueue: Enqueue;
   logger: Logger;
 }
 

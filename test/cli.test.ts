@@ -61,12 +61,13 @@ describe('crm-order-companion CLI', () => {
 
   it('every command answers --help with its own usage, and an unknown option with one line and exit 2', async () => {
     const commands: string[][] = [['start'], ['status'], ['jobs', 'list'], ['jobs', 'retry'], ['shops', 'backfill'], ['site', 'doctor'], ['site', 'install'], ['demo'], ['emulator'], ['manifest', 'check']];
-    for (const command of commands) {
-      const help = await cli([...command, '--help']);
+    // Twenty CLI processes: started together rather than one after another, and given a budget
+    // for that many process starts on a loaded machine.
+    const answers = await Promise.all(commands.map(async (command) => ({ command, help: await cli([...command, '--help']), bad: await cli([...command, '--no-such-option']) })));
+    for (const { command, help, bad } of answers) {
       expect(help, command.join(' ')).toMatchObject({ code: 0, stderr: '' });
       expect(help.stdout).toContain(`Usage: crm-order-companion ${command[0]}`);
       expect(help.stdout).toContain(`  ${command[0]} `);
-      const bad = await cli([...command, '--no-such-option']);
       expect(bad.code, command.join(' ')).toBe(2);
       expect(bad.stderr.split('\n')[0]).toBe(`${command[0]}: Unknown option '--no-such-option'`);
       expect(bad.stderr).not.toMatch(/at .*\.js:\d+|ERR_PARSE_ARGS/);
@@ -75,7 +76,7 @@ describe('crm-order-companion CLI', () => {
     const stray = await cli(['status', 'extra']);
     expect(stray.code).toBe(2);
     expect(stray.stderr.split('\n')[0]).toBe("status: Unexpected argument 'extra'");
-  });
+  }, 60_000);
 
   it('jobs list / retry / purge and status talk to a running sidecar', async () => {
     const finished = new Promise<void>((resolve) => sidecar.events.once('job', () => resolve()));

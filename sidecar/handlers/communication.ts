@@ -19,6 +19,7 @@
 import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { datetimeKey } from '../../lib/frappe/time.js';
 import type { Filter, FrappeDoc } from '../../lib/frappe/types.js';
+import { jobHandler } from '../jobs/runner.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface CommunicationOptions {
@@ -241,8 +242,7 @@ export function createCommunicationHandler(options: Partial<CommunicationOptions
   }
 
   return {
-    'comms.communication': async (ctx) => {
-      const name = String(ctx.job.data.name);
+    'comms.communication': jobHandler('comms.communication', async (ctx, { name }) => {
       let comm: FrappeDoc<CommunicationRow>;
       try {
         comm = await ctx.client.getDoc<CommunicationRow>('Communication', name, { signal: ctx.signal });
@@ -299,6 +299,6 @@ export function createCommunicationHandler(options: Partial<CommunicationOptions
           }
         }
       });
-    },
+    }),
   };
 }

@@ -16,6 +16,7 @@
 import type { Filter } from '../../lib/frappe/types.js';
 import { siteWallClock } from '../../lib/frappe/time.js';
 import { doneKey, recoverNotifications, sendNotifications, type Notification } from './sla_notify.js';
+import { jobHandler } from '../jobs/runner.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface SlaDocType {
@@ -322,9 +323,7 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
      * earlier versions of the sweep queued. Kept so that a store holding such jobs still drains; its
      * done keys are the ones the bulk sender honours.
      */
-    'sla.notify': async (ctx) => {
-      const { doctype, name, subject } = ctx.job.data as { doctype: string; name: string; subject: string };
-      const recipients = (ctx.job.data.recipients as string[] | undefined) ?? [];
+    'sla.notify': jobHandler('sla.notify', async (ctx, { doctype, name, subject, recipients = [] }) => {
       for (const user of recipients) {
         const key = doneKey(ctx.job.id, user);
         // Notification Log has no key to look a sent one up by (and non-admins only see their own),
@@ -340,6 +339,6 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
         ctx.metrics.slaNotified.inc({ site: ctx.site, doctype });
         ctx.logger.info({ event: 'sla_notified', doctype, name, user }, `told ${user} that ${doctype} ${name} failed its SLA`);
       }
-    },
+    }),
   };
 }

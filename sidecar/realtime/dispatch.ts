@@ -5,7 +5,7 @@
  * job in the store.
  */
 import type { HooksManifest } from '../../lib/manifest/schema.js';
-import type { JobSpec } from '../jobs/types.js';
+import { manifestHandler, type DocVersionPayload, type JobNameFor, type JobSpecOf } from '../jobs/payloads.js';
 
 export interface DocVersion {
   site: string;
@@ -27,10 +27,10 @@ export function jobId(handler: string, v: Pick<DocVersion, 'site' | 'doctype' | 
   return `${handler}|${v.site}|${v.doctype}|${v.modified ?? 'deleted'}|${v.name}`;
 }
 
-export function jobsForVersion(manifest: HooksManifest, v: DocVersion): JobSpec[] {
+export function jobsForVersion(manifest: HooksManifest, v: DocVersion): JobSpecOf<JobNameFor<DocVersionPayload>>[] {
   return handlersFor(manifest, v.doctype).map((handler) => ({
     id: jobId(handler, v),
-    name: handler,
+    name: manifestHandler<DocVersionPayload>(handler),
     site: v.site,
     data: { doctype: v.doctype, name: v.name, modified: v.modified, source: v.source, heardAtMs: v.heardAtMs },
   }));

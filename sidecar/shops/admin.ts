@@ -3,6 +3,7 @@
  * /admin (loopback or admin token), and the inbox / needs-mapping gauges.
  */
 import express, { type Router } from 'express';
+import type { Enqueue, JobName, JobPayloads } from '../jobs/payloads.js';
 import type { JobRecord, JobStore } from '../jobs/types.js';
 import type { Metrics } from '../metrics.js';
 import type { ShopConfig } from '../../lib/config/shops.js';
@@ -44,7 +45,7 @@ export async function refreshShopGauges(store: JobStore, metrics: Metrics): Prom
   metrics.shopNeedsMapping.set(stats.needsMapping.length);
 }
 
-export function createShopAdminRouter(shops: ShopConfig[], store: JobStore): Router {
+export function createShopAdminRouter(shops: ShopConfig[], store: JobStore, enqueue: Enqueue): Router {
   const r = express.Router();
   r.use(express.json({ limit: '16kb' }));
 
@@ -83,7 +84,8 @@ export function createShopAdminRouter(shops: ShopConfig[], store: JobStore): Rou
       return;
     }
     const replay = `${id}|replay|${Date.now()}`;
-    await store.enqueue({ id: replay, name: job.name, site: job.site, data: job.data });
+    // The stored record was checked against its payload type when it was first enqueued.
+    await enqueue({ id: replay, name: job.name as JobName, site: job.site, data: job.data as JobPayloads[JobName] });
     res.json({ replayed: id, job: replay });
   });
 
@@ -101,7 +103,7 @@ export function createShopAdminRouter(shops: ShopConfig[], store: JobStore): Rou
     }
     const iso = new Date(at).toISOString();
     const job = `${RECONCILE_HANDLER}|${shop.id}|backfill|${iso}|${Date.now()}`;
-    await store.enqueue({ id: job, name: RECONCILE_HANDLER, site: shop.site, data: { shop: shop.id, since: iso }, maxAttempts: 5 });
+    await enqueue({ id: job, name: RECONCILE_HANDLER, site: shop.site, data: { shop: shop.id, since: iso }, maxAttempts: 5 });
     res.json({ shop: shop.id, since: iso, job });
   });
   return r;

@@ -11,6 +11,7 @@
 import { ZodError } from 'zod';
 import { PermanentError } from '../../lib/errors.js';
 import type { HandlerContext, HandlerRegistry } from '../handlers/types.js';
+import { jobHandler } from '../jobs/runner.js';
 import type { ShopConfig, ShopifyShop } from '../../lib/config/shops.js';
 import { applyOrder } from './erpnext/sales_order.js';
 import { EtsyApi } from './etsy/api.js';
@@ -20,8 +21,7 @@ import type { ShopOrder } from './order.js';
 import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admin_api.js';
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
 import { etsyTarget } from './etsy/notification.js';
-import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, SHOP_JOB_POLICY, orderJobId, watermarkKey } from './jobs.js';
-import type { DeliveryData } from './webhooks/router.js';
+import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, orderJobId, watermarkKey, type DeliveryData } from './jobs.js';
 
 
 function shopById(shops: ShopConfig[], id: unknown): ShopConfig {
@@ -80,11 +80,11 @@ async function queuePage(ctx: HandlerContext, shop: ShopConfig, page: unknown[],
     } catch (err) {
       const key = rawKey(shop, raw);
       ctx.logger.error({ shop: shop.id, record: key.id, err }, (err as Error).message);
-      if (await ctx.enqueue({ id: `${ORDER_HANDLER}|${shop.id}|${key.id}|${key.updatedAt}`, name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, raw }, ...SHOP_JOB_POLICY })) tally.queued += 1;
+      if (await ctx.enqueue({ id: `${ORDER_HANDLER}|${shop.id}|${key.id}|${key.updatedAt}`, name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, raw } })) tally.queued += 1;
       continue;
     }
     if (!order) continue; // an Etsy receipt not paid yet: polled again once it changes
-    if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order }, ...SHOP_JOB_POLICY })) tally.queued += 1;
+    if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order } })) tally.queued += 1;
     if (!tally.newest || order.updatedAt > tally.newest) tally.newest = order.updatedAt;
   }
 }
@@ -118,32 +118,29 @@ export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since
 
 export function createShopHandlers(shops: ShopConfig[]): HandlerRegistry {
   return {
-    [DELIVERY_HANDLER]: async (ctx) => {
-      const data = ctx.job.data as DeliveryData;
+    [DELIVERY_HANDLER]: jobHandler(DELIVERY_HANDLER, async (ctx, data) => {
       const shop = shopById(shops, data.shop);
       const order = await deliveryOrder(ctx, shop, data);
       if (!order) return void ctx.logger.info({ shop: shop.id, delivery: ctx.job.id }, `${shop.id}: ${data.topic} names a receipt that is not paid yet; it is applied once paid`);
       await applyOrder(ctx, shop, order);
-    },
-    [ORDER_HANDLER]: async (ctx) => {
-      const shop = shopById(shops, ctx.job.data.shop);
+    }),
+    [ORDER_HANDLER]: jobHandler(ORDER_HANDLER, async (ctx, data) => {
+      const shop = shopById(shops, data.shop);
       // A record reconciliation could not read is read again here: after a fix, a retry applies it.
-      const order = ctx.job.data.order ? (ctx.job.data.order as ShopOrder) : normalizeRecord(shop, ctx.job.data.raw);
+      const order = data.order ?? normalizeRecord(shop, data.raw);
       if (order) await applyOrder(ctx, shop, order);
-    },
-    [RECONCILE_HANDLER]: async (ctx) => {
-      const only = typeof ctx.job.data.shop === 'string' ? ctx.job.data.shop : null;
-      if (only) {
-        const since = typeof ctx.job.data.since === 'string' ? ctx.job.data.since : undefined;
-        await reconcileShop(ctx, shopById(shops, only), since);
+    }),
+    [RECONCILE_HANDLER]: jobHandler(RECONCILE_HANDLER, async (ctx, data) => {
+      if (data.shop) {
+        await reconcileShop(ctx, shopById(shops, data.shop), data.since);
         return;
       }
       // The scheduler's tick fans out one job per shop, so one shop's outage does not hold up
       // (or retry) the others.
-      const slot = String(ctx.job.data.slot ?? Date.now());
+      const slot = data.slot ?? String(Date.now());
       for (const shop of shops.filter((s) => s.site === ctx.site && s.reconcile.enabled)) {
         await ctx.enqueue({ id: `${RECONCILE_HANDLER}|${shop.id}|${slot}`, name: RECONCILE_HANDLER, site: shop.site, data: { shop: shop.id }, maxAttempts: 3 });
       }
-    },
+    }),
   };
 }

@@ -88,7 +88,11 @@ it('every job and every cron tick runs once across two replicas', async () => {
       }
     }
     for (const n of names) expect(runs.filter((r) => r === n)).toHaveLength(1);
-    expect(runs.filter((r) => r.startsWith('tick:'))).toEqual(['tick:2026-05-01T10:05:00.000Z']);
+    // Each tick slot once. The replicas' own schedulers run too, so a real five-minute boundary
+    // during the test adds its slot — once, like the injected one.
+    const ticks = runs.filter((r) => r.startsWith('tick:'));
+    expect(ticks).toContain('tick:2026-05-01T10:05:00.000Z');
+    expect(ticks).toEqual([...new Set(ticks)]);
   } finally {
     for (const r of replicas) await r.stop(2000);
   }

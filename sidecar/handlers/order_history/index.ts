@@ -15,6 +15,7 @@ import { redactSecrets } from '../../../lib/log.js';
 import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { FrappeDoc } from '../../../lib/frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
+import { jobHandler } from '../../jobs/runner.js';
 import { buildHistory, distinctOrders, sameRows, type HistoryRow } from './history.js';
 import { CRM_LEAD, HD_TICKET, hdCustomersOf, leadsOfCustomerDeals, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';
 
@@ -162,8 +163,7 @@ async function tablesOfCustomerOf(ctx: HandlerContext, salesOrder: string): Prom
 
 export function createOrderHistoryHandlers(): HandlerRegistry {
   return {
-    'order_history.request': async (ctx) => {
-      const name = String(ctx.job.data.name);
+    'order_history.request': jobHandler('order_history.request', async (ctx, { name }) => {
       let req: FrappeDoc<{ status?: string; reference_doctype?: string; reference_name?: string }>;
       try {
         req = await ctx.client.getDoc(ORDER_SYNC_REQUEST, name, { signal: ctx.signal });
@@ -199,11 +199,9 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         // Marked: a permanent failure is finished work; a transient one still dead-letters for the operator.
         if (!permanent) throw err;
       }
-    },
+    }),
 
-    'order_history.refresh': async (ctx) => {
-      const doctype = String(ctx.job.data.doctype);
-      const name = String(ctx.job.data.name);
+    'order_history.refresh': jobHandler('order_history.refresh', async (ctx, { doctype, name, heardAtMs: heard }) => {
       let salesOrders: string[];
       if (doctype === 'Sales Order') salesOrders = [name];
       else {
@@ -217,7 +215,6 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         salesOrders = rows[0]?.sales_order ? [String(rows[0].sales_order)] : [];
       }
       if (!salesOrders.length) return;
-      const heard = Number(ctx.job.data.heardAtMs);
       const bucketAt = Number.isFinite(heard) ? heard : Date.now();
       let targets = await tablesShowing(ctx, salesOrders);
       // A new order is in no table yet: the histories to refresh are those already showing its
@@ -237,11 +234,9 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         if (added) queued += 1;
       }
       if (queued) ctx.logger.info({ doctype, name, queued }, `${doctype} ${name} changed: ${queued} order history rebuild(s) queued`);
-    },
+    }),
 
-    'order_history.rebuild': async (ctx) => {
-      const doctype = String(ctx.job.data.doctype);
-      const name = String(ctx.job.data.name);
+    'order_history.rebuild': jobHandler('order_history.rebuild', async (ctx, { doctype, name }) => {
       try {
         await syncHistory(ctx, doctype, name);
       } catch (err) {
@@ -250,6 +245,6 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
         if (isPermanent(err)) return void ctx.logger.warn({ doctype, name, reason: shortReason(err) }, `order history of ${doctype} ${name} not rebuilt: ${shortReason(err)}`);
         throw err;
       }
-    },
+    }),
   };
 }

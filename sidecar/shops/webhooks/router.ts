@@ -5,13 +5,13 @@
  * cheapest first and before any parsing: 415 content type, 413 size, 401 signature, 400 JSON.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { JobStore } from '../../jobs/types.js';
+import { manifestHandler, type Enqueue } from '../../jobs/payloads.js';
 import type { Logger } from '../../../lib/log.js';
 import type { HooksManifest } from '../../../lib/manifest/schema.js';
 import type { Metrics } from '../../metrics.js';
 import type { EtsyShop, ShopConfig, ShopifyShop } from '../../../lib/config/shops.js';
 import { etsyTarget } from '../etsy/notification.js';
-import { SHOP_JOB_POLICY, deliveryJobId } from '../jobs.js';
+import { deliveryJobId, type DeliveryData } from '../jobs.js';
 import { MalformedJsonError, decodeUtf8, parseLossless } from '../lossless_json.js';
 import { verifyShopify, verifyStandardWebhook } from './verify.js';
 
@@ -32,24 +32,15 @@ export const SHOPIFY_ORDER_TOPICS = new Set([
 
 export interface WebhookDeps {
   shops: ShopConfig[];
-  store: JobStore;
+  /** The runner's enqueue (sidecar/jobs/runner.ts): the shop policy and the job defaults are applied there. */
+  enqueue: Enqueue;
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
   now?: () => number;
-  jobDefaults?: { maxAttempts?: number; backoffMs?: number };
 }
 
-export interface DeliveryData extends Record<string, unknown> {
-  shop: string;
-  platform: 'shopify' | 'etsy';
-  topic: string;
-  webhookId: string;
-  eventId: string | null;
-  receivedAt: string;
-  /** The raw body as received (UTF-8), so a replay sees exactly what was signed. */
-  body: string;
-}
+export type { DeliveryData };
 
 
 function header(req: Request, name: string): string | undefined {
@@ -98,7 +89,8 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
   async function store(res: Response, shop: ShopConfig, handler: string, data: DeliveryData, dedupeKey: string): Promise<void> {
     const id = deliveryJobId(shop.id, data.topic, dedupeKey);
     try {
-      const added = await deps.store.enqueue({ id, name: handler, site: shop.site, data, ...SHOP_JOB_POLICY, ...deps.jobDefaults });
+      // Through the runner: the delivery gets the shop policy over the job defaults, like every shop job.
+      const added = await deps.enqueue({ id, name: manifestHandler<DeliveryData>(handler), site: shop.site, data });
       count(shop.id, added ? 'stored' : 'duplicate');
       deps.logger.info({ event: 'shop_delivery', shop: shop.id, topic: data.topic, delivery: id, duplicate: !added }, `${shop.id}: ${data.topic} ${added ? 'stored' : 'already stored'} as ${id}`);
       reply(res, 200, { ok: true, delivery: id, duplicate: !added });
