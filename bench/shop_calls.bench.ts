@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { createShopifyDouble, deliver, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../doubles/shopify/index.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
 import type { JobRecord } from '../sidecar/jobs/types.js';
@@ -30,10 +30,10 @@ import { createLogger } from '../lib/log.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { localConfig } from '../test/helpers/config.js';
 import { SITE } from '../test/helpers/emulator.js';
-import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
-import { ERPNEXT, SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
+import { ERPNEXT, SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopifyShop } from '../test/helpers/shops.js';
 import { writeResult } from './lib.js';
-import { ask, countByExternalId, spawnSelf } from './workers.js';
+import { SHOP_LINES, SHOP_SHIPPING, serveShopEmulator, type EmuReply } from './shop_emulator.js';
+import { ask, spawnSelf } from './workers.js';
 
 const ORDERS = Number(process.env.BENCH_SHOP_CALLS_ORDERS ?? 40);
 const SLOW_MS = Number(process.env.BENCH_SHOP_CALLS_MS ?? 20);
@@ -41,42 +41,7 @@ const LIMIT_S = Number(process.env.BENCH_SHOP_CALLS_LIMIT_S ?? 60);
 const BATCH = 40;
 const EMU_ROLE = 'shop_calls.emulator';
 
-const LINES = [
-  { sku: 'CAKE-CHOC', title: 'Chocolate Cake', quantity: 2, price: '24.50', tax_lines: [{ title: 'State Tax', price: '2.94', rate: 0.06 }] },
-  { sku: 'COOKIE-BOX', title: 'Cookie Box', quantity: 1, price: '12.75', tax_lines: [{ title: 'State Tax', price: '0.77', rate: 0.06 }] },
-];
-const SHIPPING = [{ title: 'Standard Shipping', price: '8.00', tax_lines: [] }];
-
-type EmuRequest = { type: 'start' } | { type: 'count'; externalIds: string[] } | { type: 'close' };
-type EmuReply =
-  | { type: 'ready'; url: string; key: string; secret: string }
-  | { type: 'count'; oneSubmitted: number; missing: number; duplicated: number }
-  | { type: 'closed' };
-
-function emulatorThread(): void {
-  let site: InstalledSite | null = null;
-  const reply = (r: EmuReply) => parentPort!.postMessage(r);
-  parentPort!.on('message', (m: EmuRequest) => {
-    void (async () => {
-      if (m.type === 'start') {
-        site = await installedSite('UTC', { seed: 'demo' });
-        const keys = await shopSyncUser(site);
-        reply({ type: 'ready', url: site.emu.url, key: keys.key, secret: keys.secret });
-      } else if (m.type === 'count') {
-        reply({ type: 'count', ...countByExternalId(site!.emu.site(SITE).db.all('Sales Order'), m.externalIds) });
-      } else {
-        await site?.emu.close();
-        reply({ type: 'closed' });
-      }
-    })().catch((err: unknown) => {
-      setImmediate(() => {
-        throw err;
-      });
-    });
-  });
-}
-
-if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE) emulatorThread();
+if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE) serveShopEmulator();
 
 async function faults(url: string, body: unknown, method = 'POST'): Promise<void> {
   const res = await fetch(`${url}/__emulator/faults`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -114,8 +79,8 @@ function ordersOf(shop: DoubleShop, people: Customer[]) {
       customer: { ...(c.id ? { id: c.id } : {}), first_name: c.first, last_name: c.last, email: c.email },
       billing_address: c.billing,
       shipping_address: c.shipping,
-      line_items: LINES,
-      shipping_lines: SHIPPING,
+      line_items: SHOP_LINES,
+      shipping_lines: SHOP_SHIPPING,
     });
     c.id = order.customer!.id;
     deliveries.push(shop.webhook('orders/create', order.id));

@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { createShopifyDouble, deliver, type ShopifyDouble, type ShopifyShop as DoubleShop } from '../doubles/shopify/index.js';
 import type { SidecarConfig } from '../lib/config/load.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';
@@ -38,10 +38,10 @@ import { createLogger } from '../lib/log.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { localConfig } from '../test/helpers/config.js';
 import { SITE } from '../test/helpers/emulator.js';
-import { installedSite, type InstalledSite } from '../test/helpers/sidecar.js';
-import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopSyncUser, shopifyShop } from '../test/helpers/shops.js';
+import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, SHOP_MANIFEST, shopifyShop } from '../test/helpers/shops.js';
 import { writeResult } from './lib.js';
-import { ask, countByExternalId, spawnSelf } from './workers.js';
+import { SHOP_LINES, SHOP_SHIPPING, serveShopEmulator, type EmuReply } from './shop_emulator.js';
+import { ask, spawnSelf } from './workers.js';
 
 const ORDERS = Number(process.env.BENCH_FAULTS_ORDERS ?? 300);
 const LIMIT_S = Number(process.env.BENCH_FAULTS_LIMIT_S ?? 240);
@@ -53,42 +53,7 @@ const ERROR_SHARE = 0.15;
 const HANG_SHARE = 0.15;
 const EMU_ROLE = 'shop_faults.emulator';
 
-const LINES = [
-  { sku: 'CAKE-CHOC', title: 'Chocolate Cake', quantity: 2, price: '24.50', tax_lines: [{ title: 'State Tax', price: '2.94', rate: 0.06 }] },
-  { sku: 'COOKIE-BOX', title: 'Cookie Box', quantity: 1, price: '12.75', tax_lines: [{ title: 'State Tax', price: '0.77', rate: 0.06 }] },
-];
-const SHIPPING = [{ title: 'Standard Shipping', price: '8.00', tax_lines: [] }];
-
-type EmuRequest = { type: 'start' } | { type: 'count'; externalIds: string[] } | { type: 'close' };
-type EmuReply =
-  | { type: 'ready'; url: string; key: string; secret: string }
-  | { type: 'count'; oneSubmitted: number; missing: number; duplicated: number }
-  | { type: 'closed' };
-
-function emulatorThread(): void {
-  let site: InstalledSite | null = null;
-  const reply = (r: EmuReply) => parentPort!.postMessage(r);
-  parentPort!.on('message', (m: EmuRequest) => {
-    void (async () => {
-      if (m.type === 'start') {
-        site = await installedSite('UTC', { seed: 'demo' });
-        const keys = await shopSyncUser(site);
-        reply({ type: 'ready', url: site.emu.url, key: keys.key, secret: keys.secret });
-      } else if (m.type === 'count') {
-        reply({ type: 'count', ...countByExternalId(site!.emu.site(SITE).db.all('Sales Order'), m.externalIds) });
-      } else {
-        await site?.emu.close();
-        reply({ type: 'closed' });
-      }
-    })().catch((err: unknown) => {
-      setImmediate(() => {
-        throw err;
-      });
-    });
-  });
-}
-
-if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE) emulatorThread();
+if (!isMainThread && (workerData as { role?: string } | null)?.role === EMU_ROLE) serveShopEmulator();
 
 const spawn = (role: string) => spawnSelf(import.meta.url, role);
 
@@ -117,8 +82,8 @@ function makeOrders(shop: DoubleShop, tag: string, n: number) {
     const order = shop.addOrder({
       customer: { first_name: 'Fault', last_name: `${tag} ${i}`, email: `${tag}.${i}@faults.example` },
       billing_address: { first_name: 'Fault', last_name: `${tag} ${i}`, address1: `${i} ${tag} Street`, city: 'Arlington', zip: '22202', country: 'United States', country_code: 'US' },
-      line_items: LINES,
-      shipping_lines: SHIPPING,
+      line_items: SHOP_LINES,
+      shipping_lines: SHOP_SHIPPING,
     });
     deliveries.push(shop.webhook('orders/create', order.id));
     externalIds.push(`shopify:${SHOPIFY_DOMAIN}:${order.id}`);
