@@ -89,10 +89,10 @@ module.exports = {
     },
     {
       name: 'no-unresolvable',
-      comment: 'An import that resolves to nothing is a typo or a moved file.',
+      comment: 'An import that resolves to nothing is a typo or a moved file (build output under dist/ exists only after a build).',
       severity: 'error',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '(^|/)dist/' },
     },
   ],
   options: {
