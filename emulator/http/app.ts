@@ -20,6 +20,8 @@ import { ResponseBody } from './desk_methods.js';
 import { REALTIME_CALLBACK_HEADER } from '../realtime/callback_header.js';
 import { pyJsonLoads } from '../core/py_json.js';
 
+/** gunicorn's `limit_request_line` default (bytes of `METHOD URL HTTP/1.1`). */
+export const GUNICORN_LIMIT_REQUEST_LINE = 4094;
 const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** Frappe's default `max_file_size`-independent request limit is nginx's; 25 MB is a sane stand-in. */
 const BODY_LIMIT = '25mb';
@@ -52,6 +54,20 @@ export function createHttpApp(state: EmulatorState): express.Express {
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('Date', new Date(Math.floor(state.clock.peekEpochMicros() / 1000)).toUTCString());
     next();
+  });
+
+  // gunicorn, which serves Frappe (bench's supervisor/systemd config starts it without
+  // `--limit-request-line`), refuses a request line longer than its default 4094 bytes before
+  // Frappe sees the request: 400 with an HTML page (gunicorn/http/message.py LimitRequestLine,
+  // settings `limit_request_line`). A GET list call with a long `in` filter meets it on a real site.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const line = Buffer.byteLength(`${req.method} ${req.originalUrl} HTTP/${req.httpVersion}`);
+    if (line <= GUNICORN_LIMIT_REQUEST_LINE || req.path.startsWith('/__emulator')) return next();
+    res.setHeader('Connection', 'close');
+    res
+      .status(400)
+      .type('text/html')
+      .send(`<html><head><title>Bad Request</title></head><body><h1><p>Bad Request</p></h1>Request Line is too large (${line} &gt; ${GUNICORN_LIMIT_REQUEST_LINE})</body></html>`);
   });
 
   app.use('/__emulator', express.json({ limit: BODY_LIMIT }), controlsRouter(state));

@@ -175,6 +175,23 @@ describe('lists', () => {
     expect(await calls(metrics, { method: 'GET', endpoint: '/api/resource/CRM Lead', outcome: 'ok' })).toBe(3);
   });
 
+  it('a list call too long for a request line goes as a POST to frappe.client.get_list, with the same answer', async () => {
+    const { client, metrics } = h();
+    // 300 names: about 9 KB of URL, past gunicorn's 4094-byte request line.
+    const names = Array.from({ length: 300 }, (_, i) => `CRM-LEAD-NOT-THERE-${String(i).padStart(5, '0')}`);
+    const mine = await client.getList<{ name: string }>('CRM Lead', { fields: ['name'], filters: [['organization', '=', tag]], orderBy: 'name asc', limitPageLength: 0 });
+    names.push(...mine.map((r) => r.name));
+    const args = { fields: ['first_name'], filters: [['name', 'in', names]] as [string, 'in', string[]][], orderBy: 'first_name asc', limitPageLength: 0 };
+    const rows = await client.getList<Lead>('CRM Lead', args);
+    expect(rows.map((r) => r.first_name)).toEqual(firstNames);
+    expect(await calls(metrics, { method: 'POST', endpoint: '/api/method/frappe.client.get_list', outcome: 'ok' })).toBe(1);
+    // The GET it replaced is what the site refuses (the emulator holds gunicorn's limit).
+    const url = `${emu.url}/api/resource/CRM%20Lead?fields=${encodeURIComponent(JSON.stringify(args.fields))}&filters=${encodeURIComponent(JSON.stringify(args.filters))}`;
+    const res = await fetch(url, { headers: { 'X-Frappe-Site-Name': SITE, Authorization: `token ${adminKeys.key}:${adminKeys.secret}` } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/Request Line is too large \(\d+ &gt; 4094\)/);
+  });
+
   it('getCount counts through frappe.client.get_count', async () => {
     const { client } = h();
     expect(await client.getCount<Lead>('CRM Lead', [['organization', '=', tag]])).toBe(5);
