@@ -124,6 +124,11 @@ export interface SaveWithLatestOptions {
   /** Read-change-write rounds before giving up on a busy document. @defaultValue 3 */
   attempts?: number;
   signal?: AbortSignal;
+  /**
+   * The document as the caller just read it: the first round changes and writes it without reading
+   * again; only a TimestampMismatchError (someone saved in between) costs a fresh read.
+   */
+  read?: FrappeDoc<unknown>;
 }
 
 export type Patch<T> = Partial<T> & Record<string, unknown>;
@@ -599,7 +604,7 @@ export function createFrappeClient(opts: FrappeClientOptions): FrappeClient {
     const attempts = so.attempts ?? 3;
     let last: unknown;
     for (let n = 1; n <= attempts; n++) {
-      const latest = await getDoc<T>(doctype, name, { signal: so.signal });
+      const latest = n === 1 && so.read ? (so.read as FrappeDoc<T>) : await getDoc<T>(doctype, name, { signal: so.signal });
       const patch = await change(latest);
       if (patch === null || Object.keys(patch).length === 0) return null;
       try {

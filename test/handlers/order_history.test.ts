@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.js';
-import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
+import { createOrderHistoryHandlers, RUNNING_MARK_AFTER_MS } from '../../sidecar/handlers/order_history/index.js';
 import { matchLeadCustomer } from '../../sidecar/handlers/order_history/match.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, type Client } from '../helpers/emulator.js';
@@ -139,6 +139,22 @@ describe('Fetch: an Order Sync Request', () => {
     const again = { id: `order_history.request|${SITE}|again|${done.name}`, name: 'order_history.request', site: SITE, data: { doctype: 'Order Sync Request', name: done.name } };
     await runJob(sc, again);
     expect(ok(await site.root.get('Order Sync Request', done.name)).modified).toBe(done.modified);
+  });
+
+  it('a quick sync saves its request once (Done); a slow one is marked Running first, then Done', async () => {
+    const saves = async (name: string): Promise<number> => (await control(site.emu, `/sites/${SITE}/requests`, undefined, 'GET'))[`PUT /api/resource/Order Sync Request/${name}`] ?? 0;
+    const quick = await requestSync(sales, 'CRM Lead', leads[1]);
+    expect(quick.status).toBe('Done');
+    expect(await saves(quick.name)).toBe(1);
+    // The order listing held past RUNNING_MARK_AFTER_MS (twice: a read that slow is sent again, client.ts hedgedRead).
+    await control(site.emu, '/faults', { rules: [{ match: 'GET /api/resource/Sales Order', mode: 'delay', delayMs: RUNNING_MARK_AFTER_MS + 500, count: 2 }] });
+    try {
+      const slow = await requestSync(sales, 'CRM Lead', leads[1]);
+      expect(slow.status).toBe('Done');
+      expect(await saves(slow.name)).toBe(2);
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
   });
 
   it('a lead with no customer: Failed, with the reason', async () => {
@@ -294,7 +310,8 @@ describe('a request whose sync throws something unexpected', () => {
   it('is retried first, and on its last attempt ends Failed saying it was unexpected, without a stack', async () => {
     const first = await runRequest(1);
     expect(first.error).toBeInstanceOf(TypeError);
-    expect(first.patches).toEqual([{ status: 'Running' }]);
+    // No Running mark for a sync that ends at once (issue 13: RUNNING_MARK_AFTER_MS).
+    expect(first.patches).toEqual([]);
     const last = await runRequest(3);
     expect(last.error).toBeInstanceOf(TypeError);
     expect(last.patches).toHaveLength(1);

@@ -1,7 +1,8 @@
 /**
- * The order history of one Customer as table rows: its submitted Sales Orders (newest first), their
- * lines, and the latest Work Order per (sales order, item) with the four production statuses. A
- * constant number of list calls whatever the number of orders (pages of 500, `in` chunks of 500).
+ * The order history of a Customer as table rows: its submitted Sales Orders (newest first), their
+ * lines, and the latest Work Order per (sales order, item) with the four production statuses. Two
+ * list calls for one customer or for a batch of hundreds, whatever the number of orders (more only
+ * past 5,000 lines or 500 orders: pages, and `in` chunks of 500).
  */
 import type { FrappeClient } from '../../../lib/frappe/client.js';
 import { HISTORY_ROW_FIELDS, type HistoryRow } from '../../../lib/doctypes/order_history_row.gen.js';
@@ -30,15 +31,18 @@ interface Ctx {
   signal?: AbortSignal;
 }
 
-interface SoItem {
-  parent: string;
-  idx: number;
-  item_code?: string;
-  item_name?: string;
-  qty?: number;
-  rate?: number;
-  amount?: number;
+/** A Sales Order line as the one listing of orders and their lines answers it (aliases of the join). */
+interface OrderLine {
+  name: string;
+  customer: string;
   delivery_date?: string | null;
+  line_idx?: number | null;
+  item_code?: string | null;
+  item_name?: string | null;
+  qty?: number | null;
+  rate?: number | null;
+  amount?: number | null;
+  line_delivery_date?: string | null;
 }
 
 interface Wo extends Partial<WorkOrderCustomFields> {
@@ -47,41 +51,59 @@ interface Wo extends Partial<WorkOrderCustomFields> {
   production_item?: string;
 }
 
-export async function buildHistory(ctx: Ctx, customer: string): Promise<HistoryRow[]> {
-  const orders: { name: string; delivery_date?: string | null }[] = [];
-  for await (const so of ctx.client.listAll<{ name: string; delivery_date?: string | null }>('Sales Order', {
-    fields: ['name', 'transaction_date', 'delivery_date'],
+/** Lines per listing page: one call for most customers' whole history, a few for the largest. */
+const LINES_PAGE = 5000;
+
+/**
+ * The submitted Sales Orders of these customers with their lines, in one listing: Frappe joins the
+ * child table whose fields are selected (db_query.py `extract_tables`; read permission on a child
+ * table is the parent's), one row per line. Every column of the sort is qualified: both tables have
+ * name, idx and creation, and MariaDB refuses an ambiguous ORDER BY (recording contact-list-or-child-eq).
+ */
+async function orderLines(ctx: Ctx, customers: string[]): Promise<OrderLine[]> {
+  const lines: OrderLine[] = [];
+  for await (const line of ctx.client.listAll<OrderLine>('Sales Order', {
+    fields: [
+      'name',
+      'customer',
+      'delivery_date',
+      '`tabSales Order Item`.`idx` as line_idx',
+      '`tabSales Order Item`.`item_code` as item_code',
+      '`tabSales Order Item`.`item_name` as item_name',
+      '`tabSales Order Item`.`qty` as qty',
+      '`tabSales Order Item`.`rate` as rate',
+      '`tabSales Order Item`.`amount` as amount',
+      '`tabSales Order Item`.`delivery_date` as line_delivery_date',
+    ],
     filters: [
-      ['customer', '=', customer],
+      customers.length === 1 ? ['customer', '=', customers[0]!] : ['customer', 'in', customers],
       ['docstatus', '=', 1],
     ],
-    orderBy: 'transaction_date desc, name desc',
-    pageSize: CHUNK,
+    orderBy: '`tabSales Order`.`transaction_date` desc, `tabSales Order`.`name` desc, `tabSales Order Item`.`idx` asc',
+    pageSize: LINES_PAGE,
     signal: ctx.signal,
   })) {
-    orders.push(so);
+    lines.push(line);
   }
-  if (!orders.length) return [];
-  const names = orders.map((o) => o.name);
+  return lines;
+}
 
-  const items: SoItem[] = [];
+/** The order history of each of these customers (every one in the answer, [] for none). */
+export async function buildHistories(ctx: Ctx, customers: string[]): Promise<Map<string, HistoryRow[]>> {
+  const wanted = [...new Set(customers)];
+  const out = new Map<string, HistoryRow[]>(wanted.map((c) => [c, []]));
+  if (!wanted.length) return out;
+  const lines: OrderLine[] = [];
+  for (const part of chunks(wanted, CHUNK)) lines.push(...(await orderLines(ctx, part)));
+  const names = [...new Set(lines.map((l) => l.name))];
+
   const workOrders: Wo[] = [];
   for (const part of chunks(names, CHUNK)) {
-    items.push(
-      ...(await ctx.client.getList<SoItem>('Sales Order Item', {
-        parent: 'Sales Order',
-        fields: ['parent', 'idx', 'item_code', 'item_name', 'qty', 'rate', 'amount', 'delivery_date'],
-        filters: [['parent', 'in', part]],
-        orderBy: 'parent asc, idx asc',
-        limitPageLength: 0,
-        signal: ctx.signal,
-      })),
-    );
     workOrders.push(
       ...(await ctx.client.getList<Wo>('Work Order', {
         fields: ['name', 'sales_order', 'production_item', 'creation', 'custom_ops_status', 'custom_ingredients_status', 'custom_production_status', 'custom_qa_status'],
         filters: [
-          ['sales_order', 'in', part],
+          part.length === 1 ? ['sales_order', '=', part[0]!] : ['sales_order', 'in', part],
           ['docstatus', '!=', 2],
         ],
         orderBy: 'creation desc, name desc',
@@ -97,34 +119,30 @@ export async function buildHistory(ctx: Ctx, customer: string): Promise<HistoryR
     const key = `${str(wo.sales_order)}\u0000${str(wo.production_item)}`;
     if (!latest.has(key)) latest.set(key, wo);
   }
-  const byOrder = new Map<string, SoItem[]>();
-  for (const it of items) {
-    const list = byOrder.get(it.parent) ?? [];
-    list.push(it);
-    byOrder.set(it.parent, list);
-  }
 
-  const rows: HistoryRow[] = [];
-  for (const so of orders) {
-    const lines = (byOrder.get(so.name) ?? []).sort((a, b) => num(a.idx) - num(b.idx));
-    for (const it of lines) {
-      const wo = latest.get(`${so.name}\u0000${str(it.item_code)}`);
-      rows.push({
-        sales_order: so.name,
-        item_code: str(it.item_code),
-        item_name: str(it.item_name),
-        qty: num(it.qty),
-        rate: num(it.rate),
-        amount: num(it.amount),
-        delivery_date: str(it.delivery_date || so.delivery_date) || null,
-        ops_status: wo?.custom_ops_status || NO_WORK_ORDER.ops_status,
-        material_status: wo?.custom_ingredients_status || NO_WORK_ORDER.material_status,
-        production_status: wo?.custom_production_status || NO_WORK_ORDER.production_status,
-        qa_status: wo?.custom_qa_status || NO_WORK_ORDER.qa_status,
-      });
-    }
+  // Lines come newest order first, each order's lines by idx (the listing's sort).
+  for (const line of lines) {
+    if (line.line_idx == null) continue; // a submitted order without lines: nothing to show
+    const wo = latest.get(`${line.name}\u0000${str(line.item_code)}`);
+    out.get(line.customer)?.push({
+      sales_order: line.name,
+      item_code: str(line.item_code),
+      item_name: str(line.item_name),
+      qty: num(line.qty),
+      rate: num(line.rate),
+      amount: num(line.amount),
+      delivery_date: str(line.line_delivery_date || line.delivery_date) || null,
+      ops_status: wo?.custom_ops_status || NO_WORK_ORDER.ops_status,
+      material_status: wo?.custom_ingredients_status || NO_WORK_ORDER.material_status,
+      production_status: wo?.custom_production_status || NO_WORK_ORDER.production_status,
+      qa_status: wo?.custom_qa_status || NO_WORK_ORDER.qa_status,
+    });
   }
-  return rows;
+  return out;
+}
+
+export async function buildHistory(ctx: Ctx, customer: string): Promise<HistoryRow[]> {
+  return (await buildHistories(ctx, [customer])).get(customer) ?? [];
 }
 
 /** What a stored table row looks like in our terms, to compare before writing. */

@@ -66,7 +66,27 @@ export function failureReason(err: unknown, attempts: number | null): string {
   return attempts === null ? base : `gave up after ${attempts} attempts: ${base}`;
 }
 
-/** Match the customer, build its history, replace the table (one PUT, none if unchanged). */
+/**
+ * Replace the table of `doc` (as just read) by `rows`: one PUT with the `modified` read, none when
+ * the rows are already there. Someone saving in between costs a re-read and a second try
+ * (check_if_latest, frappe/model/document.py). True when written.
+ */
+export async function writeHistory(ctx: HandlerContext, doctype: string, doc: FrappeDoc<Record<string, unknown>>, rows: HistoryRow[]): Promise<boolean> {
+  if (sameRows(doc.custom_order_history, rows)) return false;
+  const saved = await ctx.client.saveWithLatest<Record<string, unknown>>(
+    doctype,
+    String(doc.name),
+    (latest: FrappeDoc<Record<string, unknown>>) => (sameRows(latest.custom_order_history, rows) ? null : { custom_order_history: rows }),
+    { signal: ctx.signal, read: doc },
+  );
+  return saved !== null;
+}
+
+/**
+ * Match the customer, build its history, replace the table: at most six calls whatever the number
+ * of orders (the lead; its deals if converted; contacts and their links, or customers by name; one
+ * listing of orders with their lines; their Work Orders; one PUT, none if unchanged).
+ */
 export async function syncHistory(ctx: HandlerContext, doctype: string, name: string): Promise<SyncResult> {
   if (!TARGETS[doctype]) throw new PermanentError(`order history is kept on CRM Lead and HD Ticket, not ${doctype}`);
   return ctx.lock(`order_history|${doctype}|${name}`, async () => {
@@ -76,16 +96,7 @@ export async function syncHistory(ctx: HandlerContext, doctype: string, name: st
         ? await matchLeadCustomer(ctx, doc as unknown as LeadLike)
         : await matchTicketCustomer(ctx, doc as unknown as TicketLike);
     const rows = await buildHistory(ctx, customer);
-    let written = false;
-    if (!sameRows(doc.custom_order_history, rows)) {
-      const saved = await ctx.client.saveWithLatest<Record<string, unknown>>(
-        doctype,
-        name,
-        (latest: FrappeDoc<Record<string, unknown>>) => (sameRows(latest.custom_order_history, rows) ? null : { custom_order_history: rows }),
-        { signal: ctx.signal },
-      );
-      written = saved !== null;
-    }
+    const written = await writeHistory(ctx, doctype, doc, rows);
     const orders = distinctOrders(rows);
     ctx.logger.info(
       { event: 'order_history_synced', doctype, name, customer, rows: rows.length, orders, written },
@@ -161,6 +172,31 @@ async function tablesOfCustomerOf(ctx: HandlerContext, salesOrder: string): Prom
   return found;
 }
 
+/**
+ * How long a sync runs before its request is marked Running. Well inside the forms' 15 s wait for
+ * a Queued request (desk/order_history/request.ts), so a long sync is never taken for a dead service.
+ */
+export const RUNNING_MARK_AFTER_MS = 2000;
+
+/**
+ * `mark` run once `afterMs` has passed, unless settled first. `settle` stops the timer and waits for
+ * a mark already sent, so nothing written after it can be overtaken by the mark; a failed mark is
+ * thrown there — the site refusing this request's saves fails the request like any other error.
+ */
+function lateMark(mark: () => Promise<unknown>, afterMs: number): { settle(): Promise<void> } {
+  let sent: Promise<unknown> | null = null;
+  const timer = setTimeout(() => {
+    sent = mark();
+    sent.catch(() => undefined); // observed in settle
+  }, afterMs);
+  return {
+    async settle() {
+      clearTimeout(timer);
+      if (sent) await sent;
+    },
+  };
+}
+
 export function createOrderHistoryHandlers(): HandlerRegistry {
   return {
     'order_history.request': jobHandler('order_history.request', async (ctx, { name }) => {
@@ -175,10 +211,18 @@ export function createOrderHistoryHandlers(): HandlerRegistry {
       const resumable = req.status === 'Queued' || (req.status === 'Running' && ctx.attempt > 1);
       if (!resumable) return void ctx.logger.debug({ name, status: req.status }, `Order Sync Request ${name} is ${req.status}; nothing to do`);
       const finish = (patch: Record<string, unknown>) => ctx.client.update(ORDER_SYNC_REQUEST, name, patch, { signal: ctx.signal });
+      // Running is written only for a sync still going after RUNNING_MARK_AFTER_MS: the form then
+      // waits longer before it says the service is not responding; a quick sync goes straight to
+      // Done, one save (and the realtime events it causes) fewer.
+      const running = req.status === 'Running' ? null : lateMark(() => finish({ status: 'Running' }), RUNNING_MARK_AFTER_MS);
       try {
-        // Inside the try: a refused Running mark is a failure of this request like any other.
-        if (req.status !== 'Running') await finish({ status: 'Running' });
-        const res = await syncHistory(ctx, String(req.reference_doctype), String(req.reference_name));
+        const res = await syncHistory(ctx, String(req.reference_doctype), String(req.reference_name)).then(
+          async (r) => (await running?.settle(), r),
+          async (err: unknown) => {
+            await running?.settle().catch(() => undefined); // the sync's own error is the one to report
+            throw err;
+          },
+        );
         // The forms word what the user reads from orders_synced (desk/order_history/messages.ts
         // syncedText, translatable); `message` is an English line for logs and the list view.
         await finish({ status: 'Done', rows_synced: res.rows.length, orders_synced: res.orders, message: `Synced ${res.orders} ${res.orders === 1 ? 'order' : 'orders'}` });

@@ -1,7 +1,9 @@
 /**
- * Which ERPNext Customer a CRM Lead or HD Ticket is about (README "Order history"). Every step is a
- * handful of batched list calls (`in` filters), never one call per row; the answer is exactly one
- * Customer or a PermanentError that says why not ("no ERPNext customer matches …" / "ambiguous: …").
+ * Which ERPNext Customer a CRM Lead or HD Ticket is about (README "Order history"). Matching works on
+ * a batch of leads or tickets at once — one Fetch is a batch of one, a bulk sync a page of hundreds —
+ * and every step is one list call for the whole batch (`in` filters), never one call per row, so
+ * both follow the same rules. Each answer is exactly one Customer or an error that says why not:
+ * NoCustomerError ("no ERPNext customer matches …") or AmbiguousCustomerError ("ambiguous: …").
  */
 import { PermanentError } from '../../../lib/errors.js';
 import type { FrappeClient } from '../../../lib/frappe/client.js';
@@ -91,62 +93,121 @@ function describeList(names: string[]): string {
   return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-/** One customer, or ambiguous; null when `customers` is empty. */
-function pick(customers: string[], what: string): string | null {
-  const list = uniq(customers).sort();
-  if (list.length === 0) return null;
-  if (list.length > 1) throw new PermanentError(`ambiguous: ${what} matches ${describeList(list)}`);
-  return list[0];
+export class NoCustomerError extends PermanentError {
+  override readonly name = 'NoCustomerError';
 }
 
-/** The Customers linked (Dynamic Link) to any of these Contacts: one child-table list call. */
-async function customersOfContacts(ctx: Ctx, contacts: string[]): Promise<string[]> {
-  if (!contacts.length) return [];
-  const links = await ctx.client.getList<{ link_name: string }>('Dynamic Link', {
-    parent: 'Contact',
-    fields: ['parent', 'link_name'],
-    filters: [
-      ['parent', 'in', contacts],
-      ['link_doctype', '=', 'Customer'],
-    ],
-    orderBy: 'parent asc, idx asc',
+export class AmbiguousCustomerError extends PermanentError {
+  override readonly name = 'AmbiguousCustomerError';
+  constructor(
+    message: string,
+    readonly customers: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** A batch's answer for one lead or ticket. */
+export type MatchOutcome = { ok: true; customer: string } | { ok: false; error: NoCustomerError | AmbiguousCustomerError };
+
+/** One customer, an ambiguity, or null when `customers` is empty. */
+function pick(customers: string[], what: string): MatchOutcome | null {
+  const list = uniq(customers).sort();
+  if (list.length === 0) return null;
+  if (list.length > 1) return { ok: false, error: new AmbiguousCustomerError(`ambiguous: ${what} matches ${describeList(list)}`, list) };
+  return { ok: true, customer: list[0]! };
+}
+
+function unwrap(outcome: MatchOutcome | undefined, what: string): string {
+  if (!outcome) throw new NoCustomerError(`no ERPNext customer matches ${what}`);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.customer;
+}
+
+interface ContactKeys {
+  /** Contacts named outright (an HD Ticket's contact). */
+  contacts?: string[];
+  emails: string[];
+  phones: string[];
+}
+
+type ContactRow = Row & Record<'email_id' | 'mobile_no' | 'phone' | 'row_email' | 'row_phone' | 'customer', unknown>;
+
+/**
+ * For each key set, the Customers linked to the Contacts it names or whose email (primary or any
+ * Contact Email row) or phone is one of its keys — one list call for all of them. Frappe joins the
+ * child tables named in the fields and filters (db_query.py `extract_tables`,
+ * `prepare_filter_condition`): the Contact Email / Contact Phone rows sit in the same OR as the
+ * contact's own fields, the Dynamic Link rows must name a Customer, and a contact comes back once
+ * per combination of joined rows. The joined rows' values, selected under aliases, tell which key
+ * each row matched. Emails compare as MariaDB's collation does: case-insensitively.
+ */
+async function customersByContact(ctx: Ctx, wanted: ContactKeys[]): Promise<string[][]> {
+  const named = uniq(wanted.flatMap((w) => w.contacts ?? []));
+  const emails = uniq(wanted.flatMap((w) => w.emails));
+  const phones = uniq(wanted.flatMap((w) => w.phones));
+  const orFilters: Filter[] = [];
+  if (named.length) orFilters.push(['name', 'in', named]);
+  if (emails.length) orFilters.push(['email_id', 'in', emails], ['Contact Email', 'email_id', 'in', emails]);
+  if (phones.length) orFilters.push(['mobile_no', 'in', phones], ['phone', 'in', phones], ['Contact Phone', 'phone', 'in', phones]);
+  if (!orFilters.length) return wanted.map(() => []);
+  const fields = ['name', 'email_id', 'mobile_no', 'phone', '`tabDynamic Link`.`link_name` as customer'];
+  if (emails.length) fields.push('`tabContact Email`.`email_id` as row_email');
+  if (phones.length) fields.push('`tabContact Phone`.`phone` as row_phone');
+  const rows = await ctx.client.getList<ContactRow>('Contact', {
+    fields,
+    filters: [['Dynamic Link', 'link_doctype', '=', 'Customer']],
+    orFilters,
+    orderBy: '`tabContact`.`name` asc',
     limitPageLength: 0,
     signal: ctx.signal,
   });
-  return uniq(links.map((l) => text(l.link_name)));
+  const index = new Map<string, Set<string>>();
+  const add = (key: string, value: string) => {
+    if (!key || !value) return;
+    const set = index.get(key) ?? new Set<string>();
+    set.add(value);
+    index.set(key, set);
+  };
+  const customersOf = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const contact = text(r.name);
+    const set = customersOf.get(contact) ?? new Set<string>();
+    if (text(r.customer)) set.add(text(r.customer));
+    customersOf.set(contact, set);
+    add(`c:${contact}`, contact);
+    add(`e:${norm(r.email_id)}`, contact);
+    add(`e:${norm(r.row_email)}`, contact);
+    for (const p of [r.mobile_no, r.phone, r.row_phone]) add(`p:${text(p)}`, contact);
+  }
+  return wanted.map((w) => {
+    const keys = [...(w.contacts ?? []).map((c) => `c:${c}`), ...w.emails.map((e) => `e:${norm(e)}`), ...w.phones.map((p) => `p:${p}`)];
+    const contacts = new Set(keys.flatMap((k) => [...(index.get(k) ?? [])]));
+    return uniq([...contacts].flatMap((c) => [...(customersOf.get(c) ?? [])]));
+  });
 }
 
-/**
- * Contacts whose email (primary or any Contact Email row) or phone matches, in one list call:
- * Frappe joins the child tables named in a filter (db_query.py), so the rows' fields can sit in the
- * same OR as the contact's own.
- */
-async function contactsMatching(ctx: Ctx, emails: string[], phones: string[]): Promise<string[]> {
-  const orFilters: Filter[] = [];
-  if (emails.length) orFilters.push(['email_id', 'in', emails], ['Contact Email', 'email_id', 'in', emails]);
-  if (phones.length) orFilters.push(['mobile_no', 'in', phones], ['phone', 'in', phones], ['Contact Phone', 'phone', 'in', phones]);
-  if (!orFilters.length) return [];
-  const rows = await ctx.client.getList<Row>('Contact', { fields: ['name'], orFilters, orderBy: 'name asc', limitPageLength: 0, signal: ctx.signal });
-  return uniq(rows.map((r) => text(r.name)));
-}
-
-/** Customers whose customer_name equals one of `names` (trimmed, case-insensitive). */
-async function customersNamed(ctx: Ctx, names: string[]): Promise<string[]> {
-  const wanted = uniq(names.map(norm));
-  if (!wanted.length) return [];
+/** For each name list, the Customers whose customer_name equals one of them (trimmed, case-insensitive): one list call. */
+async function customersNamed(ctx: Ctx, wanted: string[][]): Promise<string[][]> {
+  const all = uniq(wanted.flat().map(norm));
+  if (!all.length) return wanted.map(() => []);
   const rows = await ctx.client.getList<Row & { customer_name?: string }>('Customer', {
     fields: ['name', 'customer_name'],
-    orFilters: wanted.map((n): Filter => ['customer_name', 'like', likeAnyWhere(n)]),
+    orFilters: all.map((n): Filter => ['customer_name', 'like', likeAnyWhere(n)]),
     orderBy: 'name asc',
     limitPageLength: 0,
     signal: ctx.signal,
   });
-  return uniq(rows.filter((r) => wanted.includes(norm(r.customer_name))).map((r) => r.name));
+  const byName = new Map<string, string[]>();
+  for (const r of rows) byName.set(norm(r.customer_name), [...(byName.get(norm(r.customer_name)) ?? []), r.name]);
+  return wanted.map((names) => uniq(names.map(norm).flatMap((n) => byName.get(n) ?? [])));
 }
 
 export interface LeadLike {
   name: string;
   custom_customer?: string | null;
+  /** CRM sets it when the lead is converted into a deal (crm/fcrm/doctype/crm_lead/crm_lead.py convert_to_deal). */
+  converted?: number | boolean | null;
   email?: string | null;
   mobile_no?: string | null;
   phone?: string | null;
@@ -156,16 +217,18 @@ export interface LeadLike {
   last_name?: string | null;
 }
 
-export async function matchLeadCustomer(ctx: Ctx, lead: LeadLike): Promise<string> {
-  const explicit = text(lead.custom_customer);
-  if (explicit) return explicit;
-  const what = `CRM Lead ${lead.name}`;
+/** The lead fields matching reads, for a list call that pages through leads. */
+export const LEAD_MATCH_FIELDS = ['name', 'custom_customer', 'converted', 'email', 'mobile_no', 'phone', 'organization', 'lead_name', 'first_name', 'last_name'] as const;
 
+/** Customers of the CRM Deals converted from these leads, by lead; none on a site without erpnext_customer. */
+async function dealCustomers(ctx: Ctx, leads: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!leads.length) return out;
   const deals = await withErpnextCustomer(ctx, 'CRM Deal', () =>
-    ctx.client.getList<{ erpnext_customer?: string }>('CRM Deal', {
-      fields: ['name', ERPNEXT_CUSTOMER],
+    ctx.client.getList<{ lead: string | null; erpnext_customer?: string }>('CRM Deal', {
+      fields: ['name', 'lead', ERPNEXT_CUSTOMER],
       filters: [
-        ['lead', '=', lead.name],
+        ['lead', 'in', leads],
         [ERPNEXT_CUSTOMER, 'is', 'set'],
       ],
       orderBy: 'creation desc, name desc',
@@ -173,21 +236,59 @@ export async function matchLeadCustomer(ctx: Ctx, lead: LeadLike): Promise<strin
       signal: ctx.signal,
     }),
   );
-  const byDeal = pick(deals.map((d) => text(d.erpnext_customer)), `${what} (through its deals)`);
-  if (byDeal) return byDeal;
+  for (const d of deals) out.set(text(d.lead), [...(out.get(text(d.lead)) ?? []), text(d.erpnext_customer)]);
+  return out;
+}
 
-  const emails = uniq([text(lead.email)]);
-  const phones = uniq([text(lead.mobile_no), text(lead.phone)]);
-  const byContact = pick(await customersOfContacts(ctx, await contactsMatching(ctx, emails, phones)), `${what} (through contacts ${[...emails, ...phones].join(', ')})`);
-  if (byContact) return byContact;
+/**
+ * The customer of each lead, in this order of evidence: its own `custom_customer`; the
+ * erpnext_customer of the deals it was converted into (only a converted lead has any, so an
+ * unconverted batch makes no deal call); the Customers linked to Contacts sharing its email or
+ * phone; a Customer named like its organization or its person. A step's ambiguity is final.
+ */
+export async function matchLeads(ctx: Ctx, leads: LeadLike[]): Promise<Map<string, MatchOutcome>> {
+  const out = new Map<string, MatchOutcome>();
+  const what = (l: LeadLike) => `CRM Lead ${l.name}`;
+  let open = leads.filter((l) => {
+    const explicit = text(l.custom_customer);
+    if (explicit) out.set(l.name, { ok: true, customer: explicit });
+    return !explicit;
+  });
 
-  const leadName = text(lead.lead_name) || [text(lead.first_name), text(lead.last_name)].filter(Boolean).join(' ');
-  const names = uniq([text(lead.organization), leadName]);
-  const byName = pick(await customersNamed(ctx, names), `${what} (by name ${names.map((n) => `"${n}"`).join(' / ')})`);
-  if (byName) return byName;
+  const deals = await dealCustomers(ctx, open.filter((l) => Boolean(Number(l.converted ?? 0))).map((l) => l.name));
+  open = open.filter((l) => !settle(out, l.name, pick(deals.get(l.name) ?? [], `${what(l)} (through its deals)`)));
 
-  const keys = [...emails, ...phones, ...names.map((n) => `"${n}"`)];
-  throw new PermanentError(`no ERPNext customer matches ${what}${keys.length ? ` (tried ${keys.join(', ')})` : ''}`);
+  const keys = open.map((l): ContactKeys => ({ emails: uniq([text(l.email)]), phones: uniq([text(l.mobile_no), text(l.phone)]) }));
+  const byContact = await customersByContact(ctx, keys);
+  open = open.filter((l, i) => {
+    const k = keys[i]!;
+    return !settle(out, l.name, pick(byContact[i]!, `${what(l)} (through contacts ${[...k.emails, ...k.phones].join(', ')})`));
+  });
+
+  const names = open.map((l) => {
+    const person = text(l.lead_name) || [text(l.first_name), text(l.last_name)].filter(Boolean).join(' ');
+    return uniq([text(l.organization), person]);
+  });
+  const named = await customersNamed(ctx, names);
+  open.forEach((l, i) => {
+    const n = names[i]!;
+    if (settle(out, l.name, pick(named[i]!, `${what(l)} (by name ${n.map((x) => `"${x}"`).join(' / ')})`))) return;
+    const k = { emails: uniq([text(l.email)]), phones: uniq([text(l.mobile_no), text(l.phone)]) };
+    const tried = [...k.emails, ...k.phones, ...n.map((x) => `"${x}"`)];
+    out.set(l.name, { ok: false, error: new NoCustomerError(`no ERPNext customer matches ${what(l)}${tried.length ? ` (tried ${tried.join(', ')})` : ''}`) });
+  });
+  return out;
+}
+
+/** Record an outcome when there is one; true when the lead or ticket is settled. */
+function settle(out: Map<string, MatchOutcome>, name: string, outcome: MatchOutcome | null): boolean {
+  if (!outcome) return false;
+  out.set(name, outcome);
+  return true;
+}
+
+export async function matchLeadCustomer(ctx: Ctx, lead: LeadLike): Promise<string> {
+  return unwrap((await matchLeads(ctx, [lead])).get(lead.name), `CRM Lead ${lead.name}`);
 }
 
 export interface TicketLike {
@@ -197,29 +298,54 @@ export interface TicketLike {
   raised_by?: string | null;
 }
 
-export async function matchTicketCustomer(ctx: Ctx, ticket: TicketLike): Promise<string> {
-  const what = `HD Ticket ${ticket.name}`;
-  const hdCustomer = text(ticket.customer);
-  if (hdCustomer) {
-    const rows = await withErpnextCustomer(ctx, 'HD Customer', () =>
-      ctx.client.getList<{ erpnext_customer?: string }>('HD Customer', {
-        fields: ['name', ERPNEXT_CUSTOMER],
-        filters: [['name', '=', hdCustomer]],
-        orderBy: 'name asc',
-        limitPageLength: 1,
-        signal: ctx.signal,
-      }),
-    );
-    const linked = text(rows[0]?.erpnext_customer);
-    if (linked) return linked;
-  }
-  const contacts: string[] = [];
-  if (text(ticket.contact)) contacts.push(text(ticket.contact));
-  const email = text(ticket.raised_by).replace(/^.*<([^>]+)>.*$/, '$1');
-  if (email) contacts.push(...(await contactsMatching(ctx, [email], [])));
-  const byContact = pick(await customersOfContacts(ctx, uniq(contacts)), `${what} (through contacts ${uniq([text(ticket.contact), email]).join(', ')})`);
-  if (byContact) return byContact;
-  throw new PermanentError(
-    `no ERPNext customer matches ${what} (HD Customer ${hdCustomer || 'not set'}${email ? `, ${email}` : ''})`,
+/** The ticket fields matching reads. */
+export const TICKET_MATCH_FIELDS = ['name', 'customer', 'contact', 'raised_by'] as const;
+
+/** The erpnext_customer of these HD Customers; none on a site whose HD Customer has no such field. */
+async function hdCustomerLinks(ctx: Ctx, hdCustomers: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!hdCustomers.length) return out;
+  const rows = await withErpnextCustomer(ctx, 'HD Customer', () =>
+    ctx.client.getList<{ name: string; erpnext_customer?: string }>('HD Customer', {
+      fields: ['name', ERPNEXT_CUSTOMER],
+      filters: [['name', 'in', hdCustomers]],
+      orderBy: 'name asc',
+      limitPageLength: 0,
+      signal: ctx.signal,
+    }),
   );
+  for (const r of rows) if (text(r.erpnext_customer)) out.set(text(r.name), text(r.erpnext_customer));
+  return out;
+}
+
+const emailOf = (raisedBy: unknown): string => text(raisedBy).replace(/^.*<([^>]+)>.*$/, '$1');
+
+/**
+ * The customer of each ticket: its HD Customer's erpnext_customer where the site has that field;
+ * else the Customers linked to its contact or to Contacts sharing the email it was raised by.
+ */
+export async function matchTickets(ctx: Ctx, tickets: TicketLike[]): Promise<Map<string, MatchOutcome>> {
+  const out = new Map<string, MatchOutcome>();
+  const byHd = await hdCustomerLinks(ctx, uniq(tickets.map((t) => text(t.customer))));
+  const open = tickets.filter((t) => {
+    const linked = byHd.get(text(t.customer));
+    if (linked) out.set(String(t.name), { ok: true, customer: linked });
+    return !linked;
+  });
+  const emails = open.map((t) => emailOf(t.raised_by));
+  const byContact = await customersByContact(ctx, open.map((t, i) => ({ contacts: uniq([text(t.contact)]), emails: uniq([emails[i]!]), phones: [] })));
+  open.forEach((t, i) => {
+    const what = `HD Ticket ${t.name}`;
+    const email = emails[i]!;
+    if (settle(out, String(t.name), pick(byContact[i]!, `${what} (through contacts ${uniq([text(t.contact), email]).join(', ')})`))) return;
+    out.set(String(t.name), {
+      ok: false,
+      error: new NoCustomerError(`no ERPNext customer matches ${what} (HD Customer ${text(t.customer) || 'not set'}${email ? `, ${email}` : ''})`),
+    });
+  });
+  return out;
+}
+
+export async function matchTicketCustomer(ctx: Ctx, ticket: TicketLike): Promise<string> {
+  return unwrap((await matchTickets(ctx, [ticket])).get(String(ticket.name)), `HD Ticket ${ticket.name}`);
 }
