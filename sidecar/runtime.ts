@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
+import express from 'express';
 import type { SidecarConfig } from '../lib/config/load.js';
 import type { Logger } from '../lib/log.js';
 import type { HooksManifest } from '../lib/manifest/schema.js';
@@ -18,6 +19,7 @@ import type { JobStore } from './jobs/types.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { scheduleEntries } from './scheduler.js';
 import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
+import { createHistoryAdminRouter } from './handlers/order_history/admin.js';
 import { createShopHandlers } from './shops/handlers.js';
 import { SHOP_JOB_POLICIES } from './shops/jobs.js';
 import { createWebhookRouter } from './shops/webhooks/router.js';
@@ -138,7 +140,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       adminToken: config.adminToken,
       logger,
       webhooks,
-      adminRoutes: createShopAdminRouter(config.shops, store, runner.enqueue),
+      adminRoutes: express.Router().use(createShopAdminRouter(config.shops, store, runner.enqueue), createHistoryAdminRouter(config.sites.map((s) => s.name), store, runner.enqueue)),
       beforeMetrics: () => refreshShopGauges(store, metrics),
     });
     server = started.server;

@@ -16,11 +16,12 @@ import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { FrappeDoc } from '../../../lib/frappe/types.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
 import { jobHandler } from '../../jobs/runner.js';
-import { buildHistory, distinctOrders, sameRows, type HistoryRow } from './history.js';
+import { buildHistory, distinctOrders, type HistoryRow } from './history.js';
+import { TARGETS, writeHistory } from './table.js';
+import { BULK_HANDLER, bulkHandler } from './bulk.js';
 import { CRM_LEAD, HD_TICKET, hdCustomersOf, leadsOfCustomerDeals, matchLeadCustomer, matchTicketCustomer, type LeadLike, type TicketLike } from './match.js';
 
 export const ORDER_SYNC_REQUEST = 'Order Sync Request';
-export const TARGETS: Record<string, string> = { [CRM_LEAD]: 'CRM Lead Order Item', [HD_TICKET]: 'HD Ticket Order Item' };
 
 export interface SyncResult {
   customer: string;
@@ -64,22 +65,6 @@ export function failureReason(err: unknown, attempts: number | null): string {
   const known = err instanceof CompanionError || isPermanent(err) || isRetriable(err);
   const base = known ? shortReason(err) : `unexpected error in the order companion service (${err instanceof Error ? err.name : 'error'}): ${shortReason(err)}`;
   return attempts === null ? base : `gave up after ${attempts} attempts: ${base}`;
-}
-
-/**
- * Replace the table of `doc` (as just read) by `rows`: one PUT with the `modified` read, none when
- * the rows are already there. Someone saving in between costs a re-read and a second try
- * (check_if_latest, frappe/model/document.py). True when written.
- */
-export async function writeHistory(ctx: HandlerContext, doctype: string, doc: FrappeDoc<Record<string, unknown>>, rows: HistoryRow[]): Promise<boolean> {
-  if (sameRows(doc.custom_order_history, rows)) return false;
-  const saved = await ctx.client.saveWithLatest<Record<string, unknown>>(
-    doctype,
-    String(doc.name),
-    (latest: FrappeDoc<Record<string, unknown>>) => (sameRows(latest.custom_order_history, rows) ? null : { custom_order_history: rows }),
-    { signal: ctx.signal, read: doc },
-  );
-  return saved !== null;
 }
 
 /**
@@ -199,6 +184,7 @@ function lateMark(mark: () => Promise<unknown>, afterMs: number): { settle(): Pr
 
 export function createOrderHistoryHandlers(): HandlerRegistry {
   return {
+    [BULK_HANDLER]: bulkHandler,
     'order_history.request': jobHandler('order_history.request', async (ctx, { name }) => {
       let req: FrappeDoc<{ status?: string; reference_doctype?: string; reference_name?: string }>;
       try {

@@ -1,0 +1,87 @@
+/**
+ * Bulk history sync for the CLI (`history sync`), mounted under the sidecar's /admin (loopback or
+ * admin token): start a run — or resume the unfinished one with the same options, so running the
+ * command again after a crash finishes the rest — and read a run's progress.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { Enqueue } from '../../jobs/payloads.js';
+import type { JobStore } from '../../jobs/types.js';
+import { BULK_DOCTYPES, BULK_HANDLER, bulkJobId, lastRunKey, progressKey, type BulkOptions, type BulkProgress } from './bulk.js';
+
+const startSchema = z
+  .object({
+    site: z.string().min(1).optional(),
+    doctype: z.enum(BULK_DOCTYPES).optional(),
+    since: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2026-11-01')
+      .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'a real calendar date')
+      .optional(),
+    onlyEmpty: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+/** Options compared as the run stores them: absent and false are the same. */
+function sameOptions(a: BulkOptions, b: BulkOptions): boolean {
+  return a.doctype === b.doctype && a.since === b.since && Boolean(a.onlyEmpty) === Boolean(b.onlyEmpty) && Boolean(a.dryRun) === Boolean(b.dryRun);
+}
+
+function pickSite(sites: string[], wanted: string | undefined, res: Response): string | null {
+  if (wanted) {
+    if (sites.includes(wanted)) return wanted;
+    res.status(404).json({ error: `no site ${wanted} is configured (configured: ${sites.join(', ')})` });
+    return null;
+  }
+  if (sites.length === 1) return sites[0]!;
+  res.status(400).json({ error: `several sites are configured; choose one with --site (${sites.join(', ')})` });
+  return null;
+}
+
+async function progressOf(store: JobStore, site: string, run: string): Promise<BulkProgress | null> {
+  const raw = await store.getMeta(progressKey(site, run));
+  return raw ? (JSON.parse(raw) as BulkProgress) : null;
+}
+
+export function createHistoryAdminRouter(sites: string[], store: JobStore, enqueue: Enqueue): Router {
+  const r = express.Router();
+  r.use(express.json({ limit: '16kb' }));
+
+  r.post('/history/sync', async (req: Request, res: Response) => {
+    const parsed = startSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+    const { site: wanted, ...options } = parsed.data;
+    const site = pickSite(sites, wanted, res);
+    if (!site) return;
+    // The unfinished run with these options, if any: resumed, not started again.
+    const last = await store.getMeta(lastRunKey(site));
+    if (last) {
+      const job = await store.get(bulkJobId(site, last));
+      const progress = await progressOf(store, site, last);
+      const unfinished = job && job.state !== 'completed' && progress?.state !== 'done';
+      if (unfinished && progress && sameOptions(progress.options, options)) {
+        if (job.state === 'failed') await store.retry(job.id);
+        return void res.json({ site, run: last, job: job.id, resumed: true, progress });
+      }
+      if (unfinished && job.state !== 'failed') {
+        return void res.status(409).json({ error: `a bulk sync with other options is running on ${site} (run ${last}); wait for it to finish` });
+      }
+    }
+    const run = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-');
+    await store.setMeta(lastRunKey(site), run);
+    const job = bulkJobId(site, run);
+    await enqueue({ id: job, name: BULK_HANDLER, site, data: { run, options }, maxAttempts: 8 });
+    res.status(202).json({ site, run, job, resumed: false, progress: null });
+  });
+
+  r.get('/history/sync/:site/:run', async (req: Request, res: Response) => {
+    const site = String(req.params.site);
+    const run = String(req.params.run);
+    const [progress, job] = await Promise.all([progressOf(store, site, run), store.get(bulkJobId(site, run))]);
+    if (!job && !progress) return void res.status(404).json({ error: `no bulk sync run ${run} on ${site}` });
+    res.json({ site, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress });
+  });
+
+  return r;
+}
