@@ -16,6 +16,7 @@ import { loadManifest, ManifestError } from '../lib/manifest/load.js';
 import { startSidecar, type Sidecar } from '../sidecar/runtime.js';
 import { runDemo, runningDemoSidecar } from './demo.js';
 import { site as siteCommand, SiteCommandError } from './site/command.js';
+import { ProgressClock, progressLine, summary, type RunProgress } from './history_progress.js';
 
 /**
  * Each command's help, printed by `<command> --help` (anywhere after the command) and by
@@ -35,6 +36,10 @@ const HELP: Record<string, string> = {
                                 Apply a stored delivery (or reconciled order) again.
   shops backfill --shop ID --since DATE [--url URL]
                                 Re-read a shop's orders updated since DATE (ISO-8601) and apply what is new.
+`,
+  history: `  history sync [--doctype "CRM Lead"|"HD Ticket"] [--since DATE] [--only-empty] [--dry-run] [--site NAME] [--url URL]
+                                Rebuild the order history of every matched lead and ticket in a running sidecar,
+                                with progress; run it again to resume or follow an unfinished run.
 `,
   site: `  site plan|install|uninstall|doctor|export|import [--site NAME] [options]
                                 Install into a Frappe site over REST (see README "Install into your site").
@@ -62,7 +67,7 @@ ${Object.values(HELP).join('')}  help [COMMAND]                Show this help, o
 ${URL_NOTE}`;
 
 function commandHelp(command: string): string {
-  return `Usage: crm-order-companion ${command} [options]\n\n${HELP[command]}${['status', 'jobs', 'shops'].includes(command) ? URL_NOTE : ''}`;
+  return `Usage: crm-order-companion ${command} [options]\n\n${HELP[command]}${['status', 'jobs', 'shops', 'history'].includes(command) ? URL_NOTE : ''}`;
 }
 
 /** `parseArgs` refusals (unknown option, missing value, stray argument) are the user's typing, not a crash. */
@@ -95,6 +100,8 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return jobs(rest);
     case 'shops':
       return shops(rest);
+    case 'history':
+      return history(rest);
     case 'site':
       return siteCommand(rest);
     case 'demo':
@@ -190,6 +197,63 @@ async function api(url: string, path: string, init: RequestInit = {}): Promise<{
     throw new UsageError(`no sidecar answers at ${url} (is it running? pass --url or set COC_URL)`);
   }
   return { status: res.status, body: await res.json().catch(() => ({})) };
+}
+
+/** How often `history sync` asks the sidecar how far the run is. */
+const FOLLOW_EVERY_MS = 500;
+
+async function history(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'sync') throw new UsageError('usage: history sync [--doctype "CRM Lead"|"HD Ticket"] [--since DATE] [--only-empty] [--dry-run] [--site NAME]');
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      url: { type: 'string' },
+      site: { type: 'string' },
+      doctype: { type: 'string' },
+      since: { type: 'string' },
+      'only-empty': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+  });
+  const url = sidecarUrl(values.url);
+  const { status: code, body } = await api(url, '/admin/history/sync', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ site: values.site, doctype: values.doctype, since: values.since, onlyEmpty: values['only-empty'] || undefined, dryRun: values['dry-run'] || undefined }),
+  });
+  if (code !== 200 && code !== 202) throw new UsageError(body.error ?? `sidecar answered ${code}`);
+  const tty = Boolean(process.stdout.isTTY);
+  process.stdout.write(`${body.resumed ? 'resuming' : 'started'} bulk order history sync ${body.run} on ${body.site}\n`);
+  const detach = () => {
+    process.stdout.write(`${tty ? '\n' : ''}stopped following; the sync goes on in the sidecar (run the same command again to follow it)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', detach);
+  const clock = new ProgressClock();
+  let lastDone = -1;
+  for (;;) {
+    const { status: got, body: now } = await api(url, `/admin/history/sync/${encodeURIComponent(body.site)}/${encodeURIComponent(body.run)}`);
+    if (got !== 200) throw new UsageError(now.error ?? `sidecar answered ${got}`);
+    const p = now.progress as RunProgress | null;
+    if (p) {
+      const speed = clock.observe(p);
+      if (tty) process.stdout.write(`\r${progressLine(p, speed, true)}\x1b[K`);
+      else if (p.done !== lastDone) process.stdout.write(`${progressLine(p, speed, false)}\n`);
+      lastDone = p.done;
+      if (p.state !== 'running') {
+        process.off('SIGINT', detach);
+        process.stdout.write(`${tty ? '\n' : ''}${summary(p)}`);
+        return p.state === 'done' && p.failedCount === 0 ? 0 : 1;
+      }
+    }
+    // A run the sidecar gave up on (dead-lettered) without a final checkpoint still ends here.
+    if (now.job?.state === 'failed' && p?.state === 'running') {
+      process.stdout.write(`${tty ? '\n' : ''}the sync job failed: ${now.job.lastError ?? 'unknown error'}; run the same command again to resume it\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+  }
 }
 
 async function status(args: string[]): Promise<number> {

@@ -37,7 +37,7 @@ export interface SidecarOptions {
   /** Injected in tests; built from the config otherwise. */
   store?: JobStore;
   /** Retry timings of the REST client (tests shrink them); over the config's `rest`. */
-  rest?: { timeoutMs?: number; readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number; maxRetries?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  rest?: { timeoutMs?: number; readTimeoutMs?: number; writeTimeoutMs?: number; slowCallMs?: number; maxRetries?: number; backoffBaseMs?: number; backoffMaxMs?: number; hedgeReadsAfterMs?: number | false };
   /** @defaultValue 30_000 */
   healthIntervalMs?: number;
   /** Realtime reconnect base delay. @defaultValue 1000 */
@@ -76,6 +76,7 @@ export function checkHandlers(manifest: HooksManifest, handlers: HandlerRegistry
   for (const events of Object.values(manifest.realtime)) for (const ids of Object.values(events)) for (const id of ids ?? []) named.add(id);
   for (const e of scheduleEntries(manifest)) named.add(e.handler);
   for (const w of manifest.webhooks) named.add(w.handler);
+  for (const id of manifest.jobs) named.add(id);
   const unknown = [...named].filter((id) => !handlers[id]);
   if (unknown.length) throw new Error(`hooks_manifest.json names unknown handler(s): ${unknown.join(', ')}`);
 }

@@ -62,6 +62,8 @@ export const manifestSchema = z
       })
       .strict()
       .default({ cron: {} }),
+    /** Jobs an operator starts (`history sync`, later the console); never scheduled or triggered by events. */
+    jobs: z.array(handlerId).default([]),
     webhooks: z
       .array(
         z

@@ -19,7 +19,7 @@ import { createLogger } from '../../lib/log.js';
 import { loadManifest, parseManifest } from '../../lib/manifest/load.js';
 import type { HooksManifest } from '../../lib/manifest/schema.js';
 import { jobId } from '../../sidecar/realtime/dispatch.js';
-import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
+import { startSidecar, type Sidecar, type SidecarOptions } from '../../sidecar/runtime.js';
 import { SITE, client, control, login, userClient, type Client } from './emulator.js';
 import { localConfig } from './config.js';
 
@@ -78,8 +78,8 @@ export const ORDER_HISTORY_MANIFEST: HooksManifest = parseManifest({
  * A sidecar with only the order-history wiring, once its realtime link is up, its first catch-up has
  * run, and the emulator has put it in the three DocType rooms — so what a test does next is heard.
  */
-export async function startOrderHistorySidecar(site: InstalledSite): Promise<Sidecar> {
-  const sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
+export async function startOrderHistorySidecar(site: InstalledSite, opts: { config?: Partial<SidecarConfig>; rest?: SidecarOptions['rest'] } = {}): Promise<Sidecar> {
+  const sc = await startWith({ config: { ...configFor(site), ...opts.config }, manifest: ORDER_HISTORY_MANIFEST, rest: opts.rest });
   await until(sc, () => sc.status()[0]!.realtime.connected && sc.status()[0]!.catchup.lastRunAt !== null, 'the realtime link and first catch-up');
   for (const dt of Object.keys(ORDER_HISTORY_MANIFEST.realtime)) await subscribedTo(site.emu, dt);
   return sc;
@@ -100,14 +100,21 @@ export function configFor(site: InstalledSite, dataDir = mkdtempSync(join(tmpdir
   return localConfig({ name: SITE, url: site.emu.url, key: site.companion.key, secret: site.companion.secret }, { dataDir, logLevel: 'debug' });
 }
 
-export async function startWith(opts: { config: SidecarConfig; manifest: HooksManifest; handlers?: HandlerRegistry; logger?: ReturnType<typeof captureLogs>['logger'] }): Promise<Sidecar> {
+export async function startWith(opts: {
+  config: SidecarConfig;
+  manifest: HooksManifest;
+  handlers?: HandlerRegistry;
+  logger?: ReturnType<typeof captureLogs>['logger'];
+  /** REST client options on top of the tests' quick backoff and 5 s timeout. */
+  rest?: SidecarOptions['rest'];
+}): Promise<Sidecar> {
   return startSidecar({
     config: opts.config,
     manifest: opts.manifest,
     handlers: opts.handlers ?? builtinHandlers,
     logger: opts.logger ?? captureLogs().logger,
     http: false,
-    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000 },
+    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000, ...opts.rest },
     jobDefaults: { maxAttempts: 3, backoffMs: 5 },
     reconnectBaseMs: 20,
   });

@@ -224,7 +224,7 @@ export async function startProgress(ctx: Pick<HandlerContext, 'client' | 'signal
  * Walk the run from its checkpoint to the end, saving the checkpoint after every page. Throws on a
  * transient failure (the job is retried and resumes); ends with the progress marked done.
  */
-export async function runBulk(ctx: HandlerContext, progress: BulkProgress, onPage?: (p: BulkProgress) => void): Promise<BulkProgress> {
+export async function runBulk(ctx: HandlerContext, progress: BulkProgress): Promise<BulkProgress> {
   const doctypes = doctypesOf(progress.options);
   const key = progressKey(ctx.site, progress.run);
   while (progress.doctypeIndex < doctypes.length) {
@@ -241,7 +241,7 @@ export async function runBulk(ctx: HandlerContext, progress: BulkProgress, onPag
       progress.cursor = null;
     }
     await ctx.meta.set(key, JSON.stringify(progress));
-    onPage?.(progress);
+    ctx.logger.info({ event: 'order_history_bulk_page', site: ctx.site, run: progress.run, done: progress.done, total: progress.total }, `bulk order history sync ${progress.run}: ${progress.done}/${progress.total}`);
   }
   progress.state = 'done';
   progress.finishedAt = new Date().toISOString();
