@@ -6,9 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
+import { DEFAULT_HEALTH, dailyCron } from '../lib/config/health.js';
 import type { SidecarConfig } from '../lib/config/load.js';
 import type { Logger } from '../lib/log.js';
 import type { HooksManifest } from '../lib/manifest/schema.js';
+import { createHealthHandlers } from './handlers/health/index.js';
+import { refreshHealthGauges } from './handlers/health/state.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
 import { createJobStore } from './jobs/index.js';
@@ -83,8 +86,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const metrics = opts.metrics ?? createMetrics();
   const events = new EventEmitter();
   events.setMaxListeners(100);
-  // Shop sync is configuration-driven (config.shops); its handlers exist whether or not shops are set.
-  const handlers: HandlerRegistry = { ...createShopHandlers(config.shops), ...opts.handlers };
+  // Shop sync and the health check are configuration-driven (config.shops, config.health); their
+  // handlers exist whether or not they are configured. The health check reads the job store's dead letters.
+  const health = config.health ?? DEFAULT_HEALTH;
+  const handlers: HandlerRegistry = {
+    ...createShopHandlers(config.shops),
+    ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000) }),
+    ...opts.handlers,
+  };
   checkHandlers(manifest, handlers);
   const store = opts.store ?? (await createJobStore(config.redisUrl ? { kind: 'bullmq', redisUrl: config.redisUrl } : { kind: 'embedded', dir: config.dataDir }));
 
@@ -107,6 +116,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       healthIntervalMs: opts.healthIntervalMs,
       realtimeProbeTimeoutMs: config.realtimeProbeTimeoutMs,
       reconnectBaseMs: opts.reconnectBaseMs,
+      scheduleAt: { 'health.check': dailyCron(health.time) },
     }));
   }
 
@@ -115,6 +125,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       metrics.jobRuns.inc({ name: job.name, outcome });
       events.emit('job', job, outcome);
       logJobOutcome(logger, job, outcome, error);
+      if (job.name === 'health.check') void sites.get(job.site)?.refreshHealth();
     },
   });
   for (const site of sites.values()) await site.start();
@@ -139,7 +150,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       logger,
       webhooks,
       adminRoutes: createShopAdminRouter(config.shops, store, runner.enqueue),
-      beforeMetrics: () => refreshShopGauges(store, metrics),
+      beforeMetrics: async () => {
+        await refreshShopGauges(store, metrics);
+        await refreshHealthGauges(meta, metrics, [...sites.keys()]);
+      },
     });
     server = started.server;
     url = started.url;
