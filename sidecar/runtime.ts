@@ -55,7 +55,8 @@ export interface SidecarOptions {
 /**
  * What the runtime reports as it happens (for embedding, tests and future admin UIs):
  * `job` (job, outcome), `realtime` (site, connected, reason?), `probe` (site, eventsArrive, error?),
- * `health` (site, ok, error?), `catchup` (site, documents).
+ * `health` (site, ok, error?), `catchup` (site, documents), `health_report` (site: its status shows
+ * the health check that just finished).
  */
 export type SidecarEvents = EventEmitter;
 
@@ -125,7 +126,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       metrics.jobRuns.inc({ name: job.name, outcome });
       events.emit('job', job, outcome);
       logJobOutcome(logger, job, outcome, error);
-      if (job.name === 'health.check') void sites.get(job.site)?.refreshHealth();
+      if (job.name === 'health.check') void sites.get(job.site)?.refreshHealth().then(() => events.emit('health_report', job.site));
     },
   });
   for (const site of sites.values()) await site.start();
