@@ -43,9 +43,8 @@ function finding(check: HealthCheckName, value: number, threshold: number, messa
   return value > threshold ? { check, value, threshold, message, details: details.slice(0, DETAILS) } : null;
 }
 
-/** Measure everything; no writes. */
-async function measure(ctx: HandlerContext, config: HealthConfig, deps: HealthDeps): Promise<HealthReport> {
-  const { cutoff: to, timeZone, at } = await siteCutoff(ctx);
+/** Measure everything up to `to` (the site's wall clock at `at`); no writes. */
+async function measure(ctx: HandlerContext, config: HealthConfig, deps: HealthDeps, { cutoff: to, timeZone, at }: { cutoff: string; timeZone: string; at: Date }): Promise<HealthReport> {
   const from = siteWallClock(new Date(at.getTime() - DAY_MS), timeZone);
   const since = siteWallClock(new Date(at.getTime() - config.unsyncedDays * DAY_MS), timeZone).slice(0, 10);
   const sla = await slaFailures(ctx, from, to);
@@ -82,8 +81,14 @@ async function measure(ctx: HandlerContext, config: HealthConfig, deps: HealthDe
 export function createHealthHandlers(config: HealthConfig = DEFAULT_HEALTH, deps: HealthDeps): HandlerRegistry {
   return {
     'health.check': async (ctx: HandlerContext) => {
-      const report = await measure(ctx, config, deps);
-      const key = doneKey(ctx.site, report.day);
+      const cutoff = await siteCutoff(ctx);
+      const key = doneKey(ctx.site, cutoff.cutoff.slice(0, 10));
+      // Done today: not even measured again (checked once more under the lock below).
+      if (await ctx.meta.get(key)) {
+        ctx.logger.info({ event: 'health_check_done_today', day: cutoff.cutoff.slice(0, 10) }, `health check of ${ctx.site} already ran on ${cutoff.cutoff.slice(0, 10)}; nothing sent again`);
+        return;
+      }
+      const report = await measure(ctx, config, deps, cutoff);
       const delivered = await ctx.lock('health.check', async () => {
         if (await ctx.meta.get(key)) return false;
         if (report.findings.length) {
