@@ -14,11 +14,11 @@ import { parseManifest } from '../../lib/manifest/load.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { createHealthHandlers } from '../../sidecar/handlers/health/index.js';
 import type { HandlerContext } from '../../sidecar/handlers/types.js';
-import type { Sidecar } from '../../sidecar/runtime.js';
+import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
 import { SITE, control, setClock } from '../helpers/emulator.js';
-import { configFor, installedSite, runJob, siteNow, startWith, type InstalledSite } from '../helpers/sidecar.js';
+import { captureLogs, configFor, installedSite, runJob, siteNow, startWith, type InstalledSite } from '../helpers/sidecar.js';
 
 const TZ = 'Asia/Kolkata';
 const MANIFEST = parseManifest({ app: 'crm_order_companion', scheduler: { daily: ['health.check'] } });
@@ -95,7 +95,16 @@ describe('the daily health check, configured through the runtime', () => {
   let sc: Sidecar;
   beforeAll(async () => {
     const config = { ...configFor(site), health: { ...DEFAULT_HEALTH, recipients: ['Administrator', site.rep.user], emailRecipients: ['ops@example.com', 'owner@example.com'] } };
-    sc = await startWith({ config, manifest: MANIFEST });
+    // With its HTTP server: /readyz and /metrics are where the result shows.
+    sc = await startSidecar({
+      config,
+      manifest: MANIFEST,
+      handlers: builtinHandlers,
+      logger: captureLogs().logger,
+      rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000 },
+      jobDefaults: { maxAttempts: 3, backoffMs: 5 },
+      reconnectBaseMs: 20,
+    });
   });
   afterAll(async () => {
     await sc?.stop(1000);
@@ -129,9 +138,14 @@ describe('the daily health check, configured through the runtime', () => {
       ['sla_failures', 11, 10],
       ['unsynced_orders', 6, 5],
     ]);
-    const metrics = await sc.metrics.registry.getSingleMetricAsString('coc_health_value');
+    const ready = (await (await fetch(`${sc.url}/readyz`)).json()) as { sites: { health: string; findings: string[] }[] };
+    expect(ready.sites[0]!.health).toBe(`2 finding(s) (${day})`);
+    expect(ready.sites[0]!.findings[0]).toMatch(/^11 SLAs failed in the 24 hours to .*: CRM Lead 11, CRM Deal 0, HD Ticket 0$/);
+    const metrics = await (await fetch(`${sc.url}/metrics`)).text();
     expect(metrics).toContain(`coc_health_value{site="${SITE}",check="sla_failures"} 11`);
     expect(metrics).toContain(`coc_health_value{site="${SITE}",check="unsynced_orders"} 6`);
+    expect(metrics).toContain(`coc_health_finding{site="${SITE}",check="unsynced_orders"} 1`);
+    expect(metrics).toContain(`coc_health_finding{site="${SITE}",check="realtime_down"} 0`);
 
     // Later the same day (another tick, a replica, a manual run): nothing more.
     await control(site.emu, '/clock', { advance_seconds: 600 });
