@@ -101,6 +101,8 @@ export function createHealthHandlers(config: HealthConfig = DEFAULT_HEALTH, deps
           report.notified = config.recipients.length ? await notifyFindings(ctx, report, config.recipients, whoAmI) : 0;
           report.emailed = config.emailRecipients.length ? await emailFindings(ctx, report, config.emailRecipients) : false;
         }
+        // The report first: a run that dies between the two leaves the day to be finished, not unshown.
+        await ctx.meta.set(lastReportKey(ctx.site), JSON.stringify(report));
         await ctx.meta.set(key, report.findings.length ? 'findings' : 'healthy');
         return true;
       });
@@ -108,7 +110,6 @@ export function createHealthHandlers(config: HealthConfig = DEFAULT_HEALTH, deps
         ctx.logger.info({ event: 'health_check_done_today', day: report.day }, `health check of ${ctx.site} already ran on ${report.day}; nothing sent again`);
         return;
       }
-      await ctx.meta.set(lastReportKey(ctx.site), JSON.stringify(report));
       reportToMetrics(ctx.metrics, report);
       ctx.logger.info(
         { event: 'health_check', day: report.day, values: report.values, findings: report.findings.map((f) => f.check), notified: report.notified, emailed: report.emailed },
