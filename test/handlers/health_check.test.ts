@@ -14,6 +14,7 @@ import { parseManifest } from '../../lib/manifest/load.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { createHealthHandlers } from '../../sidecar/handlers/health/index.js';
 import type { HandlerContext } from '../../sidecar/handlers/types.js';
+import type { JobRecord } from '../../sidecar/jobs/types.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
@@ -175,6 +176,8 @@ describe('the health check under faults and with other thresholds', () => {
   let config: HealthConfig;
   /** What the next run does after the site answered email.make; once. */
   let loseEmailAnswer = false;
+  /** Dead letters besides the store's own. */
+  let extraFailed: JobRecord[] = [];
 
   function sabotaged(client: FrappeClient): FrappeClient {
     return {
@@ -194,7 +197,7 @@ describe('the health check under faults and with other thresholds', () => {
     config = { ...DEFAULT_HEALTH, recipients: ['Administrator'], emailRecipients: ['ops@example.com'] };
     const handlers = {
       ...builtinHandlers,
-      'health.check': (ctx: HandlerContext) => createHealthHandlers(config, { failedJobs: () => sc.store.list('failed', 1000) })['health.check']!({ ...ctx, client: sabotaged(ctx.client) }),
+      'health.check': (ctx: HandlerContext) => createHealthHandlers(config, { failedJobs: async () => [...(await sc.store.list('failed', 1000)), ...extraFailed] })['health.check']!({ ...ctx, client: sabotaged(ctx.client) }),
     };
     sc = await startWith({ config: configFor(site), manifest: MANIFEST, handlers });
   });
@@ -249,5 +252,25 @@ describe('the health check under faults and with other thresholds', () => {
     // The re-run looked the email up (one Communication list) and did not send it again.
     expect(counts['POST /api/method/frappe.core.doctype.communication.email.make']).toBe(1);
     expect(counts['POST /api/method/frappe.client.insert_many']).toBe(1);
+  });
+
+  it("dead letters and shop orders waiting for a mapping are findings of their own site", async () => {
+    await control(site.emu, '/clock', { advance_seconds: 8 * DAY_S });
+    const day = (await siteNow(site.emu)).slice(0, 10);
+    const job = (id: string, name: string, lastError: string, jobSite = SITE): JobRecord => ({ id, name, site: jobSite, data: {}, state: 'failed', attempts: 8, maxAttempts: 8, backoffMs: 1000, runAtMs: 0, createdAtMs: 0, updatedAtMs: 0, lastError });
+    extraFailed = [
+      job('order_history.rebuild|x', 'order_history.rebuild', 'RetriableError: site unavailable'),
+      job('shopify|d1', 'shops.delivery', 'NeedsMappingError: needs mapping: SKU CAKE-X has no ERPNext item'),
+      job('shopify|d2', 'shops.delivery', 'NeedsMappingError: needs mapping: SKU CAKE-Y has no ERPNext item'),
+      job('other|1', 'order_history.rebuild', 'RetriableError: elsewhere', 'other.example.com'),
+    ];
+    config = { ...config, emailRecipients: [], needsMapping: 1 };
+    await run(sc);
+    expect(await healthNotes(day)).toEqual(['Administrator: dead letters', 'Administrator: shop orders']);
+    expect(sc.status()[0]!.health!.findings.map((f) => [f.check, f.value])).toEqual([
+      ['dead_letters', 1],
+      ['needs_mapping', 2],
+    ]);
+    extraFailed = [];
   });
 });
