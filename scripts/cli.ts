@@ -25,7 +25,7 @@ import { ProgressClock, progressLine, summary, type RunProgress } from './histor
 const HELP: Record<string, string> = {
   start: `  start                         Run the sidecar (configuration from the environment or COC_CONFIG).
 `,
-  status: `  status [--url URL]            Readiness of a running sidecar, per site.
+  status: `  status [--url URL]            Readiness of a running sidecar, per site, and its last daily health check.
 `,
   jobs: `  jobs list [--state S] [--limit N] [--url URL]
   jobs retry ID [--url URL]     Send a dead-lettered job back to the queue.
@@ -259,7 +259,10 @@ async function history(args: string[]): Promise<number> {
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { url: { type: 'string' } } });
   const { body } = await api(sidecarUrl(values.url), '/readyz');
-  for (const s of body.sites ?? []) process.stdout.write(`${s.ready ? 'ready    ' : 'NOT READY'}  ${s.site}  rest: ${s.rest}  realtime: ${s.realtime}${s.events ? `  events: ${s.events}` : ''}\n`);
+  for (const s of body.sites ?? []) {
+    process.stdout.write(`${s.ready ? 'ready    ' : 'NOT READY'}  ${s.site}  rest: ${s.rest}  realtime: ${s.realtime}${s.events ? `  events: ${s.events}` : ''}${s.health ? `  health: ${s.health}` : ''}\n`);
+    for (const f of s.findings ?? []) process.stdout.write(`           health: ${f}\n`);
+  }
   return body.ready ? 0 : 1;
 }
 

@@ -96,6 +96,24 @@ export function createMetrics() {
       help: 'Shop orders parked because a SKU has no ERPNext item (fix the mapping, then retry)',
       registers: [registry],
     }),
+    healthValue: new Gauge({
+      name: 'coc_health_value',
+      help: 'What the last daily health check measured, by site and check (sla_failures, unsynced_orders, realtime_down minutes, dead_letters, needs_mapping)',
+      labelNames: ['site', 'check'] as const,
+      registers: [registry],
+    }),
+    healthFinding: new Gauge({
+      name: 'coc_health_finding',
+      help: '1 when the last daily health check found the check above its threshold, by site and check',
+      labelNames: ['site', 'check'] as const,
+      registers: [registry],
+    }),
+    healthLastRun: new Gauge({
+      name: 'coc_health_last_run_timestamp_seconds',
+      help: 'When the last daily health check of a site finished (Unix time)',
+      labelNames: ['site'] as const,
+      registers: [registry],
+    }),
     jobRuns: new Counter({
       name: 'coc_job_runs_total',
       help: 'Job attempts by name and outcome',

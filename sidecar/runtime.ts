@@ -7,9 +7,12 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import express from 'express';
+import { DEFAULT_HEALTH, dailyCron } from '../lib/config/health.js';
 import type { SidecarConfig } from '../lib/config/load.js';
 import type { Logger } from '../lib/log.js';
 import type { HooksManifest } from '../lib/manifest/schema.js';
+import { createHealthHandlers } from './handlers/health/index.js';
+import { refreshHealthGauges } from './handlers/health/state.js';
 import type { HandlerRegistry } from './handlers/types.js';
 import { startHttpServer } from './http/server.js';
 import { createJobStore } from './jobs/index.js';
@@ -54,7 +57,8 @@ export interface SidecarOptions {
 /**
  * What the runtime reports as it happens (for embedding, tests and future admin UIs):
  * `job` (job, outcome), `realtime` (site, connected, reason?), `probe` (site, eventsArrive, error?),
- * `health` (site, ok, error?), `catchup` (site, documents).
+ * `health` (site, ok, error?), `catchup` (site, documents), `health_report` (site: its status shows
+ * the health check that just finished).
  */
 export type SidecarEvents = EventEmitter;
 
@@ -86,8 +90,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const metrics = opts.metrics ?? createMetrics();
   const events = new EventEmitter();
   events.setMaxListeners(100);
-  // Shop sync is configuration-driven (config.shops); its handlers exist whether or not shops are set.
-  const handlers: HandlerRegistry = { ...createShopHandlers(config.shops), ...opts.handlers };
+  // Shop sync and the health check are configuration-driven (config.shops, config.health); their
+  // handlers exist whether or not they are configured. The health check reads the job store's dead letters.
+  const health = config.health ?? DEFAULT_HEALTH;
+  const handlers: HandlerRegistry = {
+    ...createShopHandlers(config.shops),
+    ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000) }),
+    ...opts.handlers,
+  };
   checkHandlers(manifest, handlers);
   const store = opts.store ?? (await createJobStore(config.redisUrl ? { kind: 'bullmq', redisUrl: config.redisUrl } : { kind: 'embedded', dir: config.dataDir }));
 
@@ -110,6 +120,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       healthIntervalMs: opts.healthIntervalMs,
       realtimeProbeTimeoutMs: config.realtimeProbeTimeoutMs,
       reconnectBaseMs: opts.reconnectBaseMs,
+      scheduleAt: { 'health.check': dailyCron(health.time) },
     }));
   }
 
@@ -118,6 +129,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       metrics.jobRuns.inc({ name: job.name, outcome });
       events.emit('job', job, outcome);
       logJobOutcome(logger, job, outcome, error);
+      if (job.name === 'health.check') void sites.get(job.site)?.refreshHealth().then(() => events.emit('health_report', job.site));
     },
   });
   for (const site of sites.values()) await site.start();
@@ -142,7 +154,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       logger,
       webhooks,
       adminRoutes: express.Router().use(createShopAdminRouter(config.shops, store, runner.enqueue), createHistoryAdminRouter(config.sites.map((s) => s.name), store, runner.enqueue)),
-      beforeMetrics: () => refreshShopGauges(store, metrics),
+      beforeMetrics: async () => {
+        await refreshShopGauges(store, metrics);
+        await refreshHealthGauges(meta, metrics, [...sites.keys()]);
+      },
     });
     server = started.server;
     url = started.url;

@@ -23,11 +23,15 @@ export interface ScheduleEntry {
   handler: string;
 }
 
-export function scheduleEntries(manifest: HooksManifest): ScheduleEntry[] {
+/**
+ * `at` moves a named-frequency entry to a configured time: handler id → cron (e.g. the health
+ * check's `health.time`, lib/config/health.ts). Entries under `cron` keep the manifest's expression.
+ */
+export function scheduleEntries(manifest: HooksManifest, at: Record<string, string> = {}): ScheduleEntry[] {
   const out: ScheduleEntry[] = [];
   for (const [cron, handlers] of Object.entries(manifest.scheduler.cron)) for (const handler of handlers) out.push({ cron, handler });
   for (const freq of Object.keys(FREQUENCY_CRON) as (keyof typeof FREQUENCY_CRON)[]) {
-    for (const handler of manifest.scheduler[freq] ?? []) out.push({ cron: FREQUENCY_CRON[freq], handler });
+    for (const handler of manifest.scheduler[freq] ?? []) out.push({ cron: at[handler] ?? FREQUENCY_CRON[freq], handler });
   }
   return out;
 }

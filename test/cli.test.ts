@@ -103,7 +103,7 @@ describe('crm-order-companion CLI', () => {
     if (!sidecar.ready()) await new Promise((resolve) => sidecar.events.once('probe', resolve));
     const status = await cli(['status', '--url', sidecar.url!]);
     expect(status.stdout).toContain(SITE);
-    expect(status.stdout).toMatch(/^ready\s+test\.localhost\s+rest: ok\s+realtime: connected\s+events: arriving$/m);
+    expect(status.stdout).toMatch(/^ready\s+test\.localhost\s+rest: ok\s+realtime: connected\s+events: arriving\s+health: not run yet$/m);
     expect(status.code).toBe(0);
   });
 

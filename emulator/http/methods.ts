@@ -23,6 +23,7 @@ import type { FormDict } from './request.js';
 import { DESK_METHODS } from './desk_methods.js';
 import type { MethodDef } from './method_def.js';
 import { getExchangeRate } from '../apps/erpnext/exchange_rate.js';
+import { EMAIL_METHODS } from '../apps/frappe/email.js';
 
 export type { MethodCall, MethodDef } from './method_def.js';
 
@@ -481,4 +482,6 @@ export const METHODS: Record<string, MethodDef> = {
 
   // The desk's form load / save methods (frappe/desk/form/load.py, save.py): see desk_methods.ts.
   ...DESK_METHODS,
+  // frappe/core/doctype/communication/email.py `make`: see ../apps/frappe/email.ts.
+  ...EMAIL_METHODS,
 };

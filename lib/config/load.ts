@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CompanionError } from '../errors.js';
 import { registerSecret } from '../log.js';
+import { buildHealth, healthFileSchema, type HealthConfig } from './health.js';
 import { buildShops, shopFileSchema, type ShopConfig } from './shops.js';
 
 type ShopFile = z.infer<typeof shopFileSchema>;
@@ -51,6 +52,8 @@ export interface SidecarConfig {
   rest?: { readTimeoutMs?: number; writeTimeoutMs?: number; writeTimeoutFloorMs?: number | false; slowCallMs?: number; hedgeReadsAfterMs?: false };
   /** Jobs that may wait on a slow REST call beyond `concurrency` (embedded store). @defaultValue 64 */
   maxStalledJobs?: number;
+  /** The daily health check (lib/config/health.ts): its time, thresholds and recipients. @defaultValue DEFAULT_HEALTH */
+  health?: HealthConfig;
 }
 
 export class ConfigError extends CompanionError {
@@ -90,6 +93,7 @@ const fileSchema = z
     slowCallMs: z.number().int().min(10).max(600_000).optional(),
     hedgeReads: z.boolean().optional(),
     maxStalledJobs: z.number().int().min(0).max(1024).optional(),
+    health: healthFileSchema.optional(),
   })
   .strict();
 
@@ -242,6 +246,7 @@ function knownKeysAt(path: Path, data: unknown): string[] {
   if (path.length === 0) return shapeOf(fileSchema);
   if (path[0] === 'sites' && path.length === 2) return shapeOf(siteFileSchema);
   if (path[0] === 'http' && path.length === 1) return shapeOf(fileSchema.shape.http.unwrap());
+  if (path[0] === 'health' && path.length === 1) return shapeOf(healthFileSchema);
   if (path[0] === 'shops' && path.length === 2) {
     const platform = (valueAt(data, path) as { platform?: unknown } | undefined)?.platform;
     const option = shopFileSchema.options.find((o) => o.shape.platform.value === platform);
@@ -442,5 +447,6 @@ export function loadConfig(env: Env = process.env): SidecarConfig {
     realtimeProbeTimeoutMs,
     rest: { readTimeoutMs, writeTimeoutMs, writeTimeoutFloorMs: writeFloor === 0 ? false : writeFloor, slowCallMs, ...(hedgeReads ? {} : { hedgeReadsAfterMs: false as const }) },
     maxStalledJobs,
+    health: buildHealth(file?.health),
   };
 }

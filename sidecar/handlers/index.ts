@@ -7,14 +7,8 @@ import { createSlaHandlers } from './sla.js';
 import type { HandlerRegistry } from './types.js';
 
 export const builtinHandlers: HandlerRegistry = {
-  /**
-   * A scheduled check that the site still accepts our key and answers: a failure is retried by
-   * the job store and, after the last attempt, stays visible as a dead letter.
-   */
-  'health.check': async ({ client, logger, site }) => {
-    const user = await client.call<string>('frappe.auth.get_logged_user', {}, 'GET');
-    logger.info({ site, user }, `health check of ${site}: signed in as ${user}`);
-  },
+  // `health.check` (the manifest's daily job) is built by the runtime from `health` in the
+  // configuration and the job store: sidecar/handlers/health/.
   /** `sla.sweep` (cron; notifies in insert_many batches) and `sla.notify` (the per-document job of earlier versions): sidecar/handlers/sla.ts. */
   ...createSlaHandlers(),
   /** `comms.communication` (realtime + catch-up on Communication): sidecar/handlers/communication.ts. */

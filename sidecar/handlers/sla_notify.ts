@@ -31,9 +31,12 @@ export const INSERT_MANY_CAP = 200;
 export interface Notification {
   key: string;
   user: string;
+  /** The document it links to; empty for none. */
   doctype: string;
   name: string;
   subject: string;
+  /** The Notification Log's body (`email_content`, HTML). */
+  content?: string;
 }
 
 interface InFlight {
@@ -90,9 +93,11 @@ export async function recoverNotifications(ctx: HandlerContext): Promise<void> {
 
 /**
  * Send the notifications not sent yet, in insert_many batches of up to 199 plus the receipt.
- * `self` names the companion's API user (asked once by the caller).
+ * `self` names the companion's API user (asked once by the caller). `label` names what they are
+ * about in the receipt and the logs ("SLA", "health check"); a Notification without `doctype`
+ * links to no document.
  */
-export async function sendNotifications(ctx: HandlerContext, self: () => Promise<string>, notes: Notification[]): Promise<NotifyResult> {
+export async function sendNotifications(ctx: HandlerContext, self: () => Promise<string>, notes: Notification[], label = 'SLA'): Promise<NotifyResult> {
   const result: NotifyResult = { sent: 0, byDoctype: {} };
   if (!notes.length) return result;
   return ctx.lock('sla.notify', async () => {
@@ -107,14 +112,21 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
     if (!todo.length) return result;
     const user = await self();
     const sendBatch = async (batch: Notification[]): Promise<void> => {
-      const receipt = `Order Companion: ${batch.length} SLA notification(s) sent, receipt ${randomUUID()}`;
+      const receipt = `Order Companion: ${batch.length} ${label} notification(s) sent, receipt ${randomUUID()}`;
       await ctx.meta.set(inFlightKey(ctx.site), JSON.stringify({ receipt, self: user, keys: batch.map((n) => n.key) } satisfies InFlight));
       try {
         await ctx.client.call<string[]>(
           'frappe.client.insert_many',
           {
             docs: JSON.stringify([
-              ...batch.map((n) => ({ doctype: 'Notification Log', for_user: n.user, type: 'Alert', document_type: n.doctype, document_name: n.name, subject: n.subject })),
+              ...batch.map((n) => ({
+                doctype: 'Notification Log',
+                for_user: n.user,
+                type: 'Alert',
+                ...(n.doctype ? { document_type: n.doctype, document_name: n.name } : {}),
+                subject: n.subject,
+                ...(n.content ? { email_content: n.content } : {}),
+              })),
               { doctype: 'Notification Log', for_user: user, type: 'Alert', subject: receipt },
             ]),
           },
@@ -133,7 +145,7 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
         }
         const [n] = batch;
         await ctx.meta.set(n.key, 'refused');
-        ctx.logger.error({ event: 'sla_notify_refused', doctype: n.doctype, name: n.name, user: n.user, reason: describeError(err) }, `the site refused to tell ${n.user} that ${n.doctype} ${n.name} failed its SLA: ${describeError(err)}`);
+        ctx.logger.error({ event: 'sla_notify_refused', label, doctype: n.doctype, name: n.name, user: n.user, reason: describeError(err) }, `the site refused a ${label} notification to ${n.user} (${n.subject}): ${describeError(err)}`);
         return;
       }
       for (const n of batch) await ctx.meta.set(n.key, '1');
@@ -143,7 +155,7 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
         ctx.logger.debug({ event: 'sla_notified', doctype: n.doctype, name: n.name, user: n.user }, `told ${n.user} that ${n.doctype} ${n.name} failed its SLA`);
       }
       result.sent += batch.length;
-      ctx.logger.info({ event: 'sla_notified_batch', count: batch.length }, `sent ${batch.length} SLA notification(s) in one insert_many`);
+      ctx.logger.info({ event: 'sla_notified_batch', label, count: batch.length }, `sent ${batch.length} ${label} notification(s) in one insert_many`);
     };
     for (let i = 0; i < todo.length; i += INSERT_MANY_CAP - 1) await sendBatch(todo.slice(i, i + INSERT_MANY_CAP - 1));
     return result;

@@ -55,6 +55,9 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
       realtime: s.realtime.connected ? 'connected' : (s.realtime.error ?? 'not connected'),
       // A connected socket may still listen where this site publishes nothing (lib/frappe/realtime/probe.ts).
       events: s.realtime.eventsArrive ? 'arriving' : (s.realtime.eventsError ?? 'not checked yet'),
+      // The last daily health check (sidecar/handlers/health/); it does not decide readiness.
+      health: !s.health ? 'not run yet' : s.health.ok ? `ok (${s.health.day})` : `${s.health.findings.length} finding(s) (${s.health.day})`,
+      findings: s.health?.findings.map((f) => f.message) ?? [],
     }));
     const ready = opts.ready();
     res.status(ready ? 200 : 503).json({ ready, sites });

@@ -20,6 +20,8 @@ import type { Metrics } from '../metrics.js';
 import { catchUp } from '../realtime/catchup.js';
 import { jobsForVersion, type DocVersion } from '../realtime/dispatch.js';
 import { scheduleEntries, startScheduler } from '../scheduler.js';
+import { readLastReport, summarize, type HealthSummary } from '../handlers/health/state.js';
+import { createDowntimeRecorder } from './realtime_downtime.js';
 import type { SiteStatus } from './status.js';
 
 export interface SiteOptions {
@@ -42,6 +44,8 @@ export interface SiteOptions {
   realtimeProbeTimeoutMs?: number;
   /** Realtime reconnect base delay. */
   reconnectBaseMs?: number;
+  /** Named-frequency jobs moved to a configured time: handler id → cron (the health check's `health.time`). */
+  scheduleAt?: Record<string, string>;
 }
 
 export interface Site {
@@ -50,6 +54,8 @@ export interface Site {
   /** Check health, catch up once, then listen and keep catching up on a timer. */
   start(): Promise<void>;
   status(): SiteStatus;
+  /** Read the last health check report again (after a `health.check` job finished). */
+  refreshHealth(): Promise<void>;
   /** Run a catch-up pass now (or join the running one, with one more after it). */
   catchUp(): Promise<void>;
   stop(): Promise<void>;
@@ -59,7 +65,7 @@ export function createSite(opts: SiteOptions): Site {
   const { config, manifest, enqueue, logger, metrics, events } = opts;
   const name = config.name;
   const doctypes = Object.keys(manifest.realtime);
-  const entries = scheduleEntries(manifest);
+  const entries = scheduleEntries(manifest, opts.scheduleAt);
   const client = clientForSite(config, { onWait: markStalled, ...opts.rest });
   let subscriber: Subscriber | null = null;
   let scheduler: { stop(): void } | null = null;
@@ -79,6 +85,23 @@ export function createSite(opts: SiteOptions): Site {
     catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
   };
 
+  /** The last health check's report (sidecar/handlers/health/), read from the job store's meta. */
+  let health: HealthSummary | null = null;
+  const refreshHealth = async (): Promise<void> => {
+    try {
+      const report = await readLastReport(opts.meta, name);
+      health = report ? summarize(report) : null;
+    } catch (e) {
+      logger.debug({ site: name, error: redactSecrets(describeError(e)) }, `could not read the health check report of ${name}`);
+    }
+  };
+  /** Down spans of the realtime link, for the health check (./realtime_downtime.ts). */
+  const downtime = createDowntimeRecorder({
+    site: name,
+    meta: opts.meta,
+    onError: (e) => logger.warn({ site: name, error: redactSecrets(describeError(e)) }, `could not record the realtime link state of ${name}`),
+  });
+
   const dispatch = async (v: DocVersion): Promise<void> => {
     for (const job of jobsForVersion(manifest, v)) await enqueue(job);
   };
@@ -91,6 +114,7 @@ export function createSite(opts: SiteOptions): Site {
       state.rest = { ok: true, error: null, user: user ?? null, checkedAt: new Date().toISOString() };
       if (!wasOk) events.emit('health', name, true);
       if (!wasOk) logger.info({ site: name, user }, `site ${name} reachable, signed in as ${user}`);
+      void refreshHealth();
       if (!state.timeZone) {
         const tz = await client.call<{ time_zone: string }>('frappe.client.get_time_zone', {}, 'GET');
         state.timeZone = tz?.time_zone ?? null;
@@ -225,6 +249,9 @@ export function createSite(opts: SiteOptions): Site {
       // Fix the watermark before listening: on a first start, a document saved between the connect and
       // the room join is then above the watermark and found by the catch-up that follows the connect.
       if (doctypes.length && state.rest.ok) await runCatchup();
+      await refreshHealth();
+      // Not connected yet: down until the first connect (a link that was down when the process stopped stays down).
+      downtime.down();
       subscriber = createSubscriber({
         site: name,
         url: config.url,
@@ -237,15 +264,20 @@ export function createSite(opts: SiteOptions): Site {
         reconnectBaseMs: opts.reconnectBaseMs,
         onConnect: () => {
           linkChanged();
+          downtime.up();
           events.emit('realtime', name, true);
           void runProbe();
           void runCatchup();
         },
         onDisconnect: (reason) => {
           linkChanged();
+          downtime.down();
           events.emit('realtime', name, false, reason);
         },
-        onRefused: (reason) => events.emit('realtime', name, false, reason),
+        onRefused: (reason) => {
+          downtime.down();
+          events.emit('realtime', name, false, reason);
+        },
         onListUpdate: (e, heard) => void onListUpdate(e.doctype, String(e.name), heard),
       });
       if (doctypes.length) {
@@ -258,8 +290,9 @@ export function createSite(opts: SiteOptions): Site {
       const eventsArrive = connected && probe.ok;
       const eventsError = eventsArrive ? null : connected ? (probe.error ?? 'checking that this site\'s events reach the sidecar') : 'no realtime link';
       const realtime = { connected, error: subscriber?.lastError ?? null, eventsArrive, eventsError };
-      return { name: state.name, url: state.url, rest: state.rest, realtime, timeZone: state.timeZone, catchup: state.catchup };
+      return { name: state.name, url: state.url, rest: state.rest, realtime, timeZone: state.timeZone, catchup: state.catchup, health };
     },
+    refreshHealth,
     catchUp: runCatchup,
     async stop() {
       stopping = true;
@@ -268,6 +301,7 @@ export function createSite(opts: SiteOptions): Site {
       scheduler?.stop();
       subscriber?.close();
       await (catchup ?? Promise.resolve());
+      await downtime.flush();
     },
   };
 }

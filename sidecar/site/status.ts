@@ -1,3 +1,5 @@
+import type { HealthSummary } from '../handlers/health/state.js';
+
 /**
  * What the sidecar knows of each site it serves, as `/readyz`, `status` and the metrics report it:
  * its own module, so the HTTP server reads it without importing the runtime that starts the server.
@@ -15,6 +17,8 @@ export interface SiteStatus {
   realtime: { connected: boolean; error: string | null; eventsArrive: boolean; eventsError: string | null };
   timeZone: string | null;
   catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
+  /** The last daily health check (sidecar/handlers/health/): null before the first. */
+  health?: HealthSummary | null;
 }
 
 /** A site is ready when REST answers and its realtime events reach the sidecar (not merely a connected socket). */

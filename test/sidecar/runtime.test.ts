@@ -182,7 +182,7 @@ describe('sidecar runtime', () => {
     const healthy = await sidecarWith({ 'test.record': async () => undefined });
     await until(healthy, async () => healthy.ready(), 'readiness');
     const ready = await (await fetch(`${healthy.url}/readyz`)).json();
-    expect(ready).toEqual({ ready: true, sites: [{ site: SITE, ready: true, rest: 'ok', realtime: 'connected', events: 'arriving' }] });
+    expect(ready).toEqual({ ready: true, sites: [{ site: SITE, ready: true, rest: 'ok', realtime: 'connected', events: 'arriving', health: 'not run yet', findings: [] }] });
     expect((await fetch(`${healthy.url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${healthy.url}/metrics`)).text();
     expect(metrics).toMatch(/coc_realtime_connected\{site="test\.localhost"\} 1/);
