@@ -10,7 +10,8 @@ import { asAdmin } from '../../emulator/sites.js';
 import { BULK_HANDLER, BULK_PAGE, bulkJobId, progressKey, type BulkOptions, type BulkProgress } from '../../sidecar/handlers/order_history/bulk.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from '../helpers/emulator.js';
-import { startOrderHistorySidecar, installedSite, runJob, type InstalledSite } from '../helpers/sidecar.js';
+import { configFor, installedSite, runJob, startWith, type InstalledSite } from '../helpers/sidecar.js';
+import { parseManifest } from '../../lib/manifest/load.js';
 import { seedBulkLeads, type BulkSeed } from '../fixtures/bulk_history_seed.js';
 
 let site: InstalledSite;
@@ -23,9 +24,9 @@ const DEMO_NONE = 1;
 beforeAll(async () => {
   site = await installedSite('UTC', { seed: 'demo' });
   seed = seedBulkLeads(site.emu.site(SITE), 300);
-  // No periodic catch-up pass and no hedged second copies of slow reads: the requests the emulator
-  // counts are then the bulk run's own.
-  sc = await startOrderHistorySidecar(site, { config: { catchupIntervalMs: 3_600_000 }, rest: { hedgeReadsAfterMs: false } });
+  // Nothing wired to realtime (so no catch-up listings) and no hedged second copies of slow reads:
+  // the requests the emulator counts are then the bulk run's own. Jobs run all the same.
+  sc = await startWith({ config: configFor(site), manifest: parseManifest({ app: 'crm_order_companion' }), rest: { hedgeReadsAfterMs: false } });
 });
 
 afterAll(async () => {

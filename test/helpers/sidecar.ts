@@ -78,8 +78,8 @@ export const ORDER_HISTORY_MANIFEST: HooksManifest = parseManifest({
  * A sidecar with only the order-history wiring, once its realtime link is up, its first catch-up has
  * run, and the emulator has put it in the three DocType rooms — so what a test does next is heard.
  */
-export async function startOrderHistorySidecar(site: InstalledSite, opts: { config?: Partial<SidecarConfig>; rest?: SidecarOptions['rest'] } = {}): Promise<Sidecar> {
-  const sc = await startWith({ config: { ...configFor(site), ...opts.config }, manifest: ORDER_HISTORY_MANIFEST, rest: opts.rest });
+export async function startOrderHistorySidecar(site: InstalledSite): Promise<Sidecar> {
+  const sc = await startWith({ config: configFor(site), manifest: ORDER_HISTORY_MANIFEST });
   await until(sc, () => sc.status()[0]!.realtime.connected && sc.status()[0]!.catchup.lastRunAt !== null, 'the realtime link and first catch-up');
   for (const dt of Object.keys(ORDER_HISTORY_MANIFEST.realtime)) await subscribedTo(site.emu, dt);
   return sc;
