@@ -23,10 +23,9 @@ import { install } from '../scripts/site/install.js';
 import { loadDesired } from '../scripts/site/records.js';
 import { clientForSite, createFrappeClient } from '../lib/frappe/client.js';
 import { syncHistory } from '../sidecar/handlers/order_history/index.js';
-import { handlerMeta } from '../sidecar/jobs/handler.js';
+import { benchHandlerContext } from './handler_context.js';
 import type { HandlerContext } from '../sidecar/handlers/types.js';
 import { createJobStore } from '../sidecar/jobs/index.js';
-import type { JobRecord } from '../sidecar/jobs/types.js';
 import { createLogger } from '../lib/log.js';
 import { loadManifest } from '../lib/manifest/load.js';
 import { createMetrics } from '../sidecar/metrics.js';
@@ -151,36 +150,8 @@ async function productContext(emu: RunningEmulator, keys: Keys) {
   const metrics = createMetrics();
   const logger = createLogger({ level: process.env.BENCH_LOG ?? 'warn' });
   const client = clientForSite(config.sites[0], { metrics, logger, timeoutMs: 60_000 });
-  const meta = handlerMeta(store);
-  let seq = 0;
-  const ctxFor = (lead: string): HandlerContext => {
-    const now = Date.now();
-    const job: JobRecord = {
-      id: `order_history.rebuild|${OURS}|CRM Lead|${lead}|bench-${++seq}`,
-      name: 'order_history.rebuild',
-      site: OURS,
-      data: { doctype: 'CRM Lead', name: lead },
-      state: 'active',
-      attempts: 1,
-      maxAttempts: 8,
-      backoffMs: 1000,
-      runAtMs: now,
-      createdAtMs: now,
-      updatedAtMs: now,
-    };
-    return {
-      site: OURS,
-      client,
-      logger: logger.child({ site: OURS, job: job.id }),
-      metrics,
-      enqueue: (spec) => store.enqueue(spec),
-      job,
-      signal: new AbortController().signal,
-      attempt: 1,
-      meta,
-      lock: (key, fn) => store.withLock(`${OURS}|${key}`, 30_000, fn),
-    };
-  };
+  const deps = { site: OURS, client, store, logger, metrics };
+  const ctxFor = (lead: string): HandlerContext => benchHandlerContext(deps, 'order_history.rebuild', { doctype: 'CRM Lead', name: lead });
   return { ctxFor, close: () => store.close() };
 }
 
