@@ -2,25 +2,10 @@
  * What `history sync` prints while it follows a bulk run in the sidecar: a bar redrawn in place on
  * a terminal, one plain line per page otherwise (logs, CI), and the summary at the end.
  */
+import type { BulkProgress } from '../sidecar/handlers/index.js';
 
-/** The run's progress as the sidecar's /admin/history/sync answers it (sidecar/handlers/order_history/bulk.ts). */
-export interface RunProgress {
-  run: string;
-  site: string;
-  state: 'running' | 'done' | 'failed';
-  total: number;
-  done: number;
-  synced: number;
-  unchanged: number;
-  skipped: number;
-  noCustomer: number;
-  ambiguousCount: number;
-  ambiguous: { doctype: string; name: string; customers: string[] }[];
-  failedCount: number;
-  failed: { doctype: string; name: string; reason: string }[];
-  options: { dryRun?: boolean };
-  error?: string;
-}
+/** The run's progress as the sidecar's /admin/history/sync answers it. */
+export type RunProgress = Pick<BulkProgress, 'run' | 'site' | 'state' | 'total' | 'done' | 'synced' | 'unchanged' | 'skipped' | 'noCustomer' | 'ambiguousCount' | 'ambiguous' | 'failedCount' | 'failed' | 'options' | 'error'>;
 
 const BAR = 30;
 

@@ -6,6 +6,9 @@ import { createOrderHistoryHandlers } from './order_history/index.js';
 import { createSlaHandlers } from './sla.js';
 import type { HandlerRegistry } from './types.js';
 
+/** What a bulk history run reports (the CLI's `history sync` prints it). */
+export type { BulkProgress } from './order_history/bulk.js';
+
 export const builtinHandlers: HandlerRegistry = {
   // `health.check` (the manifest's daily job) is built by the runtime from `health` in the
   // configuration and the job store: sidecar/handlers/health/.
@@ -13,6 +16,6 @@ export const builtinHandlers: HandlerRegistry = {
   ...createSlaHandlers(),
   /** `comms.communication` (realtime + catch-up on Communication): sidecar/handlers/communication.ts. */
   ...createCommunicationHandler(),
-  /** `order_history.request` / `.refresh` / `.rebuild`: sidecar/handlers/order_history/. */
+  /** `order_history.request` / `.refresh` / `.rebuild` / `.bulk`: sidecar/handlers/order_history/. */
   ...createOrderHistoryHandlers(),
 };

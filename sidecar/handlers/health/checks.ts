@@ -4,8 +4,7 @@
  * per document.
  */
 import type { Filter } from '../../../lib/frappe/types.js';
-import { fieldState, isFieldNotPermitted, markAbsent } from '../../frappe/meta.js';
-import { CRM_LEAD, ERPNEXT_CUSTOMER, HD_TICKET } from '../order_history/match.js';
+import { CRM_LEAD, ERPNEXT_CUSTOMER, HD_TICKET, withErpnextCustomer } from '../order_history/match.js';
 import { TARGETS } from '../order_history/table.js';
 import type { HandlerContext } from '../types.js';
 
@@ -36,21 +35,6 @@ async function listIn(ctx: Ctx, doctype: string, fields: string[], field: string
   const rows: Row[] = [];
   for (const chunk of chunks([...new Set(values)])) rows.push(...(await listAll(ctx, doctype, fields, [[field, 'in', chunk]], extra)));
   return rows;
-}
-
-/**
- * A list call naming `erpnext_customer`, which CRM Deal and HD Customer have only on some sites
- * (order_history/match.ts): none where the site's meta lacks it or the site refuses it in a query.
- */
-async function withErpnextCustomer(ctx: Ctx, doctype: string, list: () => Promise<Row[]>): Promise<Row[]> {
-  if ((await fieldState(ctx.client, doctype, ERPNEXT_CUSTOMER, { signal: ctx.signal })) === 'absent') return [];
-  try {
-    return await list();
-  } catch (err) {
-    if (!isFieldNotPermitted(err, ERPNEXT_CUSTOMER)) throw err;
-    markAbsent(ctx.client, doctype, ERPNEXT_CUSTOMER);
-    return [];
-  }
 }
 
 export interface SlaFailures {

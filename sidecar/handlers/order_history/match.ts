@@ -39,7 +39,7 @@ export const ERPNEXT_CUSTOMER = 'erpnext_customer';
  * since the meta was read, or a meta this user may not read): then it counts as absent until the
  * meta is read again.
  */
-async function withErpnextCustomer<T>(ctx: Ctx, doctype: string, list: () => Promise<T[]>): Promise<T[]> {
+export async function withErpnextCustomer<T>(ctx: Ctx, doctype: string, list: () => Promise<T[]>): Promise<T[]> {
   if ((await fieldState(ctx.client, doctype, ERPNEXT_CUSTOMER, { signal: ctx.signal })) === 'absent') return [];
   try {
     return await list();
