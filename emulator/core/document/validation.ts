@@ -17,7 +17,7 @@ import {
 } from '../meta.js';
 import { permlevelAccess } from '../permissions.js';
 import { sanitizeContent } from '../sanitize.js';
-import { cast, castAll } from './cast.js';
+import { cast, castAll, columnValue } from './cast.js';
 import type { Ctx, DocFlags } from './context.js';
 import { newDoc } from './defaults.js';
 import { findName } from './lookup.js';
@@ -257,7 +257,7 @@ export function validateUpdateAfterSubmit(ctx: Ctx, meta: DocTypeMeta, doc: Doc,
       const a = old[df.fieldname] ?? null;
       const b = d[df.fieldname] ?? null;
       if (!a && !b) continue; // `if df and not df.allow_on_submit and (self.get(key) or db_value)`
-      if (JSON.stringify(cast(df, a)) === JSON.stringify(cast(df, b))) continue;
+      if (JSON.stringify(columnValue(df, cast(df, a))) === JSON.stringify(columnValue(df, cast(df, b)))) continue;
       fail(df, pyStr(df, a), pyStr(df, cast(df, b)), row);
     }
   };
