@@ -42,8 +42,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
-  'doctype-insert-custom': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
-  'doctype-insert-single': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
   'so-insert-submitted': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-put-allow-on-submit': { reason: SO_JSON, paths: SO_REST_PATHS },

@@ -5,7 +5,8 @@
  */
 import type { Doc } from '../database.js';
 import { DEFAULT_FIELDS, isTableField, isValueField, type DocField, type DocTypeMeta } from '../meta.js';
-import { columnValue } from './cast.js';
+import { cast, columnValue } from './cast.js';
+import { tableOnlyColumns } from './columns.js';
 import type { Ctx } from './context.js';
 
 /**
@@ -35,6 +36,15 @@ function remember(into: Map<string, [unknown, unknown]>, df: DocField, value: un
   if (stored !== (value ?? null)) into.set(df.fieldname, [stored, value]);
 }
 
+/** A table-only column (columns.ts) the row lacks: the column's default, None in memory. */
+function fillTableColumns(doctype: string, row: Doc, kept: Map<string, [unknown, unknown]>): void {
+  for (const col of tableOnlyColumns(doctype)) {
+    if (row[col.fieldname] !== undefined && row[col.fieldname] !== null) continue;
+    row[col.fieldname] = cast(col, col.default);
+    kept.set(col.fieldname, [row[col.fieldname], null]);
+  }
+}
+
 export function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
   const memory: Memory = { fields: new Map(), rows: new Map() };
   memoryTypes.set(doc, memory);
@@ -51,6 +61,7 @@ export function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
           out[cf.fieldname] = column(cf, r[cf.fieldname]);
           remember(kept, cf, r[cf.fieldname], out[cf.fieldname]);
         }
+        fillTableColumns(String(df.options ?? ''), out, kept);
         if (kept.size) memory.rows.set(String(r.name), kept);
         return out;
       });
@@ -59,6 +70,7 @@ export function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
       remember(memory.fields, df, doc[df.fieldname], row[df.fieldname]);
     }
   }
+  fillTableColumns(meta.name, row, memory.fields);
   for (const k of ['_user_tags', '_comments', '_assign', '_liked_by', '_seen']) if (doc[k] !== undefined) row[k] = doc[k];
   if (meta.issingle) {
     // A Single lives in tabSingles as field/value text: no `creation` is kept, and `idx`, which no
