@@ -53,8 +53,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: ['unexpected key'] },
   'client-get-hd-ticket': { reason: HD_TICKET, problems: ['unexpected key'] },
 
-  'rt-communication-received': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
-  'rt-communication-sent': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
 
   // ---- RECORDING ----------------------------------------------------------------------
   'lead-list-sla-due': {

@@ -43,6 +43,11 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   for (const [k, v] of Object.entries(data)) if (v !== undefined) doc[k] = v;
   castAll(meta, doc);
   setMissingDefaults(ctx, meta, doc);
+  // `_set_defaults` → update_if_missing(frappe.new_doc(...)): make_new_doc (frappe/model/create_new.py
+  // [v15]) gives a non-Single `"__unsaved": 1`, which the document keeps through after_insert and
+  // the post-save methods — a payload taken there carries it (recordings rt-communication-received
+  // / -sent: docinfo_update) — until insert's "clear unsaved flag" at the end (no answer has it).
+  if (!meta.issingle) doc.__unsaved = 1;
   const now = ctx.site.now();
   doc.owner = ctx.user;
   doc.creation = now;
@@ -89,6 +94,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   write(ctx, meta, doc);
   run('after_insert', args);
   postSave(args);
+  delete doc.__unsaved;
   const inserted = ctx.site.db.get(doctype, String(doc.name));
   return inserted ? markUnsaved(meta, keepMemoryTypes(inserted, memoryTypes.get(doc)), doc) : doc;
 }
