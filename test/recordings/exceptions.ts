@@ -33,8 +33,6 @@ const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_c
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- DOCS ---------------------------------------------------------------------------
-  'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
-  'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
   'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
   'role-delete-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
   'customer-delete-linked-417': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },

@@ -5,7 +5,7 @@
  * `doc_update`/`list_update` and the Version row of a track_changes DocType.
  */
 import type { Doc } from '../database.js';
-import { doesNotExist, FrappeError, noPermission } from '../errors.js';
+import { doesNotExist, FrappeError, noPermission, permissionCheckLog } from '../errors.js';
 import { isTableField, type DocTypeMeta } from '../meta.js';
 import { setNewName } from '../naming.js';
 import { hasPermission, type PermType } from '../permissions.js';
@@ -27,9 +27,15 @@ import {
 import { versionDiff } from './version_diff.js';
 import { keepMemoryTypes, memoryTypes, write } from './write.js';
 
+/**
+ * `Document.check_permission` → `has_permission(doctype, ptype, doc)`, which msgprints its check log
+ * (print_logs), then `raise_no_permission_to` (recording restricted-item-insert-403).
+ */
 function checkPermission(ctx: Ctx, meta: DocTypeMeta, ptype: PermType, doc: Doc, flags: DocFlags): void {
   if (flags.ignorePermissions) return;
-  if (!hasPermission(ctx.site, meta.name, ptype, ctx.user, doc)) throw noPermission(meta.name, ptype);
+  if (hasPermission(ctx.site, meta.name, ptype, ctx.user, doc)) return;
+  const roleGrants = hasPermission(ctx.site, meta.name, 'read', ctx.user);
+  throw noPermission(meta.name, ptype, undefined, permissionCheckLog(ctx.user, meta.name, { roleGrants, document: { name: doc.name } }));
 }
 
 /** `Document.insert()` [v15]. `data` may carry child rows; docstatus 1 inserts and submits. */
