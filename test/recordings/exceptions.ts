@@ -23,9 +23,6 @@ export function excuses(ex: ReplayException | undefined, d: { path: string; prob
   return (ex.paths?.some(below) ?? false) || (ex.problems?.includes(d.problem) ?? false);
 }
 
-/** Key-set differences only: the answer's values, types and order are still compared. */
-const KEYS = ['missing key', 'unexpected key'];
-
 const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (recorded: the customer\'s name, or the customer when it has none) nor party_account_currency (recorded "USD"); RECORDING: the stub\'s taxes have no account_currency / item_wise_tax_detail, which ERPNext\'s calculate_taxes_and_totals sets (README: taxes come from the stub)';
 const SO_STUB_FIELDS = 'RECORDING: the stub\'s Sales Order JSON lacks ERPNext v15 fields the emulator has (tax_category, taxes_and_charges, taxes\' cost_center, items\' prevdoc_docname and bom_no)';
 const SO_REST_PATHS = ['$.body.data.title', '$.body.data.party_account_currency', '$.body.data.taxes'];
@@ -34,9 +31,6 @@ const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_c
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- DOCS ---------------------------------------------------------------------------
   'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
-  'role-delete-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
-  'customer-delete-linked-417': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
-  'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
   'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
@@ -53,6 +47,7 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
 
 
   // ---- RECORDING ----------------------------------------------------------------------
+  'restricted-lead-delete-dynamic-linked': { reason: 'RECORDING of chance: check_if_doc_is_dynamically_linked\'s query has no ORDER BY, so the real site named the sync request with the lowest hash name (1fnbdn4sf2 of the lead\'s eleven, InnoDB primary-key order); which emulator name maps to it is chance, so the emulator keeps insertion order and names another one' },
   'lead-list-sla-due': {
     reason:
       'RECORDING looks inconsistent: lead-insert-own-sla got response_by = sla_creation + 2 s at 20:01 IST, as with the SLA\'s first working hours (00:00–23:59:59); ' +
