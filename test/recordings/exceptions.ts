@@ -31,7 +31,6 @@ const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_c
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- DOCS ---------------------------------------------------------------------------
   'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
-  'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
 
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
@@ -39,6 +38,7 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'so-put-allow-on-submit': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-get': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-insert-draft': { reason: SO_JSON, paths: SO_REST_PATHS },
+  'so-insert-missing-customer-accepted': { reason: SO_JSON, paths: SO_REST_PATHS },
   'client-submit': { reason: `${SO_JSON}; ${SO_STUB_FIELDS}`, problems: ['unexpected key'], paths: ['$.body.message.title', '$.body.message.taxes'] },
   'client-submit-again': { reason: `${SO_JSON}; ${SO_STUB_FIELDS}`, problems: ['unexpected key'], paths: ['$.body.message.title', '$.body.message.taxes'] },
   'hd-ticket-insert': { reason: HD_TICKET, problems: ['unexpected key'] },
