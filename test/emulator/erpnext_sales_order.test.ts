@@ -218,6 +218,15 @@ describe('Sales Order taxes and totals', () => {
   // account_head, so a missing Account is neither fetched nor reported — recording
   // so-insert-missing-customer-accepted) + erpnext/controllers/accounts_controller.py
   // (validate_tax_account_company: the missing Account belongs to no company)
+  // frappe/model/base_document.py (get_invalid_links, 15.55.1: customer_name fetches from customer,
+  // so the link check lets a missing Customer through) + erpnext/controllers/selling_controller.py
+  // (set_missing_lead_customer_details → erpnext/accounts/party.py _get_party_details → frappe.get_doc)
+  it('a customer that does not exist: 404 DoesNotExistError from ERPNext, not a LinkValidationError', async () => {
+    const r = await sync.insert('Sales Order', order({ customer: 'No Such Customer' }));
+    expectError(r, 404, 'DoesNotExistError');
+    expect(messages(r)).toEqual(['Customer No Such Customer not found']);
+  });
+
   it('an account that does not exist: 417 ValidationError from the company check, not from the link check', async () => {
     const r = await sync.insert('Sales Order', order({ taxes: [{ ...shipping(), account_head: 'Nowhere - DC' }] }));
     expectError(r, 417, 'ValidationError');
