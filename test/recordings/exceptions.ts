@@ -23,16 +23,14 @@ export function excuses(ex: ReplayException | undefined, d: { path: string; prob
   return (ex.paths?.some(below) ?? false) || (ex.problems?.includes(d.problem) ?? false);
 }
 
-const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (recorded: the customer\'s name, or the customer when it has none) nor party_account_currency (recorded "USD"); RECORDING: the stub\'s taxes have no account_currency / item_wise_tax_detail, which ERPNext\'s calculate_taxes_and_totals sets (README: taxes come from the stub)';
+const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (recorded: the customer\'s name) nor party_account_currency (recorded "USD"): which ERPNext v15 code sets them for a Sales Order is not settled (Frappe\'s set_title_field acts only when title_field is "title"; the emulator\'s JSON names customer_name); RECORDING: the stub\'s taxes have no account_currency / item_wise_tax_detail, which ERPNext\'s calculate_taxes_and_totals sets (README: taxes come from the stub)';
 const SO_STUB_FIELDS = 'RECORDING: the stub\'s Sales Order JSON lacks ERPNext v15 fields the emulator has (tax_category, taxes_and_charges, taxes\' cost_center, items\' prevdoc_docname and bom_no)';
 const SO_REST_PATHS = ['$.body.data.title', '$.body.data.party_account_currency', '$.body.data.taxes'];
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_category (with the HD Ticket Status categories the emulator\'s Helpdesk SLA engine uses), last_agent_response, last_customer_response';
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
-  // ---- DOCS ---------------------------------------------------------------------------
-  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
-
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
+  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
   'so-insert-submitted': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-put-allow-on-submit': { reason: SO_JSON, paths: SO_REST_PATHS },
@@ -43,7 +41,6 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-insert': { reason: HD_TICKET, problems: ['unexpected key'] },
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: ['unexpected key'] },
   'client-get-hd-ticket': { reason: HD_TICKET, problems: ['unexpected key'] },
-
 
   // ---- RECORDING ----------------------------------------------------------------------
   'so-insert-missing-customer-accepted': { reason: 'RECORDING of the stub\'s missing ERPNext validation (README): Frappe 15.55.1 lets the missing Customer through its link check (customer_name fetches from it: base_document.py get_invalid_links, as the emulator does), but ERPNext\'s SellingController.set_missing_lead_customer_details → party.py _get_party_details → frappe.get_doc("Customer", …) refuses it (DoesNotExistError), as the emulator does' },
