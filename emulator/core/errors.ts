@@ -143,21 +143,29 @@ export function doesNotExist(doctype: string, name: string): FrappeError {
  * perform this action."` (a new document has no name: two spaces, recording restricted-item-insert-403)
  * and raises a bare PermissionError.
  */
-export function noPermission(doctype: string, ptype: string, name?: string | number | null): FrappeError {
+export function noPermission(doctype: string, ptype: string, name?: string | number | null, log?: ServerMessage): FrappeError {
   return new FrappeError('PermissionError', {
     errorMessage: `You need the '${ptype}' permission on <strong>${doctype}</strong> ${name ?? ''} to perform this action.`,
+    ...(log ? { extraMessages: [log] } : {}),
   });
 }
 
 /**
  * frappe/permissions.py `has_permission` logs why it refused (`push_perm_check_log`) and its
  * `print_has_permission_check_logs` wrapper msgprints them joined by `<br>` — a plain message, no
- * `raise_exception`. The role line when no role of the user grants `ptype` on the DocType.
+ * `raise_exception`. The role line when no role of the user grants `ptype` on the DocType. A refused
+ * document (15.55.1) first asks `frappe.has_permission(doc.doctype)` — read, no document — which
+ * logs the role line itself when it fails; then "does not have access to this document", with
+ * ": {doctype} - {name}" when that read check passed (recordings restricted-role-get-403: no read;
+ * restricted-item-insert-403: read but no create, "Item - None" for a document not named yet).
  */
-export function permissionCheckLog(user: string, doctype: string, opts: { roleGrants: boolean; document?: boolean }): ServerMessage {
+export function permissionCheckLog(user: string, doctype: string, opts: { roleGrants: boolean; document?: { name: unknown } }): ServerMessage {
   const lines: string[] = [];
   if (!opts.roleGrants) lines.push(`User <strong>${user}</strong> does not have doctype access via role permission for document <strong>${doctype}</strong>`);
-  if (opts.document) lines.push(`User <strong>${user}</strong> does not have access to this document`);
+  if (opts.document) {
+    const which = opts.roleGrants ? `: ${doctype} - ${opts.document.name === null || opts.document.name === undefined ? 'None' : String(opts.document.name)}` : '';
+    lines.push(`User <strong>${user}</strong> does not have access to this document${which}`);
+  }
   return { message: lines.join('<br>'), title: 'Message' };
 }
 

@@ -345,7 +345,7 @@ function resourceItem(req: Request, call: Call): Outcome {
       // api/v1.py `read_doc` (15.55.1): `if not doc.has_permission("read"): raise frappe.PermissionError`
       // — the check log only, no error_message (recordings restricted-role-get-403, restricted-wo-get-403).
       const roleGrants = hasPermission(ctx.site, doctype, 'read', ctx.user);
-      throw new FrappeError('PermissionError', { extraMessages: [permissionCheckLog(ctx.user, doctype, { roleGrants, document: true })] });
+      throw new FrappeError('PermissionError', { extraMessages: [permissionCheckLog(ctx.user, doctype, { roleGrants, document: { name: doc.name } })] });
     }
     // frappe/api/v1.py `read_doc`: `doc.apply_fieldlevel_read_permissions()` (recording restricted-user-get-self).
     return { status: 200, body: { data: withoutNulls(meta.istable ? doc : applyFieldlevelReadPermissions(ctx.site, doc, ctx.user)) } };

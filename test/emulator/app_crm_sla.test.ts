@@ -106,8 +106,13 @@ describe('CRM Service Level Agreement over REST (frappe/crm:crm/fcrm/doctype/crm
     expect(sla.holiday_list).toBe('US Holidays 2026');
     expect(sla.priorities).toHaveLength(1);
     expect(sla.priorities[0]).toMatchObject({ doctype: 'CRM Service Level Priority', priority: 'Open', first_response_time: 7200, default_priority: 1, parent: 'Lead Working Hours' });
-    // Time values come back as str(timedelta): no leading zero on the hour.
+    // The insert answers the Time values as sent (recording sla-insert); a read gives them as
+    // str(timedelta), without a leading zero on the hour (recording sla-get).
     expect(sla.working_hours.map((r: any) => [r.workday, r.start_time, r.end_time])).toEqual(
+      WEEKDAYS.map((d) => [d, '09:00:00', '17:00:00']),
+    );
+    const read = await admin.get('CRM Service Level Agreement', 'Lead Working Hours');
+    expect(read.body.data.working_hours.map((r: any) => [r.workday, r.start_time, r.end_time])).toEqual(
       WEEKDAYS.map((d) => [d, '9:00:00', '17:00:00']),
     );
   });

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tableOnlyColumns } from '../../emulator/core/document/columns.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCTYPES = join(ROOT, 'emulator', 'doctypes');
@@ -38,13 +39,6 @@ const KEPT: Record<string, string[]> = {
   'FCRM Settings': ['auto_mark_replied_on_response', 'auto_reopen_on_new_communication', 'update_timestamp_on_new_communication'],
   'HD Ticket': ['status_category', 'last_agent_response', 'last_customer_response'],
 };
-
-/**
- * A column the real answers carry when a document is read back (doctype-get, doctype-put) but not
- * in an insert's answer (doctype-insert-custom, doctype-insert-single); one meta cannot be both, so
- * the emulator has it and inserts differ here.
- */
-const READ_BACK_ONLY: Record<string, string[]> = { DocField: ['show_preview_popup'] };
 
 /** Layout types hold no value (frappe/frappe:frappe/model/__init__.py no_value_fields, display fields [v15]). */
 const NO_VALUE = new Set(['Section Break', 'Column Break', 'Tab Break', 'HTML', 'Button', 'Heading', 'Fold', 'Image']);
@@ -108,15 +102,19 @@ describe('emulator DocType JSON and the claimed versions', () => {
       checked += 1;
       const kept = new Set(KEPT[meta.name] ?? []);
       const fields = meta.fields.filter((f) => !NO_VALUE.has(f.fieldtype));
-      const names = new Set(fields.map((f) => f.fieldname));
+      // A table-only column (emulator/core/document/columns.ts) is in rows read from the table, not
+      // in rows an insert built from what it was sent (doctype-get, doctype-put vs doctype-insert-custom).
+      const columns = tableOnlyColumns(meta.name).map((f) => f.fieldname);
+      const names = new Set([...fields.map((f) => f.fieldname), ...columns]);
       const keys = new Set(seen.keys.filter((k) => !STANDARD.has(k) && !k.startsWith('custom_')));
       for (const k of keys) if (!names.has(k)) problems.push(`${seen.where}: ${meta.name} lacks ${k}`);
       for (const f of fields) {
         if (keys.has(f.fieldname) || kept.has(f.fieldname)) continue;
-        if (seen.where.includes('-insert') && READ_BACK_ONLY[meta.name]?.includes(f.fieldname)) continue;
         // Both kinds of answer always carry Checks and tables; a complete one carries every field.
         if (seen.complete || f.fieldtype === 'Check' || f.fieldtype === 'Table') problems.push(`${seen.where}: ${meta.name}.${f.fieldname} (${f.fieldtype}) is not on the real site`);
       }
+      const inserted = seen.where.includes('-insert');
+      for (const c of columns) if (keys.has(c) === inserted) problems.push(`${seen.where}: ${meta.name}.${c} (a table-only column) ${inserted ? 'is in an insert' : 'is not read back'}`);
     }
     expect(checked).toBeGreaterThan(40);
     expect(problems).toEqual([]);

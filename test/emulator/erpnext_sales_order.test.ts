@@ -214,11 +214,23 @@ describe('Sales Order taxes and totals', () => {
     expect(r.body.exception).toBe(`frappe.exceptions.ValidationError: Row #2: Account Sales Tax - ${OTHER.abbr} does not belong to company Demo Confections`);
   });
 
-  // frappe/model/document.py (_validate_links → get_invalid_links on child rows)
-  it('an account that does not exist: 417 LinkValidationError', async () => {
+  // frappe/model/base_document.py (get_invalid_links, 15.55.1: account_currency fetches from
+  // account_head, so a missing Account is neither fetched nor reported — recording
+  // so-insert-missing-customer-accepted) + erpnext/controllers/accounts_controller.py
+  // (validate_tax_account_company: the missing Account belongs to no company)
+  // frappe/model/base_document.py (get_invalid_links, 15.55.1: customer_name fetches from customer,
+  // so the link check lets a missing Customer through) + erpnext/controllers/selling_controller.py
+  // (set_missing_lead_customer_details → erpnext/accounts/party.py _get_party_details → frappe.get_doc)
+  it('a customer that does not exist: 404 DoesNotExistError from ERPNext, not a LinkValidationError', async () => {
+    const r = await sync.insert('Sales Order', order({ customer: 'No Such Customer' }));
+    expectError(r, 404, 'DoesNotExistError');
+    expect(messages(r)).toEqual(['Customer No Such Customer not found']);
+  });
+
+  it('an account that does not exist: 417 ValidationError from the company check, not from the link check', async () => {
     const r = await sync.insert('Sales Order', order({ taxes: [{ ...shipping(), account_head: 'Nowhere - DC' }] }));
-    expectError(r, 417, 'LinkValidationError');
-    expect(messages(r)).toContain('Could not find Row #1: Account Head: Nowhere - DC');
+    expectError(r, 417, 'ValidationError');
+    expect(messages(r)[0]).toMatch(/^Row #1: Account Nowhere - DC does not belong to company /);
   });
 });
 

@@ -23,28 +23,14 @@ export function excuses(ex: ReplayException | undefined, d: { path: string; prob
   return (ex.paths?.some(below) ?? false) || (ex.problems?.includes(d.problem) ?? false);
 }
 
-/** Key-set differences only: the answer's values, types and order are still compared. */
-const KEYS = ['missing key', 'unexpected key'];
-
-const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (recorded: the customer\'s name, or the customer when it has none) nor party_account_currency (recorded "USD"); RECORDING: the stub\'s taxes have no account_currency / item_wise_tax_detail, which ERPNext\'s calculate_taxes_and_totals sets (README: taxes come from the stub)';
+const SO_JSON = 'APP CONTROLLERS: the emulator sets no Sales Order title (recorded: the customer\'s name) nor party_account_currency (recorded "USD"): which ERPNext v15 code sets them for a Sales Order is not settled (Frappe\'s set_title_field acts only when title_field is "title"; the emulator\'s JSON names customer_name); RECORDING: the stub\'s taxes have no account_currency / item_wise_tax_detail, which ERPNext\'s calculate_taxes_and_totals sets (README: taxes come from the stub)';
 const SO_STUB_FIELDS = 'RECORDING: the stub\'s Sales Order JSON lacks ERPNext v15 fields the emulator has (tax_category, taxes_and_charges, taxes\' cost_center, items\' prevdoc_docname and bom_no)';
 const SO_REST_PATHS = ['$.body.data.title', '$.body.data.party_account_currency', '$.body.data.taxes'];
 const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_category (with the HD Ticket Status categories the emulator\'s Helpdesk SLA engine uses), last_agent_response, last_customer_response';
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
-  // ---- DOCS ---------------------------------------------------------------------------
-  'restricted-insert-after-custom-docperm-delete': { reason: 'DOCS: deleting the last Custom DocPerm leaves the cached rules in force until the DocType is saved again (doctype-put): still 403, with has_permission\'s check log' },
-  'restricted-item-insert-403': { reason: 'DOCS: a refused create msgprints has_permission\'s check log ("User … does not have access to this document: Item - None")', problems: KEYS },
-  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
-  'role-delete-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
-  'customer-delete-linked-417': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
-  'restricted-lead-delete-dynamic-linked': { reason: 'DOCS: the refusal names the first linking record Frappe finds (check_if_doc_is_linked walks get_link_fields in the database\'s order); the emulator finds another one first' },
-  'so-insert-missing-customer-accepted': { reason: 'DOCS: a Link that other fields fetch_from is not validated (the order for a missing Customer is accepted)' },
-
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
-  'doctype-insert-custom': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
-  'doctype-insert-single': { reason: 'APPS: an inserted DocType\'s fields are answered without show_preview_popup, which the same fields carry when the DocType is read back (doctype-get): the emulator\'s one DocField JSON has it', problems: ['unexpected key'] },
-  'sla-insert': { reason: 'DOCS: an insert answers Time values as sent ("00:00:00"), a read back in Frappe\'s form ("0:00:00", sla-get)', paths: ['$.body.data.working_hours'] },
+  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which scripts/site/doctor/crm_settings.ts checks and test/emulator/app_core_behaviour.test.ts exercises', problems: ['unexpected key'] },
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
   'so-insert-submitted': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-put-allow-on-submit': { reason: SO_JSON, paths: SO_REST_PATHS },
@@ -56,10 +42,9 @@ export const EXCEPTIONS: Record<string, ReplayException> = {
   'hd-ticket-get-int-name': { reason: HD_TICKET, problems: ['unexpected key'] },
   'client-get-hd-ticket': { reason: HD_TICKET, problems: ['unexpected key'] },
 
-  'rt-communication-received': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
-  'rt-communication-sent': { reason: 'DOCS: the docinfo_update payload is the Communication during after_insert, still marked "__unsaved": 1', problems: KEYS },
-
   // ---- RECORDING ----------------------------------------------------------------------
+  'so-insert-missing-customer-accepted': { reason: 'RECORDING of the stub\'s missing ERPNext validation (README): Frappe 15.55.1 lets the missing Customer through its link check (customer_name fetches from it: base_document.py get_invalid_links, as the emulator does), but ERPNext\'s SellingController.set_missing_lead_customer_details → party.py _get_party_details → frappe.get_doc("Customer", …) refuses it (DoesNotExistError), as the emulator does' },
+  'restricted-lead-delete-dynamic-linked': { reason: 'RECORDING of chance: check_if_doc_is_dynamically_linked\'s query has no ORDER BY, so the real site named the sync request with the lowest hash name (1fnbdn4sf2 of the lead\'s eleven, InnoDB primary-key order); which emulator name maps to it is chance, so the emulator keeps insertion order and names another one' },
   'lead-list-sla-due': {
     reason:
       'RECORDING looks inconsistent: lead-insert-own-sla got response_by = sla_creation + 2 s at 20:01 IST, as with the SLA\'s first working hours (00:00–23:59:59); ' +

@@ -9,7 +9,7 @@
  */
 import type { Doc } from '../../core/database.js';
 import { findName, registerHook, msgprint } from '../../core/document.js';
-import { FrappeError } from '../../core/errors.js';
+import { doesNotExist, FrappeError } from '../../core/errors.js';
 import { registerAccount } from './account.js';
 import { registerNestedSets } from './nestedset.js';
 import { calculateTaxesAndTotals, flt } from './taxes_and_totals.js';
@@ -81,6 +81,12 @@ export function registerErpnext(): void {
   registerNestedSets();
 
   registerHook('Sales Order', 'validate', ({ ctx, doc, before }) => {
+    // AccountsController.validate → set_missing_values → SellingController.set_missing_lead_customer_details
+    // → erpnext/accounts/party.py `_get_party_details` → frappe.get_doc("Customer", customer): a
+    // Customer that does not exist is refused here, though Frappe's link check let it through (its
+    // customer_name fetches from it; base_document.py get_invalid_links). The recorded site's stub
+    // lacked this (recording so-insert-missing-customer-accepted, README: "the missing ERPNext validations").
+    if (doc.customer && !findName(ctx.site, 'Customer', doc.customer)) throw doesNotExist('Customer', String(doc.customer));
     // AccountsController.validate → calculate_taxes_and_totals, then validate_tax_account_company
     calculateTaxesAndTotals(ctx, doc);
     for (const row of (doc.taxes as Doc[]) ?? []) {

@@ -206,7 +206,8 @@ export function registerFrappeCore(): void {
   // per insert (recordings rt-communication-received, rt-communication-sent).
   const notifyChange = (ctx: Ctx, doc: Doc, action: string) => {
     if (doc.reference_doctype && doc.reference_name) {
-      ctx.site.publish('docinfo_update', { doc, key: 'communications', action }, `doc:${doc.reference_doctype}/${doc.reference_name}`);
+      // `{"doc": self.as_dict(), ...}`: the document as it is now, though sent after commit.
+      ctx.site.publish('docinfo_update', { doc: structuredClone(doc), key: 'communications', action }, `doc:${doc.reference_doctype}/${doc.reference_name}`);
     }
   };
   registerHook('Communication', 'validate', ({ ctx, doc, before }) => {

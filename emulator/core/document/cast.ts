@@ -38,13 +38,26 @@ export function cast(df: DocField, value: unknown): unknown {
       return us === null ? value : formatDatetime(us);
     }
     case 'Time': {
+      // A Time stays as it was sent while the document is in memory (`_fix_numeric_types` in
+      // frappe/model/base_document.py [v15] casts numbers only): an insert answers "00:00:00" as
+      // sent, and only the column reads back in timedelta's form (recordings sla-insert, sla-get).
       if (value === null || value === '') return null;
-      const s = parseTime(String(value));
-      return s === null ? value : formatTime(s);
+      return value;
     }
     default:
       return value;
   }
+}
+
+/**
+ * The value as its column holds it and reads it back: a TIME column comes back as a `timedelta`,
+ * which the JSON answer writes `str(timedelta)`, "0:00:00" (frappe/database/mariadb/database.py
+ * `type_map` [v15]: Time → time(6); recording sla-get).
+ */
+export function columnValue(df: DocField, value: unknown): unknown {
+  if (df.fieldtype !== 'Time' || typeof value !== 'string') return value;
+  const s = parseTime(value);
+  return s === null ? value : formatTime(s);
 }
 
 export function castAll(meta: DocTypeMeta, doc: Doc): void {

@@ -5,7 +5,7 @@
  * `doc_update`/`list_update` and the Version row of a track_changes DocType.
  */
 import type { Doc } from '../database.js';
-import { doesNotExist, FrappeError, noPermission } from '../errors.js';
+import { doesNotExist, FrappeError, noPermission, permissionCheckLog } from '../errors.js';
 import { isTableField, type DocTypeMeta } from '../meta.js';
 import { setNewName } from '../naming.js';
 import { hasPermission, type PermType } from '../permissions.js';
@@ -27,9 +27,15 @@ import {
 import { versionDiff } from './version_diff.js';
 import { keepMemoryTypes, memoryTypes, write } from './write.js';
 
+/**
+ * `Document.check_permission` → `has_permission(doctype, ptype, doc)`, which msgprints its check log
+ * (print_logs), then `raise_no_permission_to` (recording restricted-item-insert-403).
+ */
 function checkPermission(ctx: Ctx, meta: DocTypeMeta, ptype: PermType, doc: Doc, flags: DocFlags): void {
   if (flags.ignorePermissions) return;
-  if (!hasPermission(ctx.site, meta.name, ptype, ctx.user, doc)) throw noPermission(meta.name, ptype);
+  if (hasPermission(ctx.site, meta.name, ptype, ctx.user, doc)) return;
+  const roleGrants = hasPermission(ctx.site, meta.name, 'read', ctx.user);
+  throw noPermission(meta.name, ptype, undefined, permissionCheckLog(ctx.user, meta.name, { roleGrants, document: { name: doc.name } }));
 }
 
 /** `Document.insert()` [v15]. `data` may carry child rows; docstatus 1 inserts and submits. */
@@ -43,6 +49,11 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   for (const [k, v] of Object.entries(data)) if (v !== undefined) doc[k] = v;
   castAll(meta, doc);
   setMissingDefaults(ctx, meta, doc);
+  // `_set_defaults` → update_if_missing(frappe.new_doc(...)): make_new_doc (frappe/model/create_new.py
+  // [v15]) gives a non-Single `"__unsaved": 1`, which the document keeps through after_insert and
+  // the post-save methods — a payload taken there carries it (recordings rt-communication-received
+  // / -sent: docinfo_update) — until insert's "clear unsaved flag" at the end (no answer has it).
+  if (!meta.issingle) doc.__unsaved = 1;
   const now = ctx.site.now();
   doc.owner = ctx.user;
   doc.creation = now;
@@ -89,6 +100,7 @@ export function insertDoc(ctx: Ctx, data: Doc, flags: DocFlags = {}): Doc {
   write(ctx, meta, doc);
   run('after_insert', args);
   postSave(args);
+  delete doc.__unsaved;
   const inserted = ctx.site.db.get(doctype, String(doc.name));
   return inserted ? markUnsaved(meta, keepMemoryTypes(inserted, memoryTypes.get(doc)), doc) : doc;
 }

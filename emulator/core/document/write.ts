@@ -4,7 +4,9 @@
  * while the document in memory, which insert and save answer with, keeps the types it had.
  */
 import type { Doc } from '../database.js';
-import { DEFAULT_FIELDS, isTableField, isValueField, type DocTypeMeta } from '../meta.js';
+import { DEFAULT_FIELDS, isTableField, isValueField, type DocField, type DocTypeMeta } from '../meta.js';
+import { cast, columnValue } from './cast.js';
+import { tableOnlyColumns } from './columns.js';
 import type { Ctx } from './context.js';
 
 /**
@@ -13,20 +15,62 @@ import type { Ctx } from './context.js';
  */
 const TEXT_COLUMN_TYPES = new Set(['Data', 'Link', 'Dynamic Link', 'Select', 'Small Text', 'Text', 'Long Text', 'Read Only', 'Autocomplete', 'Phone', 'Color', 'Barcode']);
 
-export const memoryTypes = new WeakMap<Doc, Map<string, number>>();
+/**
+ * What the document in memory holds where its column holds something else: per field (and per
+ * child row, by name) the column's value and the value in memory.
+ */
+interface Memory {
+  fields: Map<string, [unknown, unknown]>;
+  rows: Map<string, Map<string, [unknown, unknown]>>;
+}
+
+export const memoryTypes = new WeakMap<Doc, Memory>();
+
+/** The column's form of a value field, and whether it differs from the value in memory. */
+function column(df: DocField, value: unknown): unknown {
+  if (TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof value === 'number') return String(value);
+  return columnValue(df, value ?? null);
+}
+
+function remember(into: Map<string, [unknown, unknown]>, df: DocField, value: unknown, stored: unknown): void {
+  if (stored !== (value ?? null)) into.set(df.fieldname, [stored, value]);
+}
+
+/** A table-only column (columns.ts) the row lacks: the column's default, None in memory. */
+function fillTableColumns(doctype: string, row: Doc, kept: Map<string, [unknown, unknown]>): void {
+  for (const col of tableOnlyColumns(doctype)) {
+    if (row[col.fieldname] !== undefined && row[col.fieldname] !== null) continue;
+    row[col.fieldname] = cast(col, col.default);
+    kept.set(col.fieldname, [row[col.fieldname], null]);
+  }
+}
 
 export function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
-  const memory = new Map<string, number>();
-  for (const df of meta.fields) {
-    if (TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number') memory.set(df.fieldname, doc[df.fieldname] as number);
-  }
+  const memory: Memory = { fields: new Map(), rows: new Map() };
   memoryTypes.set(doc, memory);
   const row: Doc = {};
   for (const k of DEFAULT_FIELDS) row[k] = doc[k] ?? null;
   for (const df of meta.fields) {
-    if (isTableField(df)) row[df.fieldname] = ((doc[df.fieldname] as Doc[]) ?? []).map((r) => ({ ...r, docstatus: doc.docstatus }));
-    else if (isValueField(df)) row[df.fieldname] = TEXT_COLUMN_TYPES.has(df.fieldtype) && typeof doc[df.fieldname] === 'number' ? String(doc[df.fieldname]) : (doc[df.fieldname] ?? null);
+    if (isTableField(df)) {
+      const childMeta = ctx.site.meta(df.options ?? '');
+      row[df.fieldname] = ((doc[df.fieldname] as Doc[]) ?? []).map((r) => {
+        const out: Doc = { ...r, docstatus: doc.docstatus };
+        const kept = new Map<string, [unknown, unknown]>();
+        for (const cf of (childMeta?.fields ?? []).filter(isValueField)) {
+          if (!(cf.fieldname in r)) continue;
+          out[cf.fieldname] = column(cf, r[cf.fieldname]);
+          remember(kept, cf, r[cf.fieldname], out[cf.fieldname]);
+        }
+        fillTableColumns(String(df.options ?? ''), out, kept);
+        if (kept.size) memory.rows.set(String(r.name), kept);
+        return out;
+      });
+    } else if (isValueField(df)) {
+      row[df.fieldname] = column(df, doc[df.fieldname]);
+      remember(memory.fields, df, doc[df.fieldname], row[df.fieldname]);
+    }
   }
+  fillTableColumns(meta.name, row, memory.fields);
   for (const k of ['_user_tags', '_comments', '_assign', '_liked_by', '_seen']) if (doc[k] !== undefined) row[k] = doc[k];
   if (meta.issingle) {
     // A Single lives in tabSingles as field/value text: no `creation` is kept, and `idx`, which no
@@ -34,23 +78,36 @@ export function write(ctx: Ctx, meta: DocTypeMeta, doc: Doc): void {
     // single-get-fcrm-settings); the save's own answer keeps the number it had in memory.
     delete row.creation;
     delete doc.creation;
-    memory.set('idx', Number(row.idx ?? 0));
     row.idx = String(row.idx ?? 0);
+    memory.fields.set('idx', [row.idx, Number(row.idx)]);
   }
   savePasswords(ctx, meta, row);
   ctx.site.db.put(meta.name, String(row.name), row);
   Object.assign(doc, row);
-  // The document in memory keeps the value `_validate_links` gave it (an int name); only the
-  // column holds its text.
+  // The document in memory keeps the values it had (an int name `_validate_links` gave a link, a
+  // Time as sent); only the column holds their text.
   keepMemoryTypes(doc, memory);
 }
 
 /**
  * Insert and save answer with the document as it is in memory (api/v1.py `create_doc`/`update_doc`
- * return `doc`), so a link set to an integer name is a number there and text when read back.
+ * return `doc`), so a link set to an integer name is a number there and text when read back, and a
+ * Time is as it was sent (recording sla-insert) where a read answers "0:00:00" (sla-get).
  */
-export function keepMemoryTypes(out: Doc, memory: Map<string, number> | undefined): Doc {
-  for (const [field, value] of memory ?? []) if (out[field] === String(value)) out[field] = value;
+export function keepMemoryTypes(out: Doc, memory: Memory | undefined): Doc {
+  if (!memory) return out;
+  const restore = (d: Doc, kept: Map<string, [unknown, unknown]>) => {
+    for (const [field, [stored, value]] of kept) if (d[field] === stored) d[field] = value;
+  };
+  restore(out, memory.fields);
+  if (!memory.rows.size) return out;
+  for (const v of Object.values(out)) {
+    if (!Array.isArray(v)) continue;
+    for (const r of v) {
+      const kept = r && typeof r === 'object' ? memory.rows.get(String((r as Doc).name)) : undefined;
+      if (kept) restore(r as Doc, kept);
+    }
+  }
   return out;
 }
 
