@@ -98,6 +98,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       config: site,
       manifest,
       enqueue: runner.enqueue,
+      enqueueMany: runner.enqueueMany,
       meta,
       logger,
       metrics,

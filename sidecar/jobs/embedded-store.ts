@@ -263,12 +263,13 @@ class EmbeddedStore implements EmbeddedJobStore {
 
   // ── JobStore ──────────────────────────────────────────────────────────────
 
-  async enqueue(spec: JobSpec): Promise<boolean> {
-    this.assertOpen();
+  private checkSpec(spec: JobSpec): void {
     if (typeof spec.id !== 'string' || spec.id === '') throw new Error('enqueue: spec.id must be a non-empty string');
     if (typeof spec.name !== 'string' || spec.name === '') throw new Error(`enqueue ${spec.id}: spec.name must be a non-empty string`);
-    if (this.index.has(spec.id)) return false;
-    const t = this.now();
+  }
+
+  /** A new waiting job for `spec`, its id claimed in the index (not yet durable, not yet pickable). */
+  private claim(spec: JobSpec, t: number): StoredJob {
     const job: StoredJob = {
       id: spec.id,
       name: spec.name,
@@ -283,9 +284,16 @@ class EmbeddedStore implements EmbeddedJobStore {
       updatedAtMs: t,
       seq: this.nextSeq++,
     };
+    this.index.set(job.id, { state: 'waiting', createdAtMs: t, seq: job.seq, job });
+    return job;
+  }
+
+  async enqueue(spec: JobSpec): Promise<boolean> {
+    this.assertOpen();
+    this.checkSpec(spec);
+    if (this.index.has(spec.id)) return false;
     // Claim the id before the first await so a concurrent enqueue of the same id sees it.
-    const entry: IndexEntry = { state: 'waiting', createdAtMs: t, seq: job.seq, job };
-    this.index.set(job.id, entry);
+    const job = this.claim(spec, this.now());
     try {
       await this.putJob(job);
     } catch (err) {
@@ -296,6 +304,31 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.waiting.add(job.id, job.runAtMs, job.seq);
     this.wake();
     return true;
+  }
+
+  async enqueueMany(specs: readonly JobSpec[]): Promise<boolean[]> {
+    this.assertOpen();
+    for (const spec of specs) this.checkSpec(spec);
+    const t = this.now();
+    // Claimed in order before the write, so a later duplicate in `specs` (or a concurrent enqueue)
+    // sees the id taken, exactly as one enqueue after another would.
+    const jobs: StoredJob[] = [];
+    const added = specs.map((spec) => {
+      if (this.index.has(spec.id)) return false;
+      jobs.push(this.claim(spec, t));
+      return true;
+    });
+    if (jobs.length === 0) return added;
+    try {
+      // One batch, one synced write (group-committed with whatever else is waiting).
+      await this.write(jobs.map((job) => ({ type: 'put', key: JOB + job.id, value: job })));
+    } catch (err) {
+      for (const job of jobs) this.index.delete(job.id);
+      throw err;
+    }
+    for (const job of jobs) this.waiting.add(job.id, job.runAtMs, job.seq);
+    this.wake();
+    return added;
   }
 
   async start(handlers: Record<string, JobHandler>, opts: StartOptions = {}, events: JobStoreEvents = {}): Promise<void> {
