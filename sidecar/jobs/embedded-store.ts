@@ -153,6 +153,8 @@ class EmbeddedStore implements EmbeddedJobStore {
   private maxStalled = 0;
   /** Running jobs whose slot is free because they wait on a slow call (slot.stalls > 0). */
   private stalledSlots = 0;
+  /** Jobs whose handler has returned and whose outcome is being written: they hold no slot either. */
+  private finishingSlots = 0;
   private running = false;
   private stopping: Promise<void> | null = null;
   private closed = false;
@@ -228,16 +230,23 @@ class EmbeddedStore implements EmbeddedJobStore {
    * once its operations are on disk, in the order they were asked for, but a burst of webhook
    * deliveries and job transitions pays one fsync per round instead of one each — what queued
    * behind a slow fsync is what made the acknowledgement's tail.
+   *
+   * An idle store starts its flush one turn of the event loop later (setImmediate), not at once:
+   * writes asked for by the same burst of callbacks (jobs finishing together, the next ones
+   * starting) then share the first fsync too, instead of the first going out alone and the rest
+   * waiting a whole round behind it.
    */
   private write(ops: BatchOp[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pendingWrites.push({ ops, resolve, reject });
-      if (!this.flushing) void this.flushWrites();
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flushWrites());
+      }
     });
   }
 
   private async flushWrites(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.pendingWrites.length > 0) {
         const group = this.pendingWrites.splice(0);
@@ -583,7 +592,9 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.clearTimer();
     const t = this.now();
     // Stalled jobs hold no slot, but at most maxStalled of them run beyond the concurrency.
-    const free = Math.min(this.concurrency - (this.inflight.size - this.stalledSlots), this.concurrency + this.maxStalled - this.inflight.size);
+    // Finishing jobs run no handler any more: they count against neither limit.
+    const holding = this.inflight.size - this.finishingSlots;
+    const free = Math.min(this.concurrency - (holding - this.stalledSlots), this.concurrency + this.maxStalled - holding);
     for (const id of free > 0 ? this.waiting.takeDue(t, free) : []) {
       const job = this.index.get(id)?.job;
       if (job) this.begin(job);
@@ -650,31 +661,42 @@ class EmbeddedStore implements EmbeddedJobStore {
     // Released by stop() or abandoned by a crash: the outcome belongs to nobody now.
     if (slot.phase !== 'running' || this.crashed || this.closed) return;
     slot.phase = 'finishing';
+    this.unstall(slot);
+    this.finishingSlots += 1;
+    // Its handler is done, so its slot is free now: the next job's start goes to disk in the same
+    // group commit as this outcome, instead of one fsync round after it.
+    this.wake();
     await this.finish(slot, ok, error);
   }
 
   /** The job in `slot` waits on a slow call: free its slot (within maxStalled) until it resumes. */
   private stall(slot: Slot): () => void {
-    if (this.maxStalled === 0 || this.inflight.get(slot.id) !== slot) return () => {};
+    if (this.maxStalled === 0 || this.inflight.get(slot.id) !== slot || slot.phase !== 'running') return () => {};
     let resumed = false;
     if (slot.stalls++ === 0) {
       this.stalledSlots += 1;
       this.wake();
     }
     return () => {
-      // After dropSlot (finished, released) the slot counts for nothing any more.
-      if (resumed || this.inflight.get(slot.id) !== slot) return;
+      // Once finishing or dropped (finished, released) the slot counts for nothing any more.
+      if (resumed || this.inflight.get(slot.id) !== slot || slot.phase !== 'running') return;
       resumed = true;
       if (--slot.stalls === 0) this.stalledSlots -= 1;
     };
   }
 
-  /** A slot leaves `inflight`: it no longer counts as stalled either, whatever its calls do later. */
-  private dropSlot(slot: Slot): void {
+  /** The slot no longer counts as stalled, whatever its calls do later. */
+  private unstall(slot: Slot): void {
     if (slot.stalls > 0) {
       slot.stalls = 0;
       this.stalledSlots -= 1;
     }
+  }
+
+  /** A slot leaves `inflight`. */
+  private dropSlot(slot: Slot): void {
+    this.unstall(slot);
+    if (slot.phase === 'finishing') this.finishingSlots -= 1;
     this.inflight.delete(slot.id);
   }
 
