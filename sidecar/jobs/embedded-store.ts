@@ -251,7 +251,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       while (this.pendingWrites.length > 0) {
         const group = this.pendingWrites.splice(0);
         try {
-          await this.serial(() => this.db.batch(group.length === 1 ? group[0]!.ops : group.flatMap((g) => g.ops), { sync: true }));
+          await this.serial(() => this.commit(group));
           for (const g of group) g.resolve();
         } catch (err) {
           for (const g of group) g.reject(err);
@@ -260,6 +260,27 @@ class EmbeddedStore implements EmbeddedJobStore {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * The operations of `group` in one synced, atomic write. A chained batch hands each operation to
+   * LevelDB as it is added, at about half the CPU of an array batch (which copies and checks every
+   * operation first): with thousands of job transitions a second, that is what the event loop pays.
+   */
+  private commit(group: readonly { ops: BatchOp[] }[]): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const g of group) {
+        for (const op of g.ops) {
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+      }
+    } catch (err) {
+      void batch.close().catch(() => {});
+      throw err;
+    }
+    return batch.write({ sync: true });
   }
 
   private putJob(job: StoredJob): Promise<void> {
