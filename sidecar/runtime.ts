@@ -111,6 +111,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       config: site,
       manifest,
       enqueue: runner.enqueue,
+      enqueueMany: runner.enqueueMany,
       meta,
       logger,
       metrics,

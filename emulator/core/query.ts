@@ -251,10 +251,27 @@ function compare(kind: Kind, a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * Datetime texts already normalised: a filter on `modified` compares every row of a table, and the
+ * same few thousand stamps recur in every listing. Only a speed-up of this emulator (MariaDB
+ * compares DATETIMEs natively); cleared when full, so it cannot grow without bound.
+ */
+const normalisedDatetimes = new Map<string, string>();
+const NORMALISED_MAX = 100_000;
+
 /** MariaDB casts '2026-01-01' to '2026-01-01 00:00:00' when comparing with a DATETIME column. */
 function normaliseDate(text: string, kind: Kind): string {
+  if (kind === 'date') return text.trim().replace('T', ' ').slice(0, 10);
+  const known = normalisedDatetimes.get(text);
+  if (known !== undefined) return known;
+  const out = normaliseDatetime(text);
+  if (normalisedDatetimes.size >= NORMALISED_MAX) normalisedDatetimes.clear();
+  normalisedDatetimes.set(text, out);
+  return out;
+}
+
+function normaliseDatetime(text: string): string {
   const t = text.trim().replace('T', ' ');
-  if (kind === 'date') return t.slice(0, 10);
   if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return `${t} 00:00:00.000000`;
   const m = /^(\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}(?::\d{2})?)(?:\.(\d+))?/.exec(t);
   if (!m) return t;

@@ -12,7 +12,7 @@
  *   release at stop() does not use up.
  */
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobType } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobsOptions, type JobType } from 'bullmq';
 import { describeError, isPermanent, PermanentError, RetriableError } from '../../lib/errors.js';
 import { redactSecrets } from '../../lib/log.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs, raceAbort } from './backoff.js';
@@ -63,6 +63,8 @@ interface Payload {
 }
 
 type NativeSet = { set(key: string, value: string, ...args: (string | number)[]): Promise<string | null> };
+/** An ioredis pipeline, typed narrowly by BullMQ (see markProcessed on its native commands). */
+type NativePipeline = { pipeline(): { hget(key: string, field: string): unknown; exec(): Promise<[Error | null, unknown][] | null> } };
 type NativeMany = { mget(...keys: string[]): Promise<(string | null)[]>; del(...keys: string[]): Promise<number> };
 
 const BACKOFF_TYPE = 'companion';
@@ -190,24 +192,21 @@ class BullmqStore implements BullmqJobStore {
     await this.queue.waitUntilReady();
   }
 
-  async enqueue(spec: JobSpec): Promise<boolean> {
-    this.assertOpen();
+  /** What `queue.add` / `queue.addBulk` get for a spec: the one mapping of JobSpec onto BullMQ. */
+  private toAdd(spec: JobSpec, enqueueId: string, now: number): { name: string; data: Payload; opts: JobsOptions } {
     if (typeof spec.id !== 'string' || spec.id === '') throw new Error('enqueue: spec.id must be a non-empty string');
     if (typeof spec.name !== 'string' || spec.name === '') throw new Error(`enqueue ${spec.id}: spec.name must be a non-empty string`);
-    const enqueueId = randomUUID();
-    const jobId = toBullmqId(spec.id);
-    const now = Date.now();
-    await this.queue.add(
-      spec.name,
-      {
+    return {
+      name: spec.name,
+      data: {
         id: spec.id,
         site: spec.site,
         data: spec.data ?? {},
         backoffMs: spec.backoffMs ?? DEFAULT_BACKOFF_MS,
         enqueueId,
       },
-      {
-        jobId,
+      opts: {
+        jobId: toBullmqId(spec.id),
         attempts: spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
         backoff: { type: BACKOFF_TYPE },
         delay: Math.max(0, (spec.runAtMs ?? now) - now),
@@ -216,10 +215,45 @@ class BullmqStore implements BullmqJobStore {
         removeOnFail: false,
         stackTraceLimit: 3,
       },
-    );
+    };
+  }
+
+  async enqueue(spec: JobSpec): Promise<boolean> {
+    this.assertOpen();
+    const enqueueId = randomUUID();
+    const add = this.toAdd(spec, enqueueId, Date.now());
+    await this.queue.add(add.name, add.data, add.opts);
     // BullMQ ignores an add whose id exists without saying so; our nonce tells who won.
-    const stored = await this.queue.getJob(jobId);
+    const stored = await this.queue.getJob(add.opts.jobId!);
     return !stored || stored.data.enqueueId === enqueueId;
+  }
+
+  async enqueueMany(specs: readonly JobSpec[]): Promise<boolean[]> {
+    this.assertOpen();
+    const now = Date.now();
+    const adds = specs.map((spec) => this.toAdd(spec, randomUUID(), now));
+    // A later duplicate within the batch loses to the first, as it would one enqueue after another.
+    const first = new Map<string, number>();
+    adds.forEach((a, i) => {
+      if (!first.has(a.opts.jobId!)) first.set(a.opts.jobId!, i);
+    });
+    const unique = [...first.values()].map((i) => adds[i]!);
+    if (unique.length === 0) return [];
+    // addBulk sends every add in one pipeline: one round trip, each add the same script as add().
+    await this.queue.addBulk(unique);
+    // Then read back each job's nonce in one more pipeline, to tell which adds created their job.
+    const client = (await this.queue.client) as unknown as NativePipeline;
+    const pipeline = client.pipeline();
+    for (const a of unique) pipeline.hget(this.queue.toKey(a.opts.jobId!), 'data');
+    const replies = (await pipeline.exec()) ?? [];
+    const won = new Set<number>();
+    unique.forEach((a, k) => {
+      const [err, raw] = replies[k] ?? [new Error('no reply')];
+      if (err) throw err;
+      const stored = typeof raw === 'string' ? (JSON.parse(raw) as Partial<Payload>) : null;
+      if (!stored || stored.enqueueId === a.data.enqueueId) won.add(first.get(a.opts.jobId!)!);
+    });
+    return adds.map((_, i) => won.has(i));
   }
 
   async start(handlers: Record<string, JobHandler>, opts: StartOptions = {}, events: JobStoreEvents = {}): Promise<void> {

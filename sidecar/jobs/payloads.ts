@@ -47,6 +47,9 @@ export type JobSpecOf<K extends JobName> = Omit<JobSpec, 'name' | 'data'> & { na
 /** The runner's enqueue (sidecar/jobs/runner.ts): true when the job is new, false for a duplicate id. */
 export type Enqueue = <K extends JobName>(spec: JobSpecOf<K>) => Promise<boolean>;
 
+/** The runner's enqueueMany: the specs in one durable store write; per spec, as `Enqueue` answers. */
+export type EnqueueMany = <K extends JobName>(specs: readonly JobSpecOf<K>[]) => Promise<boolean[]>;
+
 /** The handler ids that accept a `P` as their data (e.g. every id a manifest may wire to a DocType event). */
 export type JobNameFor<P> = { [K in JobName]: P extends JobPayloads[K] ? K : never }[JobName];
 

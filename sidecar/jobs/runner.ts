@@ -15,7 +15,7 @@ import type { FrappeClient } from '../../lib/frappe/client.js';
 import { redactSecrets, type Logger } from '../../lib/log.js';
 import type { Metrics } from '../metrics.js';
 import { handlerMeta, type HandlerContext, type HandlerRegistry, type SidecarHandler } from './handler.js';
-import type { Enqueue, JobName, JobPayloads } from './payloads.js';
+import type { Enqueue, EnqueueMany, JobName, JobPayloads } from './payloads.js';
 import type { JobHandler, JobRecord, JobSpec, JobStore, JobStoreEvents, StartOptions } from './types.js';
 
 /** How long a handler's `lock` holds its key before another replica may take it. */
@@ -44,6 +44,8 @@ export interface RunnerOptions {
 export interface Runner {
   readonly handlers: HandlerRegistry;
   enqueue: Enqueue;
+  /** Many jobs in one durable store write (a catch-up page), each given the policy `enqueue` would give it. */
+  enqueueMany: EnqueueMany;
   /** Start working the store's jobs with the registry's handlers. */
   start(opts: StartOptions, events: JobStoreEvents): Promise<void>;
 }
@@ -67,10 +69,25 @@ export function createRunner(opts: RunnerOptions): Runner {
   const lockTimeoutMs = opts.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
   const meta = handlerMeta(store);
 
+  /** The one merge order (see the top of this file), for enqueue and enqueueMany alike. */
+  const withPolicy = (spec: JobSpec): JobSpec => ({ ...policyOf(opts.jobDefaults), ...policyOf(opts.policies?.[spec.name]), ...spec });
+
   const enqueue: Enqueue = async (spec) => {
-    const job: JobSpec = { ...policyOf(opts.jobDefaults), ...policyOf(opts.policies?.[spec.name]), ...spec };
+    const job = withPolicy(spec);
     const added = await store.enqueue(job);
     if (added) logger.debug({ site: job.site, job: job.id }, 'job enqueued');
+    return added;
+  };
+
+  const enqueueMany: EnqueueMany = async (specs) => {
+    if (specs.length === 0) return [];
+    const jobs = specs.map(withPolicy);
+    const added = await store.enqueueMany(jobs);
+    if (logger.isLevelEnabled('debug')) {
+      jobs.forEach((job, i) => {
+        if (added[i]) logger.debug({ site: job.site, job: job.id }, 'job enqueued');
+      });
+    }
     return added;
   };
 
@@ -94,6 +111,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   return {
     handlers,
     enqueue,
+    enqueueMany,
     async start(startOpts, events) {
       const jobHandlers: Record<string, JobHandler> = {};
       for (const [id, handler] of Object.entries(handlers)) {

@@ -71,6 +71,13 @@ export interface JobStore {
   readonly kind: 'embedded' | 'bullmq';
   /** Add a job unless its id is known (waiting, active, completed or failed). True when added. */
   enqueue(spec: JobSpec): Promise<boolean>;
+  /**
+   * Add many jobs in one durable write, as if each were `enqueue`d in order: a spec whose id is
+   * already known, or appeared earlier in `specs`, adds nothing. Resolves only once every added job
+   * is durable, with one answer per spec: true where it was added. A rejection promises nothing
+   * about which were added; enqueueing the same specs again is safe, since ids dedupe.
+   */
+  enqueueMany(specs: readonly JobSpec[]): Promise<boolean[]>;
   /** Begin running jobs with these handlers. A job whose name has no handler is dead-lettered. */
   start(handlers: Record<string, JobHandler>, opts?: StartOptions, events?: JobStoreEvents): Promise<void>;
   /** Stop taking work; wait up to `deadlineMs` for running jobs, then release them for a later run. */

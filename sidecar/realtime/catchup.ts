@@ -21,7 +21,12 @@ export interface CatchupOptions {
   getWatermark: () => Promise<string | null>;
   setWatermark: (modified: string) => Promise<void>;
   /** Called for each changed document, in `modified` order; must durably enqueue before returning. */
-  onVersion: (name: string, modified: string) => Promise<void>;
+  onVersion?: (name: string, modified: string) => Promise<void>;
+  /**
+   * Called instead of `onVersion` with each listed page, in `modified` order; must durably enqueue
+   * the whole page before returning (one store batch), since the watermark moves past it next.
+   */
+  onPage?: (versions: Version[]) => Promise<void>;
   /** @defaultValue 500 */
   pageSize?: number;
   /** Checked between pages: a shutdown ends the pass early (the watermark keeps its place). */
@@ -42,6 +47,12 @@ interface Row {
   modified: string;
 }
 
+/** One listed version: a document's name and its `modified`. */
+export interface Version {
+  name: string;
+  modified: string;
+}
+
 /** The watermark: the last version processed, `(modified, name)`, so ties on `modified` page exactly. */
 export interface Cursor {
   modified: string;
@@ -55,6 +66,15 @@ export function parseCursor(text: string): Cursor {
 
 export async function catchUp(opts: CatchupOptions): Promise<CatchupResult> {
   const pageSize = opts.pageSize ?? 500;
+  const { onVersion } = opts;
+  const onPage =
+    opts.onPage ??
+    (onVersion
+      ? async (versions: Version[]) => {
+          for (const v of versions) await onVersion(v.name, v.modified);
+        }
+      : null);
+  if (!onPage) throw new Error('catchUp: onPage or onVersion is required');
   const stored = await opts.getWatermark();
   if (stored === null) {
     // First start: from the newest version now (an empty DocType starts from the beginning of
@@ -83,11 +103,11 @@ export async function catchUp(opts: CatchupOptions): Promise<CatchupResult> {
       limitPageLength: pageSize,
     });
     pages += 1;
-    for (const row of rows) {
-      await opts.onVersion(String(row.name), row.modified);
-      documents += 1;
-    }
     if (!rows.length) break;
+    // The page is durable in the job store before the watermark moves past it: a crash in between
+    // lists it again, and its job ids (sidecar/realtime/dispatch.ts) collapse what was already added.
+    await onPage(rows.map((row) => ({ name: String(row.name), modified: row.modified })));
+    documents += rows.length;
     const last = rows[rows.length - 1];
     cursor = { modified: last.modified, name: String(last.name) };
     await opts.setWatermark(JSON.stringify(cursor));

@@ -35,3 +35,8 @@ export function jobsForVersion(manifest: HooksManifest, v: DocVersion): JobSpecO
     data: { doctype: v.doctype, name: v.name, modified: v.modified, source: v.source, heardAtMs: v.heardAtMs },
   }));
 }
+
+/** The jobs of many versions, in their order: what one catch-up page enqueues in one store batch. */
+export function jobsForVersions(manifest: HooksManifest, versions: readonly DocVersion[]): JobSpecOf<JobNameFor<DocVersionPayload>>[] {
+  return versions.flatMap((v) => jobsForVersion(manifest, v));
+}

@@ -13,12 +13,12 @@ import { PROBE_METHOD, PROBE_TIMEOUT_MS, probeRealtime } from '../../lib/frappe/
 import { createSubscriber, type Subscriber } from '../../lib/frappe/realtime/subscriber.js';
 import { redactSecrets, type Logger } from '../../lib/log.js';
 import type { HooksManifest } from '../../lib/manifest/schema.js';
-import type { Enqueue } from '../jobs/payloads.js';
+import type { Enqueue, EnqueueMany } from '../jobs/payloads.js';
 import type { HandlerMeta } from '../jobs/handler.js';
 import { markStalled } from '../jobs/stall.js';
 import type { Metrics } from '../metrics.js';
 import { catchUp } from '../realtime/catchup.js';
-import { jobsForVersion, type DocVersion } from '../realtime/dispatch.js';
+import { jobsForVersion, jobsForVersions, type DocVersion } from '../realtime/dispatch.js';
 import { scheduleEntries, startScheduler } from '../scheduler.js';
 import { readLastReport, summarize, type HealthSummary } from '../handlers/health/state.js';
 import { createDowntimeRecorder } from './realtime_downtime.js';
@@ -29,6 +29,8 @@ export interface SiteOptions {
   manifest: HooksManifest;
   /** The runner's enqueue (sidecar/jobs/runner.ts). */
   enqueue: Enqueue;
+  /** The runner's enqueueMany: a catch-up page's jobs in one store batch. */
+  enqueueMany: EnqueueMany;
   /** Where the catch-up watermarks are kept (`wm|site|doctype`): the job store's meta. */
   meta: HandlerMeta;
   logger: Logger;
@@ -62,7 +64,7 @@ export interface Site {
 }
 
 export function createSite(opts: SiteOptions): Site {
-  const { config, manifest, enqueue, logger, metrics, events } = opts;
+  const { config, manifest, enqueue, enqueueMany, logger, metrics, events } = opts;
   const name = config.name;
   const doctypes = Object.keys(manifest.realtime);
   const entries = scheduleEntries(manifest, opts.scheduleAt);
@@ -154,9 +156,11 @@ export function createSite(opts: SiteOptions): Site {
             getWatermark: () => opts.meta.get(key),
             setWatermark: (m) => opts.meta.set(key, m),
             shouldStop: () => stopping,
-            onVersion: (docName, modified) => {
-              metrics.catchupDocuments.inc({ site: name, doctype });
-              return dispatch({ site: name, doctype, name: docName, modified, source: 'catchup', heardAtMs: Date.now() });
+            // A page at a time: its versions' jobs in one durable store batch, not one write each.
+            onPage: async (versions) => {
+              metrics.catchupDocuments.inc({ site: name, doctype }, versions.length);
+              const heardAtMs = Date.now();
+              await enqueueMany(jobsForVersions(manifest, versions.map((v) => ({ site: name, doctype, name: v.name, modified: v.modified, source: 'catchup', heardAtMs }))));
             },
           });
           documents += result.documents;

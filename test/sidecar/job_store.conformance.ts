@@ -152,6 +152,68 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       expect(await store.get('order:site:shop:404')).toBeNull();
     });
 
+    it('enqueueMany adds a batch as one enqueue after another would: duplicates within it and known ids add nothing', async () => {
+      const store = await open();
+      expect(await store.enqueueMany([])).toEqual([]);
+      expect(await store.enqueue(spec('batch:known'))).toBe(true);
+      const later = harness.now() + 3_600_000;
+      const answers = await store.enqueueMany([
+        spec('batch:1'),
+        spec('batch:known', 'ok', { data: { other: true } }),
+        spec('batch:2', 'bad', { maxAttempts: 3, backoffMs: 20 }),
+        spec('batch:1', 'ok', { data: { second: true } }),
+        spec('7'),
+        spec('batch:later', 'ok', { runAtMs: later }),
+      ]);
+      expect(answers).toEqual([true, false, true, false, true, true]);
+      // The first of each id wins, and a known job keeps its own data.
+      expect((await store.get('batch:1'))?.data).toEqual({ id: 'batch:1' });
+      expect((await store.get('batch:known'))?.data).toEqual({ id: 'batch:known' });
+      expect(await store.get('batch:2')).toMatchObject({ name: 'bad', state: 'waiting', maxAttempts: 3, backoffMs: 20, attempts: 0 });
+      expect(await store.counts()).toEqual({ waiting: 5, active: 0, completed: 0, failed: 0 });
+
+      const rec = new Recorder();
+      const runs = new Map<string, number>();
+      const count: JobHandler = async (job) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+      await store.start({ ok: count, bad: permanent }, { concurrency: 3 }, rec.events);
+      await rec.waitFor(() => rec.done() === 4, 'the four due jobs to finish');
+      expect(Object.fromEntries(runs)).toEqual({ 'batch:known': 1, 'batch:1': 1, '7': 1 });
+      expect(rec.outcomes('batch:2')).toEqual(['failed']);
+      const waiting = await store.list('waiting');
+      expect(waiting.map((j) => j.id)).toEqual(['batch:later']);
+      expect(Math.abs(waiting[0].runAtMs - later)).toBeLessThan(50);
+
+      // Against finished jobs too, and mixed with new ones.
+      expect(await store.enqueueMany([spec('batch:1'), spec('batch:2'), spec('batch:3'), spec('batch:later')])).toEqual([false, false, true, false]);
+      await rec.waitForDone('batch:3');
+      expect(runs.get('batch:1')).toBe(1);
+      expect(await store.counts()).toEqual({ waiting: 1, active: 0, completed: 4, failed: 1 });
+    });
+
+    it('enqueueMany of a large batch runs every job exactly once, also when enqueued again while they run', async () => {
+      const store = await open();
+      const ids = Array.from({ length: 300 }, (_, i) => `many:site:CRM Lead:${i}`);
+      const runs = new Map<string, number>();
+      const rec = new Recorder();
+      await store.start({ ok: async (job) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1) }, { concurrency: 4 }, rec.events);
+      const [first, again] = await Promise.all([store.enqueueMany(ids.map((id) => spec(id))), store.enqueueMany(ids.map((id) => spec(id)))]);
+      // Two racing batches of the same ids: each id added by exactly one of them.
+      ids.forEach((_, i) => expect([first[i], again[i]].filter(Boolean)).toHaveLength(1));
+      await rec.waitFor(() => rec.done() === ids.length, 'every job to complete');
+      expect((await store.enqueueMany(ids.map((id) => spec(id)))).every((a) => a === false)).toBe(true);
+      expect(runs.size).toBe(ids.length);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      expect(await store.counts()).toEqual({ waiting: 0, active: 0, completed: ids.length, failed: 0 });
+    });
+
+    it('enqueueMany rejects a spec without id or name before adding any', async () => {
+      const store = await open();
+      await expect(store.enqueueMany([spec('valid:1'), { ...spec('x'), id: '' }])).rejects.toThrow(/spec\.id/);
+      await expect(store.enqueueMany([spec('valid:1'), spec('valid:2', '')])).rejects.toThrow(/spec\.name/);
+      expect(await store.get('valid:1')).toBeNull();
+      expect(await store.counts()).toEqual({ waiting: 0, active: 0, completed: 0, failed: 0 });
+    });
+
     it('runs each job once, even when it is enqueued again while running', async () => {
       const store = await open();
       const runs = new Map<string, number>();

@@ -79,6 +79,26 @@ describe('embedded job store', () => {
     expect(await second.get('crash:1')).toMatchObject({ state: 'completed', attempts: 2 });
   });
 
+  it('enqueueMany is durable once it resolves: every job of the batch is there after a crash, and only once', async () => {
+    const first = await open();
+    const ids = Array.from({ length: 500 }, (_, i) => `page:${i}`);
+    expect((await first.enqueueMany(ids.map((id) => spec(id)))).every(Boolean)).toBe(true);
+    // Killed right after the batch resolved: nothing closes or flushes anything more.
+    await first.crashForTests();
+
+    const second = await open();
+    expect((await second.counts()).waiting).toBe(ids.length);
+    expect(await second.get('page:499')).toMatchObject({ state: 'waiting', attempts: 0, data: { id: 'page:499' } });
+    // The same page listed again after the restart adds nothing.
+    expect((await second.enqueueMany(ids.map((id) => spec(id)))).some(Boolean)).toBe(false);
+    const rec = new Recorder();
+    const order: string[] = [];
+    await second.start({ ok: async (job) => void order.push(job.id) }, { concurrency: 1 }, rec.events);
+    await rec.waitFor(() => rec.done() === ids.length, 'the whole batch to run');
+    // Picked in the batch's order, as one enqueue after another would be.
+    expect(order).toEqual(ids);
+  });
+
   it('dead-letters on open a job that died during its last allowed attempt', async () => {
     const first = await open();
     const started = deferred();
