@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import type { SiteConfig } from '../../lib/config/load.js';
 import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor/index.js';
+import { checkCrmToggles } from '../../scripts/site/doctor/crm_settings.js';
 import { install } from '../../scripts/site/install.js';
 import { loadDesired } from '../../scripts/site/records.js';
 import { createFrappeClient } from '../../lib/frappe/client.js';
@@ -163,6 +164,13 @@ it('the FCRM auto-reply toggle is a visible warning with its fix, not a failure'
   } finally {
     await admin.update('FCRM Settings', 'FCRM Settings', { auto_mark_replied_on_response: 0 });
   }
+});
+
+it('on a CRM release without the two toggles (v1.52.1: recording single-get-fcrm-settings) the check passes and says why', async () => {
+  // FCRM Settings as CRM v1.52.1 answers it: brand and forecasting fields, no auto-reply/auto-reopen.
+  const settings = { name: 'FCRM Settings', doctype: 'FCRM Settings', brand_name: 'Acme', enable_forecasting: 0, dropdown_items: [] };
+  const client = { getDoc: async () => settings } as unknown as Parameters<typeof checkCrmToggles>[0];
+  expect(await checkCrmToggles(client)).toMatchObject({ id: 'crm_toggles', ok: true, level: 'info', message: expect.stringContaining('no auto-reply/auto-reopen toggles in this CRM release') });
 });
 
 it('a user without the companion role is told which DocTypes it cannot read and how to fix it', async () => {

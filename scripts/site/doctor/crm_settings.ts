@@ -25,6 +25,11 @@ export async function checkCrmToggles(client: FrappeClient): Promise<DoctorCheck
       fix: 'run the doctor with a CRM user (Sales User or above), or check CRM → Settings by hand: both toggles must be off',
     };
   }
+  // CRM v1.52.1's FCRM Settings has neither field (recording single-get-fcrm-settings): later
+  // releases added them. Without them CRM has no such shortcut to switch off.
+  if (TOGGLES.every((t) => !(t.field in settings))) {
+    return { id: 'crm_toggles', ok: true, level: 'info', message: 'FCRM Settings has no auto-reply/auto-reopen toggles in this CRM release: nothing writes communication_status behind the SLA engine' };
+  }
   const on = TOGGLES.filter((t) => Number(settings[t.field] ?? 0) === 1);
   if (!on.length) {
     return { id: 'crm_toggles', ok: true, level: 'info', message: 'FCRM Settings: auto_mark_replied_on_response and auto_reopen_on_new_communication are off' };
