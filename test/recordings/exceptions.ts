@@ -30,7 +30,7 @@ const HD_TICKET = 'APPS: HD Ticket JSON is newer than Helpdesk v1.14.0: status_c
 
 export const EXCEPTIONS: Record<string, ReplayException> = {
   // ---- APPS (DocType JSON of the claimed versions) ------------------------------------
-  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which the emulator's newer-CRM Communication hook reads (test/emulator/app_core_behaviour.test.ts); what v1.52.1 does on a Communication is not in the search index to port. The product handles both: scripts/site/doctor/crm_settings.ts passes when the fields are absent (test/site/doctor.test.ts)', problems: ['unexpected key'] },
+  'single-get-fcrm-settings': { reason: 'APPS: FCRM Settings JSON keeps the three email-automation switches of newer CRM releases (not in v1.52.1), which the emulator\'s newer-CRM Communication hook reads (test/emulator/app_core_behaviour.test.ts); what v1.52.1 does on a Communication is not in the search index to port. The product handles both: scripts/site/doctor/crm_settings.ts passes when the fields are absent (test/site/doctor.test.ts)', problems: ['unexpected key'] },
   'customer-insert': { reason: 'RECORDING or APPS: the recorded Customer carries language "en", which neither the ERPNext v15 JSON default nor a Frappe controller the emulator knows sets (the site ran a stub Customer controller)', paths: ['$.body.data.language'] },
   'so-insert-submitted': { reason: SO_JSON, paths: SO_REST_PATHS },
   'so-put-allow-on-submit': { reason: SO_JSON, paths: SO_REST_PATHS },
