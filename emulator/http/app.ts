@@ -56,10 +56,11 @@ export function createHttpApp(state: EmulatorState): express.Express {
     next();
   });
 
-  // gunicorn, which serves Frappe (bench's supervisor/systemd config starts it without
-  // `--limit-request-line`), refuses a request line longer than its default 4094 bytes before
-  // Frappe sees the request: 400 with an HTML page (gunicorn/http/message.py LimitRequestLine,
-  // settings `limit_request_line`). A GET list call with a long `in` filter meets it on a real site.
+  // gunicorn, which serves Frappe (bench's supervisor/systemd config and frappe_docker start it
+  // without `--limit-request-line`), refuses a request line longer than its default 4094 bytes
+  // before Frappe sees the request: 400 with an HTML page, "Request Line is too large (N &gt;
+  // 4094)" (gunicorn's documented `limit_request_line` setting). A GET list call with a long `in`
+  // filter meets it on a real site.
   app.use((req: Request, res: Response, next: NextFunction) => {
     const line = Buffer.byteLength(`${req.method} ${req.originalUrl} HTTP/${req.httpVersion}`);
     if (line <= GUNICORN_LIMIT_REQUEST_LINE || req.path.startsWith('/__emulator')) return next();
