@@ -21,7 +21,7 @@ import { createRunner, logJobOutcome, type JobPolicy } from './jobs/runner.js';
 import type { JobStore } from './jobs/types.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { scheduleEntries } from './scheduler.js';
-import { createShopAdminRouter, refreshShopGauges } from './shops/admin.js';
+import { createShopAdminRouter, refreshShopGauges, waitsForMapping } from './shops/admin.js';
 import { createHistoryAdminRouter } from './handlers/order_history/admin.js';
 import { createShopHandlers } from './shops/handlers.js';
 import { SHOP_JOB_POLICIES } from './shops/jobs.js';
@@ -95,7 +95,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const health = config.health ?? DEFAULT_HEALTH;
   const handlers: HandlerRegistry = {
     ...createShopHandlers(config.shops),
-    ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000) }),
+    ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000), waitsForMapping }),
     ...opts.handlers,
   };
   checkHandlers(manifest, handlers);

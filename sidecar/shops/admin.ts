@@ -22,12 +22,17 @@ function isShopJob(job: JobRecord): boolean {
   return job.name.startsWith('shops.') && job.name !== RECONCILE_HANDLER;
 }
 
+/** A dead-lettered shop delivery or order that waits for an item mapping (or another mapping fix). */
+export function waitsForMapping(job: JobRecord): boolean {
+  return isShopJob(job) && isNeedsMapping(job.lastError);
+}
+
 export async function shopStats(store: JobStore): Promise<ShopStats> {
   const [waiting, active, failed] = await Promise.all([store.list('waiting', SCAN_LIMIT), store.list('active', SCAN_LIMIT), store.list('failed', SCAN_LIMIT)]);
   const shopFailed = failed.filter(isShopJob);
   return {
     inbox: [...waiting, ...active].filter(isShopJob).length,
-    needsMapping: shopFailed.filter((j) => isNeedsMapping(j.lastError)),
+    needsMapping: failed.filter(waitsForMapping),
     failed: shopFailed,
   };
 }

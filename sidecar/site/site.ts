@@ -21,7 +21,7 @@ import { catchUp } from '../realtime/catchup.js';
 import { jobsForVersion, jobsForVersions, type DocVersion } from '../realtime/dispatch.js';
 import { scheduleEntries, startScheduler } from '../scheduler.js';
 import { readLastReport, summarize, type HealthSummary } from '../handlers/health/state.js';
-import { createDowntimeRecorder } from './realtime_downtime.js';
+import { createDowntimeRecorder } from '../realtime/downtime.js';
 import type { SiteStatus } from './status.js';
 
 export interface SiteOptions {
@@ -97,7 +97,7 @@ export function createSite(opts: SiteOptions): Site {
       logger.debug({ site: name, error: redactSecrets(describeError(e)) }, `could not read the health check report of ${name}`);
     }
   };
-  /** Down spans of the realtime link, for the health check (./realtime_downtime.ts). */
+  /** Down spans of the realtime link, for the health check (sidecar/realtime/downtime.ts). */
   const downtime = createDowntimeRecorder({
     site: name,
     meta: opts.meta,

@@ -15,6 +15,7 @@ import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { createHealthHandlers } from '../../sidecar/handlers/health/index.js';
 import type { HandlerContext } from '../../sidecar/handlers/types.js';
 import type { JobRecord } from '../../sidecar/jobs/types.js';
+import { waitsForMapping } from '../../sidecar/shops/admin.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { tickJob } from '../../sidecar/scheduler.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
@@ -197,7 +198,7 @@ describe('the health check under faults and with other thresholds', () => {
     config = { ...DEFAULT_HEALTH, recipients: ['Administrator'], emailRecipients: ['ops@example.com'] };
     const handlers = {
       ...builtinHandlers,
-      'health.check': (ctx: HandlerContext) => createHealthHandlers(config, { failedJobs: async () => [...(await sc.store.list('failed', 1000)), ...extraFailed] })['health.check']!({ ...ctx, client: sabotaged(ctx.client) }),
+      'health.check': (ctx: HandlerContext) => createHealthHandlers(config, { failedJobs: async () => [...(await sc.store.list('failed', 1000)), ...extraFailed], waitsForMapping })['health.check']!({ ...ctx, client: sabotaged(ctx.client) }),
     };
     sc = await startWith({ config: configFor(site), manifest: MANIFEST, handlers });
   });

@@ -4,7 +4,7 @@
  * - SLA failures in the 24 hours before the run (CRM Lead, CRM Deal, HD Ticket; checks.ts),
  * - submitted Sales Orders of the last `unsyncedDays` days whose customer has a matched lead or
  *   ticket but which are in no order history (checks.ts),
- * - minutes the site's realtime link was down in those 24 hours (sidecar/site/realtime_downtime.ts),
+ * - minutes the site's realtime link was down in those 24 hours (sidecar/realtime/downtime.ts),
  * - dead letters in the job store, and shop orders waiting for an item mapping,
  * and each value above its threshold is a finding, told to the recipients (deliver.ts) exactly
  * once per site and day: a done key per day in the job store, checked before the work and again
@@ -15,9 +15,7 @@
 import { DEFAULT_HEALTH, type HealthConfig } from '../../../lib/config/health.js';
 import { siteWallClock } from '../../../lib/frappe/time.js';
 import type { JobRecord } from '../../jobs/types.js';
-import { isNeedsMapping } from '../../shops/erpnext/errors.js';
-import { RECONCILE_HANDLER } from '../../shops/jobs.js';
-import { downMsBetween, readDowntime } from '../../site/realtime_downtime.js';
+import { downMsBetween, readDowntime } from '../../realtime/downtime.js';
 import { siteCutoff } from '../sla.js';
 import type { HandlerContext, HandlerRegistry } from '../types.js';
 import { slaFailures, unsyncedOrders } from './checks.js';
@@ -31,13 +29,13 @@ const DETAILS = 20;
 export interface HealthDeps {
   /** The job store's dead letters (state failed), every site's. */
   failedJobs: () => Promise<JobRecord[]>;
+  /** Which dead letters are shop orders waiting for a mapping (sidecar/shops/admin.ts waitsForMapping), counted apart. */
+  waitsForMapping: (job: JobRecord) => boolean;
   /** The sidecar's clock, which the realtime spans are recorded by. @defaultValue Date.now */
   now?: () => number;
 }
 
 export const doneKey = (site: string, day: string) => `health.done|${site}|${day}`;
-
-const isShopJob = (j: JobRecord) => j.name.startsWith('shops.') && j.name !== RECONCILE_HANDLER;
 
 function finding(check: HealthCheckName, value: number, threshold: number, message: string, details: string[] = []): HealthFinding | null {
   return value > threshold ? { check, value, threshold, message, details: details.slice(0, DETAILS) } : null;
@@ -52,8 +50,8 @@ async function measure(ctx: HandlerContext, config: HealthConfig, deps: HealthDe
   const nowMs = (deps.now ?? Date.now)();
   const downMinutes = Math.floor(downMsBetween(await readDowntime(ctx.meta, ctx.site), nowMs - DAY_MS, nowMs) / 60_000);
   const failed = (await deps.failedJobs()).filter((j) => j.site === ctx.site);
-  const needsMapping = failed.filter((j) => isShopJob(j) && isNeedsMapping(j.lastError));
-  const dead = failed.filter((j) => !(isShopJob(j) && isNeedsMapping(j.lastError)));
+  const needsMapping = failed.filter(deps.waitsForMapping);
+  const dead = failed.filter((j) => !deps.waitsForMapping(j));
   const values: Record<HealthCheckName, number> = {
     sla_failures: sla.total,
     unsynced_orders: orders.unsynced.length,

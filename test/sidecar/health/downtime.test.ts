@@ -1,10 +1,10 @@
 /**
- * The realtime link's down spans (sidecar/site/realtime_downtime.ts), which the health check sums
+ * The realtime link's down spans (sidecar/realtime/downtime.ts), which the health check sums
  * over its 24 hours: transitions recorded in order in the job store's meta, a link still down
  * counted up to the end of the window, and spans clipped to it.
  */
 import { describe, expect, it } from 'vitest';
-import { createDowntimeRecorder, downMsBetween, readDowntime, KEEP_MS } from '../../../sidecar/site/realtime_downtime.js';
+import { createDowntimeRecorder, downMsBetween, readDowntime, KEEP_MS } from '../../../sidecar/realtime/downtime.js';
 
 function memoryMeta() {
   const m = new Map<string, string>();
