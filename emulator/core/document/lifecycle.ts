@@ -203,6 +203,21 @@ function runBeforeSave(args: HookArgs): void {
       run('before_update_after_submit', args);
       break;
   }
+  setTitleField(args);
+}
+
+/**
+ * `Document.set_title_field` [v15], the last step of `run_before_save_methods`: a DocType whose
+ * title_field is `title` gets that field's default formatted with the document's values (None as
+ * ""), e.g. ERPNext's Sales Order `title` = "{customer_name}" (recordings so-insert-submitted,
+ * so-get: the customer's name). Any other title_field is left alone.
+ */
+function setTitleField({ meta, doc }: HookArgs): void {
+  if (meta.title_field !== 'title') return;
+  const df = meta.fields.find((f) => f.fieldname === 'title');
+  if (!df) return;
+  const template = df.default == null ? '' : String(df.default);
+  doc.title = template.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => (doc[key] == null ? '' : String(doc[key])));
 }
 
 /** `run_post_save_methods` [v15]. */
