@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SidecarConfig, SiteConfig } from '../../lib/config/load.js';
+import { ConfigError, loadConfig, type SidecarConfig, type SiteConfig } from '../../lib/config/load.js';
 
 export interface LocalSite {
   name: string;
@@ -28,4 +28,15 @@ export function localConfig(site: LocalSite, overrides: Partial<SidecarConfig> &
     webhookBodyLimitBytes: 1024 * 1024,
     ...rest,
   } as SidecarConfig;
+}
+
+/** The problems `loadConfig` reports for `env`; throws when the configuration is accepted. */
+export function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected the configuration to be rejected');
 }

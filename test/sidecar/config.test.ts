@@ -3,16 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config/load.js';
+import { configProblems } from '../helpers/config.js';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+const problems = configProblems;
 
 const SECRET = 's3cr3t-value-xyz';
 

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HEALTH, dailyCron } from '../../../lib/config/health.js';
-import { ConfigError, loadConfig } from '../../../lib/config/load.js';
+import { loadConfig } from '../../../lib/config/load.js';
 import { parseManifest } from '../../../lib/manifest/load.js';
 import { scheduleEntries } from '../../../sidecar/scheduler.js';
+import { configProblems } from '../../helpers/config.js';
 
 const SECRET = 'health-secret-xyz';
 
@@ -21,15 +22,7 @@ function withFile(health: unknown): Record<string, string> {
   return { COC_CONFIG: path, S: SECRET };
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+const problems = configProblems;
 
 describe('health check configuration', () => {
   it("defaults to the seed's thresholds and the administrators", () => {
