@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from '../helpers/emulator.js';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
-import { installedSite, type InstalledSite } from '../helpers/sidecar.js';
-import { CONSOLE_HANDLER, person, startConsoleSidecar } from '../helpers/console.js';
+import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js';
+import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
@@ -22,6 +22,8 @@ let sc: Sidecar;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** Between the browser and the sidecar, so the second case can cut the network. */
+let net: Awaited<ReturnType<typeof relay>>;
 const errors: string[] = [];
 const consoleLines: string[] = [];
 
@@ -35,9 +37,11 @@ async function screenshot(name: string): Promise<void> {
 beforeAll(async () => {
   site = await installedSite('Europe/Berlin');
   await person(site, 'manager@example.com', ['System Manager']);
+  await person(site, 'clerk@example.com', ['Sales User']);
   ({ sc } = await startConsoleSidecar(site));
+  net = await relay(sc.url!);
   browser = await launchBrowser();
-  context = await browser.newContext({ baseURL: sc.url!, viewport: { width: 1280, height: 900 } });
+  context = await browser.newContext({ baseURL: net.url, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('console', (m) => {
@@ -50,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
+  await net?.close();
   await sc?.stop();
   await site?.emu.close();
 });
@@ -62,7 +67,7 @@ describe('ops console in chromium', () => {
     await form.locator('input[name="usr"]').fill('manager@example.com');
     await form.locator('input[name="pwd"]').fill('wrong');
     await form.locator('[data-testid="signin-submit"]').click();
-    await expect.poll(() => form.locator('[data-testid="signin-error"]').innerText()).toContain('Invalid login credentials');
+    await form.locator('[data-testid="signin-error"]', { hasText: 'Invalid login credentials' }).waitFor();
     await screenshot('console-signin');
 
     await form.locator('input[name="pwd"]').fill('pw');
@@ -93,5 +98,47 @@ describe('ops console in chromium', () => {
 
     // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
     expect(errors, consoleLines.join('\n')).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  }, 60_000);
+
+  it('a lost live link shows "reconnecting", recovers, and what failed meanwhile is on the page', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    net.cut();
+    await page.locator('[data-testid="live-state"][data-state="reconnecting"]').waitFor();
+    expect(await page.locator('[data-testid="live-state"]').innerText()).toBe('reconnecting…');
+    // A dead letter while the page is cut off: not pushed, but read once the link is back.
+    const id = 'console-browser-offline';
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'GET /api/resource/CRM Lead/', mode: 'error', status: 500 }] });
+    const lead = (await site.rep.insert('CRM Lead', { first_name: 'Offline' })).body.data.name;
+    await sc.store.enqueue({ id, name: CONSOLE_HANDLER, site: SITE, data: { name: lead }, maxAttempts: 1 });
+    await until(sc, async () => (await sc.store.get(id))?.state === 'failed', `${id} dead-lettered`);
+    await control(site.emu, '/faults', undefined, 'DELETE');
+    net.restore();
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="failed"]`).waitFor();
+    // Chromium logs the refused reconnects while the network is cut; nothing else may fail.
+    expect(errors.filter((e) => !/WebSocket connection to .* failed/.test(e)), consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('a user with neither role is refused: the message, no session, no data on the page', async () => {
+    const other = await browser.newContext({ baseURL: sc.url!, viewport: { width: 1280, height: 700 } });
+    try {
+      const p = await other.newPage();
+      const pageErrors: string[] = [];
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      await p.goto('/console/');
+      const form = p.locator('[data-testid="signin"]');
+      await form.locator('input[name="usr"]').fill('clerk@example.com');
+      await form.locator('input[name="pwd"]').fill('pw');
+      await form.locator('[data-testid="signin-submit"]').click();
+      await form.locator('[data-testid="signin-error"]', { hasText: 'may not open the console' }).waitFor();
+      expect(await p.locator('[data-testid="site-card"]').count()).toBe(0);
+      expect(await p.locator('[data-testid="jobs"]').count()).toBe(0);
+      expect(await other.cookies()).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      await p.screenshot({ path: join(ARTIFACTS, 'console-refused.png'), fullPage: true });
+    } finally {
+      await other.close();
+    }
   }, 60_000);
 });

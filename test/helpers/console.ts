@@ -105,3 +105,45 @@ export function liveRefusal(url: string, headers: Record<string, string> = {}): 
     ws.once('error', () => undefined);
   });
 }
+
+/**
+ * A TCP relay on 127.0.0.1 in front of the sidecar, so a test can lose the network between the
+ * browser and the sidecar the way a real link is lost: `cut()` drops every connection and refuses
+ * new ones until `restore()`. (Chromium's offline emulation leaves an open WebSocket alone.)
+ */
+export async function relay(target: string): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  const { createServer, connect } = await import('node:net');
+  const to = new URL(target);
+  const open = new Set<import('node:net').Socket>();
+  let refusing = false;
+  const server = createServer((inbound) => {
+    if (refusing) return inbound.destroy();
+    const outbound = connect(Number(to.port), to.hostname);
+    for (const s of [inbound, outbound]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => undefined);
+    }
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      refusing = true;
+      for (const s of open) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
