@@ -116,7 +116,23 @@ describe('ops console in chromium', () => {
     net.restore();
     await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
     await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="failed"]`).waitFor();
-    // Chromium logs the refused reconnects while the network is cut; nothing else may fail.
+    // Chromium logs the refused reconnects, and the session checks made while the network is cut; nothing else may fail.
+    expect(errors.filter((e) => !/WebSocket connection to .* failed|net::ERR_CONNECTION_(RESET|REFUSED|CLOSED)|net::ERR_EMPTY_RESPONSE/.test(e)), consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('a session the sidecar no longer knows sends the page back to the sign-in form, not into endless reconnects', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    // The session ends behind the page's back (as when the sidecar restarts: sessions live in its memory).
+    const cookie = (await context.cookies()).find((c) => c.name === 'coc_console')!;
+    const out = await fetch(`${sc.url}/console/api/logout`, { method: 'POST', headers: { Cookie: `coc_console=${cookie.value}`, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(out.status).toBe(200);
+    net.cut();
+    net.restore();
+    await page.locator('[data-testid="session-ended"]').waitFor();
+    await page.locator('[data-testid="signin"]').waitFor();
+    expect(await page.locator('[data-testid="site-card"]').count()).toBe(0);
+    // The refused reconnect (401) is Chromium's log line; nothing else may fail.
     expect(errors.filter((e) => !/WebSocket connection to .* failed/.test(e)), consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
