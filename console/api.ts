@@ -66,8 +66,9 @@ export const api = {
   login: (site: string, usr: string, pwd: string) => call<{ site: string; user: string }>('POST', '/login', { site, usr, pwd }),
   logout: () => call<{ ok: true }>('POST', '/logout', {}),
   sites: () => call<{ sites: SiteView[] }>('GET', '/sites'),
+  /** Up to 1,000 jobs, the most the API lists at once. */
   jobs: (filter: { handler?: string; state?: JobState }) => {
-    const q = new URLSearchParams();
+    const q = new URLSearchParams({ limit: '1000' });
     if (filter.handler) q.set('handler', filter.handler);
     if (filter.state) q.set('state', filter.state);
     return call<JobsAnswer>('GET', `/jobs?${q}`);

@@ -20,7 +20,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 
-const OUT = 'dist/console';
 const FRAPPE_UI = resolve('node_modules/frappe-ui');
 
 // frappe-ui's components declare props with imported types (defineProps<NodeViewProps>), which
@@ -79,7 +78,7 @@ async function loadFrappeUiPreset() {
   return (await import(file)).default;
 }
 
-async function buildCss() {
+async function buildCss(OUT) {
   // frappe-ui's src/style.css: the Inter font, then Tailwind's layers.
   const input = readFileSync(join(FRAPPE_UI, 'src/style.css'), 'utf8').replace(/@import\s+['"][^'"]+['"];?/g, '');
   const config = {
@@ -93,7 +92,12 @@ async function buildCss() {
   return `${fonts}\n${css}`;
 }
 
-export async function buildConsole() {
+/**
+ * Build the console into `outDir`. `honourSideEffects: false` leaves frappe-ui's "sideEffects":
+ * false unapplied (bench/console.bench.ts measures the difference).
+ */
+export async function buildConsole({ outDir = 'dist/console', honourSideEffects = true } = {}) {
+  const OUT = outDir;
   mkdirSync(OUT, { recursive: true });
   const result = await build({
     entryPoints: { console: 'console/main.ts' },
@@ -108,11 +112,11 @@ export async function buildConsole() {
     metafile: true,
     logLevel: 'warning',
     define: { __VUE_OPTIONS_API__: 'true', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false', 'process.env.NODE_ENV': '"production"' },
-    plugins: [oneTiptapCore, lucideIcons, withFrappeUiSideEffects(vuePlugin())],
+    plugins: [oneTiptapCore, lucideIcons, honourSideEffects ? withFrappeUiSideEffects(vuePlugin()) : vuePlugin()],
   });
   // Component <style> blocks, if any, come out as console.css; Tailwind's CSS goes before them.
   const sfcCss = existsSync(join(OUT, 'console.css')) ? readFileSync(join(OUT, 'console.css'), 'utf8') : '';
-  writeFileSync(join(OUT, 'console.css'), `${await buildCss()}\n${sfcCss}`);
+  writeFileSync(join(OUT, 'console.css'), `${await buildCss(OUT)}\n${sfcCss}`);
   copyFileSync('console/index.html', join(OUT, 'index.html'));
   const size = (f) => ({ bytes: readFileSync(join(OUT, f)).length, gzip: gzipSync(readFileSync(join(OUT, f))).length });
   const sizes = { 'console.js': size('console.js'), 'console.css': size('console.css') };
