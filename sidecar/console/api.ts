@@ -83,7 +83,7 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
     const result = await signIn({ url: target.url, site: target.name, usr, pwd });
     if (!result.ok) {
       // Frappe's own words (e.g. "Invalid login credentials"); a site that did not answer is a 502.
-      const status = result.status === 401 || result.status === 403 || result.status === 400 || result.status === 417 ? 401 : 502;
+      const status = [400, 401, 403, 417].includes(result.status) ? 401 : result.status === 501 ? 501 : 502;
       opts.logger.info({ site: target.name, usr, status: result.status }, 'console sign-in refused by the site');
       res.status(status).json({ error: result.message, site: target.name });
       return;

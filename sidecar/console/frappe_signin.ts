@@ -11,6 +11,11 @@
  * `sid` cookie to the browser. Node keeps no cookie jar, so the login's `Set-Cookie: sid=…` is
  * carried to the next calls by an interceptor on the app's own axios instance. The sid lives only in
  * this function's closure; it is never logged nor returned.
+ *
+ * A real login it is: on a site with `deny_multiple_sessions`, Frappe ends the user's other sessions
+ * when this one starts (frappe/auth.py `LoginManager.clear_active_sessions`). A user with two-factor
+ * authentication gets a verification step instead of a session (frappe/twofactor.py), which the
+ * console does not offer yet.
  */
 import { FrappeApp } from 'frappe-js-sdk';
 
@@ -59,10 +64,14 @@ export async function signInToFrappe(req: SignInRequest): Promise<SignInResult> 
   });
 
   const auth = app.auth();
+  let answer: { verification?: unknown; tmp_id?: unknown } | undefined;
   try {
-    await auth.loginWithUsernamePassword({ username: req.usr, password: req.pwd });
+    answer = (await auth.loginWithUsernamePassword({ username: req.usr, password: req.pwd })) as typeof answer;
   } catch (err) {
     return sdkFailure(err, 'Frappe refused the sign-in');
+  }
+  if (!sid && (answer?.verification || answer?.tmp_id)) {
+    return { ok: false, status: 501, message: 'this user signs in with two-factor authentication, which the console does not support yet' };
   }
   if (!sid) return { ok: false, status: 502, message: 'the site signed the user in but set no session cookie' };
   try {
