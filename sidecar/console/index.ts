@@ -38,7 +38,18 @@ export function createConsole(opts: Omit<ConsoleOptions, 'realtimeSince'> & { ev
   const dir = opts.assetsDir === undefined ? consoleAssetsDir() : opts.assetsDir;
   if (dir) {
     // The shell and its bundles are public (no data in them); the page then asks /console/api.
-    router.use(express.static(dir, { index: 'index.html', fallthrough: true, setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
+    router.use(
+      express.static(dir, {
+        index: 'index.html',
+        fallthrough: true,
+        setHeaders: (res) => {
+          res.setHeader('X-Content-Type-Options', 'nosniff');
+          res.setHeader('X-Frame-Options', 'DENY');
+          // Own scripts only (Vue's templates are compiled at build time: no eval); frappe-ui sets inline styles.
+          res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+        },
+      }),
+    );
   } else {
     router.get('/', (_req, res) => {
       res.status(503).type('text/plain').send('the console is not built: run `node build.mjs`');

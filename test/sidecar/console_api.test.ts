@@ -46,6 +46,8 @@ describe('ops console API', () => {
     const page = await get('/console/');
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/console/console.js');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect((await get('/console/console.js')).status).toBe(200);
 
     for (const path of ['/console/api/sites', '/console/api/jobs', '/console/api/jobs?state=completed']) {
