@@ -78,12 +78,24 @@ async function loadFrappeUiPreset() {
   return (await import(file)).default;
 }
 
-async function buildCss(OUT) {
+/** The frappe-ui source files the bundle kept (from esbuild's metafile): Tailwind scans only those. */
+function frappeUiFilesIn(metafile) {
+  const files = new Set();
+  for (const out of Object.values(metafile.outputs)) {
+    for (const input of Object.keys(out.inputs)) {
+      const path = resolve(input.replace(/^[a-z-]+:/, '').replace(/\?.*$/, ''));
+      if (path.startsWith(`${FRAPPE_UI}/src/`)) files.add(path);
+    }
+  }
+  return [...files];
+}
+
+async function buildCss(OUT, frappeUiFiles) {
   // frappe-ui's src/style.css: the Inter font, then Tailwind's layers.
   const input = readFileSync(join(FRAPPE_UI, 'src/style.css'), 'utf8').replace(/@import\s+['"][^'"]+['"];?/g, '');
   const config = {
     presets: [await loadFrappeUiPreset()],
-    content: ['console/**/*.{vue,ts,html}', join(FRAPPE_UI, 'src/components/**/*.{vue,ts}')],
+    content: ['console/**/*.{vue,ts,html}', ...frappeUiFiles],
   };
   const { css } = await postcss([tailwind(config)]).process(input, { from: undefined });
   const fonts = readFileSync(join(FRAPPE_UI, 'src/fonts/Inter/inter.css'), 'utf8').replace(/url\('([^'?]+)(\?[^']*)?'\)/g, "url('fonts/$1')");
@@ -116,7 +128,7 @@ export async function buildConsole({ outDir = 'dist/console', honourSideEffects 
   });
   // Component <style> blocks, if any, come out as console.css; Tailwind's CSS goes before them.
   const sfcCss = existsSync(join(OUT, 'console.css')) ? readFileSync(join(OUT, 'console.css'), 'utf8') : '';
-  writeFileSync(join(OUT, 'console.css'), `${await buildCss(OUT)}\n${sfcCss}`);
+  writeFileSync(join(OUT, 'console.css'), `${await buildCss(OUT, frappeUiFilesIn(result.metafile))}\n${sfcCss}`);
   copyFileSync('console/index.html', join(OUT, 'index.html'));
   const size = (f) => ({ bytes: readFileSync(join(OUT, f)).length, gzip: gzipSync(readFileSync(join(OUT, f))).length });
   const sizes = { 'console.js': size('console.js'), 'console.css': size('console.css') };

@@ -94,6 +94,9 @@ describe('ops console in chromium', () => {
     await row.locator('[data-testid="retry"]').click();
     await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="completed"]`).waitFor();
     expect((await sc.store.get(id))?.state).toBe('completed');
+    // The counts follow (read once after a burst of pushes).
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${CONSOLE_HANDLER}"] td[data-state="completed"]`, { hasText: '1' }).waitFor();
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${CONSOLE_HANDLER}"] td[data-state="failed"]`, { hasText: '0' }).waitFor();
     await screenshot('console-retried');
 
     // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
