@@ -9,13 +9,15 @@
  *   scripts/      the CLI and the demo: the above, plus the sidecar's and stand-ins' entry modules
  *   desk/         desk/ and the generated DocType types of lib/doctypes/ (types only: the bundles
  *                 run inside Frappe's pages and carry nothing of Node)
+ *   console/      only console/ — the ops console page runs in the browser and talks to the
+ *                 sidecar (sidecar/console/) over HTTP and a WebSocket, never through an import
  *   emulator/     only emulator/ — it is Frappe, not us
  *   doubles/      only doubles/ — they are Shopify and Etsy, not us
  *   test/, bench/ anything; nothing else imports them
  * And nowhere an import cycle.
  */
-const product = '^(lib|sidecar|scripts|desk|emulator|doubles)/';
-const outside = (self) => `^(?!${self}/)(lib|sidecar|scripts|desk|emulator|doubles|doctypes|test|bench)/`;
+const product = '^(lib|sidecar|scripts|desk|console|emulator|doubles)/';
+const outside = (self) => `^(?!${self}/)(lib|sidecar|scripts|desk|console|emulator|doubles|doctypes|test|bench)/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -69,6 +71,13 @@ module.exports = {
       to: { path: outside('desk'), pathNot: '^lib/doctypes/[^/]+\\.gen\\.ts$' },
     },
     {
+      name: 'console-imports-console',
+      comment: 'The ops console page runs in the browser: it reaches the sidecar over HTTP and its live link, never by import.',
+      severity: 'error',
+      from: { path: '^console/' },
+      to: { path: outside('console') },
+    },
+    {
       name: 'emulator-is-frappe-not-us',
       comment: 'The emulator stands in for a Frappe site: it imports nothing of the product.',
       severity: 'error',
@@ -100,6 +109,8 @@ module.exports = {
     exclude: { path: '^(node_modules|dist)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { extensions: ['.ts', '.d.ts', '.js', '.mjs', '.json'] },
+    // `exports` maps honoured (dependency-cruiser ignores them by default): frappe-ui resolves only
+    // through its map, under the "import" condition.
+    enhancedResolveOptions: { extensions: ['.ts', '.d.ts', '.js', '.mjs', '.json', '.vue'], exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
   },
 };

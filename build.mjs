@@ -3,6 +3,7 @@
 // `new Function`, so they cannot be modules (frappe/public/js/frappe/form/script_manager.js).
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { buildConsole } from './scripts/build/console.mjs';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
@@ -147,4 +148,7 @@ async function buildEmulatorDeskRuntime() {
 }
 await buildEmulatorDeskRuntime();
 
-console.log(`built dist/cli.js and ${manifest.desk.length} desk bundle(s)`);
+// The ops console (console/): scripts/build/console.mjs says how frappe-ui is made to build.
+const { sizes } = await buildConsole();
+const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
+console.log(`built dist/cli.js, ${manifest.desk.length} desk bundle(s) and dist/console/ (js ${kb(sizes['console.js'].bytes)}, ${kb(sizes['console.js'].gzip)} gzip; css ${kb(sizes['console.css'].bytes)}, ${kb(sizes['console.css'].gzip)} gzip)`);

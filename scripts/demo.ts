@@ -179,6 +179,7 @@ ${Object.values(seed.users)
   Realtime      ${emu.url}/socket.io  (namespace /${SITE})
   Controls      ${emu.url}/__emulator
   Sidecar       ${sidecar.url}   (${sidecar.url}/readyz  ·  /metrics  ·  /admin/jobs  ·  /admin/shops)
+  Ops console   ${sidecar.url}/console/   (sign in as Administrator / admin: a System Manager)
   Shopify shop  ${SHOP_DOMAIN} (test double at ${shopify.url}); webhooks → ${sidecar.url}/webhooks/shopify
                 order ${order.name} → ${res.status === 200 && job?.state === 'completed' && salesOrder ? `Sales Order ${String(salesOrder.name)} (submitted)` : `not applied yet (${res.status}; see ${sidecar.url}/admin/jobs)`}
 

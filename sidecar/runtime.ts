@@ -14,6 +14,8 @@ import type { HooksManifest } from '../lib/manifest/schema.js';
 import { createHealthHandlers } from './handlers/health/index.js';
 import { refreshHealthGauges } from './handlers/health/state.js';
 import type { HandlerRegistry } from './handlers/types.js';
+import { createConsole } from './console/index.js';
+import type { ConsoleOptions } from './console/api.js';
 import { startHttpServer } from './http/server.js';
 import { createJobStore } from './jobs/index.js';
 import { handlerMeta } from './jobs/handler.js';
@@ -52,6 +54,8 @@ export interface SidecarOptions {
    * otherwise: 8 attempts from 1 s). The order of the layers: sidecar/jobs/runner.ts.
    */
   jobDefaults?: JobPolicy;
+  /** How the ops console checks a Frappe sign-in (tests); frappe-js-sdk against the site otherwise. */
+  consoleSignIn?: ConsoleOptions['signIn'];
 }
 
 /**
@@ -138,7 +142,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const status = (): SiteStatus[] => [...sites.values()].map((s) => s.status());
   const ready = () => status().every(siteReady);
 
-  let server: Server | null = null;
+  let http: { server: Server; close(): Promise<void> } | null = null;
   let url: string | null = null;
   if (opts.http !== false) {
     const webhooks = manifest.webhooks.length
@@ -159,8 +163,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
         await refreshShopGauges(store, metrics);
         await refreshHealthGauges(meta, metrics, [...sites.keys()]);
       },
+      console: createConsole({ sites: config.sites.map((s) => ({ name: s.name, url: s.url })), store, status, events, logger, adminToken: config.adminToken, signIn: opts.consoleSignIn }),
     });
-    server = started.server;
+    http = started;
     url = started.url;
     logger.info({ url, sites: config.sites.map((s) => s.name), store: store.kind }, `sidecar listening on ${url}`);
   }
@@ -178,8 +183,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await Promise.all([...sites.values()].map((s) => s.catchUp()));
     },
     async stop(deadlineMs = 10_000) {
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      server?.closeAllConnections();
+      await http?.close();
       await Promise.all([...sites.values()].map((s) => s.stop()));
       await store.stop(deadlineMs);
       await store.close();

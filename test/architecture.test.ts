@@ -53,8 +53,10 @@ describe('import boundaries', () => {
       'emulator/a.ts': "import { b } from './b.js';\nimport { client } from '../lib/frappe/client.js';\nexport const a = b + client;\n",
       'emulator/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
       'desk/form.ts': "import { stall } from '../sidecar/jobs/stall.js';\nexport const f = stall;\n",
+      'console/api.ts': "import { stall } from '../sidecar/jobs/stall.js';\nexport const c = stall;\n",
     });
     expect(found).toEqual([
+      'console-imports-console: console/api.ts → sidecar/jobs/stall.ts',
       'desk-imports-desk-and-generated-types: desk/form.ts → sidecar/jobs/stall.ts',
       'emulator-is-frappe-not-us: emulator/a.ts → lib/frappe/client.ts',
       'installer-imports-lib-only: scripts/site/install.ts → sidecar/jobs/stall.ts',

@@ -1,6 +1,6 @@
 /**
  * The sidecar's HTTP face: liveness, readiness per site, Prometheus metrics, the admin endpoints
- * the CLI uses for jobs, and the mount point for webhook routes.
+ * the CLI uses for jobs, the mount point for webhook routes, and the ops console (sidecar/console/).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -10,6 +10,7 @@ import type { JobState, JobStore } from '../jobs/types.js';
 import type { Logger } from '../../lib/log.js';
 import type { Metrics } from '../metrics.js';
 import { siteReady, type SiteStatus } from '../site/status.js';
+import type { ConsoleMount } from '../console/index.js';
 
 export interface HttpOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface HttpOptions {
   adminRoutes?: Router;
   /** Runs before /metrics renders, to refresh gauges that are read from the job store. */
   beforeMetrics?: () => Promise<void>;
+  /** The ops console: its page and API at /console, its live link on the server's upgrades. */
+  console?: ConsoleMount;
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
@@ -39,7 +42,7 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
-export async function startHttpServer(opts: HttpOptions): Promise<{ server: Server; url: string }> {
+export async function startHttpServer(opts: HttpOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
 
@@ -115,6 +118,7 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
   app.use('/admin', admin);
 
   if (opts.webhooks) app.use('/webhooks', opts.webhooks);
+  if (opts.console) app.use('/console', opts.console.router);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
@@ -128,6 +132,16 @@ export async function startHttpServer(opts: HttpOptions): Promise<{ server: Serv
     const s = app.listen(opts.port, opts.host, () => resolve(s));
     s.once('error', reject);
   });
+  const live = opts.console?.attach(server);
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}` };
+  return {
+    server,
+    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    async close() {
+      // Upgraded (WebSocket) connections are no longer the server's: the live link ends its own.
+      live?.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
 }

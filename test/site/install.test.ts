@@ -35,6 +35,8 @@ async function adminOf(site: string, roles = ['System Manager']): Promise<Frappe
 
 const COMPANION = 'Order Companion';
 const SHOP_SYNC = 'Order Companion Shop Sync';
+/** The ops console's role for people (no grants: the sidecar reads it at sign-in). */
+const OPERATOR = 'Order Companion Operator';
 
 function grantsOf(plan: PlanEntry[], role: string): GrantPlan[] {
   return plan.filter((e): e is GrantPlan => e.kind === 'grant' && e.role === role);
@@ -62,12 +64,13 @@ describe('install into a clean site', () => {
     const plan = await makePlan(c, desired);
     expect(plan.length).toBeGreaterThan(15);
     expect(plan.every((e) => e.action === 'create')).toBe(true);
-    // Both role files: each Role record, then each role's grants.
+    // Every role file: each Role record, then each role's grants.
     expect(desired.roles.map((r) => [r.file, r.name])).toEqual([
       ['order_companion.json', COMPANION],
+      ['order_companion_operator.json', OPERATOR],
       ['order_companion_shop_sync.json', SHOP_SYNC],
     ]);
-    expect(plan.filter((e) => e.kind === 'record' && e.record.doctype === 'Role').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual([COMPANION, SHOP_SYNC]);
+    expect(plan.filter((e) => e.kind === 'record' && e.record.doctype === 'Role').map((e) => (e.kind === 'record' ? e.record.name : ''))).toEqual([COMPANION, OPERATOR, SHOP_SYNC]);
     expect(grantsOf(plan, COMPANION).map((e) => e.grant.parent)).toEqual(['Customer', 'Contact', 'Sales Order', 'Work Order', 'HD Customer', 'Communication', 'CRM Lead', 'CRM Deal', 'HD Ticket', 'Notification Log']);
     // Sales Order twice: the document, and its permlevel-1 fields (ignore_pricing_rule).
     expect(grantsOf(plan, SHOP_SYNC).map((e) => `${e.grant.parent}${e.grant.permlevel ? ` @${e.grant.permlevel}` : ''}`)).toEqual(['Sales Order', 'Sales Order @1', 'Customer', 'Contact', 'Address', 'Item', 'Country', 'Company', 'Price List']);
@@ -97,6 +100,7 @@ describe('install into a clean site', () => {
     expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC && !r.permlevel)!)).toEqual(['read', 'write', 'create', 'submit', 'cancel']);
     expect(flagsOf(soRules.find((r) => r.role === SHOP_SYNC && r.permlevel === 1)!)).toEqual(['read', 'write']);
     const stored = JSON.parse(String((await c.getDoc<{ install_state: string }>('Order Companion Settings', 'Order Companion Settings')).install_state));
+    // install_state.roles names the roles whose permission rows are ours; the operator role has none.
     expect(stored).toMatchObject({ version: 2, roles: [COMPANION, SHOP_SYNC] });
 
     // The CRM Lead form now has the tab and the table (Frappe meta: custom fields placed, child DocType known).
@@ -308,9 +312,10 @@ describe('a site installed by the single-role installer (install_state version 1
     await installV1();
     const plan = await makePlan(c, desired);
     const pending = plan.filter((e) => e.action !== 'unchanged').map((e) => (e.kind === 'record' ? `${e.record.doctype} ${e.record.name}` : `${e.role}: ${e.grant.parent}`));
-    expect(pending).toEqual([`Role ${SHOP_SYNC}`, ...desired.roles[1].grants.map((g) => `${SHOP_SYNC}: ${g.parent}`)]);
+    expect(pending).toEqual([`Role ${OPERATOR}`, `Role ${SHOP_SYNC}`, ...desired.roles.find((r) => r.name === SHOP_SYNC)!.grants.map((g) => `${SHOP_SYNC}: ${g.parent}`)]);
     await install(c, desired);
     const stored = JSON.parse((await admin.get('Order Companion Settings', 'Order Companion Settings')).body.data.install_state);
+    // install_state.roles names the roles whose permission rows are ours; the operator role has none.
     expect(stored).toMatchObject({ version: 2, roles: [COMPANION, SHOP_SYNC] });
     expect((await makePlan(c, desired)).every((e) => e.action === 'unchanged')).toBe(true);
     const again = await uninstall(c, { dropData: true });

@@ -73,6 +73,7 @@ const ROLE_USES: Record<string, { enables: string; needed: string }> = {
     enables: 'Shopify/Etsy order sync (creates and submits Sales Orders, creates Customers, Contacts and Addresses)',
     needed: 'needed only when shops are configured',
   },
+  'Order Companion Operator': { enables: 'signing in to the ops console (/console)', needed: 'for the people who operate the sidecar, not for the API user' },
 };
 
 const INSTALL_FIX = (role: string) => `run \`crm-order-companion site install\` with an administrator's key: it creates the ${role} role with its permissions`;

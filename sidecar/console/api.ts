@@ -1,0 +1,201 @@
+/**
+ * The ops console's JSON API under /console/api, and the one check every request and the live
+ * link pass: a console session (sidecar/console/sessions.ts) or COC_ADMIN_TOKEN as a bearer token,
+ * for scripts. Without either, nothing but the sign-in answers, and it answers with no data.
+ * Every action (retry) is logged with the Frappe user who did it.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from '../../lib/log.js';
+import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
+import type { SiteStatus } from '../site/status.js';
+import { signInToFrappe, type SignInRequest, type SignInResult } from './frappe_signin.js';
+import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
+import { jobView, siteView } from './views.js';
+
+export interface ConsoleSite {
+  name: string;
+  url: string;
+}
+
+export interface ConsoleOptions {
+  sites: ConsoleSite[];
+  store: JobStore;
+  status: () => SiteStatus[];
+  logger: Logger;
+  adminToken?: string;
+  /** When each site's realtime link last changed state (ISO), kept by sidecar/console/live.ts. */
+  realtimeSince: (site: string) => string | null;
+  /** Injected in tests; frappe-js-sdk against the site otherwise. */
+  signIn?: (req: SignInRequest) => Promise<SignInResult>;
+  sessions?: SessionStore;
+}
+
+const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
+/** How many jobs per state the counts read; past it the answer says the counts are partial. */
+const COUNT_SCAN_LIMIT = 10_000;
+
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+
+/** Who sent `req`, if anyone the console knows: a bearer token first, then the session cookie. */
+export function principalOf(req: IncomingMessage, sessions: SessionStore, adminToken: string | undefined): ConsolePrincipal | null {
+  const authz = req.headers.authorization;
+  if (authz && adminToken && sameSecret(authz, `Bearer ${adminToken}`)) return { kind: 'token' };
+  const session = sessions.get(cookieValue(req.headers.cookie, SESSION_COOKIE));
+  return session && session.sites.size ? { kind: 'session', session } : null;
+}
+
+/** The sites a principal may see: those that accepted its user, or every site for the token. */
+export function sitesOf(p: ConsolePrincipal, all: ConsoleSite[]): string[] {
+  return p.kind === 'token' ? all.map((s) => s.name) : all.map((s) => s.name).filter((n) => p.session.sites.has(n));
+}
+
+function actorOf(p: ConsolePrincipal, site: string): string {
+  return p.kind === 'token' ? 'COC_ADMIN_TOKEN' : (p.session.sites.get(site)?.user ?? 'unknown');
+}
+
+/** The principal the check below put on the response. */
+const who = (res: Response): ConsolePrincipal => res.locals.principal as ConsolePrincipal;
+
+export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessions: SessionStore } {
+  const sessions = opts.sessions ?? new SessionStore();
+  const signIn = opts.signIn ?? signInToFrappe;
+  const router = express.Router();
+  router.use(express.json({ limit: '16kb' }));
+
+  // Before sign-in: which sites there are to sign in to (names only), and whether this browser is signed in where.
+  router.get('/session', (req, res) => {
+    const p = principalOf(req, sessions, opts.adminToken);
+    const signedIn = p?.kind === 'session' ? [...p.session.sites].map(([site, g]) => ({ site, user: g.user })) : p ? opts.sites.map((s) => ({ site: s.name, user: 'COC_ADMIN_TOKEN' })) : [];
+    res.json({ sites: opts.sites.map((s) => s.name), signedIn, roles: CONSOLE_ROLES });
+  });
+
+  router.post('/login', async (req, res) => {
+    const { site, usr, pwd } = (req.body ?? {}) as Record<string, unknown>;
+    const target = opts.sites.find((s) => s.name === site);
+    if (!target || typeof usr !== 'string' || typeof pwd !== 'string' || !usr || !pwd) {
+      res.status(400).json({ error: target ? 'usr and pwd are required' : `site must be one of: ${opts.sites.map((s) => s.name).join(', ')}` });
+      return;
+    }
+    const result = await signIn({ url: target.url, site: target.name, usr, pwd });
+    if (!result.ok) {
+      // Frappe's own words (e.g. "Invalid login credentials"); a site that did not answer is a 502.
+      const status = [400, 401, 403, 417].includes(result.status) ? 401 : result.status === 501 ? 501 : 502;
+      opts.logger.info({ site: target.name, usr, status: result.status }, 'console sign-in refused by the site');
+      res.status(status).json({ error: result.message, site: target.name });
+      return;
+    }
+    if (!mayOperate(result.roles)) {
+      opts.logger.warn({ site: target.name, user: result.user }, 'console sign-in refused: the user has neither System Manager nor Order Companion Operator');
+      res.status(403).json({ error: `${result.user} may not open the console of ${target.name}: it needs the System Manager or Order Companion Operator role`, site: target.name });
+      return;
+    }
+    const current = principalOf(req, sessions, undefined);
+    const session = sessions.grant(current?.kind === 'session' ? current.session : null, target.name, { user: result.user, roles: result.roles.filter((r) => (CONSOLE_ROLES as readonly string[]).includes(r)) });
+    opts.logger.info({ site: target.name, user: result.user }, `console: ${result.user} signed in to ${target.name}`);
+    res.setHeader('Set-Cookie', sessionCookie(session, req.secure));
+    res.json({ site: target.name, user: result.user, signedIn: [...session.sites].map(([s, g]) => ({ site: s, user: g.user })) });
+  });
+
+  router.post('/logout', (req, res) => {
+    const p = principalOf(req, sessions, undefined);
+    const site = typeof req.body?.site === 'string' ? req.body.site : undefined;
+    if (p?.kind === 'session') sessions.revoke(p.session, site);
+    if (!site || !p || p.kind !== 'session' || !sessions.get(p.session.id)) res.setHeader('Set-Cookie', clearedCookie());
+    res.json({ ok: true });
+  });
+
+  // Everything below: a session or the token, and no data otherwise.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const p = principalOf(req, sessions, opts.adminToken);
+    if (!p) {
+      res.status(401).json({ error: 'sign in first' });
+      return;
+    }
+    res.locals.principal = p;
+    next();
+  });
+
+  router.get('/sites', (_req, res) => {
+    const p = who(res);
+    const visible = new Set(sitesOf(p, opts.sites));
+    res.json({
+      sites: opts
+        .status()
+        .filter((s) => visible.has(s.name))
+        .map((s) => siteView(s, p.kind === 'session' ? (p.session.sites.get(s.name)?.user ?? null) : 'COC_ADMIN_TOKEN', opts.realtimeSince(s.name))),
+    });
+  });
+
+  router.get('/jobs', async (req, res) => {
+    const p = who(res);
+    const visible = new Set(sitesOf(p, opts.sites));
+    const handler = typeof req.query.handler === 'string' && req.query.handler ? req.query.handler : undefined;
+    const state = (typeof req.query.state === 'string' && req.query.state ? req.query.state : 'failed') as JobState;
+    if (!STATES.includes(state)) {
+      res.status(400).json({ error: `state must be one of ${STATES.join(', ')}` });
+      return;
+    }
+    const counts: Record<string, Record<JobState, number>> = {};
+    let partial = false;
+    for (const s of STATES) {
+      const jobs = await opts.store.list(s, COUNT_SCAN_LIMIT);
+      if (jobs.length >= COUNT_SCAN_LIMIT) partial = true;
+      for (const j of jobs) {
+        if (!visible.has(j.site)) continue;
+        const row = (counts[j.name] ??= { waiting: 0, active: 0, completed: 0, failed: 0 });
+        row[s] += 1;
+      }
+    }
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
+    const jobs = (await opts.store.list(state, COUNT_SCAN_LIMIT)).filter((j) => visible.has(j.site) && (!handler || j.name === handler)).slice(0, limit);
+    res.json({ counts, partial, jobs: jobs.map(jobView) });
+  });
+
+  async function visibleJob(req: Request, res: Response): Promise<JobRecord | null> {
+    const p = who(res);
+    const job = await opts.store.get(String(req.params.id));
+    if (!job || !sitesOf(p, opts.sites).includes(job.site)) {
+      res.status(404).json({ error: `no job ${String(req.params.id)}` });
+      return null;
+    }
+    return job;
+  }
+
+  router.post('/jobs/:id/retry', async (req, res) => {
+    const job = await visibleJob(req, res);
+    if (!job) return;
+    const actor = actorOf(who(res), job.site);
+    if (!(await opts.store.retry(job.id))) {
+      res.status(409).json({ error: `job ${job.id} is ${job.state}, not failed` });
+      return;
+    }
+    opts.logger.info({ site: job.site, job: job.id, handler: job.name, user: actor }, `console: ${actor} retried job ${job.id}`);
+    res.json({ retried: [job.id] });
+  });
+
+  // "Retry all like this": the failed jobs of the same handler, on sites the caller sees, whose error reads the same.
+  router.post('/jobs/:id/retry-like', async (req, res) => {
+    const job = await visibleJob(req, res);
+    if (!job) return;
+    const p = who(res);
+    const visible = new Set(sitesOf(p, opts.sites));
+    const like = (await opts.store.list('failed', COUNT_SCAN_LIMIT)).filter((j) => j.name === job.name && (j.lastError ?? '') === (job.lastError ?? '') && visible.has(j.site));
+    const retried: string[] = [];
+    for (const j of like) if (await opts.store.retry(j.id)) retried.push(j.id);
+    for (const site of new Set(like.map((j) => j.site))) {
+      const actor = actorOf(p, site);
+      const ids = like.filter((j) => j.site === site && retried.includes(j.id)).map((j) => j.id);
+      opts.logger.info({ site, handler: job.name, jobs: ids, user: actor }, `console: ${actor} retried ${ids.length} ${job.name} job(s) failed with the same error`);
+    }
+    res.json({ retried });
+  });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  return { router, sessions };
+}

@@ -1,0 +1,164 @@
+/**
+ * The ops console in Debian's chromium (playwright-core), served by a sidecar on an installed
+ * emulated site: a wrong password shows Frappe's message, a System Manager signs in and sees the
+ * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
+ * Retry completes it. No console errors on the way. A screenshot of each view goes to
+ * test-artifacts/ and to docs/ (README's "Ops console").
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sidecar } from '../../sidecar/runtime.js';
+import { SITE, control } from '../helpers/emulator.js';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js';
+import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
+
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+
+let site: InstalledSite;
+let sc: Sidecar;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** Between the browser and the sidecar, so the second case can cut the network. */
+let net: Awaited<ReturnType<typeof relay>>;
+const errors: string[] = [];
+const consoleLines: string[] = [];
+
+async function screenshot(name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  copyFileSync(path, join(DOCS, `${name}.png`));
+}
+
+beforeAll(async () => {
+  site = await installedSite('Europe/Berlin');
+  await person(site, 'manager@example.com', ['System Manager']);
+  await person(site, 'clerk@example.com', ['Sales User']);
+  ({ sc } = await startConsoleSidecar(site));
+  net = await relay(sc.url!);
+  browser = await launchBrowser();
+  context = await browser.newContext({ baseURL: net.url, viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    consoleLines.push(`${m.type()}: ${m.text()}`);
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await net?.close();
+  await sc?.stop();
+  await site?.emu.close();
+});
+
+describe('ops console in chromium', () => {
+  it("signs in (after Frappe's message for a wrong password), sees the site, a failed job live, and Retry completes it", async () => {
+    await page.goto('/console/');
+    const form = page.locator('[data-testid="signin"]');
+    await form.waitFor();
+    await form.locator('input[name="usr"]').fill('manager@example.com');
+    await form.locator('input[name="pwd"]').fill('wrong');
+    await form.locator('[data-testid="signin-submit"]').click();
+    await form.locator('[data-testid="signin-error"]', { hasText: 'Invalid login credentials' }).waitFor();
+    await screenshot('console-signin');
+
+    await form.locator('input[name="pwd"]').fill('pw');
+    await form.locator('[data-testid="signin-submit"]').click();
+    const card = page.locator(`[data-testid="site-card"][data-site="${SITE}"]`);
+    await card.waitFor();
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    await card.locator('[data-testid="site-realtime"][data-state="connected"]').waitFor();
+    expect(await card.innerText()).toContain('Europe/Berlin');
+    await page.locator('[data-testid="job-list-empty"]').waitFor();
+
+    // A job whose REST call the site fails: dead-lettered, and on the page without a reload.
+    const id = 'console-browser-1';
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'GET /api/resource/CRM Lead/', mode: 'error', status: 500 }] });
+    const lead = (await site.rep.insert('CRM Lead', { first_name: 'Browser' })).body.data.name;
+    await sc.store.enqueue({ id, name: CONSOLE_HANDLER, site: SITE, data: { name: lead }, maxAttempts: 1 });
+    const row = page.locator(`[data-testid="job-row"][data-job="${id}"]`);
+    await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="failed"]`).waitFor();
+    expect(await row.locator('[data-testid="job-error"]').innerText()).toMatch(/FrappeUnavailableError/);
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${CONSOLE_HANDLER}"] td[data-state="failed"]`, { hasText: '1' }).waitFor();
+    await screenshot('console-sites-jobs');
+
+    await control(site.emu, '/faults', undefined, 'DELETE');
+    await row.locator('[data-testid="retry"]').click();
+    await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="completed"]`).waitFor();
+    expect((await sc.store.get(id))?.state).toBe('completed');
+    // The counts follow (read once after a burst of pushes).
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${CONSOLE_HANDLER}"] td[data-state="completed"]`, { hasText: '1' }).waitFor();
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${CONSOLE_HANDLER}"] td[data-state="failed"]`, { hasText: '0' }).waitFor();
+    await screenshot('console-retried');
+
+    // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
+    expect(errors, consoleLines.join('\n')).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  }, 60_000);
+
+  it('a lost live link shows "reconnecting", recovers, and what failed meanwhile is on the page', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    net.cut();
+    await page.locator('[data-testid="live-state"][data-state="reconnecting"]').waitFor();
+    expect(await page.locator('[data-testid="live-state"]').innerText()).toBe('reconnecting…');
+    // A dead letter while the page is cut off: not pushed, but read once the link is back.
+    const id = 'console-browser-offline';
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'GET /api/resource/CRM Lead/', mode: 'error', status: 500 }] });
+    const lead = (await site.rep.insert('CRM Lead', { first_name: 'Offline' })).body.data.name;
+    await sc.store.enqueue({ id, name: CONSOLE_HANDLER, site: SITE, data: { name: lead }, maxAttempts: 1 });
+    await until(sc, async () => (await sc.store.get(id))?.state === 'failed', `${id} dead-lettered`);
+    await control(site.emu, '/faults', undefined, 'DELETE');
+    net.restore();
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    await page.locator(`[data-testid="job-row"][data-job="${id}"][data-state="failed"]`).waitFor();
+    // Chromium logs the refused reconnects, and the session checks made while the network is cut
+    // (a network error, net::ERR_…, never an HTTP status); nothing else may fail.
+    expect(errors.filter((e) => !/WebSocket connection to .* failed|Failed to load resource: net::ERR_/.test(e)), consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('a session the sidecar no longer knows sends the page back to the sign-in form, not into endless reconnects', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    // The session ends behind the page's back (as when the sidecar restarts: sessions live in its memory).
+    const cookie = (await context.cookies()).find((c) => c.name === 'coc_console')!;
+    const out = await fetch(`${sc.url}/console/api/logout`, { method: 'POST', headers: { Cookie: `coc_console=${cookie.value}`, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(out.status).toBe(200);
+    net.cut();
+    net.restore();
+    await page.locator('[data-testid="session-ended"]').waitFor();
+    await page.locator('[data-testid="signin"]').waitFor();
+    expect(await page.locator('[data-testid="site-card"]').count()).toBe(0);
+    // Chromium's log lines for the refused reconnect (401) and a request the cut broke (net::ERR_…); nothing else may fail.
+    expect(errors.filter((e) => !/WebSocket connection to .* failed|Failed to load resource: net::ERR_/.test(e)), consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('a user with neither role is refused: the message, no session, no data on the page', async () => {
+    const other = await browser.newContext({ baseURL: sc.url!, viewport: { width: 1280, height: 700 } });
+    try {
+      const p = await other.newPage();
+      const pageErrors: string[] = [];
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      await p.goto('/console/');
+      const form = p.locator('[data-testid="signin"]');
+      await form.locator('input[name="usr"]').fill('clerk@example.com');
+      await form.locator('input[name="pwd"]').fill('pw');
+      await form.locator('[data-testid="signin-submit"]').click();
+      await form.locator('[data-testid="signin-error"]', { hasText: 'may not open the console' }).waitFor();
+      expect(await p.locator('[data-testid="site-card"]').count()).toBe(0);
+      expect(await p.locator('[data-testid="jobs"]').count()).toBe(0);
+      expect(await other.cookies()).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      await p.screenshot({ path: join(ARTIFACTS, 'console-refused.png'), fullPage: true });
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
