@@ -186,10 +186,11 @@ ${Object.values(seed.users)
   Installed into the site: ${installed.applied.length} record(s) (doctypes/: Order History tables, Order Sync Request, fields, SLAs, roles, Client Scripts).
   Sample data: ${seed.customers.length} customers, ${seed.sales_orders.length} sales orders, ${seed.work_orders.length} work orders, ${seed.leads.length} leads, ${seed.tickets.length} tickets.
 
-  Try the CLI on it, from another terminal (status, jobs and shops find this demo's sidecar without --url while it runs):
+  Try the CLI on it, from another terminal (status, jobs, shops and history find this demo's sidecar without --url while it runs):
     node dist/cli.js status
     node dist/cli.js jobs list
     node dist/cli.js shops list
+    node dist/cli.js history sync --dry-run    (then without --dry-run: every lead's and ticket's order history)
   and the installer's checks, with the API key and secret of the demo's sidecar user (demo-only:
   made up when this demo started, valid on this emulated site alone, gone when it stops):
     FRAPPE_URL=${emu.url} FRAPPE_SITE=${SITE} FRAPPE_API_KEY=${keys.api_key} FRAPPE_API_SECRET=${keys.api_secret} node dist/cli.js site doctor
