@@ -13,7 +13,7 @@ import type { Filter, FrappeDoc } from '../../../lib/frappe/types.js';
 import type { HandlerContext, SidecarHandler } from '../types.js';
 import { jobHandler } from '../../jobs/runner.js';
 import { buildHistories, sameRows, ROW_FIELDS, type HistoryRow } from './history.js';
-import { CRM_LEAD, HD_TICKET, LEAD_MATCH_FIELDS, TICKET_MATCH_FIELDS, matchLeads, matchTickets, type MatchOutcome } from './match.js';
+import { AmbiguousCustomerError, CRM_LEAD, HD_TICKET, LEAD_MATCH_FIELDS, TICKET_MATCH_FIELDS, matchLeads, matchTickets, type LeadLike, type MatchOutcome, type TicketLike } from './match.js';
 import { TARGETS, writeHistory } from './table.js';
 
 export const BULK_HANDLER = 'order_history.bulk' as const;
@@ -99,7 +99,8 @@ function baseFilters(options: BulkOptions): Filter[] {
   return options.since ? [['creation', '>=', `${options.since} 00:00:00`]] : [];
 }
 
-type Target = FrappeDoc<Record<string, unknown>> & { name: string | number };
+/** A lead or ticket as a page lists it: the fields matching reads, and `modified` for the write. */
+type Target = FrappeDoc<Record<string, unknown>> & (LeadLike | TicketLike) & { name: string | number };
 
 /** One page of leads/tickets after `cursor`, in name order, with what matching reads. */
 async function pageAfter(ctx: HandlerContext, doctype: BulkDoctype, options: BulkOptions, cursor: string | number | null): Promise<Target[]> {
@@ -151,7 +152,7 @@ async function syncPage(ctx: HandlerContext, doctype: BulkDoctype, page: Target[
   const todo = options.onlyEmpty ? page.filter((t) => !tables.get(String(t.name))?.length) : page;
   tally.skipped = page.length - todo.length;
   const matched: Map<string, MatchOutcome> =
-    doctype === CRM_LEAD ? await matchLeads(ctx, todo as never) : await matchTickets(ctx, todo as never);
+    doctype === CRM_LEAD ? await matchLeads(ctx, todo as LeadLike[]) : await matchTickets(ctx, todo as TicketLike[]);
   const customers = [...matched.values()].flatMap((m) => (m.ok ? [m.customer] : []));
   const histories = await buildHistories(ctx, customers);
 
@@ -159,9 +160,9 @@ async function syncPage(ctx: HandlerContext, doctype: BulkDoctype, page: Target[
     const name = String(target.name);
     const outcome = matched.get(name);
     if (!outcome || !outcome.ok) {
-      if (outcome?.error.name === 'AmbiguousCustomerError') {
+      if (outcome?.error instanceof AmbiguousCustomerError) {
         tally.ambiguousCount += 1;
-        if (tally.ambiguous.length < LISTED) tally.ambiguous.push({ doctype, name, customers: (outcome.error as { customers: string[] }).customers });
+        if (tally.ambiguous.length < LISTED) tally.ambiguous.push({ doctype, name, customers: outcome.error.customers });
       } else tally.noCustomer += 1;
       return;
     }
