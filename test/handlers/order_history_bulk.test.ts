@@ -10,7 +10,7 @@ import { asAdmin } from '../../emulator/sites.js';
 import { BULK_HANDLER, BULK_PAGE, bulkJobId, progressKey, type BulkOptions, type BulkProgress } from '../../sidecar/handlers/order_history/bulk.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from '../helpers/emulator.js';
-import { configFor, installedSite, runJob, startWith, type InstalledSite } from '../helpers/sidecar.js';
+import { configFor, installedSite, runJob, startWith, until, type InstalledSite } from '../helpers/sidecar.js';
 import { parseManifest } from '../../lib/manifest/load.js';
 import { seedBulkLeads, type BulkSeed } from '../fixtures/bulk_history_seed.js';
 
@@ -150,5 +150,28 @@ describe('options', () => {
     const run = await bulk({ doctype: 'HD Ticket' });
     expect(run).toMatchObject({ state: 'done', failedCount: 0 });
     expect(run.synced + run.unchanged).toBe(run.total);
+  });
+});
+
+describe('a run the site refuses', () => {
+  it('ends failed with the reason, and sent back to the queue goes on from its checkpoint to done', async () => {
+    const run = 'test-refused';
+    const id = bulkJobId(SITE, run);
+    const progress = async () => JSON.parse((await sc.store.getMeta(progressKey(SITE, run)))!) as BulkProgress;
+    // The first long listing (the first page's tables, sent as a POST) refused once, permanently (417).
+    await control(site.emu, '/faults', { rules: [{ match: 'POST /api/method/frappe.client.get_list', mode: 'error', status: 417, count: 1 }] });
+    try {
+      await sc.store.enqueue({ id, name: BULK_HANDLER, site: SITE, data: { run, options: { doctype: 'CRM Lead' } }, maxAttempts: 3 });
+      await until(sc, async () => (await sc.store.get(id))?.state === 'failed', 'the run to fail');
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
+    const failed = await progress();
+    expect(failed).toMatchObject({ state: 'failed', error: expect.stringContaining('417') });
+    expect(await sc.store.retry(id)).toBe(true);
+    await until(sc, async () => (await sc.store.get(id))?.state === 'completed', 'the retried run to complete');
+    const done = await progress();
+    expect(done).toMatchObject({ state: 'done', done: done.total, failedCount: 0 });
+    expect(done.error).toBeUndefined();
   });
 });

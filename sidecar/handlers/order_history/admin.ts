@@ -61,7 +61,14 @@ export function createHistoryAdminRouter(sites: string[], store: JobStore, enque
       const progress = await progressOf(store, site, last);
       const unfinished = job && job.state !== 'completed' && progress?.state !== 'done';
       if (unfinished && progress && sameOptions(progress.options, options)) {
-        if (job.state === 'failed') await store.retry(job.id);
+        if (job.state === 'failed') {
+          // Resumed from its checkpoint: running again, so a follower does not read the old failure as the end.
+          progress.state = 'running';
+          delete progress.error;
+          delete progress.finishedAt;
+          await store.setMeta(progressKey(site, last), JSON.stringify(progress));
+          await store.retry(job.id);
+        }
         return void res.json({ site, run: last, job: job.id, resumed: true, progress });
       }
       if (unfinished && job.state !== 'failed') {

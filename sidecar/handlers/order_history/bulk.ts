@@ -270,6 +270,12 @@ export const bulkHandler: SidecarHandler = jobHandler(BULK_HANDLER, async (ctx, 
   const key = progressKey(ctx.site, run);
   let progress = await readProgress(ctx.meta, ctx.site, run);
   if (progress?.state === 'done') return;
+  if (progress?.state === 'failed') {
+    // A failed run sent back to the queue (history sync again, jobs retry) goes on from its checkpoint.
+    progress.state = 'running';
+    delete progress.error;
+    delete progress.finishedAt;
+  }
   if (!progress) {
     progress = await startProgress(ctx, ctx.site, run, options, new Date());
     await ctx.meta.set(key, JSON.stringify(progress));
