@@ -24,6 +24,7 @@ export interface JobView {
   maxAttempts: number;
   lastError: string | null;
   nextRetryAtMs: number | null;
+  createdAtMs: number;
   updatedAtMs: number;
   finishedAtMs: number | null;
 }

@@ -5,6 +5,7 @@
  */
 import { WebSocket } from 'ws';
 import { parseManifest } from '../../lib/manifest/load.js';
+import { BULK_HANDLER, bulkHandler } from '../../sidecar/handlers/order_history/bulk.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from './emulator.js';
@@ -19,6 +20,8 @@ export const consoleHandlers: HandlerRegistry = {
   [CONSOLE_HANDLER]: async ({ client, job }) => {
     await client.getDoc('CRM Lead', String(job.data.name));
   },
+  // The console's *Run history sync* starts one of these.
+  [BULK_HANDLER]: bulkHandler,
 };
 
 export async function startConsoleSidecar(site: InstalledSite, opts: { adminToken?: string } = {}): Promise<{ sc: Sidecar; logs: ReturnType<typeof captureLogs>['lines'] }> {
