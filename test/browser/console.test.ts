@@ -14,6 +14,12 @@ import { SITE, control } from '../helpers/emulator.js';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js';
 import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
+import { shopifyShop } from '../helpers/shops.js';
+import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
+
+/** A stand-in shop delivery: it waits for an item mapping until the test "adds" it. */
+const UNMAPPED_HANDLER = 'shops.test.unmapped';
+let mapped = false;
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
@@ -27,6 +33,14 @@ let net: Awaited<ReturnType<typeof relay>>;
 const errors: string[] = [];
 const consoleLines: string[] = [];
 
+/** One view (a section of the page) to test-artifacts/ and docs/. */
+async function viewShot(testid: string, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.locator(`[data-testid="${testid}"]`).screenshot({ path });
+  copyFileSync(path, join(DOCS, `${name}.png`));
+}
+
 async function screenshot(name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
@@ -38,7 +52,15 @@ beforeAll(async () => {
   site = await installedSite('Europe/Berlin');
   await person(site, 'manager@example.com', ['System Manager']);
   await person(site, 'clerk@example.com', ['Sales User']);
-  ({ sc } = await startConsoleSidecar(site));
+  ({ sc } = await startConsoleSidecar(site, {
+    // A shop on the site (no reconciliation: its API is not there), and a delivery handler that needs a mapping.
+    shops: [shopifyShop('http://127.0.0.1:9', { reconcile: { enabled: false, overlapMinutes: 10, initialLookbackHours: 24 } })],
+    handlers: {
+      [UNMAPPED_HANDLER]: async () => {
+        if (!mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
+      },
+    },
+  }));
   net = await relay(sc.url!);
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: net.url, viewport: { width: 1280, height: 900 } });
@@ -101,6 +123,45 @@ describe('ops console in chromium', () => {
 
     // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
     expect(errors, consoleLines.join('\n')).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  }, 60_000);
+
+  it('the Shop inbox shows a delivery waiting for a mapping with its reason, and Retry completes it once mapped', async () => {
+    errors.length = 0;
+    const shop = page.locator('[data-testid="shop-card"][data-shop="demo-shopify"]');
+    await shop.waitFor();
+    expect(await shop.locator('[data-testid="shop-reconcile"]').innerText()).toBe('off');
+    const id = 'console-browser-unmapped';
+    await sc.store.enqueue({ id, name: UNMAPPED_HANDLER, site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
+    const row = shop.locator(`[data-testid="needs-mapping-row"][data-job="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-testid="needs-mapping-reason"]').innerText()).toContain('SKU "FUDGE-9" is unknown');
+    await shop.locator('[data-testid="shop-results"] [data-result="failed"]', { hasText: '1 failed' }).waitFor();
+    await viewShot('shops', 'console-shops');
+
+    mapped = true;
+    await row.locator('[data-testid="shop-retry"]').click();
+    await shop.locator('[data-testid="shop-results"] [data-result="completed"]', { hasText: '1 completed' }).waitFor();
+    await shop.locator('[data-testid="shop-results"] [data-result="failed"]', { hasText: '0 failed' }).waitFor();
+    expect(await row.count()).toBe(0);
+    expect((await sc.store.get(id))?.state).toBe('completed');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('Order history: Run history sync (dry run) runs one bulk sync, and the page shows its summary and job when it is done', async () => {
+    errors.length = 0;
+    const card = page.locator(`[data-testid="history-run-card"][data-site="${SITE}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-state')).toBe('none');
+    await page.locator('[data-testid="history-run"]').click();
+    await page.locator('[data-testid="history-message"]', { hasText: 'Started run' }).waitFor();
+    await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="done"]`).waitFor();
+    expect(await card.innerText()).toContain('dry run');
+    await card.locator('[data-testid="history-no-customer"]').waitFor();
+    await page.locator('[data-testid="history-job-row"][data-state="completed"]', { hasText: 'order_history.bulk' }).waitFor();
+    await viewShot('history', 'console-order-history');
+    await page.locator('[data-testid="sla"]').waitFor();
+    await viewShot('sla', 'console-sla');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
   it('a lost live link shows "reconnecting", recovers, and what failed meanwhile is on the page', async () => {
