@@ -152,12 +152,25 @@ describe('ops console in chromium', () => {
     const card = page.locator(`[data-testid="history-run-card"][data-site="${SITE}"]`);
     await card.waitFor();
     expect(await card.getAttribute('data-state')).toBe('none');
-    await page.locator('[data-testid="history-run"]').click();
-    await page.locator('[data-testid="history-message"]', { hasText: 'Started run' }).waitFor();
+    // The site refuses the count a run starts with: the run dead-letters, unfinished, and the card says so.
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'frappe.client.get_count', mode: 'error', status: 403 }] });
+    try {
+      await page.locator('[data-testid="history-run"]').click();
+      await page.locator('[data-testid="history-message"]', { hasText: 'Started run' }).waitFor();
+      const run = /Started run (\S+) on/.exec(await page.locator('[data-testid="history-message"]').innerText())![1]!;
+      await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="failed"]`).waitFor();
+      // A second click, once the site answers again, resumes that run rather than starting another.
+      await control(site.emu, '/faults', undefined, 'DELETE');
+      await page.locator('[data-testid="history-run"]').click();
+      await page.locator('[data-testid="history-message"]', { hasText: `Resumed run ${run} on ${SITE}` }).waitFor();
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
     await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="done"]`).waitFor();
     expect(await card.innerText()).toContain('dry run');
     await card.locator('[data-testid="history-no-customer"]').waitFor();
     await page.locator('[data-testid="history-job-row"][data-state="completed"]', { hasText: 'order_history.bulk' }).waitFor();
+    expect(await page.locator('[data-testid="history-job-row"]', { hasText: 'order_history.bulk' }).count()).toBe(1);
     await viewShot('history', 'console-order-history');
     await page.locator('[data-testid="sla"]').waitFor();
     await viewShot('sla', 'console-sla');
