@@ -2,7 +2,9 @@
  * The ops console in Debian's chromium (playwright-core), served by a sidecar on an installed
  * emulated site: a wrong password shows Frappe's message, a System Manager signs in and sees the
  * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
- * Retry completes it. No console errors on the way. A screenshot of each view goes to
+ * Retry completes it; the Shop inbox lists a delivery waiting for a mapping with its reason and
+ * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
+ * Order history view shows it done; the SLA view lists a sweep. No console errors on the way. A screenshot of each view goes to
  * test-artifacts/ and to docs/ (README's "Ops console").
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js'
 import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
 import { shopifyShop } from '../helpers/shops.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
+import { createSlaHandlers } from '../../sidecar/handlers/sla.js';
 
 /** A stand-in shop delivery: it waits for an item mapping until the test "adds" it. */
 const UNMAPPED_HANDLER = 'shops.test.unmapped';
@@ -56,6 +59,7 @@ beforeAll(async () => {
     // A shop on the site (no reconciliation: its API is not there), and a delivery handler that needs a mapping.
     shops: [shopifyShop('http://127.0.0.1:9', { reconcile: { enabled: false, overlapMinutes: 10, initialLookbackHours: 24 } })],
     handlers: {
+      ...createSlaHandlers(),
       [UNMAPPED_HANDLER]: async () => {
         if (!mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
       },
@@ -172,7 +176,17 @@ describe('ops console in chromium', () => {
     await page.locator('[data-testid="history-job-row"][data-state="completed"]', { hasText: 'order_history.bulk' }).waitFor();
     expect(await page.locator('[data-testid="history-job-row"]', { hasText: 'order_history.bulk' }).count()).toBe(1);
     await viewShot('history', 'console-order-history');
-    await page.locator('[data-testid="sla"]').waitFor();
+    expect(errors, consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('SLA sweeps: a sweep that ran is listed with its outcome and duration', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="sla-empty"]').waitFor();
+    const id = 'console-browser-sweep';
+    await sc.store.enqueue({ id, name: 'sla.sweep', site: SITE, data: { slot: 'console-test', timeZone: 'Europe/Berlin' }, maxAttempts: 1 });
+    const row = page.locator(`[data-testid="sla-row"][data-job="${id}"][data-state="completed"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/\d+(\.\d)? (ms|s)/);
     await viewShot('sla', 'console-sla');
     expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);

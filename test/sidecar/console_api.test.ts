@@ -4,7 +4,9 @@
  * Order Companion Operator, the refusals (no role: 403; wrong password: Frappe's message), nothing
  * answered without a session, the admin token for scripts, a job failed by an injected REST fault
  * reaching a live-link client, and Retry / Retry all like this completing dead letters, logged
- * with the Frappe user who asked.
+ * with the Frappe user who asked; Run history sync starting one bulk run, later clicks resuming it
+ * while it is unfinished, each logged with the user (test/sidecar/console_ops.test.ts: the data of
+ * the Shop inbox, Order history and SLA views).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
