@@ -1,7 +1,8 @@
 /**
  * Bulk history sync for the CLI (`history sync`), mounted under the sidecar's /admin (loopback or
  * admin token): start a run — or resume the unfinished one with the same options, so running the
- * command again after a crash finishes the rest — and read a run's progress.
+ * command again after a crash finishes the rest — and read a run's progress. The ops console's
+ * *Run history sync* (sidecar/console/api.ts) starts runs through the same `startHistorySync`.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
