@@ -24,6 +24,7 @@ export interface JobView {
   maxAttempts: number;
   lastError: string | null;
   nextRetryAtMs: number | null;
+  createdAtMs: number;
   updatedAtMs: number;
   finishedAtMs: number | null;
 }
@@ -38,6 +39,67 @@ export interface JobsAnswer {
   counts: Record<string, Record<JobState, number>>;
   partial: boolean;
   jobs: JobView[];
+}
+
+type Results = Record<JobState, number>;
+
+export interface ShopView {
+  id: string;
+  platform: string;
+  shop: string;
+  site: string;
+  reconcile: boolean;
+  watermark: string | null;
+  results: Results;
+  reconciliation: Results & { last: JobView | null };
+  needsMapping: JobView[];
+}
+
+export interface ShopsAnswer {
+  shops: ShopView[];
+  partial: boolean;
+}
+
+export interface TimedJobView extends JobView {
+  durationMs: number | null;
+}
+
+/** sidecar/handlers/order_history/bulk.ts `BulkProgress`, the parts the page shows. */
+export interface BulkProgress {
+  run: string;
+  options: { doctype?: string; since?: string; onlyEmpty?: boolean; dryRun?: boolean };
+  state: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  total: number;
+  done: number;
+  synced: number;
+  unchanged: number;
+  skipped: number;
+  noCustomer: number;
+  ambiguousCount: number;
+  ambiguous: { doctype: string; name: string; customers: string[] }[];
+  failedCount: number;
+  failed: { doctype: string; name: string; reason: string }[];
+  error?: string;
+}
+
+export interface BulkRunView {
+  site: string;
+  run: string | null;
+  job: { id: string; state: JobState; attempts: number; lastError: string | null } | null;
+  progress: BulkProgress | null;
+}
+
+export interface HistoryAnswer {
+  jobs: TimedJobView[];
+  partial: boolean;
+  runs: BulkRunView[];
+}
+
+export interface SlaAnswer {
+  jobs: TimedJobView[];
+  partial: boolean;
 }
 
 export class ApiError extends Error {
@@ -74,5 +136,9 @@ export const api = {
     return call<JobsAnswer>('GET', `/jobs?${q}`);
   },
   retry: (id: string) => call<{ retried: string[] }>('POST', `/jobs/${encodeURIComponent(id)}/retry`, {}),
+  shops: () => call<ShopsAnswer>('GET', '/shops'),
+  history: () => call<HistoryAnswer>('GET', '/history'),
+  sla: () => call<SlaAnswer>('GET', '/sla'),
+  historySync: (site: string, dryRun: boolean) => call<{ site: string; run: string; job: string; resumed: boolean }>('POST', '/history/sync', { site, dryRun }),
   retryLike: (id: string) => call<{ retried: string[] }>('POST', `/jobs/${encodeURIComponent(id)}/retry-like`, {}),
 };

@@ -163,7 +163,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
         await refreshShopGauges(store, metrics);
         await refreshHealthGauges(meta, metrics, [...sites.keys()]);
       },
-      console: createConsole({ sites: config.sites.map((s) => ({ name: s.name, url: s.url })), store, status, events, logger, adminToken: config.adminToken, signIn: opts.consoleSignIn }),
+      console: createConsole({ sites: config.sites.map((s) => ({ name: s.name, url: s.url })), store, status, events, logger, adminToken: config.adminToken, signIn: opts.consoleSignIn, shops: config.shops, enqueue: runner.enqueue }),
     });
     http = started;
     url = started.url;

@@ -16,11 +16,12 @@ import { registerTS } from '@vue/compiler-sfc';
 import ts from 'typescript';
 import postcss from 'postcss';
 import tailwind from 'tailwindcss';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 
-const FRAPPE_UI = resolve('node_modules/frappe-ui');
+// Its real path: esbuild reports the files it read by their real paths, and node_modules may be a symlink (a git worktree's).
+const FRAPPE_UI = realpathSync(resolve('node_modules/frappe-ui'));
 
 // frappe-ui's components declare props with imported types (defineProps<NodeViewProps>), which
 // @vue/compiler-sfc can resolve only with TypeScript registered.

@@ -7,11 +7,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ShopConfig } from '../../lib/config/shops.js';
 import type { Logger } from '../../lib/log.js';
+import { startHistorySync } from '../handlers/order_history/admin.js';
+import type { Enqueue } from '../jobs/payloads.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import type { SiteStatus } from '../site/status.js';
 import { signInToFrappe, type SignInRequest, type SignInResult } from './frappe_signin.js';
 import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
+import { historyAnswer, recentJobs, shopsAnswer } from './ops.js';
 import { jobView, siteView } from './views.js';
 
 export interface ConsoleSite {
@@ -30,6 +34,10 @@ export interface ConsoleOptions {
   /** Injected in tests; frappe-js-sdk against the site otherwise. */
   signIn?: (req: SignInRequest) => Promise<SignInResult>;
   sessions?: SessionStore;
+  /** The configured shops (Shop inbox view). @defaultValue [] */
+  shops?: ShopConfig[];
+  /** The runtime's enqueue, for *Run history sync*; without it the button is refused (503). */
+  enqueue?: Enqueue;
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
@@ -153,6 +161,34 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
     const jobs = (await opts.store.list(state, COUNT_SCAN_LIMIT)).filter((j) => visible.has(j.site) && (!handler || j.name === handler)).slice(0, limit);
     res.json({ counts, partial, jobs: jobs.map(jobView) });
+  });
+
+  router.get('/shops', async (_req, res) => {
+    res.json(await shopsAnswer(opts.shops ?? [], opts.store, new Set(sitesOf(who(res), opts.sites))));
+  });
+
+  router.get('/history', async (_req, res) => {
+    res.json(await historyAnswer(opts.store, new Set(sitesOf(who(res), opts.sites)), opts.sites.map((s) => s.name)));
+  });
+
+  // A bulk history sync started (or the unfinished one resumed) as POST /admin/history/sync does, on a site the caller sees.
+  router.post('/history/sync', async (req, res) => {
+    const p = who(res);
+    const visible = sitesOf(p, opts.sites);
+    const site = typeof req.body?.site === 'string' ? req.body.site : undefined;
+    if (site && !visible.includes(site)) return void res.status(404).json({ error: `no site ${site} is signed in` });
+    if (!opts.enqueue) return void res.status(503).json({ error: 'this sidecar does not run jobs' });
+    const answer = await startHistorySync(visible, opts.store, opts.enqueue, req.body);
+    if ('run' in answer.body) {
+      const { site: on, run, job, resumed } = answer.body;
+      const actor = actorOf(p, on);
+      opts.logger.info({ site: on, run, job, resumed, dryRun: Boolean(req.body?.dryRun), user: actor }, `console: ${actor} ${resumed ? 'resumed' : 'started'} bulk history sync ${run}`);
+    }
+    res.status(answer.status).json(answer.body);
+  });
+
+  router.get('/sla', async (_req, res) => {
+    res.json(await recentJobs(opts.store, new Set(sitesOf(who(res), opts.sites)), (n) => n === 'sla.sweep'));
   });
 
   async function visibleJob(req: Request, res: Response): Promise<JobRecord | null> {

@@ -46,6 +46,7 @@ export interface JobView {
   lastError: string | null;
   /** When a waiting job that has failed before runs again (epoch ms); null otherwise. */
   nextRetryAtMs: number | null;
+  createdAtMs: number;
   updatedAtMs: number;
   finishedAtMs: number | null;
 }
@@ -60,6 +61,7 @@ export function jobView(j: JobRecord): JobView {
     maxAttempts: j.maxAttempts,
     lastError: j.lastError ?? null,
     nextRetryAtMs: j.state === 'waiting' && j.attempts > 0 ? j.runAtMs : null,
+    createdAtMs: j.createdAtMs,
     updatedAtMs: j.updatedAtMs,
     finishedAtMs: j.finishedAtMs ?? null,
   };

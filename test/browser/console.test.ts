@@ -2,7 +2,9 @@
  * The ops console in Debian's chromium (playwright-core), served by a sidecar on an installed
  * emulated site: a wrong password shows Frappe's message, a System Manager signs in and sees the
  * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
- * Retry completes it. No console errors on the way. A screenshot of each view goes to
+ * Retry completes it; the Shop inbox lists a delivery waiting for a mapping with its reason and
+ * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
+ * Order history view shows it done; the SLA view lists a sweep. No console errors on the way. A screenshot of each view goes to
  * test-artifacts/ and to docs/ (README's "Ops console").
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -14,6 +16,13 @@ import { SITE, control } from '../helpers/emulator.js';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js';
 import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
+import { shopifyShop } from '../helpers/shops.js';
+import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
+import { createSlaHandlers } from '../../sidecar/handlers/sla.js';
+
+/** A stand-in shop delivery: it waits for an item mapping until the test "adds" it. */
+const UNMAPPED_HANDLER = 'shops.test.unmapped';
+let mapped = false;
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
@@ -27,6 +36,14 @@ let net: Awaited<ReturnType<typeof relay>>;
 const errors: string[] = [];
 const consoleLines: string[] = [];
 
+/** One view (a section of the page) to test-artifacts/ and docs/. */
+async function viewShot(testid: string, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.locator(`[data-testid="${testid}"]`).screenshot({ path });
+  copyFileSync(path, join(DOCS, `${name}.png`));
+}
+
 async function screenshot(name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
@@ -38,7 +55,16 @@ beforeAll(async () => {
   site = await installedSite('Europe/Berlin');
   await person(site, 'manager@example.com', ['System Manager']);
   await person(site, 'clerk@example.com', ['Sales User']);
-  ({ sc } = await startConsoleSidecar(site));
+  ({ sc } = await startConsoleSidecar(site, {
+    // A shop on the site (no reconciliation: its API is not there), and a delivery handler that needs a mapping.
+    shops: [shopifyShop('http://127.0.0.1:9', { reconcile: { enabled: false, overlapMinutes: 10, initialLookbackHours: 24 } })],
+    handlers: {
+      ...createSlaHandlers(),
+      [UNMAPPED_HANDLER]: async () => {
+        if (!mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
+      },
+    },
+  }));
   net = await relay(sc.url!);
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: net.url, viewport: { width: 1280, height: 900 } });
@@ -101,6 +127,68 @@ describe('ops console in chromium', () => {
 
     // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
     expect(errors, consoleLines.join('\n')).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  }, 60_000);
+
+  it('the Shop inbox shows a delivery waiting for a mapping with its reason, and Retry completes it once mapped', async () => {
+    errors.length = 0;
+    const shop = page.locator('[data-testid="shop-card"][data-shop="demo-shopify"]');
+    await shop.waitFor();
+    expect(await shop.locator('[data-testid="shop-reconcile"]').innerText()).toBe('off');
+    const id = 'console-browser-unmapped';
+    await sc.store.enqueue({ id, name: UNMAPPED_HANDLER, site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
+    const row = shop.locator(`[data-testid="needs-mapping-row"][data-job="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-testid="needs-mapping-reason"]').innerText()).toContain('SKU "FUDGE-9" is unknown');
+    await shop.locator('[data-testid="shop-results"] [data-result="failed"]', { hasText: '1 failed' }).waitFor();
+    await viewShot('shops', 'console-shops');
+
+    mapped = true;
+    await row.locator('[data-testid="shop-retry"]').click();
+    await shop.locator('[data-testid="shop-results"] [data-result="completed"]', { hasText: '1 completed' }).waitFor();
+    await shop.locator('[data-testid="shop-results"] [data-result="failed"]', { hasText: '0 failed' }).waitFor();
+    expect(await row.count()).toBe(0);
+    expect((await sc.store.get(id))?.state).toBe('completed');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('Order history: Run history sync (dry run) runs one bulk sync, and the page shows its summary and job when it is done', async () => {
+    errors.length = 0;
+    const card = page.locator(`[data-testid="history-run-card"][data-site="${SITE}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-state')).toBe('none');
+    // The site refuses the count a run starts with: the run dead-letters, unfinished, and the card says so.
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'frappe.client.get_count', mode: 'error', status: 403 }] });
+    try {
+      await page.locator('[data-testid="history-run"]').click();
+      await page.locator('[data-testid="history-message"]', { hasText: 'Started run' }).waitFor();
+      const run = /Started run (\S+) on/.exec(await page.locator('[data-testid="history-message"]').innerText())![1]!;
+      await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="failed"]`).waitFor();
+      // A second click, once the site answers again, resumes that run rather than starting another.
+      await control(site.emu, '/faults', undefined, 'DELETE');
+      await page.locator('[data-testid="history-run"]').click();
+      await page.locator('[data-testid="history-message"]', { hasText: `Resumed run ${run} on ${SITE}` }).waitFor();
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
+    await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="done"]`).waitFor();
+    expect(await card.innerText()).toContain('dry run');
+    await card.locator('[data-testid="history-no-customer"]').waitFor();
+    await page.locator('[data-testid="history-job-row"][data-state="completed"]', { hasText: 'order_history.bulk' }).waitFor();
+    expect(await page.locator('[data-testid="history-job-row"]', { hasText: 'order_history.bulk' }).count()).toBe(1);
+    await viewShot('history', 'console-order-history');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
+  }, 60_000);
+
+  it('SLA sweeps: a sweep that ran is listed with its outcome and duration', async () => {
+    errors.length = 0;
+    await page.locator('[data-testid="sla-empty"]').waitFor();
+    const id = 'console-browser-sweep';
+    await sc.store.enqueue({ id, name: 'sla.sweep', site: SITE, data: { slot: 'console-test', timeZone: 'Europe/Berlin' }, maxAttempts: 1 });
+    const row = page.locator(`[data-testid="sla-row"][data-job="${id}"][data-state="completed"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/\d+(\.\d)? (ms|s)/);
+    await viewShot('sla', 'console-sla');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
   it('a lost live link shows "reconnecting", recovers, and what failed meanwhile is on the page', async () => {

@@ -4,7 +4,9 @@
  * as, signing in over the API, and a live-link client that waits for the message a test expects.
  */
 import { WebSocket } from 'ws';
+import type { ShopConfig } from '../../lib/config/shops.js';
 import { parseManifest } from '../../lib/manifest/load.js';
+import { BULK_HANDLER, bulkHandler } from '../../sidecar/handlers/order_history/bulk.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from './emulator.js';
@@ -19,15 +21,20 @@ export const consoleHandlers: HandlerRegistry = {
   [CONSOLE_HANDLER]: async ({ client, job }) => {
     await client.getDoc('CRM Lead', String(job.data.name));
   },
+  // The console's *Run history sync* starts one of these.
+  [BULK_HANDLER]: bulkHandler,
 };
 
-export async function startConsoleSidecar(site: InstalledSite, opts: { adminToken?: string } = {}): Promise<{ sc: Sidecar; logs: ReturnType<typeof captureLogs>['lines'] }> {
+export async function startConsoleSidecar(
+  site: InstalledSite,
+  opts: { adminToken?: string; shops?: ShopConfig[]; handlers?: HandlerRegistry } = {},
+): Promise<{ sc: Sidecar; logs: ReturnType<typeof captureLogs>['lines'] }> {
   const { lines, logger } = captureLogs();
-  const config = { ...configFor(site), adminToken: opts.adminToken };
+  const config = { ...configFor(site), adminToken: opts.adminToken, ...(opts.shops ? { shops: opts.shops } : {}) };
   const sc = await startSidecar({
     config,
     manifest: CONSOLE_MANIFEST,
-    handlers: consoleHandlers,
+    handlers: { ...consoleHandlers, ...opts.handlers },
     logger,
     rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000, maxRetries: 0 },
     jobDefaults: { maxAttempts: 1, backoffMs: 5 },

@@ -4,7 +4,9 @@
  * Order Companion Operator, the refusals (no role: 403; wrong password: Frappe's message), nothing
  * answered without a session, the admin token for scripts, a job failed by an injected REST fault
  * reaching a live-link client, and Retry / Retry all like this completing dead letters, logged
- * with the Frappe user who asked.
+ * with the Frappe user who asked; Run history sync starting one bulk run, later clicks resuming it
+ * while it is unfinished, each logged with the user (test/sidecar/console_ops.test.ts: the data of
+ * the Shop inbox, Order history and SLA views).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
@@ -50,12 +52,12 @@ describe('ops console API', () => {
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect((await get('/console/console.js')).status).toBe(200);
 
-    for (const path of ['/console/api/sites', '/console/api/jobs', '/console/api/jobs?state=completed']) {
+    for (const path of ['/console/api/sites', '/console/api/jobs', '/console/api/jobs?state=completed', '/console/api/shops', '/console/api/history', '/console/api/sla']) {
       const res = await get(path);
       expect(res.status, path).toBe(401);
       expect(await res.json(), path).toEqual({ error: 'sign in first' });
     }
-    for (const path of ['/console/api/jobs/x/retry', '/console/api/jobs/x/retry-like']) {
+    for (const path of ['/console/api/jobs/x/retry', '/console/api/jobs/x/retry-like', '/console/api/history/sync']) {
       const res = await post(path);
       expect(res.status, path).toBe(401);
       expect(await res.json(), path).toEqual({ error: 'sign in first' });
@@ -156,6 +158,63 @@ describe('ops console API', () => {
     expect(((await res.json()).retried as string[]).sort()).toEqual(['console-like-1', 'console-like-2']);
     await until(sc, async () => (await sc.store.get('console-like-1'))?.state === 'completed' && (await sc.store.get('console-like-2'))?.state === 'completed', 'both retried jobs');
     expect(logs.some((l) => l.user === 'operator@example.com' && String(l.msg).includes('retried 2'))).toBe(true);
+  });
+
+  it('Shop inbox and SLA answer with their shape (no shops configured here)', async () => {
+    const { cookie } = await consoleLogin(sc.url!, 'operator@example.com', 'pw');
+    expect(await (await get('/console/api/shops', { Cookie: cookie! })).json()).toEqual({ shops: [], partial: false });
+    const sla = await (await get('/console/api/sla', { Cookie: cookie! })).json();
+    expect(sla).toEqual({ jobs: [], partial: false });
+  });
+
+  it('Run history sync starts one run; clicking again resumes that run; each click is logged with the user', async () => {
+    const { cookie } = await consoleLogin(sc.url!, 'manager@example.com', 'pw');
+    const sync = (body: unknown) => fetch(`${sc.url}/console/api/history/sync`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie! }, body: JSON.stringify(body) });
+    const before = await (await get('/console/api/history', { Cookie: cookie! })).json();
+    expect(before.runs).toEqual([{ site: SITE, run: null, job: null, progress: null }]);
+    expect((await sync({ site: 'elsewhere.localhost', dryRun: true })).status).toBe(404);
+
+    // The site refuses the count a run starts with: the run's job dead-letters, unfinished.
+    await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'frappe.client.get_count', mode: 'error', status: 403 }] });
+    try {
+      const first = await sync({ dryRun: true });
+      expect(first.status).toBe(202);
+      const started = await first.json();
+      expect(started).toMatchObject({ site: SITE, resumed: false, progress: null });
+      // At once, whether the run has started yet or not: the same run.
+      expect(await (await sync({ dryRun: true })).json()).toMatchObject({ run: started.run, job: started.job, resumed: true });
+      await until(sc, async () => (await sc.store.get(started.job))?.state === 'failed', 'the run failed');
+
+      const again = await sync({ dryRun: true });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ site: SITE, run: started.run, job: started.job, resumed: true });
+      await until(sc, async () => (await sc.store.get(started.job))?.state === 'failed', 'the resumed run failed again');
+
+      await control(site.emu, '/faults', undefined, 'DELETE');
+      expect(await (await sync({ dryRun: true })).json()).toMatchObject({ run: started.run, resumed: true });
+      await until(sc, async () => (await sc.store.get(started.job))?.state === 'completed', 'the run done');
+
+      const history = await (await get('/console/api/history', { Cookie: cookie! })).json();
+      expect(history.runs).toHaveLength(1);
+      expect(history.runs[0]).toMatchObject({ site: SITE, run: started.run, job: { id: started.job, state: 'completed', lastError: null }, progress: { state: 'done', options: { dryRun: true }, ambiguous: [] } });
+      expect(history.runs[0].progress.total).toBe(history.runs[0].progress.done);
+      const job = history.jobs.find((j: { id: string }) => j.id === started.job);
+      expect(job).toMatchObject({ handler: 'order_history.bulk', state: 'completed' });
+      expect(job.durationMs).toBe(job.finishedAtMs - job.createdAtMs);
+      expect(job).not.toHaveProperty('data');
+
+      const said = logs.filter((l) => l.run === started.run && l.user === 'manager@example.com').map((l) => String(l.msg));
+      expect(said).toEqual([`console: manager@example.com started bulk history sync ${started.run}`, ...Array(3).fill(`console: manager@example.com resumed bulk history sync ${started.run}`)]);
+
+      // Done: the next click starts a new run.
+      const next = await sync({ dryRun: true });
+      expect(next.status).toBe(202);
+      const fresh = await next.json();
+      expect(fresh.run).not.toBe(started.run);
+      await until(sc, async () => (await sc.store.get(fresh.job))?.state === 'completed', 'the second run done');
+    } finally {
+      await control(site.emu, '/faults', undefined, 'DELETE');
+    }
   });
 
   it('signing out ends the session', async () => {

@@ -1,7 +1,8 @@
 /**
  * Bulk history sync for the CLI (`history sync`), mounted under the sidecar's /admin (loopback or
  * admin token): start a run — or resume the unfinished one with the same options, so running the
- * command again after a crash finishes the rest — and read a run's progress.
+ * command again after a crash finishes the rest — and read a run's progress. The ops console's
+ * *Run history sync* (sidecar/console/api.ts) starts runs through the same `startHistorySync`.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -28,20 +29,65 @@ function sameOptions(a: BulkOptions, b: BulkOptions): boolean {
   return a.doctype === b.doctype && a.since === b.since && Boolean(a.onlyEmpty) === Boolean(b.onlyEmpty) && Boolean(a.dryRun) === Boolean(b.dryRun);
 }
 
-function pickSite(sites: string[], wanted: string | undefined, res: Response): string | null {
-  if (wanted) {
-    if (sites.includes(wanted)) return wanted;
-    res.status(404).json({ error: `no site ${wanted} is configured (configured: ${sites.join(', ')})` });
-    return null;
-  }
-  if (sites.length === 1) return sites[0]!;
-  res.status(400).json({ error: `several sites are configured; choose one with --site (${sites.join(', ')})` });
-  return null;
+/** What starting a run answers: the HTTP status and body both routes (/admin, /console/api) send. */
+export interface StartAnswer {
+  status: number;
+  body: { site: string; run: string; job: string; resumed: boolean; progress: BulkProgress | null } | { error: string };
 }
 
-async function progressOf(store: JobStore, site: string, run: string): Promise<BulkProgress | null> {
+function pickSite(sites: string[], wanted: string | undefined): string | StartAnswer {
+  if (wanted) {
+    if (sites.includes(wanted)) return wanted;
+    return { status: 404, body: { error: `no site ${wanted} is configured (configured: ${sites.join(', ')})` } };
+  }
+  if (sites.length === 1) return sites[0]!;
+  return { status: 400, body: { error: `several sites are configured; choose one with --site (${sites.join(', ')})` } };
+}
+
+export async function progressOf(store: JobStore, site: string, run: string): Promise<BulkProgress | null> {
   const raw = await store.getMeta(progressKey(site, run));
   return raw ? (JSON.parse(raw) as BulkProgress) : null;
+}
+
+/**
+ * Start a bulk run on one of `sites` with the options in `body` (validated here), or resume the
+ * unfinished run with the same options — the CLI's `history sync` and the console's
+ * *Run history sync* button both call this.
+ */
+export async function startHistorySync(sites: string[], store: JobStore, enqueue: Enqueue, body: unknown): Promise<StartAnswer> {
+  const parsed = startSchema.safeParse(body ?? {});
+  if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } };
+  const { site: wanted, ...options } = parsed.data;
+  const site = pickSite(sites, wanted);
+  if (typeof site !== 'string') return site;
+  // The unfinished run with these options, if any: resumed, not started again.
+  const last = await store.getMeta(lastRunKey(site));
+  if (last) {
+    const job = await store.get(bulkJobId(site, last));
+    const progress = await progressOf(store, site, last);
+    const unfinished = job && job.state !== 'completed' && progress?.state !== 'done';
+    // A run enqueued but not started yet has no progress: its options are its job's.
+    const runOptions = progress?.options ?? (job?.data.options as BulkOptions | undefined);
+    if (unfinished && runOptions && sameOptions(runOptions, options)) {
+      if (job.state === 'failed' && progress) {
+        // Resumed from its checkpoint: running again, so a follower does not read the old failure as the end.
+        progress.state = 'running';
+        delete progress.error;
+        delete progress.finishedAt;
+        await store.setMeta(progressKey(site, last), JSON.stringify(progress));
+      }
+      if (job.state === 'failed') await store.retry(job.id);
+      return { status: 200, body: { site, run: last, job: job.id, resumed: true, progress } };
+    }
+    if (unfinished && job.state !== 'failed') {
+      return { status: 409, body: { error: `a bulk sync with other options is running on ${site} (run ${last}); wait for it to finish` } };
+    }
+  }
+  const run = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-');
+  await store.setMeta(lastRunKey(site), run);
+  const job = bulkJobId(site, run);
+  await enqueue({ id: job, name: BULK_HANDLER, site, data: { run, options }, maxAttempts: 8 });
+  return { status: 202, body: { site, run, job, resumed: false, progress: null } };
 }
 
 export function createHistoryAdminRouter(sites: string[], store: JobStore, enqueue: Enqueue): Router {
@@ -49,37 +95,8 @@ export function createHistoryAdminRouter(sites: string[], store: JobStore, enque
   r.use(express.json({ limit: '16kb' }));
 
   r.post('/history/sync', async (req: Request, res: Response) => {
-    const parsed = startSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return void res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
-    const { site: wanted, ...options } = parsed.data;
-    const site = pickSite(sites, wanted, res);
-    if (!site) return;
-    // The unfinished run with these options, if any: resumed, not started again.
-    const last = await store.getMeta(lastRunKey(site));
-    if (last) {
-      const job = await store.get(bulkJobId(site, last));
-      const progress = await progressOf(store, site, last);
-      const unfinished = job && job.state !== 'completed' && progress?.state !== 'done';
-      if (unfinished && progress && sameOptions(progress.options, options)) {
-        if (job.state === 'failed') {
-          // Resumed from its checkpoint: running again, so a follower does not read the old failure as the end.
-          progress.state = 'running';
-          delete progress.error;
-          delete progress.finishedAt;
-          await store.setMeta(progressKey(site, last), JSON.stringify(progress));
-          await store.retry(job.id);
-        }
-        return void res.json({ site, run: last, job: job.id, resumed: true, progress });
-      }
-      if (unfinished && job.state !== 'failed') {
-        return void res.status(409).json({ error: `a bulk sync with other options is running on ${site} (run ${last}); wait for it to finish` });
-      }
-    }
-    const run = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-');
-    await store.setMeta(lastRunKey(site), run);
-    const job = bulkJobId(site, run);
-    await enqueue({ id: job, name: BULK_HANDLER, site, data: { run, options }, maxAttempts: 8 });
-    res.status(202).json({ site, run, job, resumed: false, progress: null });
+    const answer = await startHistorySync(sites, store, enqueue, req.body);
+    res.status(answer.status).json(answer.body);
   });
 
   r.get('/history/sync/:site/:run', async (req: Request, res: Response) => {

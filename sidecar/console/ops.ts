@@ -1,0 +1,110 @@
+/**
+ * What the console's Shop inbox, Order history and SLA views show, read from the job store: the
+ * shop deliveries by result and those waiting for a mapping (sidecar/shops/admin.ts decides which
+ * do), each shop's reconciliation watermark; the recent order_history.* jobs and each site's last
+ * bulk history run (sidecar/handlers/order_history/bulk.ts keeps its progress in the store's meta);
+ * the last sla.sweep jobs. Only the sites the caller sees, and no job data (names, e-mails).
+ */
+import type { ShopConfig } from '../../lib/config/shops.js';
+import { bulkJobId, lastRunKey, type BulkProgress } from '../handlers/order_history/bulk.js';
+import { progressOf } from '../handlers/order_history/admin.js';
+import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
+import { waitsForMapping } from '../shops/admin.js';
+import { RECONCILE_HANDLER, watermarkKey } from '../shops/jobs.js';
+import { jobView, type JobView } from './views.js';
+
+const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
+/** Jobs read per state; the same bound as the Jobs view's counts (sidecar/console/api.ts). */
+const SCAN_LIMIT = 10_000;
+/** Rows listed per view: the newest first. */
+const LISTED = 100;
+
+type Results = Record<JobState, number>;
+const noResults = (): Results => ({ waiting: 0, active: 0, completed: 0, failed: 0 });
+
+async function jobsWhere(store: JobStore, keep: (j: JobRecord) => boolean): Promise<{ jobs: JobRecord[]; partial: boolean }> {
+  const lists = await Promise.all(STATES.map((s) => store.list(s, SCAN_LIMIT)));
+  return { jobs: lists.flat().filter(keep), partial: lists.some((l) => l.length >= SCAN_LIMIT) };
+}
+
+export interface ShopView {
+  id: string;
+  platform: string;
+  shop: string;
+  site: string;
+  reconcile: boolean;
+  /** Where reconciliation has read the shop's orders up to (its job's watermark); null before the first run. */
+  watermark: string | null;
+  /** Deliveries and orders of this shop by result (reconciliation runs apart). */
+  results: Results;
+  reconciliation: Results & { last: JobView | null };
+  /** Dead letters that wait for a mapping; the reason is the job's redacted error. */
+  needsMapping: JobView[];
+}
+
+const newestFirst = (a: JobRecord, b: JobRecord) => (b.finishedAtMs ?? b.updatedAtMs) - (a.finishedAtMs ?? a.updatedAtMs);
+
+export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible: Set<string>): Promise<{ shops: ShopView[]; partial: boolean }> {
+  const { jobs, partial } = await jobsWhere(store, (j) => j.name.startsWith('shops.') && visible.has(j.site));
+  const rows = await Promise.all(
+    shops
+      .filter((s) => visible.has(s.site))
+      .map(async (s): Promise<ShopView> => {
+        const own = jobs.filter((j) => j.data.shop === s.id);
+        const results = noResults();
+        const reconciliation = { ...noResults(), last: null as JobView | null };
+        for (const j of own) (j.name === RECONCILE_HANDLER ? reconciliation : results)[j.state] += 1;
+        const runs = own.filter((j) => j.name === RECONCILE_HANDLER).sort(newestFirst);
+        reconciliation.last = runs[0] ? jobView(runs[0]) : null;
+        return {
+          id: s.id,
+          platform: s.platform,
+          shop: s.platform === 'shopify' ? s.domain : s.shopId,
+          site: s.site,
+          reconcile: s.reconcile.enabled,
+          watermark: await store.getMeta(watermarkKey(s.id)),
+          results,
+          reconciliation,
+          needsMapping: own.filter((j) => j.state === 'failed' && waitsForMapping(j)).sort(newestFirst).slice(0, LISTED).map(jobView),
+        };
+      }),
+  );
+  return { shops: rows, partial };
+}
+
+export interface TimedJobView extends JobView {
+  /** From enqueued to finished, for a finished job. */
+  durationMs: number | null;
+}
+
+function timed(j: JobRecord): TimedJobView {
+  return { ...jobView(j), durationMs: j.finishedAtMs !== undefined ? j.finishedAtMs - j.createdAtMs : null };
+}
+
+/** The newest jobs of handlers matching `keep`, on the visible sites. */
+export async function recentJobs(store: JobStore, visible: Set<string>, keep: (name: string) => boolean): Promise<{ jobs: TimedJobView[]; partial: boolean }> {
+  const { jobs, partial } = await jobsWhere(store, (j) => keep(j.name) && visible.has(j.site));
+  return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial };
+}
+
+export interface BulkRunView {
+  site: string;
+  run: string | null;
+  job: { id: string; state: JobState; attempts: number; lastError: string | null } | null;
+  progress: BulkProgress | null;
+}
+
+export async function historyAnswer(store: JobStore, visible: Set<string>, sites: string[]): Promise<{ jobs: TimedJobView[]; partial: boolean; runs: BulkRunView[] }> {
+  const recent = await recentJobs(store, visible, (n) => n.startsWith('order_history.'));
+  const runs = await Promise.all(
+    sites
+      .filter((s) => visible.has(s))
+      .map(async (site): Promise<BulkRunView> => {
+        const run = await store.getMeta(lastRunKey(site));
+        if (!run) return { site, run: null, job: null, progress: null };
+        const [job, progress] = await Promise.all([store.get(bulkJobId(site, run)), progressOf(store, site, run)]);
+        return { site, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress };
+      }),
+  );
+  return { ...recent, runs };
+}

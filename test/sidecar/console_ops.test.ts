@@ -1,0 +1,176 @@
+/**
+ * The console's Shop inbox, Order history and SLA answers, from a job store whose jobs ran with
+ * stand-in handlers (a delivery that needs a mapping, one that fails otherwise, one that completes,
+ * a reconciliation run, an order-history request, an SLA sweep) on two sites: the data's shape,
+ * only the signed-in site's shops and jobs, and Retry of a needs-mapping entry once it is fixed.
+ * The Run history sync button is covered against the emulator in test/sidecar/console_api.test.ts.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsole } from '../../sidecar/console/index.js';
+import type { SignInRequest, SignInResult } from '../../sidecar/console/frappe_signin.js';
+import { createJobStore } from '../../sidecar/jobs/index.js';
+import type { JobRecord, JobStore } from '../../sidecar/jobs/types.js';
+import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
+import { watermarkKey } from '../../sidecar/shops/jobs.js';
+import type { SiteStatus } from '../../sidecar/site/status.js';
+import { captureLogs } from '../helpers/sidecar.js';
+import { consoleLogin } from '../helpers/console.js';
+import { etsyShop, shopifyShop } from '../helpers/shops.js';
+
+const SITES = [
+  { name: 'a.localhost', url: 'http://127.0.0.1:9' },
+  { name: 'b.localhost', url: 'http://127.0.0.1:9' },
+];
+const SHOPS = [shopifyShop('http://127.0.0.1:9', { id: 'shop-a', site: 'a.localhost' }), etsyShop('http://127.0.0.1:9', { id: 'shop-b', site: 'b.localhost' })];
+
+async function fakeSignIn(req: SignInRequest): Promise<SignInResult> {
+  if (req.site !== 'a.localhost' || req.usr !== 'ann@example.com' || req.pwd !== 'pw') return { ok: false, status: 401, message: 'Invalid login credentials' };
+  return { ok: true, user: req.usr, roles: ['Order Companion Operator'] };
+}
+
+function statusOf(name: string): SiteStatus {
+  return {
+    name,
+    url: 'http://127.0.0.1:9',
+    rest: { ok: true, error: null, user: 'companion@example.com', checkedAt: '2026-01-01T00:00:00.000Z' },
+    realtime: { connected: true, error: null, eventsArrive: true, eventsError: null },
+    timeZone: 'UTC',
+    catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
+  };
+}
+
+let server: Server;
+let url: string;
+let store: JobStore;
+const events = new EventEmitter();
+/** Until the test "fixes the mapping", deliveries marked so fail with NeedsMappingError. */
+let mapped = false;
+const finished: JobRecord[] = [];
+const onFinished = new EventEmitter();
+
+async function finishedAll(ids: string[]): Promise<void> {
+  const done = () => ids.every((id) => finished.some((j) => j.id === id));
+  while (!done()) await new Promise((r) => onFinished.once('job', r));
+}
+
+beforeAll(async () => {
+  store = await createJobStore({ kind: 'embedded', dir: mkdtempSync(join(tmpdir(), 'coc-console-ops-')) });
+  const spec = (id: string, name: string, site: string, data: Record<string, unknown>) => ({ id, name, site, data, maxAttempts: 1 });
+  await store.enqueueMany([
+    spec('d-unmapped', 'shops.delivery', 'a.localhost', { shop: 'shop-a', kind: 'unmapped' }),
+    spec('d-broken', 'shops.delivery', 'a.localhost', { shop: 'shop-a', kind: 'broken' }),
+    spec('d-ok', 'shops.delivery', 'a.localhost', { shop: 'shop-a' }),
+    spec('r-1', 'shops.reconcile', 'a.localhost', { shop: 'shop-a' }),
+    spec('d-other', 'shops.delivery', 'b.localhost', { shop: 'shop-b', kind: 'unmapped' }),
+    spec('h-1', 'order_history.request', 'a.localhost', { name: 'CRM-LEAD-1' }),
+    spec('h-other', 'order_history.request', 'b.localhost', { name: 'CRM-LEAD-2' }),
+    spec('s-1', 'sla.sweep', 'a.localhost', {}),
+  ]);
+  await store.setMeta(watermarkKey('shop-a'), '2026-11-30T10:00:00.000Z');
+  const ok = async () => undefined;
+  await store.start(
+    {
+      'shops.delivery': async (job) => {
+        if (job.data.kind === 'unmapped' && !mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
+        if (job.data.kind === 'broken') throw new Error('boom');
+      },
+      'shops.reconcile': ok,
+      'order_history.request': ok,
+      'sla.sweep': ok,
+    },
+    {},
+    {
+      onJobFinished: (job, outcome) => {
+        if (outcome === 'retried') return;
+        finished.push(job);
+        onFinished.emit('job');
+      },
+    },
+  );
+  await finishedAll(['d-unmapped', 'd-broken', 'd-ok', 'r-1', 'd-other', 'h-1', 'h-other', 's-1']);
+
+  const c = createConsole({ sites: SITES, store, status: () => SITES.map((s) => statusOf(s.name)), events, logger: captureLogs().logger, signIn: fakeSignIn, assetsDir: null, shops: SHOPS });
+  const app = express();
+  app.use('/console', c.router);
+  server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await store?.stop(1000);
+  await store?.close();
+});
+
+const getJson = async (path: string, cookie: string) => (await fetch(`${url}${path}`, { headers: { Cookie: cookie } })).json();
+
+describe('ops console: Shop inbox, Order history, SLA', () => {
+  it('refuses all three without a session', async () => {
+    for (const path of ['/console/api/shops', '/console/api/history', '/console/api/sla']) expect((await fetch(`${url}${path}`)).status, path).toBe(401);
+  });
+
+  it("the Shop inbox: the signed-in site's shops, deliveries by result, needs-mapping with its reason, the watermark; Retry once mapped", async () => {
+    const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
+    const answer = await getJson('/console/api/shops', cookie!);
+    expect(answer.partial).toBe(false);
+    expect(answer.shops).toHaveLength(1);
+    const shop = answer.shops[0];
+    expect(shop).toMatchObject({
+      id: 'shop-a',
+      platform: 'shopify',
+      shop: 'demo-shop.myshopify.com',
+      site: 'a.localhost',
+      reconcile: true,
+      watermark: '2026-11-30T10:00:00.000Z',
+      results: { waiting: 0, active: 0, completed: 1, failed: 2 },
+      reconciliation: { completed: 1, failed: 0, last: { id: 'r-1', state: 'completed' } },
+    });
+    expect(shop.needsMapping).toHaveLength(1);
+    expect(shop.needsMapping[0]).toMatchObject({ id: 'd-unmapped', handler: 'shops.delivery', state: 'failed' });
+    expect(shop.needsMapping[0].lastError).toContain('SKU "FUDGE-9" is unknown');
+    expect(shop.needsMapping[0]).not.toHaveProperty('data');
+
+    // The mapping is fixed; Retry (the Jobs view's API) completes the delivery, and it leaves the list.
+    mapped = true;
+    const retry = await fetch(`${url}/console/api/jobs/d-unmapped/retry`, { method: 'POST', headers: { Cookie: cookie!, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(await retry.json()).toEqual({ retried: ['d-unmapped'] });
+    finished.splice(0);
+    await finishedAll(['d-unmapped']);
+    const after = (await getJson('/console/api/shops', cookie!)).shops[0];
+    expect(after.needsMapping).toEqual([]);
+    expect(after.results).toEqual({ waiting: 0, active: 0, completed: 2, failed: 1 });
+  });
+
+  it('Order history lists the recent order_history.* jobs with duration, and the last bulk run per visible site', async () => {
+    const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
+    const answer = await getJson('/console/api/history', cookie!);
+    expect(answer.jobs.map((j: { id: string }) => j.id)).toEqual(['h-1']);
+    const job = answer.jobs[0];
+    expect(job).toMatchObject({ handler: 'order_history.request', site: 'a.localhost', state: 'completed' });
+    expect(job.durationMs).toBe(job.finishedAtMs - job.createdAtMs);
+    expect(answer.runs).toEqual([{ site: 'a.localhost', run: null, job: null, progress: null }]);
+  });
+
+  it('SLA lists the last sla.sweep jobs with their duration', async () => {
+    const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
+    const answer = await getJson('/console/api/sla', cookie!);
+    expect(answer.jobs).toHaveLength(1);
+    expect(answer.jobs[0]).toMatchObject({ id: 's-1', handler: 'sla.sweep', state: 'completed' });
+    expect(answer.jobs[0].durationMs).toBe(answer.jobs[0].finishedAtMs - answer.jobs[0].createdAtMs);
+  });
+
+  it('the Run history sync button is refused without a job runner, and for a site not signed in to', async () => {
+    const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
+    const post = (body: unknown) => fetch(`${url}/console/api/history/sync`, { method: 'POST', headers: { Cookie: cookie!, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ site: 'b.localhost' })).status).toBe(404);
+    expect((await post({ site: 'a.localhost' })).status).toBe(503);
+  });
+});
