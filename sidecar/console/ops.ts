@@ -9,8 +9,8 @@ import type { ShopConfig } from '../../lib/config/shops.js';
 import { bulkJobId, lastRunKey, type BulkProgress } from '../handlers/order_history/bulk.js';
 import { progressOf } from '../handlers/order_history/admin.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
-import { waitsForMapping } from '../shops/admin.js';
-import { RECONCILE_HANDLER, watermarkKey } from '../shops/jobs.js';
+import { shopHeader, waitsForMapping } from '../shops/admin.js';
+import { RECONCILE_HANDLER } from '../shops/jobs.js';
 import { jobView, type JobView } from './views.js';
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
@@ -57,12 +57,7 @@ export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible:
         const runs = own.filter((j) => j.name === RECONCILE_HANDLER).sort(newestFirst);
         reconciliation.last = runs[0] ? jobView(runs[0]) : null;
         return {
-          id: s.id,
-          platform: s.platform,
-          shop: s.platform === 'shopify' ? s.domain : s.shopId,
-          site: s.site,
-          reconcile: s.reconcile.enabled,
-          watermark: await store.getMeta(watermarkKey(s.id)),
+          ...(await shopHeader(s, store)),
           results,
           reconciliation,
           needsMapping: own.filter((j) => j.state === 'failed' && waitsForMapping(j)).sort(newestFirst).slice(0, LISTED).map(jobView),

@@ -50,6 +50,18 @@ export async function refreshShopGauges(store: JobStore, metrics: Metrics): Prom
   metrics.shopNeedsMapping.set(stats.needsMapping.length);
 }
 
+/** What `shops list` and the console's Shop inbox say of a shop first: who it is and how far it is reconciled. */
+export async function shopHeader(s: ShopConfig, store: JobStore) {
+  return {
+    id: s.id,
+    platform: s.platform,
+    shop: s.platform === 'shopify' ? s.domain : s.shopId,
+    site: s.site,
+    reconcile: s.reconcile.enabled,
+    watermark: await store.getMeta(watermarkKey(s.id)),
+  };
+}
+
 export function createShopAdminRouter(shops: ShopConfig[], store: JobStore, enqueue: Enqueue): Router {
   const r = express.Router();
   r.use(express.json({ limit: '16kb' }));
@@ -58,12 +70,7 @@ export function createShopAdminRouter(shops: ShopConfig[], store: JobStore, enqu
     const stats = await shopStats(store);
     const rows = await Promise.all(
       shops.map(async (s) => ({
-        id: s.id,
-        platform: s.platform,
-        shop: s.platform === 'shopify' ? s.domain : s.shopId,
-        site: s.site,
-        reconcile: s.reconcile.enabled,
-        watermark: await store.getMeta(watermarkKey(s.id)),
+        ...(await shopHeader(s, store)),
         failed: stats.failed.filter((j) => j.data.shop === s.id).length,
         needsMapping: stats.needsMapping.filter((j) => j.data.shop === s.id).map((j) => ({ id: j.id, error: j.lastError })),
       })),
