@@ -2,7 +2,7 @@
  * What `history sync` prints while it follows a bulk run in the sidecar: a bar redrawn in place on
  * a terminal, one plain line per page otherwise (logs, CI), and the summary at the end.
  */
-import type { BulkProgress } from '../sidecar/handlers/index.js';
+import type { BulkProgress } from '../lib/api/views.js';
 
 /** The run's progress as the sidecar's /admin/history/sync answers it. */
 export type RunProgress = Pick<BulkProgress, 'run' | 'site' | 'state' | 'total' | 'done' | 'synced' | 'unchanged' | 'skipped' | 'noCustomer' | 'ambiguousCount' | 'ambiguous' | 'failedCount' | 'failed' | 'options' | 'error'>;

@@ -6,12 +6,15 @@
  * the last sla.sweep jobs. Only the sites the caller sees, and no job data (names, e-mails).
  */
 import type { ShopConfig } from '../../lib/config/shops.js';
-import { bulkJobId, lastRunKey, type BulkProgress } from '../handlers/order_history/bulk.js';
+import { bulkJobId, lastRunKey } from '../handlers/order_history/bulk.js';
 import { progressOf } from '../handlers/order_history/admin.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
-import { jobView, type JobView } from './views.js';
+import type { BulkRunView, JobView, ShopView, TimedJobView } from '../../lib/api/views.js';
+import { jobView } from './views.js';
+
+export type { BulkRunView, ShopView, TimedJobView };
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
 /** Jobs read per state; the same bound as the Jobs view's counts (sidecar/console/api.ts). */
@@ -27,20 +30,6 @@ async function jobsWhere(store: JobStore, keep: (j: JobRecord) => boolean): Prom
   return { jobs: lists.flat().filter(keep), partial: lists.some((l) => l.length >= SCAN_LIMIT) };
 }
 
-export interface ShopView {
-  id: string;
-  platform: string;
-  shop: string;
-  site: string;
-  reconcile: boolean;
-  /** Where reconciliation has read the shop's orders up to (its job's watermark); null before the first run. */
-  watermark: string | null;
-  /** Deliveries and orders of this shop by result (reconciliation runs apart). */
-  results: Results;
-  reconciliation: Results & { last: JobView | null };
-  /** Dead letters that wait for a mapping; the reason is the job's redacted error. */
-  needsMapping: JobView[];
-}
 
 const newestFirst = (a: JobRecord, b: JobRecord) => (b.finishedAtMs ?? b.updatedAtMs) - (a.finishedAtMs ?? a.updatedAtMs);
 
@@ -67,10 +56,6 @@ export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible:
   return { shops: rows, partial };
 }
 
-export interface TimedJobView extends JobView {
-  /** From enqueued to finished, for a finished job. */
-  durationMs: number | null;
-}
 
 function timed(j: JobRecord): TimedJobView {
   return { ...jobView(j), durationMs: j.finishedAtMs !== undefined ? j.finishedAtMs - j.createdAtMs : null };
@@ -82,12 +67,6 @@ export async function recentJobs(store: JobStore, visible: Set<string>, keep: (n
   return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial };
 }
 
-export interface BulkRunView {
-  site: string;
-  run: string | null;
-  job: { id: string; state: JobState; attempts: number; lastError: string | null } | null;
-  progress: BulkProgress | null;
-}
 
 export async function historyAnswer(store: JobStore, visible: Set<string>, sites: string[]): Promise<{ jobs: TimedJobView[]; partial: boolean; runs: BulkRunView[] }> {
   const recent = await recentJobs(store, visible, (n) => n.startsWith('order_history.'));

@@ -3,20 +3,13 @@
  * what an operator needs. A job's data (customer names, e-mail addresses) is left out; its error
  * is the store's, already redacted (sidecar/jobs/types.ts `lastError`).
  */
-import type { JobRecord, JobState } from '../jobs/types.js';
+import type { JobView, SiteView } from '../../lib/api/views.js';
+import type { JobRecord } from '../jobs/types.js';
+
+export type { JobView, SiteView };
 import type { SiteStatus } from '../site/status.js';
 import { siteReady } from '../site/status.js';
 
-export interface SiteView {
-  name: string;
-  url: string;
-  ready: boolean;
-  user: string | null;
-  rest: { ok: boolean; error: string | null; checkedAt: string | null };
-  realtime: { state: 'connected' | 'disconnected'; since: string | null; eventsArrive: boolean; error: string | null };
-  timeZone: string | null;
-  catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
-}
 
 export function siteView(s: SiteStatus, user: string | null, realtimeSince: string | null): SiteView {
   return {
@@ -36,20 +29,6 @@ export function siteView(s: SiteStatus, user: string | null, realtimeSince: stri
   };
 }
 
-export interface JobView {
-  id: string;
-  handler: string;
-  site: string;
-  state: JobState;
-  attempts: number;
-  maxAttempts: number;
-  lastError: string | null;
-  /** When a waiting job that has failed before runs again (epoch ms); null otherwise. */
-  nextRetryAtMs: number | null;
-  createdAtMs: number;
-  updatedAtMs: number;
-  finishedAtMs: number | null;
-}
 
 export function jobView(j: JobRecord): JobView {
   return {

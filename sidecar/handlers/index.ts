@@ -6,9 +6,6 @@ import { createOrderHistoryHandlers } from './order_history/index.js';
 import { createSlaHandlers } from './sla.js';
 import type { HandlerRegistry } from './types.js';
 
-/** What a bulk history run reports (the CLI's `history sync` prints it). */
-export type { BulkProgress } from './order_history/bulk.js';
-
 export const builtinHandlers: HandlerRegistry = {
   // `health.check` (the manifest's daily job) is built by the runtime from `health` in the
   // configuration and the job store: sidecar/handlers/health/.

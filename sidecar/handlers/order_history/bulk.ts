@@ -10,7 +10,10 @@
 import { isPermanent } from '../../../lib/errors.js';
 import { redactSecrets } from '../../../lib/log.js';
 import type { Filter, FrappeDoc } from '../../../lib/frappe/types.js';
+import type { BulkOptions, BulkProgress } from '../../../lib/api/views.js';
 import type { HandlerContext, SidecarHandler } from '../types.js';
+
+export type { BulkOptions, BulkProgress };
 import { jobHandler } from '../../jobs/runner.js';
 import { buildHistories, sameRows, ROW_FIELDS, type HistoryRow } from './history.js';
 import { AmbiguousCustomerError, CRM_LEAD, HD_TICKET, LEAD_MATCH_FIELDS, TICKET_MATCH_FIELDS, matchLeads, matchTickets, type LeadLike, type MatchOutcome, type TicketLike } from './match.js';
@@ -27,43 +30,6 @@ const WRITE_CONCURRENCY = 4;
 /** Names kept in the summary per kind (ambiguous, failed); the counts are always whole. */
 const LISTED = 50;
 
-export interface BulkOptions {
-  /** One DocType, or both when absent. */
-  doctype?: BulkDoctype;
-  /** Only leads/tickets created on or after this date (YYYY-MM-DD, the site's calendar). */
-  since?: string;
-  /** Only those whose table is empty. */
-  onlyEmpty?: boolean;
-  /** Match and compare, write nothing: the summary says what a real run would change. */
-  dryRun?: boolean;
-}
-
-export interface BulkProgress {
-  run: string;
-  site: string;
-  options: BulkOptions;
-  state: 'running' | 'done' | 'failed';
-  startedAt: string;
-  finishedAt?: string;
-  /** Leads/tickets the run covers (counted when it started). */
-  total: number;
-  /** Seen so far: synced + unchanged + skipped + noCustomer + ambiguous + failed. */
-  done: number;
-  /** Tables written (or, on a dry run, that would be). */
-  synced: number;
-  unchanged: number;
-  /** Not empty, with --only-empty. */
-  skipped: number;
-  noCustomer: number;
-  ambiguousCount: number;
-  ambiguous: { doctype: string; name: string; customers: string[] }[];
-  failedCount: number;
-  failed: { doctype: string; name: string; reason: string }[];
-  /** Where the run stands: the DocType being walked and the last name done in it. */
-  doctypeIndex: number;
-  cursor: string | number | null;
-  error?: string;
-}
 
 /** A bulk run's job: which run (its checkpoint's key) and what it covers. */
 export interface BulkJobData {

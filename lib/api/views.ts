@@ -1,0 +1,131 @@
+/**
+ * What the sidecar's HTTP API answers (the console's /console/api, the CLI's /admin/history/sync):
+ * the one definition of those shapes, for the server that builds them (sidecar/console/,
+ * sidecar/handlers/order_history/), the console page that shows them (console/api.ts) and the CLI
+ * (scripts/history_progress.ts). Types only, nothing of Node: the page's build includes this file.
+ */
+
+/** A job's state as the job store has it (sidecar/jobs/types.ts `JobState`). */
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
+
+export interface SiteView {
+  name: string;
+  url: string;
+  ready: boolean;
+  user: string | null;
+  rest: { ok: boolean; error: string | null; checkedAt: string | null };
+  realtime: { state: 'connected' | 'disconnected'; since: string | null; eventsArrive: boolean; error: string | null };
+  timeZone: string | null;
+  catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
+}
+
+export interface JobView {
+  id: string;
+  handler: string;
+  site: string;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  /** When a waiting job that has failed before runs again (epoch ms); null otherwise. */
+  nextRetryAtMs: number | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+  finishedAtMs: number | null;
+}
+
+export interface SessionInfo {
+  sites: string[];
+  signedIn: { site: string; user: string }[];
+  roles: string[];
+}
+
+export interface JobsAnswer {
+  counts: Record<string, Record<JobState, number>>;
+  partial: boolean;
+  jobs: JobView[];
+}
+
+/** Jobs of one shop by state. */
+export type ShopResults = Record<JobState, number>;
+
+export interface ShopView {
+  id: string;
+  platform: string;
+  shop: string;
+  site: string;
+  reconcile: boolean;
+  /** Where reconciliation has read the shop's orders up to (its job's watermark); null before the first run. */
+  watermark: string | null;
+  /** Deliveries and orders of this shop by result (reconciliation runs apart). */
+  results: ShopResults;
+  reconciliation: ShopResults & { last: JobView | null };
+  /** Dead letters that wait for a mapping; the reason is the job's redacted error. */
+  needsMapping: JobView[];
+}
+
+export interface ShopsAnswer {
+  shops: ShopView[];
+  partial: boolean;
+}
+
+export interface TimedJobView extends JobView {
+  /** From enqueued to finished, for a finished job. */
+  durationMs: number | null;
+}
+
+export interface BulkOptions {
+  /** One DocType, or both when absent. */
+  doctype?: 'CRM Lead' | 'HD Ticket';
+  /** Only leads/tickets created on or after this date (YYYY-MM-DD, the site's calendar). */
+  since?: string;
+  /** Only those whose table is empty. */
+  onlyEmpty?: boolean;
+  /** Match and compare, write nothing: the summary says what a real run would change. */
+  dryRun?: boolean;
+}
+
+export interface BulkProgress {
+  run: string;
+  site: string;
+  options: BulkOptions;
+  state: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  /** Leads/tickets the run covers (counted when it started). */
+  total: number;
+  /** Seen so far: synced + unchanged + skipped + noCustomer + ambiguous + failed. */
+  done: number;
+  /** Tables written (or, on a dry run, that would be). */
+  synced: number;
+  unchanged: number;
+  /** Not empty, with --only-empty. */
+  skipped: number;
+  noCustomer: number;
+  ambiguousCount: number;
+  ambiguous: { doctype: string; name: string; customers: string[] }[];
+  failedCount: number;
+  failed: { doctype: string; name: string; reason: string }[];
+  /** Where the run stands: the DocType being walked and the last name done in it. */
+  doctypeIndex: number;
+  cursor: string | number | null;
+  error?: string;
+}
+
+export interface BulkRunView {
+  site: string;
+  run: string | null;
+  job: { id: string; state: JobState; attempts: number; lastError: string | null } | null;
+  progress: BulkProgress | null;
+}
+
+export interface HistoryAnswer {
+  jobs: TimedJobView[];
+  partial: boolean;
+  runs: BulkRunView[];
+}
+
+export interface SlaAnswer {
+  jobs: TimedJobView[];
+  partial: boolean;
+}
