@@ -6,8 +6,7 @@
  * the last sla.sweep jobs. Only the sites the caller sees, and no job data (names, e-mails).
  */
 import type { ShopConfig } from '../../lib/config/shops.js';
-import { bulkJobId, lastRunKey } from '../handlers/order_history/bulk.js';
-import { progressOf } from '../handlers/order_history/admin.js';
+import { bulkJobId, lastRunKey, readProgress } from '../handlers/order_history/bulk.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
@@ -76,7 +75,7 @@ export async function historyAnswer(store: JobStore, visible: Set<string>, sites
       .map(async (site): Promise<BulkRunView> => {
         const run = await store.getMeta(lastRunKey(site));
         if (!run) return { site, run: null, job: null, progress: null };
-        const [job, progress] = await Promise.all([store.get(bulkJobId(site, run)), progressOf(store, site, run)]);
+        const [job, progress] = await Promise.all([store.get(bulkJobId(site, run)), readProgress((k) => store.getMeta(k), site, run)]);
         return { site, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress };
       }),
   );

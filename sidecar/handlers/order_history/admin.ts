@@ -8,7 +8,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Enqueue } from '../../jobs/payloads.js';
 import type { JobStore } from '../../jobs/types.js';
-import { BULK_DOCTYPES, BULK_HANDLER, bulkJobId, lastRunKey, progressKey, type BulkOptions, type BulkProgress } from './bulk.js';
+import { BULK_DOCTYPES, BULK_HANDLER, bulkJobId, lastRunKey, progressKey, readProgress, reopen, type BulkOptions, type BulkProgress } from './bulk.js';
 
 const startSchema = z
   .object({
@@ -44,10 +44,6 @@ function pickSite(sites: string[], wanted: string | undefined): string | StartAn
   return { status: 400, body: { error: `several sites are configured; choose one with --site (${sites.join(', ')})` } };
 }
 
-export async function progressOf(store: JobStore, site: string, run: string): Promise<BulkProgress | null> {
-  const raw = await store.getMeta(progressKey(site, run));
-  return raw ? (JSON.parse(raw) as BulkProgress) : null;
-}
 
 /**
  * Start a bulk run on one of `sites` with the options in `body` (validated here), or resume the
@@ -64,16 +60,14 @@ export async function startHistorySync(sites: string[], store: JobStore, enqueue
   const last = await store.getMeta(lastRunKey(site));
   if (last) {
     const job = await store.get(bulkJobId(site, last));
-    const progress = await progressOf(store, site, last);
+    const progress = await readProgress((k) => store.getMeta(k), site, last);
     const unfinished = job && job.state !== 'completed' && progress?.state !== 'done';
     // A run enqueued but not started yet has no progress: its options are its job's.
     const runOptions = progress?.options ?? (job?.data.options as BulkOptions | undefined);
     if (unfinished && runOptions && sameOptions(runOptions, options)) {
       if (job.state === 'failed' && progress) {
         // Resumed from its checkpoint: running again, so a follower does not read the old failure as the end.
-        progress.state = 'running';
-        delete progress.error;
-        delete progress.finishedAt;
+        reopen(progress);
         await store.setMeta(progressKey(site, last), JSON.stringify(progress));
       }
       if (job.state === 'failed') await store.retry(job.id);
@@ -102,7 +96,7 @@ export function createHistoryAdminRouter(sites: string[], store: JobStore, enque
   r.get('/history/sync/:site/:run', async (req: Request, res: Response) => {
     const site = String(req.params.site);
     const run = String(req.params.run);
-    const [progress, job] = await Promise.all([progressOf(store, site, run), store.get(bulkJobId(site, run))]);
+    const [progress, job] = await Promise.all([readProgress((k) => store.getMeta(k), site, run), store.get(bulkJobId(site, run))]);
     if (!job && !progress) return void res.status(404).json({ error: `no bulk sync run ${run} on ${site}` });
     res.json({ site, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress });
   });

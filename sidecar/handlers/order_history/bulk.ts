@@ -57,7 +57,7 @@ export function lastRunKey(site: string): string {
   return `${BULK_HANDLER}|${site}|last`;
 }
 
-export function doctypesOf(options: BulkOptions): BulkDoctype[] {
+function doctypesOf(options: BulkOptions): BulkDoctype[] {
   return options.doctype ? [options.doctype] : [...BULK_DOCTYPES];
 }
 
@@ -222,8 +222,16 @@ export async function runBulk(ctx: HandlerContext, progress: BulkProgress): Prom
   return progress;
 }
 
-export async function readProgress(meta: Pick<HandlerContext['meta'], 'get'>, site: string, run: string): Promise<BulkProgress | null> {
-  const raw = await meta.get(progressKey(site, run));
+/** A failed run's checkpoint made running again: it goes on from where it stopped. */
+export function reopen(progress: BulkProgress): void {
+  progress.state = 'running';
+  delete progress.error;
+  delete progress.finishedAt;
+}
+
+/** A run's checkpoint, read with the job store's meta (`ctx.meta.get`, `store.getMeta`); null before its first page. */
+export async function readProgress(read: (key: string) => Promise<string | null>, site: string, run: string): Promise<BulkProgress | null> {
+  const raw = await read(progressKey(site, run));
   return raw ? (JSON.parse(raw) as BulkProgress) : null;
 }
 
@@ -234,14 +242,10 @@ export async function readProgress(meta: Pick<HandlerContext['meta'], 'get'>, si
  */
 export const bulkHandler: SidecarHandler = jobHandler(BULK_HANDLER, async (ctx, { run, options }) => {
   const key = progressKey(ctx.site, run);
-  let progress = await readProgress(ctx.meta, ctx.site, run);
+  let progress = await readProgress((k) => ctx.meta.get(k), ctx.site, run);
   if (progress?.state === 'done') return;
-  if (progress?.state === 'failed') {
-    // A failed run sent back to the queue (history sync again, jobs retry) goes on from its checkpoint.
-    progress.state = 'running';
-    delete progress.error;
-    delete progress.finishedAt;
-  }
+  // A failed run sent back to the queue (history sync again, jobs retry) goes on from its checkpoint.
+  if (progress?.state === 'failed') reopen(progress);
   if (!progress) {
     progress = await startProgress(ctx, ctx.site, run, options, new Date());
     await ctx.meta.set(key, JSON.stringify(progress));
