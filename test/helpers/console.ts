@@ -9,6 +9,7 @@ import { parseManifest } from '../../lib/manifest/load.js';
 import { BULK_HANDLER, bulkHandler } from '../../sidecar/handlers/order_history/bulk.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
+import type { SiteStatus } from '../../sidecar/site/status.js';
 import { SITE, control } from './emulator.js';
 import { captureLogs, configFor, until, type InstalledSite } from './sidecar.js';
 
@@ -152,5 +153,17 @@ export async function relay(target: string): Promise<{ url: string; cut(): void;
         for (const s of open) s.destroy();
         server.close(() => r());
       }),
+  };
+}
+
+/** A site that is reachable, connected and hearing its events: what console tests without a real site show. */
+export function readySiteStatus(name: string): SiteStatus {
+  return {
+    name,
+    url: 'http://127.0.0.1:9',
+    rest: { ok: true, error: null, user: 'companion@example.com', checkedAt: '2026-01-01T00:00:00.000Z' },
+    realtime: { connected: true, error: null, eventsArrive: true, eventsError: null },
+    timeZone: 'UTC',
+    catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
   };
 }

@@ -19,10 +19,10 @@ import { createJobStore } from '../../sidecar/jobs/index.js';
 import type { JobRecord, JobStore } from '../../sidecar/jobs/types.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
 import { watermarkKey } from '../../sidecar/shops/jobs.js';
-import type { SiteStatus } from '../../sidecar/site/status.js';
 import { captureLogs } from '../helpers/sidecar.js';
 import { consoleLogin } from '../helpers/console.js';
 import { etsyShop, shopifyShop } from '../helpers/shops.js';
+import { readySiteStatus as statusOf } from '../helpers/console.js';
 
 const SITES = [
   { name: 'a.localhost', url: 'http://127.0.0.1:9' },
@@ -35,16 +35,6 @@ async function fakeSignIn(req: SignInRequest): Promise<SignInResult> {
   return { ok: true, user: req.usr, roles: ['Order Companion Operator'] };
 }
 
-function statusOf(name: string): SiteStatus {
-  return {
-    name,
-    url: 'http://127.0.0.1:9',
-    rest: { ok: true, error: null, user: 'companion@example.com', checkedAt: '2026-01-01T00:00:00.000Z' },
-    realtime: { connected: true, error: null, eventsArrive: true, eventsError: null },
-    timeZone: 'UTC',
-    catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
-  };
-}
 
 let server: Server;
 let url: string;

@@ -16,9 +16,9 @@ import { createConsole } from '../../sidecar/console/index.js';
 import type { SignInRequest, SignInResult } from '../../sidecar/console/frappe_signin.js';
 import { createJobStore } from '../../sidecar/jobs/index.js';
 import type { JobRecord, JobStore } from '../../sidecar/jobs/types.js';
-import type { SiteStatus } from '../../sidecar/site/status.js';
 import { captureLogs } from '../helpers/sidecar.js';
 import { consoleLogin, liveClient } from '../helpers/console.js';
+import { readySiteStatus as statusOf } from '../helpers/console.js';
 
 const SITES = [
   { name: 'a.localhost', url: 'http://127.0.0.1:9' },
@@ -36,16 +36,6 @@ async function fakeSignIn(req: SignInRequest): Promise<SignInResult> {
   return { ok: true, user: req.usr, roles };
 }
 
-function statusOf(name: string): SiteStatus {
-  return {
-    name,
-    url: 'http://127.0.0.1:9',
-    rest: { ok: true, error: null, user: 'companion@example.com', checkedAt: '2026-01-01T00:00:00.000Z' },
-    realtime: { connected: true, error: null, eventsArrive: true, eventsError: null },
-    timeZone: 'UTC',
-    catchup: { running: false, lastRunAt: null, lastDocuments: 0, error: null },
-  };
-}
 
 let server: Server;
 let url: string;
