@@ -42,6 +42,8 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 export const api = {
   session: () => call<SessionInfo>('GET', '/session'),
   login: (site: string, usr: string, pwd: string) => call<{ site: string; user: string }>('POST', '/login', { site, usr, pwd }),
+  /** Sign in as the user of the Frappe session the browser holds on the site the console is served under. */
+  loginWithSession: () => call<{ site: string; user: string }>('POST', '/login/session', {}),
   logout: () => call<{ ok: true }>('POST', '/logout', {}),
   sites: () => call<{ sites: SiteView[] }>('GET', '/sites'),
   /** Up to 1,000 jobs, the most the API lists at once. */

@@ -38,6 +38,8 @@ export interface SessionInfo {
   sites: string[];
   signedIn: { site: string; user: string }[];
   roles: string[];
+  /** The site whose Frappe session (`sid` cookie) this browser sent along, when the console is served under that site's host name. */
+  frappeSession?: string;
 }
 
 export interface JobsAnswer {

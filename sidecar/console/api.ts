@@ -13,7 +13,7 @@ import { startHistorySync } from '../handlers/order_history/admin.js';
 import type { Enqueue } from '../jobs/payloads.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import type { SiteStatus } from '../site/status.js';
-import { signInToFrappe, type SignInRequest, type SignInResult } from './frappe_signin.js';
+import { checkFrappeSession, signInToFrappe, type SessionCheckRequest, type SignInRequest, type SignInResult } from './frappe_signin.js';
 import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
 import { historyAnswer, recentJobs, shopsAnswer } from './ops.js';
 import { jobView, siteView } from './views.js';
@@ -33,6 +33,8 @@ export interface ConsoleOptions {
   realtimeSince: (site: string) => string | null;
   /** Injected in tests; frappe-js-sdk against the site otherwise. */
   signIn?: (req: SignInRequest) => Promise<SignInResult>;
+  /** Who a Frappe `sid` belongs to; frappe-js-sdk against the site otherwise. */
+  checkSession?: (req: SessionCheckRequest) => Promise<SignInResult>;
   sessions?: SessionStore;
   /** The configured shops (Shop inbox view). @defaultValue [] */
   shops?: ShopConfig[];
@@ -65,12 +67,29 @@ function actorOf(p: ConsolePrincipal, site: string): string {
   return p.kind === 'token' ? 'COC_ADMIN_TOKEN' : (p.session.sites.get(site)?.user ?? 'unknown');
 }
 
+/**
+ * The site whose Frappe session this browser holds, when the console is served under that site's
+ * own host name (the site's name is its host, as Frappe resolves sites by Host — frappe/app.py
+ * `init_request`): the browser then sends the site's `sid` cookie with every request here. A sid
+ * is only ever sent to the site it names, never tried on another.
+ */
+function frappeSessionOf(req: IncomingMessage, sites: ConsoleSite[]): { site: ConsoleSite; sid: string } | null {
+  const sid = cookieValue(req.headers.cookie, 'sid');
+  if (!sid || sid === 'Guest') return null;
+  const forwarded = req.headers['x-forwarded-host'];
+  const host = (Array.isArray(forwarded) ? forwarded[0] : forwarded?.split(',')[0]) ?? req.headers.host ?? '';
+  const name = host.trim().toLowerCase().replace(/:\d+$/, '');
+  const site = sites.find((s) => s.name.toLowerCase() === name);
+  return site ? { site, sid } : null;
+}
+
 /** The principal the check below put on the response. */
 const who = (res: Response): ConsolePrincipal => res.locals.principal as ConsolePrincipal;
 
 export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessions: SessionStore } {
   const sessions = opts.sessions ?? new SessionStore();
   const signIn = opts.signIn ?? signInToFrappe;
+  const checkSession = opts.checkSession ?? checkFrappeSession;
   const router = express.Router();
   router.use(express.json({ limit: '16kb' }));
 
@@ -78,7 +97,39 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
   router.get('/session', (req, res) => {
     const p = principalOf(req, sessions, opts.adminToken);
     const signedIn = p?.kind === 'session' ? [...p.session.sites].map(([site, g]) => ({ site, user: g.user })) : p ? opts.sites.map((s) => ({ site: s.name, user: 'COC_ADMIN_TOKEN' })) : [];
-    res.json({ sites: opts.sites.map((s) => s.name), signedIn, roles: CONSOLE_ROLES });
+    const frappe = frappeSessionOf(req, opts.sites);
+    res.json({ sites: opts.sites.map((s) => s.name), signedIn, roles: CONSOLE_ROLES, ...(frappe ? { frappeSession: frappe.site.name } : {}) });
+  });
+
+  /** The end of both sign-ins: the roles checked, the console session granted, the cookie set. */
+  function admit(req: Request, res: Response, target: ConsoleSite, result: Extract<SignInResult, { ok: true }>, how: string): void {
+    if (!mayOperate(result.roles)) {
+      opts.logger.warn({ site: target.name, user: result.user }, 'console sign-in refused: the user has neither System Manager nor Order Companion Operator');
+      res.status(403).json({ error: `${result.user} may not open the console of ${target.name}: it needs the System Manager or Order Companion Operator role`, site: target.name });
+      return;
+    }
+    const current = principalOf(req, sessions, undefined);
+    const session = sessions.grant(current?.kind === 'session' ? current.session : null, target.name, { user: result.user, roles: result.roles.filter((r) => (CONSOLE_ROLES as readonly string[]).includes(r)) });
+    opts.logger.info({ site: target.name, user: result.user, how }, `console: ${result.user} signed in to ${target.name} (${how})`);
+    res.setHeader('Set-Cookie', sessionCookie(session, req.secure));
+    res.json({ site: target.name, user: result.user, signedIn: [...session.sites].map(([s, g]) => ({ site: s, user: g.user })) });
+  }
+
+  // "Continue as …": the Frappe session this browser already holds on the site the console is served under.
+  router.post('/login/session', async (req, res) => {
+    const frappe = frappeSessionOf(req, opts.sites);
+    if (!frappe) {
+      res.status(400).json({ error: 'no Frappe session comes with this request: the console must be opened under the site\'s own address, after signing in to the site' });
+      return;
+    }
+    const result = await checkSession({ url: frappe.site.url, site: frappe.site.name, sid: frappe.sid });
+    if (!result.ok) {
+      const status = result.status === 401 ? 401 : 502;
+      opts.logger.info({ site: frappe.site.name, status: result.status }, 'console sign-in with a Frappe session refused by the site');
+      res.status(status).json({ error: result.message, site: frappe.site.name });
+      return;
+    }
+    admit(req, res, frappe.site, result, 'Frappe session');
   });
 
   router.post('/login', async (req, res) => {
@@ -96,16 +147,7 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
       res.status(status).json({ error: result.message, site: target.name });
       return;
     }
-    if (!mayOperate(result.roles)) {
-      opts.logger.warn({ site: target.name, user: result.user }, 'console sign-in refused: the user has neither System Manager nor Order Companion Operator');
-      res.status(403).json({ error: `${result.user} may not open the console of ${target.name}: it needs the System Manager or Order Companion Operator role`, site: target.name });
-      return;
-    }
-    const current = principalOf(req, sessions, undefined);
-    const session = sessions.grant(current?.kind === 'session' ? current.session : null, target.name, { user: result.user, roles: result.roles.filter((r) => (CONSOLE_ROLES as readonly string[]).includes(r)) });
-    opts.logger.info({ site: target.name, user: result.user }, `console: ${result.user} signed in to ${target.name}`);
-    res.setHeader('Set-Cookie', sessionCookie(session, req.secure));
-    res.json({ site: target.name, user: result.user, signedIn: [...session.sites].map(([s, g]) => ({ site: s, user: g.user })) });
+    admit(req, res, target, result, 'password');
   });
 
   router.post('/logout', (req, res) => {

@@ -75,12 +75,50 @@ export async function signInToFrappe(req: SignInRequest): Promise<SignInResult> 
   }
   if (!sid) return { ok: false, status: 502, message: 'the site signed the user in but set no session cookie' };
   try {
-    const user = String(await auth.getLoggedInUser());
-    const roles = await app.call().get<{ message: string[] }>('frappe.core.doctype.user.user.get_roles', { uid: user });
-    return { ok: true, user, roles: Array.isArray(roles?.message) ? roles.message.map(String) : [] };
-  } catch (err) {
-    return sdkFailure(err, 'the site did not say who signed in');
+    return await whoIsSignedIn(app);
   } finally {
     await auth.logout().catch(() => undefined);
   }
 }
+
+/** The signed-in user of `app`'s session and their roles, as the console needs them. */
+async function whoIsSignedIn(app: FrappeApp): Promise<SignInResult> {
+  try {
+    const user = String(await app.auth().getLoggedInUser());
+    const roles = await app.call().get<{ message: string[] }>('frappe.core.doctype.user.user.get_roles', { uid: user });
+    return { ok: true, user, roles: Array.isArray(roles?.message) ? roles.message.map(String) : [] };
+  } catch (err) {
+    return sdkFailure(err, 'the site did not say who signed in');
+  }
+}
+
+export interface SessionCheckRequest {
+  url: string;
+  site: string;
+  /** The `sid` cookie the browser sent with its request to the console. */
+  sid: string;
+  /** @defaultValue 10_000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Who a Frappe session belongs to, for a console served under the site's own host name (a reverse
+ * proxy path such as https://erp.example.com/companion/console), where the browser sends the site's
+ * `sid` cookie along: the same calls as after a password sign-in, with that cookie, and no logout —
+ * the session is the person's own, still in use in their desk.
+ */
+export async function checkFrappeSession(req: SessionCheckRequest): Promise<SignInResult> {
+  const app = new FrappeApp(req.url, undefined, req.site, { 'X-Frappe-Site-Name': req.site });
+  app.axios.defaults.timeout = req.timeoutMs ?? 10_000;
+  app.axios.interceptors.request.use((config) => {
+    config.headers.set('Cookie', `sid=${req.sid}`);
+    return config;
+  });
+  const result = await whoIsSignedIn(app);
+  // A sid Frappe no longer knows is a Guest request, and Guest may not call get_logged_user: 403
+  // PermissionError (recording auth-guest-logged-user).
+  if (!result.ok && (result.status === 401 || result.status === 403)) return { ok: false, status: 401, message: SESSION_ENDED };
+  return result;
+}
+
+export const SESSION_ENDED = 'your Frappe session has ended: sign in to the site again, or sign in here with your password';

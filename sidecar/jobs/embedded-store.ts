@@ -560,8 +560,10 @@ class EmbeddedStore implements EmbeddedJobStore {
   remember(key: string, value: string, ttlMs: number): Promise<void> {
     this.assertOpen();
     const entry: Remembered = { value, expiresAtMs: this.now() + Math.max(0, ttlMs) };
-    // Unsynced: a remembered value lost in a crash is re-checked, never wrong.
-    return this.serial(() => this.db.batch([{ type: 'put', key: MEMO + key, value: entry }], { sync: false }));
+    // A remembered value lost in a crash is re-checked, never wrong, so it needs no fsync of its own:
+    // it rides the next group commit. Its own chain step (even unsynced) would queue every
+    // webhook delivery's write behind it (LevelDB serialises writers): the acknowledgement's tail.
+    return this.write([{ type: 'put', key: MEMO + key, value: entry }]);
   }
 
   async recall(keys: string[]): Promise<(string | null)[]> {
@@ -576,7 +578,7 @@ class EmbeddedStore implements EmbeddedJobStore {
   forget(keys: string[]): Promise<void> {
     this.assertOpen();
     if (keys.length === 0) return Promise.resolve();
-    return this.serial(() => this.db.batch(keys.map((k) => ({ type: 'del' as const, key: MEMO + k })), { sync: false }));
+    return this.write(keys.map((k) => ({ type: 'del' as const, key: MEMO + k })));
   }
 
   async close(): Promise<void> {
