@@ -14,6 +14,9 @@ export type {
   ShopsAnswer,
   SiteView,
   SlaAnswer,
+  SlaCounts,
+  SlaLastSweep,
+  SlaSiteView,
   TimedJobView,
 } from '../lib/api/views.js';
 import type { HistoryAnswer, JobState, JobsAnswer, SessionInfo, ShopsAnswer, SiteView, SlaAnswer } from '../lib/api/views.js';

@@ -127,7 +127,62 @@ export interface HistoryAnswer {
   runs: BulkRunView[];
 }
 
+/** What SLA sweeps did, for one DocType or one owner. */
+export interface SlaCounts {
+  /** Overdue documents the sweep re-saved (records looked at). */
+  swept: number;
+  /** Of those, the ones CRM / Helpdesk newly set Failed. */
+  failed: number;
+  /** Notification Logs inserted. */
+  notified: number;
+}
+
+/**
+ * Counts per DocType and per owner: a CRM document's owner field (lead_owner, deal_owner), an HD
+ * Ticket's assignees (each counted); notified is counted per recipient. "" is no owner.
+ */
+export interface SlaBreakdown {
+  byDoctype: Record<string, SlaCounts>;
+  byOwner: Record<string, SlaCounts>;
+}
+
+export interface SlaLastSweep extends SlaBreakdown {
+  job: string;
+  /** When the handler started and finished (ISO, the sidecar's clock); its run time. */
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** The site's wall clock the sweep judged "overdue" by, its zone, and the site's day it counted toward. */
+  cutoff: string;
+  timeZone: string;
+  day: string;
+  totals: SlaCounts;
+  /** Documents bulk_update could not save. */
+  errors: number;
+}
+
+/** The sweeps of the site's days `from`..`to` (YYYY-MM-DD, inclusive), added up. */
+export interface SlaPeriod extends SlaBreakdown {
+  from: string;
+  to: string;
+  sweeps: number;
+  totals: SlaCounts;
+}
+
+export interface SlaSiteView {
+  site: string;
+  /** The zone the days are cut in: the sweeps' (the site's System Settings); UTC before any sweep. */
+  timeZone: string;
+  today: SlaPeriod;
+  /** Monday to today. */
+  week: SlaPeriod;
+  /** The last 14 days, oldest first, today last. */
+  failuresPerDay: { day: string; failed: number }[];
+  last: SlaLastSweep | null;
+}
+
 export interface SlaAnswer {
   jobs: TimedJobView[];
   partial: boolean;
+  sites: SlaSiteView[];
 }

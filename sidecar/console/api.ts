@@ -15,7 +15,7 @@ import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import type { SiteStatus } from '../site/status.js';
 import { checkFrappeSession, signInToFrappe, type SessionCheckRequest, type SignInRequest, type SignInResult } from './frappe_signin.js';
 import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
-import { historyAnswer, recentJobs, shopsAnswer } from './ops.js';
+import { historyAnswer, shopsAnswer, slaAnswer } from './ops.js';
 import { jobView, siteView } from './views.js';
 
 export interface ConsoleSite {
@@ -230,7 +230,8 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
   });
 
   router.get('/sla', async (_req, res) => {
-    res.json(await recentJobs(opts.store, new Set(sitesOf(who(res), opts.sites)), (n) => n === 'sla.sweep'));
+    const zones = new Map(opts.status().map((s) => [s.name, s.timeZone]));
+    res.json(await slaAnswer(opts.store, new Set(sitesOf(who(res), opts.sites)), opts.sites.map((s) => s.name), (site) => zones.get(site) ?? null));
   });
 
   async function visibleJob(req: Request, res: Response): Promise<JobRecord | null> {

@@ -3,14 +3,15 @@
  * shop deliveries by result and those waiting for a mapping (sidecar/shops/admin.ts decides which
  * do), each shop's reconciliation watermark; the recent order_history.* jobs and each site's last
  * bulk history run (sidecar/handlers/order_history/bulk.ts keeps its progress in the store's meta);
- * the last sla.sweep jobs. Only the sites the caller sees, and no job data (names, e-mails).
+ * the last sla.sweep jobs and each site's SLA counts (sidecar/handlers/sla_stats.ts). Only the sites the caller sees, and no job data (names, e-mails).
  */
 import type { ShopConfig } from '../../lib/config/shops.js';
 import { bulkJobId, lastRunKey, readProgress } from '../handlers/order_history/bulk.js';
+import { readSlaStats } from '../handlers/sla_stats.js';
 import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
-import type { BulkRunView, JobView, ShopView, TimedJobView } from '../../lib/api/views.js';
+import type { BulkRunView, JobView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
 import { jobView } from './views.js';
 
 export type { BulkRunView, ShopView, TimedJobView };
@@ -80,4 +81,15 @@ export async function historyAnswer(store: JobStore, visible: Set<string>, sites
       }),
   );
   return { ...recent, runs };
+}
+
+/**
+ * The SLA view: the recent sla.sweep jobs, and per visible site what its sweeps did today and this
+ * week, failures per day and the last sweep. `timeZoneOf` is the site's zone as its status knows
+ * it, for a site no sweep has recorded one for yet.
+ */
+export async function slaAnswer(store: JobStore, visible: Set<string>, sites: string[], timeZoneOf: (site: string) => string | null, nowMs = Date.now()): Promise<SlaAnswer> {
+  const recent = await recentJobs(store, visible, (n) => n === 'sla.sweep');
+  const stats = await Promise.all(sites.filter((s) => visible.has(s)).map((site) => readSlaStats((k) => store.getMeta(k), site, nowMs, timeZoneOf(site))));
+  return { ...recent, sites: stats };
 }

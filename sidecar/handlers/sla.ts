@@ -12,11 +12,15 @@
  * however many sweeps see it, and again only after the clock restarts: the Notification Logs of a
  * bulk_update batch go out together in one `frappe.client.insert_many` (sidecar/handlers/
  * sla_notify.ts keeps them exactly once across crashes and replicas).
+ *
+ * What each sweep did — swept / failed / notified per DocType and per owner — is added to the
+ * site's day in the job store when it finishes (sidecar/handlers/sla_stats.ts), for the console.
  */
 import type { Filter } from '../../lib/frappe/types.js';
 import { siteWallClock } from '../../lib/frappe/time.js';
 import { doneKey, recoverNotifications, sendNotifications, type Notification } from './sla_notify.js';
 import { jobHandler } from '../jobs/runner.js';
+import { SweepTally, recordSweep } from './sla_stats.js';
 import type { HandlerContext, HandlerRegistry } from './types.js';
 
 export interface SlaDocType {
@@ -180,11 +184,14 @@ async function resave(
   return { failed, notified, errors };
 }
 
-async function listNames(ctx: HandlerContext, opts: SlaOptions, doctype: string, filters: Filter[], orderBy: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const row of ctx.client.listAll<Row>(doctype, { fields: ['name'], filters, orderBy, pageSize: opts.pageSize, signal: ctx.signal })) names.push(row.name);
-  return names;
+/** The overdue rows: their name and the field that says whose they are (for the counts per owner). */
+async function listOverdue(ctx: HandlerContext, opts: SlaOptions, doctype: string, ownerField: string, filters: Filter[], orderBy: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const row of ctx.client.listAll<Row>(doctype, { fields: ['name', ownerField], filters, orderBy, pageSize: opts.pageSize, signal: ctx.signal })) rows.push(row);
+  return rows;
 }
+
+const ownerOf = (value: unknown): string[] => (value ? [String(value)] : []);
 
 /** The Notification Logs the failed documents call for, each with its once-per-cycle done key. */
 function notificationsFor(ctx: HandlerContext, opts: SlaOptions, docs: FailedDoc[]): Notification[] {
@@ -202,8 +209,11 @@ function notificationsFor(ctx: HandlerContext, opts: SlaOptions, docs: FailedDoc
   return out;
 }
 
-/** Tells the owners of failed documents, a batch at a time; the API user's name is asked once. */
-function notifier(ctx: HandlerContext, opts: SlaOptions): (docs: FailedDoc[]) => Promise<number> {
+/**
+ * Tells the owners of failed documents, a batch at a time; the API user's name is asked once.
+ * Each failed document and each Notification Log sent goes into `tally`.
+ */
+function notifier(ctx: HandlerContext, opts: SlaOptions, tally: SweepTally): (docs: FailedDoc[]) => Promise<number> {
   let self: Promise<string> | null = null;
   const whoAmI = () =>
     (self ??= ctx.client.call<string>('frappe.auth.get_logged_user', {}, 'GET', { signal: ctx.signal }).then((u) => {
@@ -211,18 +221,21 @@ function notifier(ctx: HandlerContext, opts: SlaOptions): (docs: FailedDoc[]) =>
       return u;
     }));
   return async (docs) => {
-    const { sent, byDoctype } = await sendNotifications(ctx, whoAmI, notificationsFor(ctx, opts, docs));
+    for (const d of docs) tally.add('failed', d.doctype, d.recipients);
+    const { sent, byDoctype, byRecipient } = await sendNotifications(ctx, whoAmI, notificationsFor(ctx, opts, docs));
     for (const [doctype, n] of Object.entries(byDoctype)) ctx.metrics.slaNotified.inc({ site: ctx.site, doctype }, n);
+    for (const [doctype, users] of Object.entries(byRecipient)) for (const [user, n] of Object.entries(users)) tally.add('notified', doctype, [user], n);
     return sent;
   };
 }
 
-async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, dt: SlaDocType, cutoff: string): Promise<SweepCounts> {
+async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, tally: SweepTally, dt: SlaDocType, cutoff: string): Promise<SweepCounts> {
   // `is set` too: Frappe wraps the column in ifnull(), so `response_by < X` alone also matches NULL.
-  const names = await listNames(
+  const overdue = await listOverdue(
     ctx,
     opts,
     dt.doctype,
+    dt.ownerField,
     [
       ['sla_status', 'in', opts.dueStatuses],
       ['response_by', 'is', 'set'],
@@ -230,6 +243,8 @@ async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, notify: (docs: Fa
     ],
     'response_by asc, name asc',
   );
+  for (const r of overdue) tally.add('swept', dt.doctype, ownerOf(r[dt.ownerField]));
+  const names = overdue.map((r) => r.name);
   const { failed, notified, errors } = await resave(ctx, opts, dt.doctype, names, 'sla_status', [dt.ownerField, dt.titleField, 'sla_creation', 'response_by'], (rows) =>
     notify(
       rows.map((r) => ({
@@ -246,14 +261,15 @@ async function sweepCrm(ctx: HandlerContext, opts: SlaOptions, notify: (docs: Fa
   return { checked: names.length, failed, notified, errors };
 }
 
-async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, cutoff: string): Promise<SweepCounts> {
+async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, notify: (docs: FailedDoc[]) => Promise<number>, tally: SweepTally, cutoff: string): Promise<SweepCounts> {
   // Helpdesk's handle_agreement_status (hd_service_level_agreement.py): Failed when response_by <
   // (first_responded_on or now), or resolution_by < (resolution_date or now). One query per
   // deadline, each with `is set` (the ifnull quirk), merged by name.
-  const byResponse = await listNames(
+  const byResponse = await listOverdue(
     ctx,
     opts,
     HD_TICKET,
+    '_assign',
     [
       ['agreement_status', '=', 'First Response Due'],
       ['response_by', 'is', 'set'],
@@ -261,10 +277,11 @@ async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, notify: (docs
     ],
     'response_by asc, name asc',
   );
-  const byResolution = await listNames(
+  const byResolution = await listOverdue(
     ctx,
     opts,
     HD_TICKET,
+    '_assign',
     [
       ['agreement_status', 'in', ['First Response Due', 'Resolution Due']],
       ['resolution_by', 'is', 'set'],
@@ -272,7 +289,10 @@ async function sweepTickets(ctx: HandlerContext, opts: SlaOptions, notify: (docs
     ],
     'resolution_by asc, name asc',
   );
-  const names = [...new Set([...byResponse, ...byResolution].map(String))];
+  const overdue = new Map<string, Row>();
+  for (const r of [...byResponse, ...byResolution]) overdue.set(String(r.name), r);
+  for (const r of overdue.values()) tally.add('swept', HD_TICKET, assignees(r._assign));
+  const names = [...overdue.keys()];
   const fields = ['subject', '_assign', 'service_level_agreement_creation', 'response_by', 'resolution_by', 'first_responded_on'];
   const { failed, notified, errors } = await resave(ctx, opts, HD_TICKET, names, 'agreement_status', fields, (rows) =>
     notify(
@@ -300,12 +320,14 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
 
   return {
     'sla.sweep': async (ctx) => {
+      const startedAtMs = Date.now();
       await recoverNotifications(ctx);
-      const { cutoff, timeZone } = await siteCutoff(ctx);
-      const notify = notifier(ctx, opts);
+      const { cutoff, timeZone, at } = await siteCutoff(ctx);
+      const tally = new SweepTally();
+      const notify = notifier(ctx, opts, tally);
       const per: Record<string, SweepCounts> = {};
-      for (const dt of opts.crm) per[dt.doctype] = await sweepCrm(ctx, opts, notify, dt, cutoff);
-      if (opts.tickets) per[HD_TICKET] = await sweepTickets(ctx, opts, notify, cutoff);
+      for (const dt of opts.crm) per[dt.doctype] = await sweepCrm(ctx, opts, notify, tally, dt, cutoff);
+      if (opts.tickets) per[HD_TICKET] = await sweepTickets(ctx, opts, notify, tally, cutoff);
       const total: SweepCounts = { checked: 0, failed: 0, notified: 0, errors: 0 };
       for (const [doctype, c] of Object.entries(per)) {
         ctx.metrics.slaChecked.inc({ site: ctx.site, doctype }, c.checked);
@@ -316,6 +338,10 @@ export function createSlaHandlers(options: Partial<SlaOptions> = {}): HandlerReg
         { event: 'sla_sweep', cutoff, timeZone, ...total, per },
         `SLA sweep of ${ctx.site} at ${cutoff} (${timeZone}): ${total.checked} overdue re-saved, ${total.failed} failed, ${total.notified} notification(s) sent${total.errors ? `, ${total.errors} could not be saved` : ''}`,
       );
+      const record = { job: ctx.job.id, startedAtMs, finishedAtMs: Date.now(), siteAtMs: at.getTime(), cutoff, timeZone, tally, errors: total.errors };
+      if (!(await ctx.lock('sla.stats', () => recordSweep(ctx.meta, ctx.site, record)))) {
+        ctx.logger.info({ event: 'sla_sweep_counted' }, `this sweep (${ctx.job.id}) is already in the SLA counts; not counting it again`);
+      }
     },
 
     /**

@@ -55,6 +55,8 @@ export interface NotifyResult {
   sent: number;
   /** Per DocType, for the metrics. */
   byDoctype: Record<string, number>;
+  /** Per DocType and recipient, for the SLA view's counts (sidecar/handlers/sla_stats.ts). */
+  byRecipient: Record<string, Record<string, number>>;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function recoverNotifications(ctx: HandlerContext): Promise<void> {
  * links to no document.
  */
 export async function sendNotifications(ctx: HandlerContext, self: () => Promise<string>, notes: Notification[], label = 'SLA'): Promise<NotifyResult> {
-  const result: NotifyResult = { sent: 0, byDoctype: {} };
+  const result: NotifyResult = { sent: 0, byDoctype: {}, byRecipient: {} };
   if (!notes.length) return result;
   return ctx.lock('sla.notify', async () => {
     await settleInFlight(ctx);
@@ -152,6 +154,8 @@ export async function sendNotifications(ctx: HandlerContext, self: () => Promise
       await ctx.meta.set(inFlightKey(ctx.site), '');
       for (const n of batch) {
         result.byDoctype[n.doctype] = (result.byDoctype[n.doctype] ?? 0) + 1;
+        const users = (result.byRecipient[n.doctype] ??= {});
+        users[n.user] = (users[n.user] ?? 0) + 1;
         ctx.logger.debug({ event: 'sla_notified', doctype: n.doctype, name: n.name, user: n.user }, `told ${n.user} that ${n.doctype} ${n.name} failed its SLA`);
       }
       result.sent += batch.length;

@@ -4,7 +4,9 @@
  * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
  * Retry completes it; the Shop inbox lists a delivery waiting for a mapping with its reason and
  * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
- * Order history view shows it done; the SLA view lists a sweep. No console errors on the way. A screenshot of each view goes to
+ * Order history view shows it done; the SLA view, live after a sweep of overdue leads, shows its
+ * last sweep, the counts per DocType and per owner and the failures-per-day chart (earlier days
+ * recorded beforehand). No console errors on the way. A screenshot of each view goes to
  * test-artifacts/ and to docs/ (README's "Ops console").
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -19,6 +21,9 @@ import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/
 import { shopifyShop } from '../helpers/shops.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
 import { createSlaHandlers } from '../../sidecar/handlers/sla.js';
+import { SweepTally, recordSweep } from '../../sidecar/handlers/sla_stats.js';
+import { handlerMeta } from '../../sidecar/jobs/handler.js';
+import { siteWallClock } from '../../lib/frappe/time.js';
 
 /** A stand-in shop delivery: it waits for an item mapping until the test "adds" it. */
 const UNMAPPED_HANDLER = 'shops.test.unmapped';
@@ -179,14 +184,56 @@ describe('ops console in chromium', () => {
     expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
-  it('SLA sweeps: a sweep that ran is listed with its outcome and duration', async () => {
+  it('SLA sweeps: a sweep of overdue leads shows live — its last-sweep line, the counts per DocType and per owner, the failures chart — and is listed', async () => {
     errors.length = 0;
     await page.locator('[data-testid="sla-empty"]').waitFor();
+    const siteCard = page.locator(`[data-testid="sla-site"][data-site="${SITE}"]`);
+    expect(await siteCard.locator('[data-testid="sla-last"]').innerText()).toContain('No sweep recorded yet');
+
+    // Earlier days' sweeps, as the sweep records them (the chart's history): 6 days ago … yesterday.
+    const earlier = [2, 0, 5, 1, 3, 4];
+    for (const [i, failed] of earlier.entries()) {
+      const at = Date.now() - (earlier.length - i) * 86_400_000;
+      const tally = new SweepTally();
+      tally.add('swept', 'CRM Lead', ['manager@example.com'], failed + 1);
+      tally.add('failed', 'CRM Lead', ['manager@example.com'], failed);
+      tally.add('notified', 'CRM Lead', ['manager@example.com'], failed);
+      const record = { job: `console-browser-earlier-${i}`, startedAtMs: at, finishedAtMs: at + 900, siteAtMs: at, cutoff: siteWallClock(new Date(at), 'Europe/Berlin'), timeZone: 'Europe/Berlin', tally, errors: 0 };
+      await sc.store.withLock(`${SITE}|sla.stats`, 5000, () => recordSweep(handlerMeta(sc.store), SITE, record));
+    }
+
+    // Three leads past their 2-hour first response: two of the manager's, one of the rep's.
+    for (const [first_name, lead_owner] of [['Greta', 'manager@example.com'], ['Hugo', 'manager@example.com'], ['Ines', site.rep.user]]) {
+      const res = await site.rep.insert('CRM Lead', { first_name, status: 'New', lead_owner });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    await control(site.emu, '/clock', { advance_seconds: 2 * 3600 + 60 });
+
     const id = 'console-browser-sweep';
     await sc.store.enqueue({ id, name: 'sla.sweep', site: SITE, data: { slot: 'console-test', timeZone: 'Europe/Berlin' }, maxAttempts: 1 });
     const row = page.locator(`[data-testid="sla-row"][data-job="${id}"][data-state="completed"]`);
     await row.waitFor();
     expect(await row.innerText()).toMatch(/\d+(\.\d)? (ms|s)/);
+
+    // Read again on the sweep's job event: no reload.
+    const last = siteCard.locator('[data-testid="sla-last"]');
+    await last.filter({ hasText: 'Last sweep' }).waitFor();
+    const owners = siteCard.locator('[data-testid="sla-by-owner"]');
+    const cell = (table: typeof owners, key: string, count: string) => table.locator(`[data-testid="sla-count-row"][data-key="${key}"] [data-count="${count}"]`);
+    expect(await cell(owners, 'manager@example.com', 'today-failed').innerText()).toBe('2');
+    expect(await cell(owners, 'manager@example.com', 'today-notified').innerText()).toBe('2');
+    expect(await cell(owners, site.rep.user, 'today-failed').innerText()).toBe('1');
+    const doctypes = siteCard.locator('[data-testid="sla-by-doctype"]');
+    const leadsFailedToday = Number(await cell(doctypes, 'CRM Lead', 'today-failed').innerText());
+    expect(leadsFailedToday).toBeGreaterThanOrEqual(3);
+    expect(await last.innerText()).toMatch(new RegExp(`took \\d+(\\.\\d)? (ms|s) · \\d+ swept, ${leadsFailedToday} failed, \\d+ notified`));
+
+    // The chart: 14 days, today's bar the leads failed now, the earlier days as recorded.
+    const bars = siteCard.locator('[data-testid="sla-chart"] [data-testid="sla-bar"]');
+    expect(await bars.count()).toBe(14);
+    const failedPerBar = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-failed'))));
+    expect(failedPerBar.at(-1)).toBe(leadsFailedToday);
+    expect(failedPerBar.slice(-7, -1)).toEqual(earlier);
     await viewShot('sla', 'console-sla');
     expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);

@@ -164,7 +164,10 @@ describe('ops console API', () => {
     const { cookie } = await consoleLogin(sc.url!, 'operator@example.com', 'pw');
     expect(await (await get('/console/api/shops', { Cookie: cookie! })).json()).toEqual({ shops: [], partial: false });
     const sla = await (await get('/console/api/sla', { Cookie: cookie! })).json();
-    expect(sla).toEqual({ jobs: [], partial: false });
+    // Before any sweep: the site's zone from its status, nothing counted, no last sweep.
+    expect(sla).toMatchObject({ jobs: [], partial: false, sites: [{ site: SITE, timeZone: sc.status()[0]!.timeZone, last: null, today: { sweeps: 0, byDoctype: {}, byOwner: {} }, week: { sweeps: 0 } }] });
+    expect(sla.sites[0].failuresPerDay).toHaveLength(14);
+    expect(sla.sites[0].failuresPerDay.every((d: { failed: number }) => d.failed === 0)).toBe(true);
   });
 
   it('Run history sync starts one run; clicking again resumes that run; each click is logged with the user', async () => {

@@ -1,7 +1,8 @@
 /**
  * The console's Shop inbox, Order history and SLA answers, from a job store whose jobs ran with
  * stand-in handlers (a delivery that needs a mapping, one that fails otherwise, one that completes,
- * a reconciliation run, an order-history request, an SLA sweep) on two sites: the data's shape,
+ * a reconciliation run, an order-history request, an SLA sweep) on two sites, and SLA counts the
+ * sweeps recorded today and eight days ago: the data's shape,
  * only the signed-in site's shops and jobs, and Retry of a needs-mapping entry once it is fixed.
  * The Run history sync button is covered against the emulator in test/sidecar/console_api.test.ts.
  */
@@ -23,6 +24,8 @@ import { captureLogs } from '../helpers/sidecar.js';
 import { consoleLogin } from '../helpers/console.js';
 import { etsyShop, shopifyShop } from '../helpers/shops.js';
 import { readySiteStatus as statusOf } from '../helpers/console.js';
+import { SweepTally, recordSweep } from '../../sidecar/handlers/sla_stats.js';
+import { handlerMeta } from '../../sidecar/jobs/handler.js';
 
 const SITES = [
   { name: 'a.localhost', url: 'http://127.0.0.1:9' },
@@ -64,6 +67,9 @@ beforeAll(async () => {
     spec('s-1', 'sla.sweep', 'a.localhost', {}),
   ]);
   await store.setMeta(watermarkKey('shop-a'), '2026-11-30T10:00:00.000Z');
+  await recordedSweep('a.localhost', 'old-sweep', 8, { ann: 4, bob: 0 });
+  await recordedSweep('a.localhost', 's-1', 0, { ann: 2, bob: 1 });
+  await recordedSweep('b.localhost', 'b-sweep', 0, { ann: 9, bob: 9 });
   const ok = async () => undefined;
   await store.start(
     {
@@ -99,6 +105,22 @@ afterAll(async () => {
   await store?.stop(1000);
   await store?.close();
 });
+
+const DAY_MS = 86_400_000;
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** A recorded sweep on `site`, `daysAgo` days before now (UTC, the sites' zone here), that failed CRM Leads of two owners. */
+async function recordedSweep(site: string, job: string, daysAgo: number, failed: { ann: number; bob: number }): Promise<void> {
+  const at = Date.now() - daysAgo * DAY_MS;
+  const tally = new SweepTally();
+  tally.add('swept', 'CRM Lead', ['ann@example.com'], failed.ann + 1);
+  tally.add('failed', 'CRM Lead', ['ann@example.com'], failed.ann);
+  tally.add('notified', 'CRM Lead', ['ann@example.com'], failed.ann);
+  tally.add('swept', 'HD Ticket', ['bob@example.com'], failed.bob);
+  tally.add('failed', 'HD Ticket', ['bob@example.com'], failed.bob);
+  const cutoff = new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+  await store.withLock(`${site}|sla.stats`, 5000, () => recordSweep(handlerMeta(store), site, { job, startedAtMs: at, finishedAtMs: at + 2500, siteAtMs: at, cutoff, timeZone: 'UTC', tally, errors: 0 }));
+}
 
 const getJson = async (path: string, cookie: string) => (await fetch(`${url}${path}`, { headers: { Cookie: cookie } })).json();
 
@@ -149,12 +171,33 @@ describe('ops console: Shop inbox, Order history, SLA', () => {
     expect(answer.runs).toEqual([{ site: 'a.localhost', run: null, job: null, progress: null }]);
   });
 
-  it('SLA lists the last sla.sweep jobs with their duration', async () => {
+  it('SLA lists the last sla.sweep jobs with their duration, and per visible site the last sweep, today, this week and failures per day', async () => {
     const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
     const answer = await getJson('/console/api/sla', cookie!);
     expect(answer.jobs).toHaveLength(1);
     expect(answer.jobs[0]).toMatchObject({ id: 's-1', handler: 'sla.sweep', state: 'completed' });
     expect(answer.jobs[0].durationMs).toBe(answer.jobs[0].finishedAtMs - answer.jobs[0].createdAtMs);
+
+    // b.localhost's counts are not shown to someone signed in to a.localhost only.
+    expect(answer.sites.map((s: { site: string }) => s.site)).toEqual(['a.localhost']);
+    const site = answer.sites[0];
+    const today = utcDay(Date.now());
+    expect(site.timeZone).toBe('UTC');
+    expect(site.last).toMatchObject({ job: 's-1', day: today, durationMs: 2500, timeZone: 'UTC', totals: { swept: 4, failed: 3, notified: 2 }, errors: 0 });
+    expect(site.today).toEqual({
+      from: today,
+      to: today,
+      sweeps: 1,
+      totals: { swept: 4, failed: 3, notified: 2 },
+      byDoctype: { 'CRM Lead': { swept: 3, failed: 2, notified: 2 }, 'HD Ticket': { swept: 1, failed: 1, notified: 0 } },
+      byOwner: { 'ann@example.com': { swept: 3, failed: 2, notified: 2 }, 'bob@example.com': { swept: 1, failed: 1, notified: 0 } },
+    });
+    // Eight days ago is never this week, but is on the chart.
+    expect(site.week).toMatchObject({ to: today, sweeps: 1, totals: { failed: 3 } });
+    expect(site.failuresPerDay).toHaveLength(14);
+    expect(site.failuresPerDay.at(-1)).toEqual({ day: today, failed: 3 });
+    expect(site.failuresPerDay.at(-9)).toEqual({ day: utcDay(Date.now() - 8 * DAY_MS), failed: 4 });
+    expect(site.failuresPerDay.reduce((a: number, d: { failed: number }) => a + d.failed, 0)).toBe(7);
   });
 
   it('the Run history sync button is refused without a job runner, and for a site not signed in to', async () => {

@@ -2,33 +2,11 @@
  * The BullMQ store against the real Redis on 127.0.0.1:6379. Every test gets its own key prefix
  * and deletes every key under it afterwards.
  */
-import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullmqStore, type BullmqJobStore, type BullmqStoreOptions } from '../../sidecar/jobs/bullmq-store.js';
 import { createJobStore } from '../../sidecar/jobs/index.js';
 import { deferred, describeJobStore, Recorder, spec, waitUntil } from './job_store.conformance.js';
-
-const connection = { host: '127.0.0.1', port: 6379 };
-
-/** Delete every key under `prefix`, through a throwaway BullMQ connection (no Redis client of our own). */
-async function deletePrefix(prefix: string): Promise<void> {
-  // skipMetasUpdate: a Queue otherwise writes its own meta key, which would outlive the cleanup.
-  const queue = new Queue('cleanup', { connection, prefix, skipMetasUpdate: true });
-  try {
-    const client = await queue.client;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, { MATCH: `${prefix}:*`, COUNT: 500 });
-      if (keys.length > 0) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await queue.close();
-  }
-}
-
-const newPrefix = () => `coc-test-${randomUUID()}`;
+import { connection, deletePrefix, newPrefix } from '../helpers/redis.js';
 
 describeJobStore('bullmq', () => {
   const prefix = newPrefix();
