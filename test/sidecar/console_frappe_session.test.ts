@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
-import { SITE } from '../helpers/emulator.js';
+import { SITE, login } from '../helpers/emulator.js';
 import { installedSite, type InstalledSite } from '../helpers/sidecar.js';
 import { person, startConsoleSidecar } from '../helpers/console.js';
 
@@ -28,17 +28,7 @@ afterAll(async () => {
 });
 
 /** A desk sign-in on the site itself: the sid its Set-Cookie carries. */
-async function deskSid(usr: string): Promise<string> {
-  const res = await fetch(`${site.emu.url}/api/method/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Frappe-Site-Name': SITE },
-    body: JSON.stringify({ usr, pwd: 'pw' }),
-  });
-  expect(res.status).toBe(200);
-  const sid = /(?:^|,\s*)sid=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
-  expect(sid).toBeTruthy();
-  return sid!;
-}
+const deskSid = (usr: string) => login(site.emu, usr, 'pw');
 
 /** A request as the browser sends it to a console served under the site's host name. */
 const asBrowser = (path: string, sid: string, init: { method?: string; host?: string } = {}) =>
