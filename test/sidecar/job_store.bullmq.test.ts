@@ -118,6 +118,23 @@ describe('bullmq job store', () => {
     expect(runs).toBe(1);
     expect(rec.outcomes('takeover:1')).toEqual(['completed']);
     expect(await survivor.get('takeover:1')).toMatchObject({ state: 'completed', attempts: 2 });
+    // The survivor's stalled check moved it back, and its counters followed.
+    expect(await survivor.countsBy()).toEqual({ rows: [{ site: 'test.localhost', name: 'ok', counts: { waiting: 0, active: 0, completed: 1, failed: 0 } }], exact: true });
+  });
+
+  it('counters that do not add up (lost, or kept by no earlier version) are recounted from the queue on open', async () => {
+    const first = await open();
+    await first.enqueueMany([spec('n:1', 'ok', { site: 'a.localhost' }), spec('n:2', 'other', { site: 'b.localhost' })]);
+    const raw = new Queue('jobs', { connection, prefix, skipMetasUpdate: true });
+    await (await raw.client).del(`${prefix}:counts:jobs`);
+    await raw.close();
+    expect(await first.countsBy()).toEqual({ rows: [], exact: false });
+
+    const reopened = await open();
+    expect((await reopened.countsBy()).rows.map((r) => [r.site, r.name, r.counts.waiting])).toEqual([
+      ['a.localhost', 'ok', 1],
+      ['b.localhost', 'other', 1],
+    ]);
   });
 
   it('accepts a redis:// URL through createJobStore, with the prefix it is given', async () => {
