@@ -50,6 +50,8 @@ export interface BullmqStoreOptions {
   maxStalledCount?: number;
   /** Called with errors no caller can see (connection drops, lock renewals). @defaultValue ignore */
   onError?: (err: unknown) => void;
+  /** The clock that times how long the counters have disagreed with the queue (tests move it). @defaultValue Date.now */
+  now?: () => number;
 }
 
 export interface BullmqJobStore extends JobStore {
@@ -483,7 +485,7 @@ class BullmqStore implements BullmqJobStore {
   async countsBy(): Promise<JobCounts> {
     this.assertOpen();
     const [rows, totals] = await Promise.all([this.readCounters(), this.counts()]);
-    const exact = this.checkDrift(rows, totals);
+    const exact = this.checkDrift(rows, totals, (this.opts.now ?? Date.now)());
     return { rows, exact };
   }
 
@@ -504,7 +506,7 @@ class BullmqStore implements BullmqJobStore {
   }
 
   /** True when the counters add up to the queue's totals; a disagreement that lasts gets a recount started. */
-  private checkDrift(rows: JobCountRow[], totals: Record<JobState, number>, now = Date.now()): boolean {
+  private checkDrift(rows: JobCountRow[], totals: Record<JobState, number>, now: number): boolean {
     const sums = totalsOf(rows);
     const diff = JSON.stringify(STATES.map((s) => sums[s] - totals[s]));
     if (STATES.every((s) => sums[s] === totals[s])) {

@@ -609,10 +609,14 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       expect(aborted).toBe(true);
       expect(rec.finished).toEqual([]);
       expect((await store.get('slow:1'))?.state).toBe('waiting');
+      const slowCounts = async () => (await store.countsBy()).rows.find((r) => r.name === 'slow')?.counts;
+      // Handed back: counted waiting again, no longer active.
+      expect(await slowCounts()).toEqual({ waiting: 1, active: 0, completed: 0, failed: 0 });
 
       await store.start({ slow: ok }, {}, rec.events);
       await rec.waitForDone('slow:1');
       expect(rec.outcomes('slow:1')).toEqual(['completed']);
+      expect(await slowCounts()).toEqual({ waiting: 0, active: 0, completed: 1, failed: 0 });
     });
 
     it('withLock runs holders of one key one at a time, other keys freely, and releases after a throw', async () => {
