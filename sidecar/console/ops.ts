@@ -20,6 +20,9 @@ const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
 const SCAN_LIMIT = 10_000;
 /** Rows listed per view: the newest first. */
 const LISTED = 100;
+/** Jobs asked for per page call, and the most calls per handler and state. */
+const PAGE = 1000;
+const MAX_PAGE_CALLS = 10;
 
 type Results = Record<JobState, number>;
 const noResults = (): Results => ({ waiting: 0, active: 0, completed: 0, failed: 0 });
@@ -29,7 +32,7 @@ const noResults = (): Results => ({ waiting: 0, active: 0, completed: 0, failed:
  * newest first. The store's counters say which (handler, state) have any, so only those are read,
  * and only their pages (no other handler's jobs, on the embedded store).
  */
-async function jobsOf(store: JobStore, visible: Set<string>, keep: (name: string) => boolean, each: number): Promise<{ jobs: JobRecord[]; partial: boolean }> {
+async function jobsOf(store: JobStore, visible: Set<string>, keep: (name: string) => boolean, each: number): Promise<{ jobs: JobRecord[]; partial: boolean; short: boolean }> {
   const { rows } = await store.countsBy();
   const wanted = new Map<string, Results>();
   for (const r of rows) {
@@ -39,24 +42,31 @@ async function jobsOf(store: JobStore, visible: Set<string>, keep: (name: string
     wanted.set(r.name, sum);
   }
   const reads = [...wanted].flatMap(([name, counts]) => STATES.filter((s) => counts[s] > 0).map((state) => ({ name, state, count: counts[state] })));
-  const pages = await Promise.all(reads.map(async ({ name, state }) => {
-    const jobs: JobRecord[] = [];
-    let after: string | null = null;
-    do {
-      const page: JobPage = await store.page({ state, name, sites: visible, limit: Math.min(1000, each - jobs.length), after });
-      jobs.push(...page.jobs);
-      after = page.next;
-    } while (after !== null && jobs.length < each);
-    return jobs;
-  }));
-  return { jobs: pages.flat(), partial: reads.some((r) => r.count > each) };
+  const pages = await Promise.all(
+    reads.map(async ({ name, state }) => {
+      const jobs: JobRecord[] = [];
+      let after: string | null = null;
+      // Bounded: a store may answer short pages (sidecar/jobs/types.ts `page`).
+      for (let call = 0; call < MAX_PAGE_CALLS && jobs.length < each; call++) {
+        const page: JobPage = await store.page({ state, name, sites: visible, limit: Math.min(PAGE, each - jobs.length), after });
+        jobs.push(...page.jobs);
+        after = page.next;
+        if (after === null) break;
+      }
+      return { jobs, partial: after !== null && jobs.length < each };
+    }),
+  );
+  // partial: some (handler, state) has more than `each`; short: its pages stopped before `each` and its end.
+  return { jobs: pages.flatMap((p) => p.jobs), partial: reads.some((r) => r.count > each), short: pages.some((p) => p.partial) };
 }
 
 
 const newestFirst = (a: JobRecord, b: JobRecord) => (b.finishedAtMs ?? b.updatedAtMs) - (a.finishedAtMs ?? a.updatedAtMs);
 
 export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible: Set<string>): Promise<{ shops: ShopView[]; partial: boolean }> {
-  const { jobs, partial } = await jobsOf(store, visible, (n) => n.startsWith('shops.'), SCAN_LIMIT);
+  const read = await jobsOf(store, visible, (n) => n.startsWith('shops.'), SCAN_LIMIT);
+  const { jobs } = read;
+  const partial = read.partial || read.short;
   const rows = await Promise.all(
     shops
       .filter((s) => visible.has(s.site))
@@ -86,8 +96,8 @@ function timed(j: JobRecord): TimedJobView {
 /** The newest jobs of handlers matching `keep`, on the visible sites. */
 export async function recentJobs(store: JobStore, visible: Set<string>, keep: (name: string) => boolean): Promise<{ jobs: TimedJobView[]; partial: boolean }> {
   // The newest LISTED of each handler and state hold the newest LISTED of them all.
-  const { jobs } = await jobsOf(store, visible, keep, LISTED);
-  return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial: false };
+  const { jobs, short } = await jobsOf(store, visible, keep, LISTED);
+  return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial: short };
 }
 
 

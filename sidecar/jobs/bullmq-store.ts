@@ -87,6 +87,8 @@ const DEFAULT_STOP_DEADLINE_MS = 10_000;
 const RECOUNT_AFTER_MS = 60_000;
 /** Jobs read per call while paging or recounting. */
 const READ_CHUNK = 500;
+/** Most jobs one filtered page reads before it answers with what it found and a cursor to go on. */
+const PAGE_SCAN_LIMIT = 10_000;
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
 
 type CountChange = [site: string, name: string, state: JobState, by: number];
@@ -559,7 +561,8 @@ class BullmqStore implements BullmqJobStore {
 
   /**
    * The cursor is "set.offset": which of the state's BullMQ sets, and how far into it. With a
-   * handler or site filter the jobs before a match are read too (one queue holds every handler).
+   * handler or site filter the jobs before a match are read too (one queue holds every handler), up
+   * to PAGE_SCAN_LIMIT a call: past that the page answers short, with a cursor to read on from.
    */
   async page(query: JobPageQuery): Promise<JobPage> {
     this.assertOpen();
@@ -568,10 +571,16 @@ class BullmqStore implements BullmqJobStore {
     let [ti, offset] = parsePosition(query.after);
     const jobs: JobRecord[] = [];
     let next: string | null = null;
+    let read = 0;
     // One match past the page tells whether there is a next one.
     while (ti < types.length && next === null) {
+      if (read >= PAGE_SCAN_LIMIT) {
+        next = `${ti}.${offset}`;
+        break;
+      }
       const type = types[ti]!;
       const chunk = (await this.queue.getJobs([type], offset, offset + READ_CHUNK - 1, false)) as (Job<Payload> | undefined)[];
+      read += chunk.length;
       for (let k = 0; k < chunk.length; k++) {
         const job = chunk[k];
         if (!job || (query.name !== undefined && job.name !== query.name) || (query.sites !== undefined && !query.sites.has(job.data.site))) continue;

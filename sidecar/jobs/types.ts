@@ -128,7 +128,9 @@ export interface JobStore {
   countsBy(): Promise<JobCounts>;
   /**
    * One page of the jobs in a state, newest first (the order of `list`), from after the previous
-   * page's cursor. Jobs that change state between pages may be skipped or shown twice.
+   * page's cursor. Jobs that change state between pages may be skipped or shown twice. A page may
+   * hold fewer than `limit` jobs while `next` is not null (BullMQ: a filtered page stops reading
+   * after 10,000 jobs); only a null `next` says there are no more.
    */
   page(query: JobPageQuery): Promise<JobPage>;
   /** Send a dead-lettered job back to waiting with fresh attempts. False when it is not failed. */
