@@ -5,10 +5,11 @@
  *    (level 9). Baseline: the same build without frappe-ui's "sideEffects": false applied to the
  *    .vue files the Vue plugin resolves (scripts/build/console.mjs says why it must be), into a
  *    temporary directory — every frappe-ui component then stays in the bundle.
- * 2. First render of 1,000 failed jobs in Debian's chromium: a sidecar on an installed emulated
- *    site whose job store holds 1,000 dead letters, the page opened signed in (the session cookie
- *    set on the context), timed inside the page from navigation start (`performance.now()` is 0
- *    there) to a MutationObserver seeing the 1,000th job row. Baseline: the same page over an empty
+ * 2. First render of the Jobs list over 1,000 failed jobs in Debian's chromium: a sidecar on an
+ *    installed emulated site whose job store holds 1,000 dead letters, the page opened signed in
+ *    (the session cookie set on the context), timed inside the page from navigation start
+ *    (`performance.now()` is 0 there) to a MutationObserver seeing the first page's last job row
+ *    (the API answers 50 a page; *Load more* brings the rest). Baseline: the same page over an empty
  *    list (to the "No failed jobs" row) — the shell, the sign-in check and the first API reads.
  *    Five runs each, alternating (the jobs are purged and enqueued again between modes); medians.
  *
@@ -27,6 +28,8 @@ import { median, writeResult } from './lib.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const JOBS = 1000;
+/** Rows of the Jobs list's first page (sidecar/console/api.ts PAGE_DEFAULT). */
+const PAGE = 50;
 const RUNS = 5;
 
 type BuildConsole = (opts?: { outDir?: string; honourSideEffects?: boolean }) => Promise<{ sizes: Record<string, { bytes: number; gzip: number }> }>;
@@ -55,7 +58,7 @@ export async function run(): Promise<void> {
   }
   metrics.console_js_vs_all_components_gzip_ratio = metrics.console_js_gzip_bytes / baseline.console_js_all_components_gzip_bytes;
 
-  // ---- 2. first render of 1,000 failed jobs -------------------------------------------------
+  // ---- 2. first render of the Jobs list over 1,000 failed jobs -------------------------------
   const site = await installedSite('UTC');
   await person(site, 'manager@example.com', ['System Manager']);
   const { sc } = await startConsoleSidecar(site);
@@ -95,14 +98,14 @@ new MutationObserver((_, obs) => {
     const empty: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       await fill(JOBS);
-      full.push(await renderOnce(JOBS));
+      full.push(await renderOnce(PAGE));
       await fill(0);
       empty.push(await renderOnce(0));
     }
-    metrics.render_1000_failed_jobs_ms = median(full);
-    metrics.render_1000_failed_jobs_max_ms = Math.max(...full);
+    metrics.render_first_page_of_1000_failed_jobs_ms = median(full);
+    metrics.render_first_page_of_1000_failed_jobs_max_ms = Math.max(...full);
     baseline.render_empty_list_ms = median(empty);
-    metrics.render_1000_vs_empty_ratio = metrics.render_1000_failed_jobs_ms / baseline.render_empty_list_ms;
+    metrics.render_first_page_vs_empty_ratio = metrics.render_first_page_of_1000_failed_jobs_ms / baseline.render_empty_list_ms;
     metrics.render_runs = RUNS;
     await context.close();
   } finally {

@@ -49,11 +49,13 @@ export const api = {
   loginWithSession: () => call<{ site: string; user: string }>('POST', '/login/session', {}),
   logout: () => call<{ ok: true }>('POST', '/logout', {}),
   sites: () => call<{ sites: SiteView[] }>('GET', '/sites'),
-  /** Up to 1,000 jobs, the most the API lists at once. */
-  jobs: (filter: { handler?: string; state?: JobState }) => {
-    const q = new URLSearchParams({ limit: '1000' });
+  /** The counts and one page of the filter's jobs (50 unless `limit` says otherwise; 0 for counts only), after `after`. */
+  jobs: (filter: { handler?: string; state?: JobState; after?: string | null; limit?: number }) => {
+    const q = new URLSearchParams();
     if (filter.handler) q.set('handler', filter.handler);
     if (filter.state) q.set('state', filter.state);
+    if (filter.after) q.set('after', filter.after);
+    if (filter.limit !== undefined) q.set('limit', String(filter.limit));
     return call<JobsAnswer>('GET', `/jobs?${q}`);
   },
   retry: (id: string) => call<{ retried: string[] }>('POST', `/jobs/${encodeURIComponent(id)}/retry`, {}),

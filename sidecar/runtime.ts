@@ -30,6 +30,8 @@ import { SHOP_JOB_POLICIES } from './shops/jobs.js';
 import { createWebhookRouter } from './shops/webhooks/router.js';
 import { createSite, type Site } from './site/site.js';
 import { siteReady, type SiteStatus } from './site/status.js';
+import { watchRecords } from './site/records_watch.js';
+import type { WantedRecords } from './site/records_check.js';
 
 export { siteReady, type SiteStatus };
 
@@ -54,6 +56,10 @@ export interface SidecarOptions {
    * otherwise: 8 attempts from 1 s). The order of the layers: sidecar/jobs/runner.ts.
    */
   jobDefaults?: JobPolicy;
+  /** How often each site's records are checked against this release's (sidecar/site/records_watch.ts). @defaultValue 1 hour */
+  recordsCheckIntervalMs?: number;
+  /** This release's records (tests); read from the package otherwise. */
+  wantedRecords?: () => WantedRecords;
   /** How the ops console checks a Frappe sign-in (tests); frappe-js-sdk against the site otherwise. */
   consoleSignIn?: ConsoleOptions['signIn'];
 }
@@ -62,7 +68,7 @@ export interface SidecarOptions {
  * What the runtime reports as it happens (for embedding, tests and future admin UIs):
  * `job` (job, outcome), `realtime` (site, connected, reason?), `probe` (site, eventsArrive, error?),
  * `health` (site, ok, error?), `catchup` (site, documents), `health_report` (site: its status shows
- * the health check that just finished).
+ * the health check that just finished), `records` (site: its records check just finished).
  */
 export type SidecarEvents = EventEmitter;
 
@@ -138,8 +144,16 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     },
   });
   for (const site of sites.values()) await site.start();
+  // In the background: readiness never waits for it, and a failure shows on the Sites card.
+  const records = watchRecords({
+    sites: [...sites].map(([name, s]) => ({ name, client: s.client })),
+    wanted: opts.wantedRecords,
+    intervalMs: opts.recordsCheckIntervalMs,
+    onChecked: (site) => events.emit('records', site),
+    logger,
+  });
 
-  const status = (): SiteStatus[] => [...sites.values()].map((s) => s.status());
+  const status = (): SiteStatus[] => [...sites].map(([name, s]) => ({ ...s.status(), records: records.get(name) }));
   const ready = () => status().every(siteReady);
 
   let http: { server: Server; close(): Promise<void> } | null = null;
@@ -183,6 +197,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await Promise.all([...sites.values()].map((s) => s.catchUp()));
     },
     async stop(deadlineMs = 10_000) {
+      records.stop();
       await http?.close();
       await Promise.all([...sites.values()].map((s) => s.stop()));
       await store.stop(deadlineMs);

@@ -8,6 +8,23 @@
 /** A job's state as the job store has it (sidecar/jobs/types.ts `JobState`). */
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
 
+/** Whether the site holds this release's records (sidecar/site/records_check.ts), checked on start and then hourly. */
+export interface RecordsView {
+  /** unknown: not checked yet, or the check failed (`error` says why). */
+  state: 'unknown' | 'up_to_date' | 'out_of_date' | 'not_installed';
+  /** Records of this release the site's install does not match (all of them when not installed). */
+  outOfDate: number;
+  /** Records this release installs. */
+  total: number;
+  /** This sidecar's release (package.json version). */
+  productVersion: string | null;
+  /** The release whose install last ran to its end on the site. */
+  installedVersion: string | null;
+  installedAt: string | null;
+  checkedAt: string | null;
+  error: string | null;
+}
+
 export interface SiteView {
   name: string;
   url: string;
@@ -17,6 +34,7 @@ export interface SiteView {
   realtime: { state: 'connected' | 'disconnected'; since: string | null; eventsArrive: boolean; error: string | null };
   timeZone: string | null;
   catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
+  records: RecordsView;
 }
 
 export interface JobView {
@@ -43,9 +61,16 @@ export interface SessionInfo {
 }
 
 export interface JobsAnswer {
+  /** Jobs per handler and state on the sites asked about (all the caller sees, or `site`), from the job store's counters. */
   counts: Record<string, Record<JobState, number>>;
+  /** The counts may be off for a while: the store found its counters drifting and recounts them (BullMQ). */
   partial: boolean;
+  /** How many jobs the filter (state, handler, site) has, from `counts`. */
+  total: number;
+  /** One page of the filter's jobs, newest first. */
   jobs: JobView[];
+  /** Ask again with `after` set to this for the next page; null on the last. */
+  next: string | null;
 }
 
 /** Jobs of one shop by state. */

@@ -8,7 +8,7 @@
 import type { FrappeClient } from '../../lib/frappe/client.js';
 import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { fetchDoc, grantRow, grantTarget, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
-import { STATE_DOCTYPE, type DesiredState } from './records.js';
+import { STATE_DOCTYPE, desiredDigests, type DesiredState, type InstalledProduct } from './records.js';
 
 /** DocTypes the product reads or extends; without them there is nothing to install into. */
 const REQUIRED: Record<string, string> = {
@@ -48,6 +48,8 @@ export interface InstallState {
   customisedPermissions: string[];
   /** Our roles whose Custom DocPerm rows it wrote, each added before its first row is written. */
   roles: string[];
+  /** Set when an install ran to the end: what it made match (the sidecar's records check reads it). */
+  product?: InstalledProduct;
 }
 
 export class InstallRefused extends Error {
@@ -89,6 +91,7 @@ export function migrateState(raw: unknown): InstallState {
     modified: s.modified ?? [],
     customisedPermissions: s.customisedPermissions ?? [],
     roles: roles.length || s.version === 2 ? roles : [V1_ROLE],
+    ...(s.product ? { product: s.product } : {}),
   };
 }
 
@@ -235,6 +238,9 @@ export async function install(client: FrappeClient, desired: DesiredState, log: 
     applied.push(`${entry.action === 'create' ? 'created' : 'updated'} ${label}`);
     log(`${entry.action === 'create' ? 'created' : 'updated'}  ${label}`);
   }
+  // Every record now matches its file: say so, with each one's digest, for the sidecar's records check.
+  state.product = { version: desired.version ?? null, installedAt: new Date().toISOString(), digests: desiredDigests(desired) };
+  await remember();
   const notes: string[] = [];
   if (opts.sidecarUser) {
     const label = `HD Agent "${opts.sidecarUser}"`;

@@ -130,7 +130,7 @@ export function grantRow(grant: Grant, role: string): Record<string, unknown> {
  * `custom` is the DocType's Custom DocPerm rows as the site has them now; `copyPlanned` whether an
  * earlier grant in this plan (another role's) already copies its standard rules.
  */
-async function planGrant(client: FrappeClient, role: string, grant: Grant, custom: Record<string, unknown>[], copyPlanned: boolean): Promise<GrantPlan> {
+async function planGrant(client: FrappeClient, role: string, grant: Grant, custom: Record<string, unknown>[], copyPlanned: boolean, ownDocType?: DesiredRecord): Promise<GrantPlan> {
   const want = grantRow(grant, role);
   const create = (copyStandard: Record<string, unknown>[]): GrantPlan => ({
     kind: 'grant',
@@ -143,7 +143,9 @@ async function planGrant(client: FrappeClient, role: string, grant: Grant, custo
   });
   if (copyPlanned) return create([]);
   if (!custom.length) {
-    const dt = await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', grant.parent);
+    // A DocType of ours that this install creates (it comes before the grants) has its file's rules.
+    const dt = ((ownDocType ? await fetchDoc(client, 'DocType', grant.parent) : await client.getDoc<{ permissions?: Record<string, unknown>[] }>('DocType', grant.parent)) ??
+      ownDocType!.doc) as { permissions?: Record<string, unknown>[] };
     const copyStandard = (dt.permissions ?? []).map((p) => {
       const row: Record<string, unknown> = { parent: grant.parent };
       for (const [k, v] of Object.entries(p)) if (!SERVER_KEYS.has(k) && v !== null && v !== undefined) row[k] = v;
@@ -203,7 +205,8 @@ export async function makePlan(client: FrappeClient, desired: DesiredState): Pro
             }),
           );
         }
-        const entry = await planGrant(client, role.name, g, customOf.get(g.parent)!, copying.has(g.parent));
+        const own = desired.records.find((r) => r.doctype === 'DocType' && r.name === g.parent);
+        const entry = await planGrant(client, role.name, g, customOf.get(g.parent)!, copying.has(g.parent), own);
         // No Custom DocPerm yet: this first grant copies the standard rules, for every later one too.
         if (!customOf.get(g.parent)!.length) copying.add(g.parent);
         out.push(entry);

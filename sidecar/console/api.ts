@@ -11,7 +11,8 @@ import type { ShopConfig } from '../../lib/config/shops.js';
 import type { Logger } from '../../lib/log.js';
 import { startHistorySync } from '../handlers/order_history/admin.js';
 import type { Enqueue } from '../jobs/payloads.js';
-import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
+import type { JobPage, JobRecord, JobState, JobStore } from '../jobs/types.js';
+import type { JobsAnswer } from '../../lib/api/views.js';
 import type { SiteStatus } from '../site/status.js';
 import { checkFrappeSession, signInToFrappe, type SessionCheckRequest, type SignInRequest, type SignInResult } from './frappe_signin.js';
 import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
@@ -43,8 +44,9 @@ export interface ConsoleOptions {
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
-/** How many jobs per state the counts read; past it the answer says the counts are partial. */
-const COUNT_SCAN_LIMIT = 10_000;
+/** Jobs per page of the Jobs view, unless the request says otherwise; and the most it may ask for. */
+const PAGE_DEFAULT = 50;
+const PAGE_MAX = 1000;
 
 function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
@@ -180,29 +182,42 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
     });
   });
 
+  // Counts from the store's counters (no job read), and one page of the filter's jobs after `after`.
   router.get('/jobs', async (req, res) => {
     const p = who(res);
-    const visible = new Set(sitesOf(p, opts.sites));
-    const handler = typeof req.query.handler === 'string' && req.query.handler ? req.query.handler : undefined;
-    const state = (typeof req.query.state === 'string' && req.query.state ? req.query.state : 'failed') as JobState;
+    const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    const handler = text(req.query.handler);
+    const site = text(req.query.site);
+    const state = (text(req.query.state) ?? 'failed') as JobState;
     if (!STATES.includes(state)) {
       res.status(400).json({ error: `state must be one of ${STATES.join(', ')}` });
       return;
     }
+    const visible = new Set(sitesOf(p, opts.sites).filter((s) => !site || s === site));
+    const limit = Math.min(PAGE_MAX, Math.max(0, Math.floor(Number(req.query.limit ?? PAGE_DEFAULT))));
+    if (!Number.isFinite(limit)) {
+      res.status(400).json({ error: `limit must be a number from 0 to ${PAGE_MAX}` });
+      return;
+    }
+    const { rows, exact } = await opts.store.countsBy();
     const counts: Record<string, Record<JobState, number>> = {};
-    let partial = false;
-    for (const s of STATES) {
-      const jobs = await opts.store.list(s, COUNT_SCAN_LIMIT);
-      if (jobs.length >= COUNT_SCAN_LIMIT) partial = true;
-      for (const j of jobs) {
-        if (!visible.has(j.site)) continue;
-        const row = (counts[j.name] ??= { waiting: 0, active: 0, completed: 0, failed: 0 });
-        row[s] += 1;
+    for (const r of rows) {
+      if (!visible.has(r.site)) continue;
+      const row = (counts[r.name] ??= { waiting: 0, active: 0, completed: 0, failed: 0 });
+      for (const s of STATES) row[s] += r.counts[s];
+    }
+    const total = handler ? (counts[handler]?.[state] ?? 0) : Object.values(counts).reduce((n, c) => n + c[state], 0);
+    let page: JobPage = { jobs: [], next: null };
+    if (limit > 0 && visible.size > 0) {
+      try {
+        page = await opts.store.page({ state, limit, after: text(req.query.after) ?? null, name: handler, sites: visible });
+      } catch (err) {
+        res.status(400).json({ error: (err as Error).message });
+        return;
       }
     }
-    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
-    const jobs = (await opts.store.list(state, COUNT_SCAN_LIMIT)).filter((j) => visible.has(j.site) && (!handler || j.name === handler)).slice(0, limit);
-    res.json({ counts, partial, jobs: jobs.map(jobView) });
+    const answer: JobsAnswer = { counts, partial: !exact, total, jobs: page.jobs.map(jobView), next: page.next };
+    res.json(answer);
   });
 
   router.get('/shops', async (_req, res) => {
@@ -262,7 +277,13 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
     if (!job) return;
     const p = who(res);
     const visible = new Set(sitesOf(p, opts.sites));
-    const like = (await opts.store.list('failed', COUNT_SCAN_LIMIT)).filter((j) => j.name === job.name && (j.lastError ?? '') === (job.lastError ?? '') && visible.has(j.site));
+    const like: JobRecord[] = [];
+    let after: string | null = null;
+    do {
+      const page: JobPage = await opts.store.page({ state: 'failed', limit: PAGE_MAX, after, name: job.name, sites: visible });
+      like.push(...page.jobs.filter((j) => (j.lastError ?? '') === (job.lastError ?? '')));
+      after = page.next;
+    } while (after !== null);
     const retried: string[] = [];
     for (const j of like) if (await opts.store.retry(j.id)) retried.push(j.id);
     for (const site of new Set(like.map((j) => j.site))) {

@@ -109,7 +109,7 @@ export function attachLive(opts: LiveOptions & { realtimeSince: (site: string) =
       const s = opts.status().find((x) => x.name === site);
       return { type: 'site', site: s ? siteView(s, null, opts.realtimeSince(site)) : null };
     });
-  const siteEvents = ['realtime', 'probe', 'health', 'catchup', 'health_report'];
+  const siteEvents = ['realtime', 'probe', 'health', 'catchup', 'health_report', 'records'];
   opts.events.on('job', onJob);
   for (const e of siteEvents) opts.events.on(e, onSite);
 

@@ -8,7 +8,7 @@
 import type { ShopConfig } from '../../lib/config/shops.js';
 import { bulkJobId, lastRunKey, readProgress } from '../handlers/order_history/bulk.js';
 import { readSlaStats } from '../handlers/sla_stats.js';
-import type { JobRecord, JobState, JobStore } from '../jobs/types.js';
+import type { JobPage, JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
 import type { BulkRunView, JobView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
@@ -17,24 +17,57 @@ import { jobView } from './views.js';
 export type { BulkRunView, ShopView, TimedJobView };
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
-/** Jobs read per state; the same bound as the Jobs view's counts (sidecar/console/api.ts). */
+/** Jobs read per handler and state for the Shop inbox's per-shop results. */
 const SCAN_LIMIT = 10_000;
 /** Rows listed per view: the newest first. */
 const LISTED = 100;
+/** Jobs asked for per page call, and the most calls per handler and state. */
+const PAGE = 1000;
+const MAX_PAGE_CALLS = 10;
 
 type Results = Record<JobState, number>;
 const noResults = (): Results => ({ waiting: 0, active: 0, completed: 0, failed: 0 });
 
-async function jobsWhere(store: JobStore, keep: (j: JobRecord) => boolean): Promise<{ jobs: JobRecord[]; partial: boolean }> {
-  const lists = await Promise.all(STATES.map((s) => store.list(s, SCAN_LIMIT)));
-  return { jobs: lists.flat().filter(keep), partial: lists.some((l) => l.length >= SCAN_LIMIT) };
+/**
+ * The jobs of the handlers `keep` accepts, on the visible sites: up to `each` per handler and state,
+ * newest first. The store's counters say which (handler, state) have any, so only those are read,
+ * and only their pages (no other handler's jobs, on the embedded store).
+ */
+async function jobsOf(store: JobStore, visible: Set<string>, keep: (name: string) => boolean, each: number): Promise<{ jobs: JobRecord[]; partial: boolean; short: boolean }> {
+  const { rows } = await store.countsBy();
+  const wanted = new Map<string, Results>();
+  for (const r of rows) {
+    if (!keep(r.name) || !visible.has(r.site)) continue;
+    const sum = wanted.get(r.name) ?? noResults();
+    for (const s of STATES) sum[s] += r.counts[s];
+    wanted.set(r.name, sum);
+  }
+  const reads = [...wanted].flatMap(([name, counts]) => STATES.filter((s) => counts[s] > 0).map((state) => ({ name, state, count: counts[state] })));
+  const pages = await Promise.all(
+    reads.map(async ({ name, state }) => {
+      const jobs: JobRecord[] = [];
+      let after: string | null = null;
+      // Bounded: a store may answer short pages (sidecar/jobs/types.ts `page`).
+      for (let call = 0; call < MAX_PAGE_CALLS && jobs.length < each; call++) {
+        const page: JobPage = await store.page({ state, name, sites: visible, limit: Math.min(PAGE, each - jobs.length), after });
+        jobs.push(...page.jobs);
+        after = page.next;
+        if (after === null) break;
+      }
+      return { jobs, partial: after !== null && jobs.length < each };
+    }),
+  );
+  // partial: some (handler, state) has more than `each`; short: its pages stopped before `each` and its end.
+  return { jobs: pages.flatMap((p) => p.jobs), partial: reads.some((r) => r.count > each), short: pages.some((p) => p.partial) };
 }
 
 
 const newestFirst = (a: JobRecord, b: JobRecord) => (b.finishedAtMs ?? b.updatedAtMs) - (a.finishedAtMs ?? a.updatedAtMs);
 
 export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible: Set<string>): Promise<{ shops: ShopView[]; partial: boolean }> {
-  const { jobs, partial } = await jobsWhere(store, (j) => j.name.startsWith('shops.') && visible.has(j.site));
+  const read = await jobsOf(store, visible, (n) => n.startsWith('shops.'), SCAN_LIMIT);
+  const { jobs } = read;
+  const partial = read.partial || read.short;
   const rows = await Promise.all(
     shops
       .filter((s) => visible.has(s.site))
@@ -63,8 +96,9 @@ function timed(j: JobRecord): TimedJobView {
 
 /** The newest jobs of handlers matching `keep`, on the visible sites. */
 export async function recentJobs(store: JobStore, visible: Set<string>, keep: (name: string) => boolean): Promise<{ jobs: TimedJobView[]; partial: boolean }> {
-  const { jobs, partial } = await jobsWhere(store, (j) => keep(j.name) && visible.has(j.site));
-  return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial };
+  // The newest LISTED of each handler and state hold the newest LISTED of them all.
+  const { jobs, short } = await jobsOf(store, visible, keep, LISTED);
+  return { jobs: jobs.sort((a, b) => b.createdAtMs - a.createdAtMs).slice(0, LISTED).map(timed), partial: short };
 }
 
 

@@ -9,6 +9,7 @@ import type { JobRecord } from '../jobs/types.js';
 export type { JobView, SiteView };
 import type { SiteStatus } from '../site/status.js';
 import { siteReady } from '../site/status.js';
+import { notCheckedYet } from '../site/records_check.js';
 
 
 export function siteView(s: SiteStatus, user: string | null, realtimeSince: string | null): SiteView {
@@ -26,6 +27,7 @@ export function siteView(s: SiteStatus, user: string | null, realtimeSince: stri
     },
     timeZone: s.timeZone,
     catchup: { ...s.catchup },
+    records: s.records ?? notCheckedYet(null),
   };
 }
 

@@ -10,13 +10,22 @@
  *   wait by another worker's stalled-job check and run again.
  * - `attempts` is BullMQ's attemptsStarted; the failure budget is attemptsMade, which a stall or a
  *   release at stop() does not use up.
+ * - counts per (site, handler, state) are a Redis hash of counters (`countsKey`). All jobs share one
+ *   queue, whose sets cannot be counted by site or handler without reading every job, and BullMQ's
+ *   own scripts move jobs (no hook to update a counter in the same script): so each transition this
+ *   store sees (its add, the processor starting, the worker's completed/failed/stalled events,
+ *   retry, the release at stop) bumps the counters right after BullMQ's move. What can slip (a
+ *   replica killed between the two, BullMQ dropping a week-old completed job) shows as the
+ *   counters' sums disagreeing with the queue's own totals (getJobCounts, one cheap call): then
+ *   they are recounted from the queue, on open, and when the same disagreement outlasts a minute.
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, UnrecoverableError, Worker, DelayedError, type ConnectionOptions, type JobsOptions, type JobType } from 'bullmq';
 import { describeError, isPermanent, PermanentError, RetriableError } from '../../lib/errors.js';
 import { redactSecrets } from '../../lib/log.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryAfterOf, retryDelayMs, raceAbort } from './backoff.js';
-import type { JobHandler, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
+import { totalsOf } from './tally.js';
+import type { JobCountRow, JobCounts, JobHandler, JobPage, JobPageQuery, JobRecord, JobSpec, JobState, JobStore, JobStoreEvents, StartOptions } from './types.js';
 
 export interface RedisConnection {
   host: string;
@@ -41,6 +50,8 @@ export interface BullmqStoreOptions {
   maxStalledCount?: number;
   /** Called with errors no caller can see (connection drops, lock renewals). @defaultValue ignore */
   onError?: (err: unknown) => void;
+  /** The clock that times how long the counters have disagreed with the queue (tests move it). @defaultValue Date.now */
+  now?: () => number;
 }
 
 export interface BullmqJobStore extends JobStore {
@@ -72,6 +83,20 @@ const KEEP_COMPLETED_SEC = 7 * 24 * 3600;
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/** How long the counters may disagree with the queue's totals the same way before they are recounted. */
+const RECOUNT_AFTER_MS = 60_000;
+/** Jobs read per call while paging or recounting. */
+const READ_CHUNK = 500;
+/** Most jobs one filtered page reads before it answers with what it found and a cursor to go on. */
+const PAGE_SCAN_LIMIT = 10_000;
+const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
+
+type CountChange = [site: string, name: string, state: JobState, by: number];
+type NativeHash = {
+  hgetall(key: string): Promise<Record<string, string>>;
+  multi(): { hincrby(key: string, field: string, by: number): unknown; hdel(key: string, ...fields: string[]): unknown; hset(key: string, values: Record<string, string>): unknown; exec(): Promise<unknown> };
+};
+
 /** After releasing jobs at the stop deadline, how long their hand-back may take before force-closing. */
 const RELEASE_GRACE_MS = 2_000;
 
@@ -163,7 +188,7 @@ class BullmqStore implements BullmqJobStore {
     this.connection = toConnection(opts.connection);
     this.prefix = opts.prefix ?? 'coc';
     this.queueName = opts.queueName ?? 'jobs';
-    if (this.queueName === 'meta' || this.queueName === 'processed' || this.queueName === 'memo' || this.queueName === 'lock') {
+    if (['meta', 'processed', 'memo', 'lock', 'counts'].includes(this.queueName)) {
       throw new Error(`queueName "${this.queueName}" is reserved for the store's own keys`);
     }
     this.workerId = opts.workerId ?? `companion-${randomUUID().slice(0, 8)}`;
@@ -183,6 +208,35 @@ class BullmqStore implements BullmqJobStore {
   private processedKey(key: string): string {
     return `${this.prefix}:processed:${key}`;
   }
+
+  /** The counters hash: field JSON [state, site, handler], value the count. */
+  private get countsKey(): string {
+    return `${this.prefix}:counts:${this.queueName}`;
+  }
+
+  /** Apply counter changes in one MULTI. A failure is reported, not thrown: the job moved anyway, and the drift check mends it. */
+  private async bump(changes: CountChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    try {
+      const client = (await this.queue.client) as unknown as NativeHash;
+      const multi = client.multi();
+      for (const [site, name, state, by] of changes) multi.hincrby(this.countsKey, JSON.stringify([state, site, name]), by);
+      await multi.exec();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private moved(job: Job<Payload>, from: JobState, to: JobState): Promise<void> {
+    return this.bump([
+      [job.data.site, job.name, from, -1],
+      [job.data.site, job.name, to, 1],
+    ]);
+  }
+
+  /** When a disagreement between counters and totals was first seen, and what it was. */
+  private drift: { since: number; diff: string } | null = null;
+  private recounting: Promise<void> | null = null;
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`Job store ${this.prefix}:${this.queueName} is closed`);
@@ -225,7 +279,9 @@ class BullmqStore implements BullmqJobStore {
     await this.queue.add(add.name, add.data, add.opts);
     // BullMQ ignores an add whose id exists without saying so; our nonce tells who won.
     const stored = await this.queue.getJob(add.opts.jobId!);
-    return !stored || stored.data.enqueueId === enqueueId;
+    const won = !stored || stored.data.enqueueId === enqueueId;
+    if (won) await this.bump([[spec.site, spec.name, 'waiting', 1]]);
+    return won;
   }
 
   async enqueueMany(specs: readonly JobSpec[]): Promise<boolean[]> {
@@ -253,6 +309,7 @@ class BullmqStore implements BullmqJobStore {
       const stored = typeof raw === 'string' ? (JSON.parse(raw) as Partial<Payload>) : null;
       if (!stored || stored.enqueueId === a.data.enqueueId) won.add(first.get(a.opts.jobId!)!);
     });
+    await this.bump([...won].map((i) => [adds[i]!.data.site, adds[i]!.name, 'waiting', 1] as CountChange));
     return adds.map((_, i) => won.has(i));
   }
 
@@ -285,11 +342,22 @@ class BullmqStore implements BullmqJobStore {
       },
     });
     worker.on('error', (err) => this.onError(err));
-    worker.on('completed', (job) => this.emitFinished(events, job, 'completed'));
+    // The counters first, so whoever hears of the outcome reads counts that include it.
+    worker.on('completed', (job) => {
+      void this.moved(job, 'active', 'completed').then(() => this.emitFinished(events, job, 'completed'));
+    });
     worker.on('failed', (job, err) => {
       if (!job) return;
       // finishedOn is set only when the failure is final; a retry leaves it empty.
-      this.emitFinished(events, job, job.finishedOn ? 'failed' : 'retried', err);
+      const final = Boolean(job.finishedOn);
+      void this.moved(job, 'active', final ? 'failed' : 'waiting').then(() => this.emitFinished(events, job, final ? 'failed' : 'retried', err));
+    });
+    // This worker's stalled check moved another's job (its lock lapsed) back to wait.
+    worker.on('stalled', (jobId) => {
+      void this.queue
+        .getJob(jobId)
+        .then((job) => (job ? this.moved(job as Job<Payload>, 'active', 'waiting') : undefined))
+        .catch((err: unknown) => this.onError(err));
     });
     this.worker = worker;
     await worker.waitUntilReady();
@@ -304,6 +372,7 @@ class BullmqStore implements BullmqJobStore {
       settle = resolve;
     });
     this.running.set(record.id, { controller, done });
+    await this.moved(job, 'waiting', 'active');
     try {
       if (!handler) throw new PermanentError(`No handler registered for job name "${job.name}" (job ${record.id})`);
       await raceAbort(handler(record, { signal: controller.signal, attempt: record.attempts }), controller.signal);
@@ -313,6 +382,7 @@ class BullmqStore implements BullmqJobStore {
         // stop() passed its deadline: hand the job back without spending an attempt. moveToDelayed
         // with "now" puts it straight back in line; DelayedError tells the worker not to fail it.
         await job.moveToDelayed(Date.now(), token);
+        await this.moved(job, 'active', 'waiting');
         throw new DelayedError();
       }
       this.handlerErrors.set(record.id, err);
@@ -414,12 +484,128 @@ class BullmqStore implements BullmqJobStore {
     return counts;
   }
 
+  async countsBy(): Promise<JobCounts> {
+    this.assertOpen();
+    const [rows, totals] = await Promise.all([this.readCounters(), this.counts()]);
+    const exact = this.checkDrift(rows, totals, (this.opts.now ?? Date.now)());
+    return { rows, exact };
+  }
+
+  private async readCounters(): Promise<JobCountRow[]> {
+    const client = (await this.queue.client) as unknown as NativeHash;
+    const raw = await client.hgetall(this.countsKey);
+    const rows = new Map<string, JobCountRow>();
+    for (const [field, value] of Object.entries(raw)) {
+      const [state, site, name] = JSON.parse(field) as [JobState, string, string];
+      const n = Math.max(0, Number(value) || 0);
+      if (n === 0 || !STATES.includes(state)) continue;
+      const k = JSON.stringify([site, name]);
+      let row = rows.get(k);
+      if (!row) rows.set(k, (row = { site, name, counts: { waiting: 0, active: 0, completed: 0, failed: 0 } }));
+      row.counts[state] += n;
+    }
+    return [...rows.values()].sort((a, b) => a.site.localeCompare(b.site) || a.name.localeCompare(b.name));
+  }
+
+  /** True when the counters add up to the queue's totals; a disagreement that lasts gets a recount started. */
+  private checkDrift(rows: JobCountRow[], totals: Record<JobState, number>, now: number): boolean {
+    const sums = totalsOf(rows);
+    const diff = JSON.stringify(STATES.map((s) => sums[s] - totals[s]));
+    if (STATES.every((s) => sums[s] === totals[s])) {
+      this.drift = null;
+      return true;
+    }
+    // Jobs moving right now disagree for a moment; the same disagreement a minute later does not.
+    if (!this.drift || this.drift.diff !== diff) this.drift = { since: now, diff };
+    else if (now - this.drift.since >= RECOUNT_AFTER_MS) {
+      this.drift = null;
+      void this.recount().catch((err: unknown) => this.onError(err));
+    }
+    return false;
+  }
+
+  /** Count the jobs in `states` from the queue (reading them) and replace those counters. */
+  recount(states: JobState[] = STATES): Promise<void> {
+    const run = (this.recounting ?? Promise.resolve()).then(async () => {
+      const counted = new Map<string, number>();
+      for (const state of states) {
+        for (const type of BULLMQ_STATES[state]) {
+          for (let start = 0; ; start += READ_CHUNK) {
+            const jobs = (await this.queue.getJobs([type], start, start + READ_CHUNK - 1, false)) as (Job<Payload> | undefined)[];
+            for (const job of jobs) {
+              if (!job) continue;
+              const field = JSON.stringify([state, job.data.site, job.name]);
+              counted.set(field, (counted.get(field) ?? 0) + 1);
+            }
+            if (jobs.length < READ_CHUNK) break;
+          }
+        }
+      }
+      const client = (await this.queue.client) as unknown as NativeHash;
+      const stale = Object.keys(await client.hgetall(this.countsKey)).filter((f) => states.includes((JSON.parse(f) as [JobState])[0]));
+      const multi = client.multi();
+      if (stale.length) multi.hdel(this.countsKey, ...stale);
+      if (counted.size) multi.hset(this.countsKey, Object.fromEntries([...counted].map(([f, n]) => [f, String(n)])));
+      await multi.exec();
+    });
+    this.recounting = run.catch(() => undefined);
+    return run;
+  }
+
+  /** On open: counters that do not add up (an older version kept none, a replica died mid-move) are recounted. */
+  async checkCounters(): Promise<void> {
+    const [rows, totals] = await Promise.all([this.readCounters(), this.counts()]);
+    const sums = totalsOf(rows);
+    if (STATES.some((s) => sums[s] !== totals[s])) await this.recount();
+  }
+
+  /**
+   * The cursor is "set.offset": which of the state's BullMQ sets, and how far into it. With a
+   * handler or site filter the jobs before a match are read too (one queue holds every handler), up
+   * to PAGE_SCAN_LIMIT a call: past that the page answers short, with a cursor to read on from.
+   */
+  async page(query: JobPageQuery): Promise<JobPage> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.floor(query.limit));
+    const types = BULLMQ_STATES[query.state];
+    let [ti, offset] = parsePosition(query.after);
+    const jobs: JobRecord[] = [];
+    let next: string | null = null;
+    let read = 0;
+    // One match past the page tells whether there is a next one.
+    while (ti < types.length && next === null) {
+      if (read >= PAGE_SCAN_LIMIT) {
+        next = `${ti}.${offset}`;
+        break;
+      }
+      const type = types[ti]!;
+      const chunk = (await this.queue.getJobs([type], offset, offset + READ_CHUNK - 1, false)) as (Job<Payload> | undefined)[];
+      read += chunk.length;
+      for (let k = 0; k < chunk.length; k++) {
+        const job = chunk[k];
+        if (!job || (query.name !== undefined && job.name !== query.name) || (query.sites !== undefined && !query.sites.has(job.data.site))) continue;
+        if (jobs.length === limit) {
+          next = `${ti}.${offset + k}`;
+          break;
+        }
+        const runAtMs = type === 'delayed' ? await this.delayedUntil(job.id!) : undefined;
+        jobs.push(this.recordOf(job, query.state, runAtMs));
+      }
+      if (next === null) {
+        if (chunk.length < READ_CHUNK) [ti, offset] = [ti + 1, 0];
+        else offset += READ_CHUNK;
+      }
+    }
+    return { jobs, next };
+  }
+
   async retry(id: string): Promise<boolean> {
     this.assertOpen();
     const job = await this.queue.getJob(toBullmqId(id));
     if (!job || (await job.getState()) !== 'failed') return false;
     try {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      await this.moved(job as Job<Payload>, 'failed', 'waiting');
       return true;
     } catch (err) {
       // Another replica retried (or removed) it between our check and our move.
@@ -433,6 +619,8 @@ class BullmqStore implements BullmqJobStore {
     if (state !== 'completed' && state !== 'failed') throw new Error(`purge: state must be completed or failed, not ${String(state)}`);
     // grace 0 and limit 0: every job in the state, however recent.
     const removed = await this.queue.clean(0, 0, state);
+    // The removed jobs are gone, and with them who they belonged to: count the state afresh.
+    await this.recount([state]);
     return removed.length;
   }
 
@@ -549,6 +737,14 @@ class BullmqStore implements BullmqJobStore {
   }
 }
 
+/** Where a page cursor of this store points: [index into the state's BullMQ sets, offset in it]. */
+function parsePosition(cursor: string | null | undefined): [number, number] {
+  if (!cursor) return [0, 0];
+  const m = /^(\d+)\.(\d+)$/.exec(cursor);
+  if (!m) throw new Error(`page: "${cursor}" is not a cursor this store gave`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 /** Resolves true when `work` settles within `ms`, false when the time runs out first. */
 async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -570,6 +766,7 @@ export async function createBullmqStore(opts: BullmqStoreOptions): Promise<Bullm
   const store = new BullmqStore(opts);
   try {
     await store.ready();
+    await store.checkCounters();
   } catch (err) {
     await store.close().catch(() => {});
     throw err;

@@ -13,10 +13,14 @@ import { ClassicLevel } from 'classic-level';
 import { describeError, isPermanent, PermanentError } from '../../lib/errors.js';
 import { redactSecrets } from '../../lib/log.js';
 import { DueQueue } from './due_queue.js';
+import { JobTally } from './tally.js';
 import { runWithStallHook } from './stall.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, retryDelayMs, raceAbort } from './backoff.js';
 import type {
+  JobCounts,
   JobHandler,
+  JobPage,
+  JobPageQuery,
   JobRecord,
   JobSpec,
   JobState,
@@ -96,6 +100,8 @@ interface Remembered {
 
 interface IndexEntry {
   state: JobState;
+  site: string;
+  name: string;
   createdAtMs: number;
   seq: number;
   /** Present while waiting or active, and until a transition away from those is on disk. */
@@ -120,6 +126,14 @@ function toPublic(job: StoredJob): JobRecord {
   return structuredClone(rest);
 }
 
+/** A page cursor of this store: "createdAtMs.seq" of the last job shown. */
+function parseCursor(cursor: string | null | undefined): { createdAtMs: number; seq: number } | null {
+  if (!cursor) return null;
+  const m = /^(\d+)\.(\d+)$/.exec(cursor);
+  if (!m) throw new Error(`page: "${cursor}" is not a cursor this store gave`);
+  return { createdAtMs: Number(m[1]), seq: Number(m[2]) };
+}
+
 function isLockedError(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string; message?: string } } | null;
   return e?.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(e?.cause?.message ?? '');
@@ -135,6 +149,8 @@ class EmbeddedStore implements EmbeddedJobStore {
   private readonly onError: (err: unknown) => void;
 
   private readonly index = new Map<string, IndexEntry>();
+  /** Counts per (site, handler, state) of `index`: every change of it goes through setEntry/dropEntry/moveEntry. */
+  private readonly tally = new JobTally();
   /** Ids of waiting jobs whose record is on disk: the only ones a worker may pick. */
   private readonly waiting = new DueQueue();
   private readonly inflight = new Map<string, Slot>();
@@ -194,12 +210,12 @@ class EmbeddedStore implements EmbeddedJobStore {
         }
         recover.push({ type: 'put', key: JOB + job.id, value: job });
       }
-      const entry: IndexEntry = { state: job.state, createdAtMs: job.createdAtMs, seq: job.seq };
+      const entry: IndexEntry = { state: job.state, site: job.site, name: job.name, createdAtMs: job.createdAtMs, seq: job.seq };
       if (job.state === 'waiting') {
         entry.job = job;
         this.waiting.add(job.id, job.runAtMs, job.seq);
       }
-      this.index.set(job.id, entry);
+      this.setEntry(job.id, entry);
     }
     // Expired processed keys are dead weight; sweeping on open keeps the keyspace bounded.
     for await (const [key, value] of this.db.iterator(rangeOf(PROC))) {
@@ -287,6 +303,25 @@ class EmbeddedStore implements EmbeddedJobStore {
     return this.write([{ type: 'put', key: JOB + job.id, value: job }]);
   }
 
+  private setEntry(id: string, entry: IndexEntry): void {
+    const before = this.index.get(id);
+    if (before) this.tally.add(before.site, before.name, before.state, -1);
+    this.index.set(id, entry);
+    this.tally.add(entry.site, entry.name, entry.state);
+  }
+
+  private dropEntry(id: string): void {
+    const entry = this.index.get(id);
+    if (!entry) return;
+    this.index.delete(id);
+    this.tally.add(entry.site, entry.name, entry.state, -1);
+  }
+
+  private moveEntry(entry: IndexEntry, state: JobState): void {
+    this.tally.move(entry.site, entry.name, entry.state, state);
+    entry.state = state;
+  }
+
   private assertOpen(): void {
     if (this.closed || this.crashed) throw new Error(`Job store ${this.dir} is closed`);
   }
@@ -314,7 +349,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       updatedAtMs: t,
       seq: this.nextSeq++,
     };
-    this.index.set(job.id, { state: 'waiting', createdAtMs: t, seq: job.seq, job });
+    this.setEntry(job.id, { state: 'waiting', site: job.site, name: job.name, createdAtMs: t, seq: job.seq, job });
     return job;
   }
 
@@ -327,7 +362,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     try {
       await this.putJob(job);
     } catch (err) {
-      this.index.delete(job.id);
+      this.dropEntry(job.id);
       throw err;
     }
     // Only now may a worker pick it: a job must be durable before it runs.
@@ -353,7 +388,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       // One batch, one synced write (group-committed with whatever else is waiting).
       await this.write(jobs.map((job) => ({ type: 'put', key: JOB + job.id, value: job })));
     } catch (err) {
-      for (const job of jobs) this.index.delete(job.id);
+      for (const job of jobs) this.dropEntry(job.id);
       throw err;
     }
     for (const job of jobs) this.waiting.add(job.id, job.runAtMs, job.seq);
@@ -431,7 +466,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     }
     this.dropSlot(slot);
     if (entry) {
-      entry.state = 'waiting';
+      this.moveEntry(entry, 'waiting');
       entry.job = job;
     }
     this.waiting.add(job.id, job.runAtMs, job.seq);
@@ -452,6 +487,47 @@ class EmbeddedStore implements EmbeddedJobStore {
       .filter(([, e]) => state === undefined || e.state === state)
       .sort(([, a], [, b]) => b.createdAtMs - a.createdAtMs || b.seq - a.seq)
       .slice(0, Math.max(0, limit));
+    return this.records(picked);
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    this.assertOpen();
+    const counts: Record<JobState, number> = { waiting: 0, active: 0, completed: 0, failed: 0 };
+    for (const e of this.index.values()) counts[e.state] += 1;
+    return counts;
+  }
+
+  async countsBy(): Promise<JobCounts> {
+    this.assertOpen();
+    return { rows: this.tally.snapshot(), exact: true };
+  }
+
+  /**
+   * The cursor is the last job's (createdAtMs, seq), so a page starts right after it whatever moved
+   * meanwhile. The index is in memory: picking a page filters and sorts it without reading the
+   * disk; only the page's finished records are read.
+   */
+  async page(query: JobPageQuery): Promise<JobPage> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.floor(query.limit));
+    const after = parseCursor(query.after);
+    const picked = [...this.index.entries()]
+      .filter(
+        ([, e]) =>
+          e.state === query.state &&
+          (query.name === undefined || e.name === query.name) &&
+          (query.sites === undefined || query.sites.has(e.site)) &&
+          (after === null || e.createdAtMs < after.createdAtMs || (e.createdAtMs === after.createdAtMs && e.seq < after.seq)),
+      )
+      .sort(([, a], [, b]) => b.createdAtMs - a.createdAtMs || b.seq - a.seq);
+    const shown = picked.slice(0, limit);
+    const jobs = await this.records(shown);
+    const last = shown[shown.length - 1]?.[1];
+    return { jobs, next: last && picked.length > limit ? `${last.createdAtMs}.${last.seq}` : null };
+  }
+
+  /** The records of index entries, finished ones read from disk in one getMany. */
+  private async records(picked: readonly (readonly [string, IndexEntry])[]): Promise<JobRecord[]> {
     const fromDisk = picked.filter(([, e]) => !e.job).map(([id]) => id);
     const loaded = new Map<string, StoredJob>();
     if (fromDisk.length > 0) {
@@ -468,22 +544,15 @@ class EmbeddedStore implements EmbeddedJobStore {
     return out;
   }
 
-  async counts(): Promise<Record<JobState, number>> {
-    this.assertOpen();
-    const counts: Record<JobState, number> = { waiting: 0, active: 0, completed: 0, failed: 0 };
-    for (const e of this.index.values()) counts[e.state] += 1;
-    return counts;
-  }
-
   async retry(id: string): Promise<boolean> {
     this.assertOpen();
     const entry = this.index.get(id);
     if (!entry || entry.state !== 'failed') return false;
     // Claim it first: a second retry() or a purge() racing this one sees it is no longer failed.
-    entry.state = 'waiting';
+    this.moveEntry(entry, 'waiting');
     const stored = (await this.db.get(JOB + id)) as StoredJob | undefined;
     if (!stored) {
-      this.index.delete(id);
+      this.dropEntry(id);
       return false;
     }
     const t = this.now();
@@ -493,7 +562,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     try {
       await this.putJob(job);
     } catch (err) {
-      entry.state = 'failed';
+      this.moveEntry(entry, 'failed');
       throw err;
     }
     entry.job = job;
@@ -508,11 +577,11 @@ class EmbeddedStore implements EmbeddedJobStore {
     const ids = [...this.index.entries()].filter(([, e]) => e.state === state && !e.job).map(([id]) => id);
     if (ids.length === 0) return 0;
     const removed = ids.map((id) => [id, this.index.get(id)!] as const);
-    for (const id of ids) this.index.delete(id);
+    for (const id of ids) this.dropEntry(id);
     try {
       await this.write(ids.map((id) => ({ type: 'del', key: JOB + id })));
     } catch (err) {
-      for (const [id, e] of removed) this.index.set(id, e);
+      for (const [id, e] of removed) this.setEntry(id, e);
       throw err;
     }
     return ids.length;
@@ -637,7 +706,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     const t = this.now();
     const entry = this.index.get(job.id)!;
     this.waiting.delete(job.id);
-    entry.state = 'active';
+    this.moveEntry(entry, 'active');
     job.state = 'active';
     job.attempts += 1;
     // One process owns the directory, so nobody else can take an expired lease over; it is recorded
@@ -660,7 +729,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       this.onError(err);
       this.dropSlot(slot);
       const entry = this.index.get(job.id);
-      if (entry) entry.state = 'waiting';
+      if (entry) this.moveEntry(entry, 'waiting');
       job.state = 'waiting';
       job.attempts -= 1;
       job.runAtMs = this.now() + 1000;
@@ -757,7 +826,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.dropSlot(slot);
     const entry = this.index.get(job.id);
     if (entry) {
-      entry.state = job.state;
+      this.moveEntry(entry, job.state);
       if (job.state === 'waiting') {
         entry.job = job;
         this.waiting.add(job.id, job.runAtMs, job.seq);

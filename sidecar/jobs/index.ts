@@ -8,8 +8,12 @@ import type { JobStore } from './types.js';
 
 export type {
   JobContext,
+  JobCountRow,
+  JobCounts,
   JobHandler,
   JobRecord,
+  JobPage,
+  JobPageQuery,
   JobSpec,
   JobState,
   JobStore,

@@ -46,6 +46,42 @@ export interface JobContext {
   attempt: number;
 }
 
+/** How many jobs of one handler on one site are in each state. */
+export interface JobCountRow {
+  site: string;
+  /** The handler name (JobSpec.name). */
+  name: string;
+  counts: Record<JobState, number>;
+}
+
+export interface JobCounts {
+  /** One row per (site, handler) that has any job; rows in (site, handler) order. */
+  rows: JobCountRow[];
+  /**
+   * False when the store knows its counters may be off (BullMQ: they disagree with the queue's own
+   * totals, and a recount is due). The embedded store's are always exact.
+   */
+  exact: boolean;
+}
+
+export interface JobPageQuery {
+  state: JobState;
+  /** Jobs per page. */
+  limit: number;
+  /** The `next` of the previous page; absent for the first. */
+  after?: string | null;
+  /** Only this handler. */
+  name?: string;
+  /** Only jobs of these sites. */
+  sites?: ReadonlySet<string>;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Pass as `after` for the next page; null when this was the last. */
+  next: string | null;
+}
+
 export type JobHandler = (job: JobRecord, ctx: JobContext) => Promise<void>;
 
 export interface StartOptions {
@@ -85,6 +121,18 @@ export interface JobStore {
   get(id: string): Promise<JobRecord | null>;
   list(state?: JobState, limit?: number): Promise<JobRecord[]>;
   counts(): Promise<Record<JobState, number>>;
+  /**
+   * Counts per (site, handler, state), kept as jobs move: no job is read to answer. They stay
+   * right across retry, purge, reopen and crash recovery.
+   */
+  countsBy(): Promise<JobCounts>;
+  /**
+   * One page of the jobs in a state, newest first (the order of `list`), from after the previous
+   * page's cursor. Jobs that change state between pages may be skipped or shown twice. A page may
+   * hold fewer than `limit` jobs while `next` is not null (BullMQ: a filtered page stops reading
+   * after 10,000 jobs); only a null `next` says there are no more.
+   */
+  page(query: JobPageQuery): Promise<JobPage>;
   /** Send a dead-lettered job back to waiting with fresh attempts. False when it is not failed. */
   retry(id: string): Promise<boolean>;
   /** Remove finished jobs in a state; returns how many. */

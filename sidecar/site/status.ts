@@ -1,3 +1,4 @@
+import type { RecordsView } from '../../lib/api/views.js';
 import type { HealthSummary } from '../handlers/health/state.js';
 
 /**
@@ -19,6 +20,8 @@ export interface SiteStatus {
   catchup: { running: boolean; lastRunAt: string | null; lastDocuments: number; error: string | null };
   /** The last daily health check (sidecar/handlers/health/): null before the first. */
   health?: HealthSummary | null;
+  /** The last records check (sidecar/site/records_check.ts); absent where nothing checks. */
+  records?: RecordsView;
 }
 
 /** A site is ready when REST answers and its realtime events reach the sidecar (not merely a connected socket). */

@@ -6,10 +6,11 @@
  * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
  * Order history view shows it done; the SLA view, live after a sweep of overdue leads, shows its
  * last sweep, the counts per DocType and per owner and the failures-per-day chart (earlier days
- * recorded beforehand). No console errors on the way. A screenshot of each view goes to
+ * recorded beforehand); the site card says its records are this release's; the Jobs list shows one
+ * page of 50 and Load more brings the rest. No console errors on the way. A screenshot of each view goes to
  * test-artifacts/ and to docs/ (README's "Ops console").
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,9 @@ const UNMAPPED_HANDLER = 'shops.test.unmapped';
 let mapped = false;
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** Jobs of a handler nobody registered: each is dead-lettered at once. */
+const UNHANDLED = 'console.test.unhandled';
 
 let site: InstalledSite;
 let sc: Sidecar;
@@ -108,6 +112,10 @@ describe('ops console in chromium', () => {
     await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
     await card.locator('[data-testid="site-realtime"][data-state="connected"]').waitFor();
     expect(await card.innerText()).toContain('Europe/Berlin');
+    // The records check ran on start: the site holds this release's records.
+    await card.locator('[data-testid="site-records"][data-state="up_to_date"]').waitFor();
+    expect(await card.locator('[data-testid="site-records-state"]').innerText()).toBe('up to date');
+    expect(await card.locator('[data-testid="site-records-version"]').innerText()).toContain(`release ${VERSION}`);
     await page.locator('[data-testid="job-list-empty"]').waitFor();
 
     // A job whose REST call the site fails: dead-lettered, and on the page without a reload.
@@ -132,6 +140,32 @@ describe('ops console in chromium', () => {
 
     // Chromium logs every 4xx answer to fetch as an error line: the wrong password's 401 is the one expected.
     expect(errors, consoleLines.join('\n')).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  }, 60_000);
+
+  it('the Jobs list shows one page of 50 with the total, and Load more brings the rest', async () => {
+    errors.length = 0;
+    // 60 dead letters at once (a handler nobody registered), then a fresh page load: one page, not 60 pushes.
+    const ids = Array.from({ length: 60 }, (_, i) => `console-browser-page-${i}`);
+    await sc.store.enqueueMany(ids.map((id) => ({ id, name: UNHANDLED, site: SITE, data: {}, maxAttempts: 1 })));
+    await until(sc, async () => (await sc.store.countsBy()).rows.find((r) => r.name === UNHANDLED)?.counts.failed === 60, 'sixty dead letters');
+    await page.reload();
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor();
+    await page.locator('[data-testid="jobs-shown"]', { hasText: '50 of 60 failed' }).waitFor();
+    expect(await page.locator('[data-testid="job-row"]').count()).toBe(50);
+    // Newest first: the last of the batch is on the first page, the first one is not.
+    expect(await page.locator(`[data-testid="job-row"][data-job="${ids[59]}"]`).count()).toBe(1);
+    expect(await page.locator(`[data-testid="job-row"][data-job="${ids[0]}"]`).count()).toBe(0);
+    await page.locator(`[data-testid="job-counts"] tr[data-handler="${UNHANDLED}"] td[data-state="failed"]`, { hasText: '60' }).waitFor();
+    await viewShot('jobs', 'console-jobs-paged');
+
+    await page.locator('[data-testid="jobs-load-more"]').click();
+    await page.locator('[data-testid="jobs-shown"]', { hasText: '60 of 60 failed' }).waitFor();
+    expect(await page.locator('[data-testid="job-row"]').count()).toBe(60);
+    expect(await page.locator(`[data-testid="job-row"][data-job="${ids[0]}"]`).count()).toBe(1);
+    expect(await page.locator('[data-testid="jobs-load-more"]').count()).toBe(0);
+    // Out of the way of the views below.
+    await sc.store.purge('failed');
+    expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
   it('the Shop inbox shows a delivery waiting for a mapping with its reason, and Retry completes it once mapped', async () => {

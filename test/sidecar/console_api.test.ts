@@ -8,6 +8,8 @@
  * while it is unfinished, each logged with the user (test/sidecar/console_ops.test.ts: the data of
  * the Shop inbox, Order history and SLA views).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../sidecar/runtime.js';
 import { SITE, control } from '../helpers/emulator.js';
@@ -108,6 +110,15 @@ describe('ops console API', () => {
     expect(login.status).toBe(401);
     expect(login.setCookie).toBeNull();
     expect(login.body).toEqual({ site: SITE, error: 'Invalid login credentials' });
+  });
+
+  it("the Sites card tells whether the site's records are this release's, checked on start without holding up readiness", async () => {
+    const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    await until(sc, () => sc.status()[0]!.records?.checkedAt != null, 'the records check');
+    const [card] = (await (await get('/console/api/sites', { Authorization: `Bearer ${TOKEN}` })).json()).sites;
+    expect(card.records).toMatchObject({ state: 'up_to_date', outOfDate: 0, productVersion: version, installedVersion: version, error: null });
+    expect(card.records.total).toBeGreaterThan(10);
+    expect(card.records.checkedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('COC_ADMIN_TOKEN is accepted as a bearer token, a wrong one is not', async () => {

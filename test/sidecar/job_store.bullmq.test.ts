@@ -3,6 +3,7 @@
  * and deletes every key under it afterwards.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { createBullmqStore, type BullmqJobStore, type BullmqStoreOptions } from '../../sidecar/jobs/bullmq-store.js';
 import { createJobStore } from '../../sidecar/jobs/index.js';
 import { deferred, describeJobStore, Recorder, spec, waitUntil } from './job_store.conformance.js';
@@ -96,6 +97,44 @@ describe('bullmq job store', () => {
     expect(runs).toBe(1);
     expect(rec.outcomes('takeover:1')).toEqual(['completed']);
     expect(await survivor.get('takeover:1')).toMatchObject({ state: 'completed', attempts: 2 });
+    // The survivor's stalled check moved it back, and its counters follow (that bump comes from the
+    // 'stalled' event, apart from the run's own).
+    const settled = JSON.stringify({ rows: [{ site: 'test.localhost', name: 'ok', counts: { waiting: 0, active: 0, completed: 1, failed: 0 } }], exact: true });
+    await waitUntil(async () => JSON.stringify(await survivor.countsBy()) === settled, 'the counters to settle');
+  });
+
+  it('counters that keep disagreeing with the queue for a minute are recounted; a passing disagreement is not', async () => {
+    let clock = Date.now();
+    const store = await open({ now: () => clock });
+    await store.enqueueMany([spec('d:1', 'ok', { site: 'a.localhost' }), spec('d:2', 'ok', { site: 'a.localhost' })]);
+    // A replica killed between BullMQ's move and its counter bump: one job counted twice.
+    const raw = new Queue('jobs', { connection, prefix, skipMetasUpdate: true });
+    await ((await raw.client) as unknown as { hincrby(k: string, f: string, by: number): Promise<number> }).hincrby(`${prefix}:counts:jobs`, JSON.stringify(['waiting', 'a.localhost', 'ok']), 1);
+    await raw.close();
+    const waitingOk = async () => (await store.countsBy()).rows[0]?.counts.waiting;
+    expect(await store.countsBy()).toMatchObject({ exact: false });
+    clock += 30_000;
+    expect(await waitingOk()).toBe(3);
+    clock += 31_000;
+    // The same disagreement a minute on: a recount starts, and the counts come right.
+    expect((await store.countsBy()).exact).toBe(false);
+    await waitUntil(async () => (await store.countsBy()).exact, 'the recount');
+    expect(await waitingOk()).toBe(2);
+  });
+
+  it('counters that do not add up (lost, or kept by no earlier version) are recounted from the queue on open', async () => {
+    const first = await open();
+    await first.enqueueMany([spec('n:1', 'ok', { site: 'a.localhost' }), spec('n:2', 'other', { site: 'b.localhost' })]);
+    const raw = new Queue('jobs', { connection, prefix, skipMetasUpdate: true });
+    await (await raw.client).del(`${prefix}:counts:jobs`);
+    await raw.close();
+    expect(await first.countsBy()).toEqual({ rows: [], exact: false });
+
+    const reopened = await open();
+    expect((await reopened.countsBy()).rows.map((r) => [r.site, r.name, r.counts.waiting])).toEqual([
+      ['a.localhost', 'ok', 1],
+      ['b.localhost', 'other', 1],
+    ]);
   });
 
   it('accepts a redis:// URL through createJobStore, with the prefix it is given', async () => {

@@ -391,6 +391,78 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       expect((await store.get('w:1'))?.state).toBe('waiting');
     });
 
+    it('counts per site and handler as jobs move, through retry, purge and reopen, reading no job', async () => {
+      let store = await open();
+      const rec = new Recorder();
+      let broken = true;
+      const flaky: JobHandler = async (job) => {
+        if (broken) throw new PermanentError(`bad input in ${job.id}`);
+      };
+      await store.start({ ok, flaky }, { concurrency: 2 }, rec.events);
+      await store.enqueueMany([
+        spec('a:1', 'ok', { site: 'a.localhost' }),
+        spec('a:2', 'ok', { site: 'a.localhost' }),
+        spec('a:3', 'flaky', { site: 'a.localhost' }),
+        spec('b:1', 'flaky', { site: 'b.localhost' }),
+        spec('b:2', 'flaky', { site: 'b.localhost' }),
+      ]);
+      await store.enqueue(spec('b:later', 'ok', { site: 'b.localhost', runAtMs: harness.now() + 3_600_000 }));
+      // A duplicate adds nothing, so it counts nothing.
+      await store.enqueue(spec('a:1', 'ok', { site: 'a.localhost' }));
+      await rec.waitFor(() => rec.done() === 5, 'five jobs to finish');
+      const row = (site: string, name: string, counts: Partial<Record<'waiting' | 'active' | 'completed' | 'failed', number>>) => ({
+        site,
+        name,
+        counts: { waiting: 0, active: 0, completed: 0, failed: 0, ...counts },
+      });
+      expect(await store.countsBy()).toEqual({
+        rows: [row('a.localhost', 'flaky', { failed: 1 }), row('a.localhost', 'ok', { completed: 2 }), row('b.localhost', 'flaky', { failed: 2 }), row('b.localhost', 'ok', { waiting: 1 })],
+        exact: true,
+      });
+
+      broken = false;
+      expect(await store.retry('b:1')).toBe(true);
+      await rec.waitForDone('b:1', 2);
+      expect((await store.countsBy()).rows.find((r) => r.site === 'b.localhost' && r.name === 'flaky')).toEqual(row('b.localhost', 'flaky', { completed: 1, failed: 1 }));
+
+      expect(await store.purge('completed')).toBe(3);
+      const afterPurge = {
+        rows: [row('a.localhost', 'flaky', { failed: 1 }), row('b.localhost', 'flaky', { failed: 1 }), row('b.localhost', 'ok', { waiting: 1 })],
+        exact: true,
+      };
+      expect(await store.countsBy()).toEqual(afterPurge);
+
+      await store.close();
+      store = await open();
+      expect(await store.countsBy()).toEqual(afterPurge);
+    });
+
+    it('pages a state newest first, filtered by handler and site, each page after the cursor of the last', async () => {
+      const store = await open();
+      const specs = Array.from({ length: 7 }, (_, i) => spec(`p:${i}`, i % 2 ? 'odd' : 'even', { site: i < 5 ? 'a.localhost' : 'b.localhost', runAtMs: harness.now() + 3_600_000 }));
+      for (const s of specs) await store.enqueue(s);
+      const all: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      do {
+        const page = await store.page({ state: 'waiting', limit: 3, after });
+        all.push(...page.jobs.map((j) => j.id));
+        after = page.next;
+        pages += 1;
+      } while (after !== null);
+      expect(pages).toBe(3);
+      expect([...all].sort()).toEqual(specs.map((s) => s.id).sort());
+      expect(new Set(all).size).toBe(7);
+
+      const even = await store.page({ state: 'waiting', limit: 2, name: 'even', sites: new Set(['a.localhost']) });
+      expect(even.jobs).toHaveLength(2);
+      expect(even.jobs.every((j) => j.name === 'even' && j.site === 'a.localhost')).toBe(true);
+      const rest = await store.page({ state: 'waiting', limit: 2, name: 'even', sites: new Set(['a.localhost']), after: even.next });
+      expect(rest.next).toBeNull();
+      expect([...even.jobs, ...rest.jobs].map((j) => j.id).sort()).toEqual(['p:0', 'p:2', 'p:4']);
+      expect(await store.page({ state: 'failed', limit: 5 })).toEqual({ jobs: [], next: null });
+    });
+
     it('keeps meta values and processed keys across close and reopen', async () => {
       let store = await open();
       expect(await store.getMeta('watermark:site')).toBeNull();
@@ -537,10 +609,14 @@ export function describeJobStore(name: string, makeHarness: MakeHarness): void {
       expect(aborted).toBe(true);
       expect(rec.finished).toEqual([]);
       expect((await store.get('slow:1'))?.state).toBe('waiting');
+      const slowCounts = async () => (await store.countsBy()).rows.find((r) => r.name === 'slow')?.counts;
+      // Handed back: counted waiting again, no longer active.
+      expect(await slowCounts()).toEqual({ waiting: 1, active: 0, completed: 0, failed: 0 });
 
       await store.start({ slow: ok }, {}, rec.events);
       await rec.waitForDone('slow:1');
       expect(rec.outcomes('slow:1')).toEqual(['completed']);
+      expect(await slowCounts()).toEqual({ waiting: 0, active: 0, completed: 1, failed: 0 });
     });
 
     it('withLock runs holders of one key one at a time, other keys freely, and releases after a throw', async () => {

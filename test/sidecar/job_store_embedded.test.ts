@@ -58,6 +58,8 @@ describe('embedded job store', () => {
     const second = await open();
     // Recovered on open: back to waiting at once, and the interrupted try still counts.
     expect(await second.get('crash:1')).toMatchObject({ state: 'waiting', attempts: 1 });
+    const counts = (c: Partial<Record<string, number>>) => ({ rows: [{ site: 'test.localhost', name: 'ok', counts: { waiting: 0, active: 0, completed: 0, failed: 0, ...c } }], exact: true });
+    expect(await second.countsBy()).toEqual(counts({ waiting: 1 }));
     const rec = new Recorder();
     let runs = 0;
     await second.start(
@@ -77,6 +79,7 @@ describe('embedded job store', () => {
     expect(runs).toBe(1);
     expect(rec.outcomes('crash:1')).toEqual(['completed']);
     expect(await second.get('crash:1')).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(await second.countsBy()).toEqual(counts({ completed: 1 }));
   });
 
   it('enqueueMany is durable once it resolves: every job of the batch is there after a crash, and only once', async () => {

@@ -8,7 +8,7 @@
 import roleFile from '../../../doctypes/roles/order_companion.json' with { type: 'json' };
 import type { FrappeClient } from '../../../lib/frappe/client.js';
 import { rolesOf } from '../install.js';
-import type { DesiredRole } from '../records.js';
+import { STATE_DOCTYPE, type DesiredRole } from '../records.js';
 import { blockedBy, frappeReason, statusOf } from './client_errors.js';
 import { AGENT_FIX, agentStatus } from './helpdesk_agent.js';
 import type { DoctorCheck } from './types.js';
@@ -135,7 +135,9 @@ export async function checkRoles(client: FrappeClient, user: Promise<string>, ou
   // give them), another role's when the user holds it (then its feature is meant to work).
   const checked = ourRoles.filter((r) => r === primary || (holds(r.name) && exists[ourRoles.indexOf(r)] !== false));
   // Document-level rows only: what a field-level row adds is not visible to a probe.
-  const grants = checked.flatMap((r) => r.grants.filter((g) => g.permlevel === 0).map((g) => ({ role: r.name, parent: g.parent, flags: g.flags })));
+  // Not the install state's DocType: `site install` makes it, and the console's records check
+  // (which is what reads it) says on its card when it is missing or unreadable.
+  const grants = checked.flatMap((r) => r.grants.filter((g) => g.permlevel === 0 && g.parent !== STATE_DOCTYPE).map((g) => ({ role: r.name, parent: g.parent, flags: g.flags })));
   const fixFor = (role: string) => (role === primary.name ? ROLE_FIX : INSTALL_FIX(role));
   const parents = [...new Set(grants.map((g) => g.parent))];
 
