@@ -42,8 +42,8 @@ export interface FrappeClientOptions {
   readTimeoutMs?: number;
   /**
    * Per attempt of a POST/PUT/DELETE/PATCH. Long: a write that timed out may still commit, and a
-   * POST is then not resent in-process, so giving up early only turns a slow success into a job
-   * retry. The ceiling when `writeTimeoutFloorMs` lets the timeout adapt. @defaultValue timeoutMs,
+   * POST is then not resent in-process (unless its caller says `idempotent`: a unique key on the
+   * site refuses a second copy), so giving up early only turns a slow success into a job retry. The ceiling when `writeTimeoutFloorMs` lets the timeout adapt. @defaultValue timeoutMs,
    * else 15_000
    */
   writeTimeoutMs?: number;

@@ -6,7 +6,7 @@
 import type { ShopConfig, ShopifyShop, EtsyShop, ErpnextMapping } from '../../lib/config/shops.js';
 import { parseManifest } from '../../lib/manifest/load.js';
 import type { HooksManifest } from '../../lib/manifest/schema.js';
-import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
+import { startSidecar, type Sidecar, type SidecarOptions } from '../../sidecar/runtime.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { SITE, control } from './emulator.js';
 import { localConfig } from './config.js';
@@ -88,7 +88,7 @@ export async function startShopSidecar(
   site: InstalledSite,
   keys: { key: string; secret: string },
   shops: ShopConfig[],
-  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest; maxAttempts?: number } = {},
+  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest; maxAttempts?: number; rest?: SidecarOptions['rest'] } = {},
 ): Promise<{ sc: Sidecar; url: string; logs: ReturnType<typeof captureLogs> }> {
   const logs = captureLogs();
   const config = localConfig(
@@ -100,7 +100,7 @@ export async function startShopSidecar(
     manifest: opts.manifest ?? SHOP_MANIFEST,
     handlers: builtinHandlers,
     logger: logs.logger,
-    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000 },
+    rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000, ...opts.rest },
     jobDefaults: { maxAttempts: opts.maxAttempts ?? 8, backoffMs: 5 },
     reconnectBaseMs: 20,
   });

@@ -9,8 +9,8 @@
  * What was ensured is remembered for a while (remembered.ts), so a returning customer's next order
  * asks nothing.
  */
+import { createHash } from 'node:crypto';
 import { PermanentError } from '../../../lib/errors.js';
-import { requestIsOver } from '../../../lib/frappe/client.js';
 import { FrappeApiError } from '../../../lib/frappe/errors.js';
 import type { Filter } from '../../../lib/frappe/types.js';
 import type { HandlerContext } from '../../handlers/types.js';
@@ -122,21 +122,34 @@ async function countryNames(ctx: HandlerContext, addresses: ShopAddress[]): Prom
 }
 
 /**
- * Insert a document that has no unique key to make a second copy fail. After a 5xx answer the
- * request is over on the site (requestIsOver), so `exists` tells whether it committed: only then is
- * it sent again, up to `tries` times. After a timeout or a dropped connection the site may still
- * be working on it; that is left to the job's retry, which looks first as well.
+ * Unique marker fields (doctypes/custom_fields/contact.json, address.json): the digest of what
+ * identifies the record for the shop sync, so the insert may be sent again after a timeout or a
+ * 5xx — a first copy that did commit makes the next one a unique violation (the DB's unique index,
+ * frappe/model/base_document.py db_insert), never a second record. Contact and Address have no
+ * such field of their own: their names get a number appended when taken (frappe/contacts/doctype/
+ * contact/contact.py, address/address.py autoname), so a second copy would simply be saved.
  */
-async function insertUnlessThere(ctx: HandlerContext, doctype: string, doc: Record<string, unknown>, exists: () => Promise<boolean>, tries = 3): Promise<void> {
-  for (let n = 1; ; n++) {
-    try {
-      await ctx.client.insert(doctype, doc, { signal: ctx.signal });
-      return;
-    } catch (err) {
-      if (n >= tries || !requestIsOver(err)) throw err;
-      if (await exists()) return;
-      ctx.logger.debug({ doctype, attempt: n }, `${doctype} insert answered 5xx and is not there; sending it again`);
-    }
+export const CONTACT_MARKER = 'custom_external_contact_id';
+export const ADDRESS_MARKER = 'custom_external_address_id';
+
+/** A Data field holds 140 characters; a Customer name and an email together may not fit. */
+export function markerOf(...parts: string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40);
+}
+
+/**
+ * Insert a document carrying its unique marker, resendable: the client sends it again after a
+ * timeout or a 5xx, and a unique violation means an earlier copy landed — confirmed by one read on
+ * the marker, so a violation for any other reason still fails the job.
+ */
+async function insertOnce(ctx: HandlerContext, doctype: string, field: string, marker: string, doc: Record<string, unknown>): Promise<void> {
+  try {
+    await ctx.client.insert(doctype, { ...doc, [field]: marker }, { signal: ctx.signal, idempotent: true });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const there = await ctx.client.getList<{ name: string }>(doctype, { filters: [[field, '=', marker]], orderBy: 'name asc', limitPageLength: 1, signal: ctx.signal });
+    if (!there.length) throw err;
+    ctx.logger.debug({ doctype, name: there[0]!.name }, `${doctype} insert was resent after a lost answer; the first copy is there`);
   }
 }
 
@@ -144,18 +157,13 @@ async function insertUnlessThere(ctx: HandlerContext, doctype: string, doc: Reco
 async function ensureContact(ctx: HandlerContext, customer: string, order: ShopOrder, existing: { name: string } | null): Promise<void> {
   const email = order.customer?.email;
   if (!email || existing) return;
-  await insertUnlessThere(
-    ctx,
-    'Contact',
-    {
-      first_name: order.customer?.firstName || displayName(order),
-      last_name: order.customer?.lastName || undefined,
-      email_ids: [{ email_id: email, is_primary: 1 }],
-      ...(order.customer?.phone ? { phone_nos: [{ phone: order.customer.phone, is_primary_phone: 1 }] } : {}),
-      links: [{ link_doctype: 'Customer', link_name: customer }],
-    },
-    async () => (await contactFor(ctx, email)) !== null,
-  );
+  await insertOnce(ctx, 'Contact', CONTACT_MARKER, markerOf('Contact', customer, email.trim().toLowerCase()), {
+    first_name: order.customer?.firstName || displayName(order),
+    last_name: order.customer?.lastName || undefined,
+    email_ids: [{ email_id: email, is_primary: 1 }],
+    ...(order.customer?.phone ? { phone_nos: [{ phone: order.customer.phone, is_primary_phone: 1 }] } : {}),
+    links: [{ link_doctype: 'Customer', link_name: customer }],
+  });
 }
 
 type StoredAddress = { name: string; address_type: string; address_line1: string; pincode: string | null };
@@ -209,24 +217,19 @@ async function ensureAddresses(ctx: HandlerContext, customer: string, order: Sho
       ctx.logger.warn({ order: order.id, country: a.countryCode ?? a.countryName }, `${describeOrder(order)}: ${type} address skipped, no ERPNext Country for "${a.countryCode ?? a.countryName ?? '?'}"`);
       continue;
     }
-    await insertUnlessThere(
-      ctx,
-      'Address',
-      {
-        address_title: a.company || a.name,
-        address_type: type,
-        address_line1: a.line1,
-        address_line2: a.line2,
-        city: a.city,
-        state: a.state,
-        pincode: a.zip,
-        country,
-        phone: a.phone,
-        email_id: order.customer?.email,
-        links: [{ link_doctype: 'Customer', link_name: customer }],
-      },
-      async () => (await addressesOf(ctx, customer)).some((e) => sameAddress(e, a, type)),
-    );
+    await insertOnce(ctx, 'Address', ADDRESS_MARKER, markerOf('Address', customer, type, a.line1, a.zip ?? ''), {
+      address_title: a.company || a.name,
+      address_type: type,
+      address_line1: a.line1,
+      address_line2: a.line2,
+      city: a.city,
+      state: a.state,
+      pincode: a.zip,
+      country,
+      phone: a.phone,
+      email_id: order.customer?.email,
+      links: [{ link_doctype: 'Customer', link_name: customer }],
+    });
     there.push(addressFingerprint(a, type));
   }
   return there;
