@@ -27,7 +27,11 @@
  *    leaves at t0 + i/rate whatever earlier answers did, over keep-alive sockets
  *    (`http.Agent({keepAlive})`); latency runs from the scheduled send time (so a lagging generator
  *    cannot hide queueing) to the end of the answer. The worker applies orders meanwhile, as in
- *    production. Afterwards each 200's `delivery` id is looked up with `sc.store.get`, the worker gets
+ *    production — twice, with distinct orders: first with every REST call of the site held
+ *    20 ± 5 ms (the latency profile: the worker is paced by its site, as against a real one), then
+ *    at the emulator's own ~1 ms, where the worker applies as fast as this machine's CPU allows, in
+ *    the receiver's process and beside the emulator's thread (the stress case; `…_20ms` metrics are
+ *    the first, the unsuffixed ones the second). Afterwards each 200's `delivery` id is looked up with `sc.store.get`, the worker gets
  *    BENCH_SHOP_DRAIN_S (15 s) more without load, the emulator is asked which orders have a submitted
  *    Sales Order, and once the sidecar has stopped a fresh store opened on the same directory must
  *    hold every acknowledged delivery (read back from disk). The store's enqueue is timed from
