@@ -132,7 +132,6 @@ export interface OrderSyncRequestView {
   status: string;
   referenceDoctype: string;
   referenceName: string;
-  requestedBy: string | null;
   /** The site's wall clock (its System Settings time zone), as Frappe stores datetimes. */
   creation: string;
   modified: string;

@@ -18,7 +18,7 @@ export const REQUESTS_LISTED = 50;
 /** How long a site's listing is shown before the site is asked again. */
 export const REQUESTS_CACHE_MS = 10_000;
 
-const FIELDS = ['name', 'status', 'reference_doctype', 'reference_name', 'requested_by', 'creation', 'modified', 'message', 'orders_synced'] as const;
+const FIELDS = ['name', 'status', 'reference_doctype', 'reference_name', 'creation', 'modified', 'message', 'orders_synced'] as const;
 const FINISHED = new Set(['Done', 'Failed']);
 
 type Row = Partial<Record<(typeof FIELDS)[number], unknown>>;
@@ -38,7 +38,6 @@ export function requestView(r: Row): OrderSyncRequestView {
     status,
     referenceDoctype: String(r.reference_doctype ?? ''),
     referenceName: String(r.reference_name ?? ''),
-    requestedBy: text(r.requested_by),
     creation: String(r.creation ?? ''),
     modified: String(r.modified ?? ''),
     durationMs: FINISHED.has(status) && Number.isFinite(took) ? Math.max(0, took) : null,

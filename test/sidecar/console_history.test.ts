@@ -79,7 +79,6 @@ describe('Order history: the site\'s Order Sync Requests', () => {
       status: 'Done',
       referenceDoctype: 'CRM Lead',
       referenceName: seed.linked[0],
-      requestedBy: 'rep@example.com',
       creation: done.creation,
       modified: done.modified,
       durationMs: wallMs(done.modified) - wallMs(done.creation),

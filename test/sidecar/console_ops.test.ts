@@ -204,10 +204,12 @@ describe('ops console: Shop inbox, Order history, SLA', () => {
     expect(listings.map((l) => l.site).sort()).toEqual(['a.localhost', 'b.localhost']);
     expect(listings[0]).toMatchObject({ doctype: 'Order Sync Request', args: { orderBy: 'creation desc', limitPageLength: 50 } });
     expect(listings[0]!.args.fields).toEqual(expect.arrayContaining(['name', 'status', 'reference_doctype', 'reference_name', 'creation', 'modified', 'message']));
+    // Who asked is not read: the console shows no job data (names, e-mails).
+    expect(listings[0]!.args.fields).not.toContain('requested_by');
     const a = answer.requests.find((r: { site: string }) => r.site === 'a.localhost');
     expect(a).toMatchObject({ url: 'http://127.0.0.1:9', error: null });
     expect(a.requests).toEqual([
-      { name: 'req-queued', status: 'Queued', referenceDoctype: 'HD Ticket', referenceName: '7', requestedBy: 'agent@example.com', creation: '2026-12-03 10:00:09.000000', modified: '2026-12-03 10:00:09.000000', durationMs: null, message: null, ordersSynced: 0 },
+      { name: 'req-queued', status: 'Queued', referenceDoctype: 'HD Ticket', referenceName: '7', creation: '2026-12-03 10:00:09.000000', modified: '2026-12-03 10:00:09.000000', durationMs: null, message: null, ordersSynced: 0 },
       expect.objectContaining({ name: 'req-failed', status: 'Failed', durationMs: 250, message: 'The customer is ambiguous: Twin Bakery, Twin Bakery-1' }),
       expect.objectContaining({ name: 'req-done', status: 'Done', durationMs: 2500, message: 'Synced 2 orders', ordersSynced: 2 }),
     ]);
