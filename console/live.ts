@@ -3,9 +3,9 @@
  * loss with a growing delay (capped), and a state the page shows ("live", "reconnecting"). Each
  * (re)open is announced, so the page reads everything once and then follows the pushes.
  */
-import type { JobView, SiteView } from './api.js';
+import type { HistoryProgressMessage, JobView, SiteView } from './api.js';
 
-export type LiveMessage = { type: 'hello'; sites: string[] } | { type: 'job'; outcome: 'completed' | 'retried' | 'failed'; job: JobView } | { type: 'site'; site: SiteView | null };
+export type LiveMessage = { type: 'hello'; sites: string[] } | { type: 'job'; outcome: 'completed' | 'retried' | 'failed'; job: JobView } | { type: 'site'; site: SiteView | null } | HistoryProgressMessage;
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 

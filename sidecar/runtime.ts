@@ -25,6 +25,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { scheduleEntries } from './scheduler.js';
 import { createShopAdminRouter, refreshShopGauges, waitsForMapping } from './shops/admin.js';
 import { createHistoryAdminRouter } from './handlers/order_history/admin.js';
+import { BULK_HANDLER, reportingCheckpoints } from './handlers/order_history/bulk.js';
 import { createShopHandlers } from './shops/handlers.js';
 import { SHOP_JOB_POLICIES } from './shops/jobs.js';
 import { createWebhookRouter } from './shops/webhooks/router.js';
@@ -68,7 +69,8 @@ export interface SidecarOptions {
  * What the runtime reports as it happens (for embedding, tests and future admin UIs):
  * `job` (job, outcome), `realtime` (site, connected, reason?), `probe` (site, eventsArrive, error?),
  * `health` (site, ok, error?), `catchup` (site, documents), `health_report` (site: its status shows
- * the health check that just finished), `records` (site: its records check just finished).
+ * the health check that just finished), `records` (site: its records check just finished),
+ * `history_progress` (site, progress: a bulk history run's checkpoint, just written).
  */
 export type SidecarEvents = EventEmitter;
 
@@ -108,6 +110,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000), waitsForMapping }),
     ...opts.handlers,
   };
+  // A bulk history run's page checkpoints reach the console's live link as `history_progress`.
+  const bulk = handlers[BULK_HANDLER];
+  if (bulk) handlers[BULK_HANDLER] = reportingCheckpoints(bulk, (site, progress) => events.emit('history_progress', site, progress));
   checkHandlers(manifest, handlers);
   const store = opts.store ?? (await createJobStore(config.redisUrl ? { kind: 'bullmq', redisUrl: config.redisUrl } : { kind: 'embedded', dir: config.dataDir }));
 
@@ -177,7 +182,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
         await refreshShopGauges(store, metrics);
         await refreshHealthGauges(meta, metrics, [...sites.keys()]);
       },
-      console: createConsole({ sites: config.sites.map((s) => ({ name: s.name, url: s.url })), store, status, events, logger, adminToken: config.adminToken, signIn: opts.consoleSignIn, shops: config.shops, enqueue: runner.enqueue }),
+      console: createConsole({ sites: config.sites.map((s) => ({ name: s.name, url: s.url })), store, status, events, logger, adminToken: config.adminToken, signIn: opts.consoleSignIn, shops: config.shops, enqueue: runner.enqueue, clientFor: (site) => sites.get(site)?.client }),
     });
     http = started;
     url = started.url;

@@ -131,6 +131,8 @@ export interface BulkProgress {
   noCustomer: number;
   ambiguousCount: number;
   ambiguous: { doctype: string; name: string; customers: string[] }[];
+  /** The first of the `noCustomer` ones by name (up to 200 per run); a checkpoint written before they were kept has none. */
+  withoutCustomer: { doctype: string; name: string }[];
   failedCount: number;
   failed: { doctype: string; name: string; reason: string }[];
   /** Where the run stands: the DocType being walked and the last name done in it. */
@@ -141,15 +143,53 @@ export interface BulkProgress {
 
 export interface BulkRunView {
   site: string;
+  /** The site's address as the sidecar's config has it: the view links each lead or ticket there. */
+  url: string;
   run: string | null;
   job: { id: string; state: JobState; attempts: number; lastError: string | null } | null;
   progress: BulkProgress | null;
+}
+
+/** One Order Sync Request as the site lists it (doctypes/order_sync_request): what a desk user's *Fetch Order History* created. */
+export interface OrderSyncRequestView {
+  name: string;
+  /** Queued, Running, Done or Failed. */
+  status: string;
+  referenceDoctype: string;
+  referenceName: string;
+  /** The site's wall clock (its System Settings time zone), as Frappe stores datetimes. */
+  creation: string;
+  modified: string;
+  /** Done or Failed: modified − creation (the last write is the one that finished it); null otherwise. */
+  durationMs: number | null;
+  /** The outcome's words ("Synced 2 orders", the failure's reason). */
+  message: string | null;
+  ordersSynced: number | null;
+}
+
+/** A site's most recent Order Sync Requests, read over REST (cached briefly: sidecar/console/sync_requests.ts). */
+export interface SiteSyncRequests {
+  site: string;
+  url: string;
+  requests: OrderSyncRequestView[];
+  /** Why the site could not be read; the requests are then empty. */
+  error: string | null;
+  /** When the sidecar read them (ISO, its own clock). */
+  readAt: string | null;
 }
 
 export interface HistoryAnswer {
   jobs: TimedJobView[];
   partial: boolean;
   runs: BulkRunView[];
+  requests: SiteSyncRequests[];
+}
+
+/** Pushed on the live link each time a bulk run writes its checkpoint (after every page, and at its end). */
+export interface HistoryProgressMessage {
+  type: 'history_progress';
+  site: string;
+  progress: BulkProgress;
 }
 
 /** What SLA sweeps did, for one DocType or one owner. */

@@ -17,6 +17,7 @@ import type { SiteStatus } from '../site/status.js';
 import { checkFrappeSession, signInToFrappe, type SessionCheckRequest, type SignInRequest, type SignInResult } from './frappe_signin.js';
 import { SESSION_COOKIE, SessionStore, clearedCookie, cookieValue, mayOperate, sessionCookie, type ConsolePrincipal, CONSOLE_ROLES } from './sessions.js';
 import { historyAnswer, shopsAnswer, slaAnswer } from './ops.js';
+import type { SyncRequestReader } from './sync_requests.js';
 import { jobView, siteView } from './views.js';
 
 export interface ConsoleSite {
@@ -41,6 +42,8 @@ export interface ConsoleOptions {
   shops?: ShopConfig[];
   /** The runtime's enqueue, for *Run history sync*; without it the button is refused (503). */
   enqueue?: Enqueue;
+  /** Each site's recent Order Sync Requests (Order history view); built by createConsole from `clientFor`. */
+  syncRequests?: SyncRequestReader;
 }
 
 const STATES: JobState[] = ['waiting', 'active', 'completed', 'failed'];
@@ -225,7 +228,7 @@ export function createConsoleApi(opts: ConsoleOptions): { router: Router; sessio
   });
 
   router.get('/history', async (_req, res) => {
-    res.json(await historyAnswer(opts.store, new Set(sitesOf(who(res), opts.sites)), opts.sites.map((s) => s.name)));
+    res.json(await historyAnswer(opts.store, new Set(sitesOf(who(res), opts.sites)), opts.sites, opts.syncRequests));
   });
 
   // A bulk history sync started (or the unfinished one resumed) as POST /admin/history/sync does, on a site the caller sees.

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import express, { type Router } from 'express';
 import { createConsoleApi, type ConsoleOptions } from './api.js';
 import { attachLive, trackRealtimeSince } from './live.js';
+import { createSyncRequestReader } from './sync_requests.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
 
 export { OPERATOR_ROLE, CONSOLE_ROLES } from './sessions.js';
 export { LIVE_PATH } from './live.js';
@@ -30,9 +32,20 @@ export interface ConsoleMount {
   attach(server: Server): { close(): void };
 }
 
-export function createConsole(opts: Omit<ConsoleOptions, 'realtimeSince'> & { events: EventEmitter; assetsDir?: string | null; pingMs?: number }): ConsoleMount {
+export function createConsole(
+  opts: Omit<ConsoleOptions, 'realtimeSince' | 'syncRequests'> & {
+    events: EventEmitter;
+    assetsDir?: string | null;
+    pingMs?: number;
+    /** The runtime's REST client per site: the Order history view reads each site's Order Sync Requests with it. */
+    clientFor?: (site: string) => FrappeClient | undefined;
+    /** How long a site's Order Sync Requests are kept (tests). */
+    requestsCacheMs?: number;
+  },
+): ConsoleMount {
   const realtimeSince = trackRealtimeSince(opts.events, opts.sites);
-  const { router: api, sessions } = createConsoleApi({ ...opts, realtimeSince });
+  const syncRequests = opts.clientFor ? createSyncRequestReader({ sites: opts.sites, clientFor: opts.clientFor, events: opts.events, cacheMs: opts.requestsCacheMs }) : undefined;
+  const { router: api, sessions } = createConsoleApi({ ...opts, realtimeSince, syncRequests });
   const router = express.Router();
   router.use('/api', api);
   const dir = opts.assetsDir === undefined ? consoleAssetsDir() : opts.assetsDir;

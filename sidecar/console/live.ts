@@ -2,13 +2,14 @@
  * The console's live link: a WebSocket at /console/live (the ws package) on the sidecar's HTTP
  * server, opened with the console session cookie (or COC_ADMIN_TOKEN as a bearer token). It pushes
  * what the runtime already reports (sidecar/runtime.ts `SidecarEvents`): each job outcome, and a
- * site's status whenever its link, probe, health or catch-up changes — to the clients that see
- * that site. The page never polls; after a lost link it reconnects and reads everything once.
+ * site's status whenever its link, probe, health or catch-up changes, and each page a bulk history
+ * run checkpoints — to the clients that see that site. The page never polls; after a lost link it reconnects and reads everything once.
  */
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { BulkProgress, HistoryProgressMessage } from '../../lib/api/views.js';
 import type { JobRecord } from '../jobs/types.js';
 import type { SiteStatus } from '../site/status.js';
 import { principalOf, sitesOf, type ConsoleSite } from './api.js';
@@ -109,8 +110,11 @@ export function attachLive(opts: LiveOptions & { realtimeSince: (site: string) =
       const s = opts.status().find((x) => x.name === site);
       return { type: 'site', site: s ? siteView(s, null, opts.realtimeSince(site)) : null };
     });
+  // A bulk history run's checkpoint, after each page: the Order history view follows the run as it goes.
+  const onProgress = (site: string, progress: BulkProgress) => send(site, (): HistoryProgressMessage & Record<string, unknown> => ({ type: 'history_progress', site, progress }));
   const siteEvents = ['realtime', 'probe', 'health', 'catchup', 'health_report', 'records'];
   opts.events.on('job', onJob);
+  opts.events.on('history_progress', onProgress);
   for (const e of siteEvents) opts.events.on(e, onSite);
 
   // A link that died without a close frame (a suspended laptop) is found by a missed pong.
@@ -131,6 +135,7 @@ export function attachLive(opts: LiveOptions & { realtimeSince: (site: string) =
     close() {
       clearInterval(ping);
       opts.events.off('job', onJob);
+      opts.events.off('history_progress', onProgress);
       for (const e of siteEvents) opts.events.off(e, onSite);
       opts.server.off('upgrade', onUpgrade);
       for (const c of clients) c.ws.terminate();

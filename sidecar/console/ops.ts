@@ -2,7 +2,8 @@
  * What the console's Shop inbox, Order history and SLA views show, read from the job store: the
  * shop deliveries by result and those waiting for a mapping (sidecar/shops/admin.ts decides which
  * do), each shop's reconciliation watermark; the recent order_history.* jobs and each site's last
- * bulk history run (sidecar/handlers/order_history/bulk.ts keeps its progress in the store's meta);
+ * bulk history run (sidecar/handlers/order_history/bulk.ts keeps its progress in the store's meta)
+ * and its Order Sync Requests (sidecar/console/sync_requests.ts);
  * the last sla.sweep jobs and each site's SLA counts (sidecar/handlers/sla_stats.ts). Only the sites the caller sees, and no job data (names, e-mails).
  */
 import type { ShopConfig } from '../../lib/config/shops.js';
@@ -11,7 +12,8 @@ import { readSlaStats } from '../handlers/sla_stats.js';
 import type { JobPage, JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
-import type { BulkRunView, JobView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
+import type { BulkRunView, HistoryAnswer, JobView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
+import type { SyncRequestReader } from './sync_requests.js';
 import { jobView } from './views.js';
 
 export type { BulkRunView, ShopView, TimedJobView };
@@ -102,19 +104,31 @@ export async function recentJobs(store: JobStore, visible: Set<string>, keep: (n
 }
 
 
-export async function historyAnswer(store: JobStore, visible: Set<string>, sites: string[]): Promise<{ jobs: TimedJobView[]; partial: boolean; runs: BulkRunView[] }> {
-  const recent = await recentJobs(store, visible, (n) => n.startsWith('order_history.'));
-  const runs = await Promise.all(
-    sites
-      .filter((s) => visible.has(s))
-      .map(async (site): Promise<BulkRunView> => {
+/**
+ * The Order history view: the recent order_history.* jobs, per visible site its last bulk run, and
+ * the site's own most recent Order Sync Requests (read by `readRequests`; none without it). A site
+ * whose requests cannot be read says why; the rest of the answer stands.
+ */
+export async function historyAnswer(
+  store: JobStore,
+  visible: Set<string>,
+  sites: { name: string; url: string }[],
+  readRequests?: SyncRequestReader,
+): Promise<HistoryAnswer> {
+  const shown = sites.filter((s) => visible.has(s.name));
+  const [recent, runs, requests] = await Promise.all([
+    recentJobs(store, visible, (n) => n.startsWith('order_history.')),
+    Promise.all(
+      shown.map(async ({ name: site, url }): Promise<BulkRunView> => {
         const run = await store.getMeta(lastRunKey(site));
-        if (!run) return { site, run: null, job: null, progress: null };
+        if (!run) return { site, url, run: null, job: null, progress: null };
         const [job, progress] = await Promise.all([store.get(bulkJobId(site, run)), readProgress((k) => store.getMeta(k), site, run)]);
-        return { site, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress };
+        return { site, url, run, job: job ? { id: job.id, state: job.state, attempts: job.attempts, lastError: job.lastError ?? null } : null, progress };
       }),
-  );
-  return { ...recent, runs };
+    ),
+    readRequests ? Promise.all(shown.map((s) => readRequests(s.name))) : Promise.resolve([]),
+  ]);
+  return { ...recent, runs, requests };
 }
 
 /**

@@ -4,7 +4,8 @@
  * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
  * Retry completes it; the Shop inbox lists a delivery waiting for a mapping with its reason and
  * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
- * Order history view shows it done; the SLA view, live after a sweep of overdue leads, shows its
+ * Order history view shows it done, the leads it found without a customer (linked to CRM), and the
+ * site's Order Sync Requests a desk user made, Done and Failed; the SLA view, live after a sweep of overdue leads, shows its
  * last sweep, the counts per DocType and per owner and the failures-per-day chart (earlier days
  * recorded beforehand); the site card says its records are this release's; the Jobs list shows one
  * page of 50 and Load more brings the rest. No console errors on the way. A screenshot of each view goes to
@@ -22,6 +23,7 @@ import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/
 import { shopifyShop } from '../helpers/shops.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
 import { createSlaHandlers } from '../../sidecar/handlers/sla.js';
+import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
 import { SweepTally, recordSweep } from '../../sidecar/handlers/sla_stats.js';
 import { handlerMeta } from '../../sidecar/jobs/handler.js';
 import { siteWallClock } from '../../lib/frappe/time.js';
@@ -69,6 +71,7 @@ beforeAll(async () => {
     shops: [shopifyShop('http://127.0.0.1:9', { reconcile: { enabled: false, overlapMinutes: 10, initialLookbackHours: 24 } })],
     handlers: {
       ...createSlaHandlers(),
+      ...createOrderHistoryHandlers(),
       [UNMAPPED_HANDLER]: async () => {
         if (!mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
       },
@@ -195,6 +198,23 @@ describe('ops console in chromium', () => {
     const card = page.locator(`[data-testid="history-run-card"][data-site="${SITE}"]`);
     await card.waitFor();
     expect(await card.getAttribute('data-state')).toBe('none');
+
+    // A desk user's Fetch Order History on a lead linked to a customer, and on one no customer matches.
+    const ok = (res: { status: number; body: any }) => (expect(res.status, JSON.stringify(res.body)).toBe(200), res.body.data);
+    const customer = ok(await site.root.insert('Customer', { customer_name: 'Console Bakery', customer_type: 'Company' })).name;
+    const linked = ok(await site.rep.insert('CRM Lead', { first_name: 'Linked', organization: 'Console Bakery', custom_customer: customer })).name;
+    const stranger = ok(await site.rep.insert('CRM Lead', { first_name: 'Stranger', email: 'nobody@nowhere.example' })).name;
+    for (const lead of [linked, stranger]) {
+      const req = ok(await site.rep.insert('Order Sync Request', { reference_doctype: 'CRM Lead', reference_name: lead }));
+      // The console's sidecar hears no realtime: the job the Fetch's event would start, enqueued as dispatch does.
+      await sc.store.enqueue({ id: `browser-fetch|${req.name}`, name: 'order_history.request', site: SITE, data: { doctype: 'Order Sync Request', name: req.name, modified: req.modified, source: 'realtime', heardAtMs: Date.now() }, maxAttempts: 1 });
+    }
+    const requests = page.locator(`[data-testid="history-requests"][data-site="${SITE}"]`);
+    await requests.locator('[data-testid="history-request-row"][data-status="Done"]', { hasText: linked }).waitFor();
+    const failed = requests.locator('[data-testid="history-request-row"][data-status="Failed"]', { hasText: stranger });
+    await failed.waitFor();
+    expect(await failed.innerText()).toMatch(/customer/i);
+    expect(await requests.locator(`a[href$="/crm/leads/${stranger}"]`).count()).toBe(1);
     // The site refuses the count a run starts with: the run dead-letters, unfinished, and the card says so.
     await control(site.emu, '/faults', { rules: [{ site: SITE, match: 'frappe.client.get_count', mode: 'error', status: 403 }] });
     try {
@@ -212,6 +232,11 @@ describe('ops console in chromium', () => {
     await page.locator(`[data-testid="history-run-card"][data-site="${SITE}"][data-state="done"]`).waitFor();
     expect(await card.innerText()).toContain('dry run');
     await card.locator('[data-testid="history-no-customer"]').waitFor();
+    // The leads without a customer by name, each a link to its CRM page on the site.
+    const without = card.locator('[data-testid="history-without-customer-item"]', { hasText: stranger });
+    await without.waitFor();
+    expect(await without.locator('a').getAttribute('href')).toBe(`${site.emu.url}/crm/leads/${encodeURIComponent(stranger)}`);
+    expect(await card.locator('[data-testid="history-without-customer-item"]', { hasText: linked }).count()).toBe(0);
     await page.locator('[data-testid="history-job-row"][data-state="completed"]', { hasText: 'order_history.bulk' }).waitFor();
     expect(await page.locator('[data-testid="history-job-row"]', { hasText: 'order_history.bulk' }).count()).toBe(1);
     await viewShot('history', 'console-order-history');

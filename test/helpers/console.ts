@@ -6,6 +6,7 @@
 import { WebSocket } from 'ws';
 import type { ShopConfig } from '../../lib/config/shops.js';
 import { parseManifest } from '../../lib/manifest/load.js';
+import type { HooksManifest } from '../../lib/manifest/schema.js';
 import { BULK_HANDLER, bulkHandler } from '../../sidecar/handlers/order_history/bulk.js';
 import type { HandlerRegistry } from '../../sidecar/handlers/types.js';
 import { startSidecar, type Sidecar } from '../../sidecar/runtime.js';
@@ -28,13 +29,13 @@ export const consoleHandlers: HandlerRegistry = {
 
 export async function startConsoleSidecar(
   site: InstalledSite,
-  opts: { adminToken?: string; shops?: ShopConfig[]; handlers?: HandlerRegistry } = {},
+  opts: { adminToken?: string; shops?: ShopConfig[]; handlers?: HandlerRegistry; manifest?: HooksManifest } = {},
 ): Promise<{ sc: Sidecar; logs: ReturnType<typeof captureLogs>['lines'] }> {
   const { lines, logger } = captureLogs();
   const config = { ...configFor(site), adminToken: opts.adminToken, ...(opts.shops ? { shops: opts.shops } : {}) };
   const sc = await startSidecar({
     config,
-    manifest: CONSOLE_MANIFEST,
+    manifest: opts.manifest ?? CONSOLE_MANIFEST,
     handlers: { ...consoleHandlers, ...opts.handlers },
     logger,
     rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000, maxRetries: 0 },

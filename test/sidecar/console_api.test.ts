@@ -185,7 +185,7 @@ describe('ops console API', () => {
     const { cookie } = await consoleLogin(sc.url!, 'manager@example.com', 'pw');
     const sync = (body: unknown) => fetch(`${sc.url}/console/api/history/sync`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie! }, body: JSON.stringify(body) });
     const before = await (await get('/console/api/history', { Cookie: cookie! })).json();
-    expect(before.runs).toEqual([{ site: SITE, run: null, job: null, progress: null }]);
+    expect(before.runs).toEqual([{ site: SITE, url: site.emu.url, run: null, job: null, progress: null }]);
     expect((await sync({ site: 'elsewhere.localhost', dryRun: true })).status).toBe(404);
 
     // The site refuses the count a run starts with: the run's job dead-letters, unfinished.

@@ -3,7 +3,9 @@
  * stand-in handlers (a delivery that needs a mapping, one that fails otherwise, one that completes,
  * a reconciliation run, an order-history request, an SLA sweep) on two sites, and SLA counts the
  * sweeps recorded today and eight days ago: the data's shape,
- * only the signed-in site's shops and jobs, and Retry of a needs-mapping entry once it is fixed.
+ * only the signed-in site's shops and jobs, and Retry of a needs-mapping entry once it is fixed;
+ * each site's Order Sync Requests from a stand-in REST client (outcome, duration, one listing per
+ * cache window, a site that cannot be read). test/sidecar/console_history.test.ts reads real ones.
  * The Run history sync button is covered against the emulator in test/sidecar/console_api.test.ts.
  */
 import { EventEmitter } from 'node:events';
@@ -26,6 +28,7 @@ import { etsyShop, shopifyShop } from '../helpers/shops.js';
 import { readySiteStatus as statusOf } from '../helpers/console.js';
 import { SweepTally, recordSweep } from '../../sidecar/handlers/sla_stats.js';
 import { handlerMeta } from '../../sidecar/jobs/handler.js';
+import type { FrappeClient } from '../../lib/frappe/client.js';
 
 const SITES = [
   { name: 'a.localhost', url: 'http://127.0.0.1:9' },
@@ -38,6 +41,26 @@ async function fakeSignIn(req: SignInRequest): Promise<SignInResult> {
   return { ok: true, user: req.usr, roles: ['Order Companion Operator'] };
 }
 
+
+const TOKEN = 'console-ops-test-token-0123456789';
+/** Order Sync Request listings each site's stand-in client was asked for. */
+const listings: { site: string; doctype: string; args: Record<string, unknown> }[] = [];
+/** As a site lists them: newest first, in the site's wall clock. */
+const REQUEST_ROWS = [
+  { name: 'req-queued', status: 'Queued', reference_doctype: 'HD Ticket', reference_name: 7, requested_by: 'agent@example.com', creation: '2026-12-03 10:00:09.000000', modified: '2026-12-03 10:00:09.000000', message: null, orders_synced: 0 },
+  { name: 'req-failed', status: 'Failed', reference_doctype: 'CRM Lead', reference_name: 'CRM-LEAD-2', requested_by: 'rep@example.com', creation: '2026-12-03 10:00:05.000000', modified: '2026-12-03 10:00:05.250000', message: 'The customer is ambiguous: Twin Bakery, Twin Bakery-1', orders_synced: 0 },
+  { name: 'req-done', status: 'Done', reference_doctype: 'CRM Lead', reference_name: 'CRM-LEAD-1', requested_by: 'rep@example.com', creation: '2026-12-03 09:59:58.100000', modified: '2026-12-03 10:00:00.600000', message: 'Synced 2 orders', orders_synced: 2 },
+];
+function standInClient(site: string): FrappeClient {
+  return {
+    site,
+    async getList(doctype: string, args: Record<string, unknown>) {
+      listings.push({ site, doctype, args });
+      if (site === 'b.localhost') throw new Error('connect ECONNREFUSED 127.0.0.1:9');
+      return REQUEST_ROWS;
+    },
+  } as unknown as FrappeClient;
+}
 
 let server: Server;
 let url: string;
@@ -92,7 +115,7 @@ beforeAll(async () => {
   );
   await finishedAll(['d-unmapped', 'd-broken', 'd-ok', 'r-1', 'd-other', 'h-1', 'h-other', 's-1']);
 
-  const c = createConsole({ sites: SITES, store, status: () => SITES.map((s) => statusOf(s.name)), events, logger: captureLogs().logger, signIn: fakeSignIn, assetsDir: null, shops: SHOPS });
+  const c = createConsole({ sites: SITES, store, status: () => SITES.map((s) => statusOf(s.name)), events, logger: captureLogs().logger, signIn: fakeSignIn, assetsDir: null, shops: SHOPS, adminToken: TOKEN, clientFor: standInClient });
   const app = express();
   app.use('/console', c.router);
   server = createServer(app);
@@ -168,7 +191,43 @@ describe('ops console: Shop inbox, Order history, SLA', () => {
     const job = answer.jobs[0];
     expect(job).toMatchObject({ handler: 'order_history.request', site: 'a.localhost', state: 'completed' });
     expect(job.durationMs).toBe(job.finishedAtMs - job.createdAtMs);
-    expect(answer.runs).toEqual([{ site: 'a.localhost', run: null, job: null, progress: null }]);
+    expect(answer.runs).toEqual([{ site: 'a.localhost', url: 'http://127.0.0.1:9', run: null, job: null, progress: null }]);
+  });
+
+  it("Order history shows each site's recent Order Sync Requests with outcome and duration, asking the site once per cache window", async () => {
+    // What the test before read of a.localhost is forgotten as a finished request job makes it (see below).
+    for (const id of ['h-1', 'h-other']) events.emit('job', (await store.get(id))!, 'completed');
+    listings.splice(0);
+    const load = async () => (await fetch(`${url}/console/api/history`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+    const answer = await load();
+    // One listing per site, newest first, with what the view shows.
+    expect(listings.map((l) => l.site).sort()).toEqual(['a.localhost', 'b.localhost']);
+    expect(listings[0]).toMatchObject({ doctype: 'Order Sync Request', args: { orderBy: 'creation desc', limitPageLength: 50 } });
+    expect(listings[0]!.args.fields).toEqual(expect.arrayContaining(['name', 'status', 'reference_doctype', 'reference_name', 'creation', 'modified', 'message']));
+    // Who asked is not read: the console shows no job data (names, e-mails).
+    expect(listings[0]!.args.fields).not.toContain('requested_by');
+    const a = answer.requests.find((r: { site: string }) => r.site === 'a.localhost');
+    expect(a).toMatchObject({ url: 'http://127.0.0.1:9', error: null });
+    expect(a.requests).toEqual([
+      { name: 'req-queued', status: 'Queued', referenceDoctype: 'HD Ticket', referenceName: '7', creation: '2026-12-03 10:00:09.000000', modified: '2026-12-03 10:00:09.000000', durationMs: null, message: null, ordersSynced: 0 },
+      expect.objectContaining({ name: 'req-failed', status: 'Failed', durationMs: 250, message: 'The customer is ambiguous: Twin Bakery, Twin Bakery-1' }),
+      expect.objectContaining({ name: 'req-done', status: 'Done', durationMs: 2500, message: 'Synced 2 orders', ordersSynced: 2 }),
+    ]);
+    // A site that cannot be read says why; the rest of the answer stands.
+    const b = answer.requests.find((r: { site: string }) => r.site === 'b.localhost');
+    expect(b).toMatchObject({ requests: [], error: expect.stringContaining('ECONNREFUSED') });
+    expect(answer.jobs.map((j: { id: string }) => j.id).sort()).toEqual(['h-1', 'h-other']);
+    expect(answer.runs).toHaveLength(2);
+
+    // Reloads within the window (the page reads the view after every order_history.* job event) ask no site again.
+    await load();
+    await load();
+    expect(listings).toHaveLength(2);
+    // A request job finishing on a site has changed a request there: that site is asked again, the other is not.
+    events.emit('job', (await store.get('h-1'))!, 'completed');
+    await load();
+    expect(listings.map((l) => l.site)).toHaveLength(3);
+    expect(listings[2]!.site).toBe('a.localhost');
   });
 
   it('SLA lists the last sla.sweep jobs with their duration, and per visible site the last sweep, today, this week and failures per day', async () => {

@@ -29,6 +29,8 @@ export const BULK_PAGE = 250;
 const WRITE_CONCURRENCY = 4;
 /** Names kept in the summary per kind (ambiguous, failed); the counts are always whole. */
 const LISTED = 50;
+/** Leads/tickets without a customer kept by name: the ones to look at first (the count is whole). */
+export const WITHOUT_CUSTOMER_LISTED = 200;
 
 
 /** A bulk run's job: which run (its checkpoint's key) and what it covers. */
@@ -109,11 +111,12 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 /** What one page adds to the run's counts. */
 type PageTally = Pick<BulkProgress, 'synced' | 'unchanged' | 'skipped' | 'noCustomer' | 'ambiguousCount' | 'failedCount'> & {
   ambiguous: BulkProgress['ambiguous'];
+  withoutCustomer: BulkProgress['withoutCustomer'];
   failed: BulkProgress['failed'];
 };
 
 async function syncPage(ctx: HandlerContext, doctype: BulkDoctype, page: Target[], options: BulkOptions): Promise<PageTally> {
-  const tally: PageTally = { synced: 0, unchanged: 0, skipped: 0, noCustomer: 0, ambiguousCount: 0, failedCount: 0, ambiguous: [], failed: [] };
+  const tally: PageTally = { synced: 0, unchanged: 0, skipped: 0, noCustomer: 0, ambiguousCount: 0, failedCount: 0, ambiguous: [], withoutCustomer: [], failed: [] };
   const tables = await tablesOf(ctx, doctype, page.map((t) => t.name));
   const todo = options.onlyEmpty ? page.filter((t) => !tables.get(String(t.name))?.length) : page;
   tally.skipped = page.length - todo.length;
@@ -129,7 +132,10 @@ async function syncPage(ctx: HandlerContext, doctype: BulkDoctype, page: Target[
       if (outcome?.error instanceof AmbiguousCustomerError) {
         tally.ambiguousCount += 1;
         if (tally.ambiguous.length < LISTED) tally.ambiguous.push({ doctype, name, customers: outcome.error.customers });
-      } else tally.noCustomer += 1;
+      } else {
+        tally.noCustomer += 1;
+        tally.withoutCustomer.push({ doctype, name });
+      }
       return;
     }
     const rows: HistoryRow[] = histories.get(outcome.customer) ?? [];
@@ -147,6 +153,9 @@ async function syncPage(ctx: HandlerContext, doctype: BulkDoctype, page: Target[
       if (tally.failed.length < LISTED) tally.failed.push({ doctype, name, reason: reasonOf(err) });
     }
   });
+  // The lanes finish in any order; the names are kept in the page's (name) order.
+  const position = new Map(todo.map((t, i) => [String(t.name), i]));
+  tally.withoutCustomer.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
   return tally;
 }
 
@@ -159,6 +168,7 @@ function add(p: BulkProgress, t: PageTally, pageSize: number): void {
   p.ambiguousCount += t.ambiguousCount;
   p.failedCount += t.failedCount;
   p.ambiguous.push(...t.ambiguous.slice(0, Math.max(0, LISTED - p.ambiguous.length)));
+  p.withoutCustomer.push(...t.withoutCustomer.slice(0, Math.max(0, WITHOUT_CUSTOMER_LISTED - p.withoutCustomer.length)));
   p.failed.push(...t.failed.slice(0, Math.max(0, LISTED - p.failed.length)));
 }
 
@@ -180,6 +190,7 @@ export async function startProgress(ctx: Pick<HandlerContext, 'client' | 'signal
     noCustomer: 0,
     ambiguousCount: 0,
     ambiguous: [],
+    withoutCustomer: [],
     failedCount: 0,
     failed: [],
     doctypeIndex: 0,
@@ -232,7 +243,33 @@ export function reopen(progress: BulkProgress): void {
 /** A run's checkpoint, read with the job store's meta (`ctx.meta.get`, `store.getMeta`); null before its first page. */
 export async function readProgress(read: (key: string) => Promise<string | null>, site: string, run: string): Promise<BulkProgress | null> {
   const raw = await read(progressKey(site, run));
-  return raw ? (JSON.parse(raw) as BulkProgress) : null;
+  if (!raw) return null;
+  const progress = JSON.parse(raw) as BulkProgress;
+  // Checkpoints written before the names were kept: a resumed run keeps them from here on.
+  progress.withoutCustomer ??= [];
+  return progress;
+}
+
+/**
+ * `handler` (the bulk job) with every checkpoint it writes also handed to `onCheckpoint` once the
+ * store has it: the runtime turns these into `history_progress` events, which the console's live
+ * link pushes (sidecar/console/live.ts) — a run's progress is seen while it runs, not only at its end.
+ */
+export function reportingCheckpoints(handler: SidecarHandler, onCheckpoint: (site: string, progress: BulkProgress) => void): SidecarHandler {
+  return (ctx) => {
+    const key = progressKey(ctx.site, String(ctx.job.data.run));
+    const set = async (k: string, value: string) => {
+      await ctx.meta.set(k, value);
+      if (k !== key) return;
+      try {
+        onCheckpoint(ctx.site, JSON.parse(value) as BulkProgress);
+      } catch (err) {
+        // Only the live view misses a page; the run and its checkpoint stand.
+        ctx.logger.warn({ site: ctx.site, key, err: err instanceof Error ? err.message : String(err) }, 'bulk history checkpoint not reported');
+      }
+    };
+    return handler({ ...ctx, meta: { ...ctx.meta, set } });
+  };
 }
 
 /**
