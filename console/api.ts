@@ -9,6 +9,7 @@ export type {
   JobState,
   JobView,
   JobsAnswer,
+  ReconcileRunView,
   SessionInfo,
   ShopView,
   ShopsAnswer,
