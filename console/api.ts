@@ -12,6 +12,7 @@ export type {
   JobState,
   JobView,
   JobsAnswer,
+  ReconcileRunView,
   SessionInfo,
   ShopView,
   ShopsAnswer,

@@ -87,8 +87,48 @@ export interface ShopView {
   /** Deliveries and orders of this shop by result (reconciliation runs apart). */
   results: ShopResults;
   reconciliation: ShopResults & { last: JobView | null };
+  /** What the shop's recent reconciliation runs did, newest first (the last RUNS_KEPT, sidecar/shops/reconcile_runs.ts). */
+  runs: ReconcileRunView[];
   /** Dead letters that wait for a mapping; the reason is the job's redacted error. */
   needsMapping: JobView[];
+}
+
+/**
+ * One reconciliation run of one shop (one shops.reconcile job; a retry of the job replaces its
+ * record). listed = upToDate + enqueued + unreadable + skipped.
+ */
+export interface ReconcileRunView {
+  job: string;
+  /** The attempt this record is of (1-based). */
+  attempt: number;
+  /** A backfill reads from a date it was given; a scheduled run from the watermark minus the overlap. */
+  trigger: 'scheduled' | 'backfill';
+  /** running until the attempt ends; failed is this attempt's outcome (`jobState` says whether the job retries). */
+  outcome: 'running' | 'completed' | 'failed';
+  /** The job's state now, as the store has it; null once the store has pruned the job. */
+  jobState: JobState | null;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** The watermark when the run started, the time it listed changes from, the watermark it left. */
+  watermarkBefore: string | null;
+  since: string;
+  watermarkAfter: string | null;
+  /** Pages the shop's API answered. */
+  pages: number;
+  /** Orders (Etsy receipts) the shop listed as changed since `since`. */
+  listed: number;
+  /** Versions (order, updated_at) an earlier run or this one had already queued: applied, or waiting / parked. */
+  upToDate: number;
+  /** Versions queued now: orders new to the sidecar, or newer than the version it has. */
+  enqueued: number;
+  /** Records that could not be read, queued raw to wait as their own dead letter (or already so). */
+  unreadable: number;
+  /** Listed but not queued, and why (e.g. "not paid yet": an Etsy receipt polled again once it changes). */
+  skipped: number;
+  skippedWhy: Record<string, number>;
+  /** The attempt's error, redacted, when it failed. */
+  error: string | null;
 }
 
 export interface ShopsAnswer {

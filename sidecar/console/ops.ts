@@ -1,7 +1,7 @@
 /**
  * What the console's Shop inbox, Order history and SLA views show, read from the job store: the
  * shop deliveries by result and those waiting for a mapping (sidecar/shops/admin.ts decides which
- * do), each shop's reconciliation watermark; the recent order_history.* jobs and each site's last
+ * do), each shop's reconciliation watermark and its recent runs' counts (sidecar/shops/reconcile_runs.ts); the recent order_history.* jobs and each site's last
  * bulk history run (sidecar/handlers/order_history/bulk.ts keeps its progress in the store's meta)
  * and its Order Sync Requests (sidecar/console/sync_requests.ts);
  * the last sla.sweep jobs and each site's SLA counts (sidecar/handlers/sla_stats.ts). Only the sites the caller sees, and no job data (names, e-mails).
@@ -12,7 +12,8 @@ import { readSlaStats } from '../handlers/sla_stats.js';
 import type { JobPage, JobRecord, JobState, JobStore } from '../jobs/types.js';
 import { shopHeader, waitsForMapping } from '../shops/admin.js';
 import { RECONCILE_HANDLER } from '../shops/jobs.js';
-import type { BulkRunView, HistoryAnswer, JobView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
+import { readRuns } from '../shops/reconcile_runs.js';
+import type { BulkRunView, HistoryAnswer, JobView, ReconcileRunView, ShopView, SlaAnswer, TimedJobView } from '../../lib/api/views.js';
 import type { SyncRequestReader } from './sync_requests.js';
 import { jobView } from './views.js';
 
@@ -78,12 +79,18 @@ export async function shopsAnswer(shops: ShopConfig[], store: JobStore, visible:
         const results = noResults();
         const reconciliation = { ...noResults(), last: null as JobView | null };
         for (const j of own) (j.name === RECONCILE_HANDLER ? reconciliation : results)[j.state] += 1;
-        const runs = own.filter((j) => j.name === RECONCILE_HANDLER).sort(newestFirst);
-        reconciliation.last = runs[0] ? jobView(runs[0]) : null;
+        const runJobs = own.filter((j) => j.name === RECONCILE_HANDLER).sort(newestFirst);
+        reconciliation.last = runJobs[0] ? jobView(runJobs[0]) : null;
+        const stateOf = new Map(runJobs.map((j) => [j.id, j.state]));
+        // A run's job past the scanned lists (a partial read) is looked up by id; one the store has pruned has no state.
+        const runs = await Promise.all(
+          (await readRuns((k) => store.getMeta(k), s.id)).map(async (r): Promise<ReconcileRunView> => ({ ...r, jobState: stateOf.get(r.job) ?? (await store.get(r.job))?.state ?? null })),
+        );
         return {
           ...(await shopHeader(s, store)),
           results,
           reconciliation,
+          runs,
           needsMapping: own.filter((j) => j.state === 'failed' && waitsForMapping(j)).sort(newestFirst).slice(0, LISTED).map(jobView),
         };
       }),

@@ -6,10 +6,12 @@
  * - `shops.order`: one order found by reconciliation.
  * - `shops.reconcile`: on the scheduler, per shop of the site, list what changed since the
  *   watermark (minus an overlap) and queue each order under an id of (order, updated_at), so
- *   overlaps and repeated runs add nothing; then move the watermark.
+ *   overlaps and repeated runs add nothing; then move the watermark. Each run records its counts
+ *   and watermarks for the console (reconcile_runs.ts).
  */
 import { ZodError } from 'zod';
-import { PermanentError } from '../../lib/errors.js';
+import { PermanentError, describeError } from '../../lib/errors.js';
+import { redactSecrets } from '../../lib/log.js';
 import type { HandlerContext, HandlerRegistry } from '../handlers/types.js';
 import { jobHandler } from '../jobs/runner.js';
 import type { ShopConfig, ShopifyShop } from '../../lib/config/shops.js';
@@ -22,6 +24,7 @@ import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admi
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
 import { etsyTarget } from './etsy/notification.js';
 import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, orderJobId, watermarkKey, type DeliveryData } from './jobs.js';
+import { RunTally, recordRun, type ReconcileRun } from './reconcile_runs.js';
 
 
 function shopById(shops: ShopConfig[], id: unknown): ShopConfig {
@@ -71,49 +74,91 @@ function rawKey(shop: ShopConfig, raw: unknown): { id: string; updatedAt: string
  * queued raw, so it waits as its own dead letter (retryable once the cause is fixed) instead of
  * stopping the pass and pinning the watermark behind it.
  */
-async function queuePage(ctx: HandlerContext, shop: ShopConfig, page: unknown[], tally: { seen: number; queued: number; newest: string | null }): Promise<void> {
+async function queuePage(ctx: HandlerContext, shop: ShopConfig, page: unknown[], tally: RunTally): Promise<void> {
+  tally.pages += 1;
   for (const raw of page) {
-    tally.seen += 1;
+    tally.listed += 1;
     let order: ShopOrder | null;
     try {
       order = normalizeRecord(shop, raw);
     } catch (err) {
       const key = rawKey(shop, raw);
       ctx.logger.error({ shop: shop.id, record: key.id, err }, (err as Error).message);
-      if (await ctx.enqueue({ id: `${ORDER_HANDLER}|${shop.id}|${key.id}|${key.updatedAt}`, name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, raw } })) tally.queued += 1;
+      await ctx.enqueue({ id: `${ORDER_HANDLER}|${shop.id}|${key.id}|${key.updatedAt}`, name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, raw } });
+      tally.unreadable += 1;
       continue;
     }
-    if (!order) continue; // an Etsy receipt not paid yet: polled again once it changes
-    if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order } })) tally.queued += 1;
+    // An Etsy receipt not paid yet: polled again once it changes.
+    if (!order) {
+      tally.skip('not paid yet');
+      continue;
+    }
+    // A known id is a version queued before (applied, or still waiting / parked): nothing to add.
+    if (await ctx.enqueue({ id: orderJobId(shop.id, order), name: ORDER_HANDLER, site: shop.site, data: { shop: shop.id, order } })) tally.enqueued += 1;
+    else tally.upToDate += 1;
     if (!tally.newest || order.updatedAt > tally.newest) tally.newest = order.updatedAt;
   }
 }
 
-async function reconcilePass(ctx: HandlerContext, shop: ShopConfig, sinceIso: string): Promise<{ seen: number; queued: number; newest: string | null }> {
-  const tally = { seen: 0, queued: 0, newest: null as string | null };
+async function reconcilePass(ctx: HandlerContext, shop: ShopConfig, sinceIso: string, tally: RunTally): Promise<void> {
   const pages = shop.platform === 'shopify' ? ordersUpdatedSince(shop, sinceIso, ctx.signal) : new EtsyApi(ctx, shop).receiptsModifiedSince(Date.parse(sinceIso) / 1000);
   // (receipt, update time) is the job id: offset paging that shifts mid-scan, and the overlap,
   // hand the same version back without adding work.
   for await (const page of pages) await queuePage(ctx, shop, page, tally);
-  return tally;
 }
 
-/** One reconciliation pass for a shop; `since` overrides the watermark (backfill). */
-export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since?: string): Promise<{ seen: number; queued: number; since: string }> {
+/**
+ * One reconciliation pass for a shop; `since` overrides the watermark (backfill). What it did goes
+ * to the shop's recorded runs (reconcile_runs.ts), also when it fails.
+ */
+export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since?: string): Promise<ReconcileRun> {
+  const startedAtMs = Date.now();
   const mark = await ctx.meta.get(watermarkKey(shop.id));
   const from =
     since ??
     (mark
       ? new Date(Date.parse(mark) - shop.reconcile.overlapMinutes * 60_000).toISOString()
       : new Date(Date.now() - shop.reconcile.initialLookbackHours * 3_600_000).toISOString());
-  const result = await reconcilePass(ctx, shop, from);
+  const tally = new RunTally();
+  const run = (outcome: ReconcileRun['outcome'], after: string | null, error: string | null): ReconcileRun => {
+    const finishedAtMs = outcome === 'running' ? null : Date.now();
+    return {
+      job: ctx.job.id,
+      attempt: ctx.attempt,
+      trigger: since === undefined ? 'scheduled' : 'backfill',
+      outcome,
+      startedAt: new Date(startedAtMs).toISOString(),
+      finishedAt: finishedAtMs === null ? null : new Date(finishedAtMs).toISOString(),
+      durationMs: finishedAtMs === null ? null : finishedAtMs - startedAtMs,
+      watermarkBefore: mark,
+      since: from,
+      watermarkAfter: after,
+      ...tally.counts(),
+      error,
+    };
+  };
+  await recordRun(ctx, shop.id, run('running', mark, null));
+  try {
+    await reconcilePass(ctx, shop, from, tally);
+  } catch (err) {
+    // The watermark stays: the next attempt (or run) reads the same changes again, adding nothing it already queued.
+    const error = redactSecrets(describeError(err));
+    // Losing the record must not hide the run's own error.
+    await recordRun(ctx, shop.id, run('failed', mark, error.length > 300 ? `${error.slice(0, 297)}...` : error)).catch((e: unknown) =>
+      ctx.logger.warn({ shop: shop.id, job: ctx.job.id, err: e }, `${shop.id}: could not record the failed reconciliation run`),
+    );
+    throw err;
+  }
   // Never backwards: a backfill from long ago must not make the next run re-read everything.
-  if (result.newest && (!mark || result.newest > mark)) await ctx.meta.set(watermarkKey(shop.id), result.newest);
+  const after = tally.newest && (!mark || tally.newest > mark) ? tally.newest : mark;
+  if (after !== mark && after) await ctx.meta.set(watermarkKey(shop.id), after);
+  const done = run('completed', after, null);
+  await recordRun(ctx, shop.id, done);
   ctx.logger.info(
-    { event: 'shop_reconciled', shop: shop.id, since: from, seen: result.seen, queued: result.queued },
-    `${shop.id}: reconciliation since ${from} saw ${result.seen} order(s), queued ${result.queued} new version(s)`,
+    { event: 'shop_reconciled', shop: shop.id, since: from, listed: done.listed, enqueued: done.enqueued, upToDate: done.upToDate, unreadable: done.unreadable, skipped: done.skipped, pages: done.pages },
+    `${shop.id}: reconciliation since ${from} listed ${done.listed} order(s) in ${done.pages} page(s): ${done.enqueued} queued (new or newer), ${done.upToDate} up to date, ${done.unreadable} unreadable, ${done.skipped} skipped`,
   );
-  return { seen: result.seen, queued: result.queued, since: from };
+  return done;
 }
 
 export function createShopHandlers(shops: ShopConfig[]): HandlerRegistry {

@@ -2,8 +2,9 @@
  * The ops console in Debian's chromium (playwright-core), served by a sidecar on an installed
  * emulated site: a wrong password shows Frappe's message, a System Manager signs in and sees the
  * site card, a job failed by an injected REST fault appears in the Jobs table without a reload, and
- * Retry completes it; the Shop inbox lists a delivery waiting for a mapping with its reason and
- * Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
+ * Retry completes it; the Shop inbox shows each reconciliation run against the Shopify double as it
+ * finishes (counts, watermarks, a refused token's error) and lists a delivery waiting for a mapping
+ * with its reason, and Retry completes it once mapped; Run history sync starts a run, a second click resumes it, and the
  * Order history view shows it done, the leads it found without a customer (linked to CRM), and the
  * site's Order Sync Requests a desk user made, Done and Failed; the SLA view, live after a sweep of overdue leads, shows its
  * last sweep, the counts per DocType and per owner and the failures-per-day chart (earlier days
@@ -20,7 +21,8 @@ import { SITE, control } from '../helpers/emulator.js';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { installedSite, until, type InstalledSite } from '../helpers/sidecar.js';
 import { CONSOLE_HANDLER, person, relay, startConsoleSidecar } from '../helpers/console.js';
-import { shopifyShop } from '../helpers/shops.js';
+import { SHOPIFY_DOMAIN, SHOPIFY_SECRET, SHOPIFY_TOKEN, shopifyShop } from '../helpers/shops.js';
+import { createShopifyDouble, type ShopifyDouble } from '../../doubles/shopify/index.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
 import { createSlaHandlers } from '../../sidecar/handlers/sla.js';
 import { createOrderHistoryHandlers } from '../../sidecar/handlers/order_history/index.js';
@@ -38,6 +40,7 @@ const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '
 const UNHANDLED = 'console.test.unhandled';
 
 let site: InstalledSite;
+let shopify: ShopifyDouble;
 let sc: Sidecar;
 let browser: Browser;
 let context: BrowserContext;
@@ -66,12 +69,15 @@ beforeAll(async () => {
   site = await installedSite('Europe/Berlin');
   await person(site, 'manager@example.com', ['System Manager']);
   await person(site, 'clerk@example.com', ['Sales User']);
+  shopify = await createShopifyDouble({ shops: [{ domain: SHOPIFY_DOMAIN, accessToken: SHOPIFY_TOKEN, apiSecret: SHOPIFY_SECRET }] });
   ({ sc } = await startConsoleSidecar(site, {
-    // A shop on the site (no reconciliation: its API is not there), and a delivery handler that needs a mapping.
-    shops: [shopifyShop('http://127.0.0.1:9', { reconcile: { enabled: false, overlapMinutes: 10, initialLookbackHours: 24 } })],
+    // A shop on the site, reconciled from the Shopify double, and a delivery handler that needs a mapping.
+    shops: [shopifyShop(shopify.url)],
     handlers: {
       ...createSlaHandlers(),
       ...createOrderHistoryHandlers(),
+      // The orders reconciliation finds complete as they are: applying them to ERPNext is test/shops/'s part.
+      'shops.order': async () => undefined,
       [UNMAPPED_HANDLER]: async () => {
         if (!mapped) throw new NeedsMappingError('item code for SKU "FUDGE-9" is unknown (add it to skuMap)');
       },
@@ -94,6 +100,7 @@ afterAll(async () => {
   await browser?.close();
   await net?.close();
   await sc?.stop();
+  await shopify?.close();
   await site?.emu.close();
 });
 
@@ -171,11 +178,50 @@ describe('ops console in chromium', () => {
     expect(errors, consoleLines.join('\n')).toEqual([]);
   }, 60_000);
 
-  it('the Shop inbox shows a delivery waiting for a mapping with its reason, and Retry completes it once mapped', async () => {
+  it('the Shop inbox shows each reconciliation run live with its counts and watermarks, a delivery waiting for a mapping with its reason, and Retry completes it once mapped', async () => {
     errors.length = 0;
     const shop = page.locator('[data-testid="shop-card"][data-shop="demo-shopify"]');
     await shop.waitFor();
-    expect(await shop.locator('[data-testid="shop-reconcile"]').innerText()).toBe('off');
+    expect(await shop.locator('[data-testid="shop-reconcile"]').innerText()).toContain('watermark none yet');
+    expect(await shop.locator('[data-testid="shop-runs"]').count()).toBe(0);
+
+    // Runs as the scheduler's would be: two orders found, then one more beside the two applied, then a refused token.
+    const demoShop = shopify.shop(SHOPIFY_DOMAIN);
+    const buyer = (n: number) => ({ customer: { first_name: 'Run', last_name: `Buyer ${n}`, email: `run.buyer.${n}@example.com` }, line_items: [{ sku: 'COOKIE-BOX', title: 'Cookie Box', quantity: 1, price: '12.75' }] });
+    demoShop.addOrder(buyer(1));
+    demoShop.addOrder(buyer(2));
+    const runRow = (job: string, outcome: string) => shop.locator(`[data-testid="reconcile-run"][data-job="${job}"][data-outcome="${outcome}"]`);
+    const count = async (row: ReturnType<typeof runRow>, name: string) => row.locator(`[data-count="${name}"]`).innerText();
+    await sc.store.enqueue({ id: 'console-browser-reconcile-1', name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
+    // Shown on the job's event, no reload.
+    const first = runRow('console-browser-reconcile-1', 'completed');
+    await first.waitFor();
+    expect([await count(first, 'listed'), await count(first, 'upToDate'), await count(first, 'enqueued'), await count(first, 'pages')]).toEqual(['2', '0', '2', '1']);
+    expect(await first.locator('[data-testid="reconcile-run-watermark"]').innerText()).toMatch(/^— → /);
+
+    // A minute later in the shop: the new order moves the watermark on.
+    shopify.clock.advance(60_000);
+    demoShop.addOrder(buyer(3));
+    await sc.store.enqueue({ id: 'console-browser-reconcile-2', name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
+    const second = runRow('console-browser-reconcile-2', 'completed');
+    await second.waitFor();
+    expect([await count(second, 'listed'), await count(second, 'upToDate'), await count(second, 'enqueued')]).toEqual(['3', '2', '1']);
+    expect(await second.locator('[data-testid="reconcile-run-watermark"]').innerText()).toMatch(/^\S.* → \S/);
+
+    shopify.failNext(1, { kind: 'http', status: 401 });
+    await sc.store.enqueue({ id: 'console-browser-reconcile-3', name: 'shops.reconcile', site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
+    const refused = runRow('console-browser-reconcile-3', 'failed');
+    await refused.waitFor();
+    expect(await refused.locator('[data-testid="reconcile-run-error"]').innerText()).toContain('the Admin API refused the access token (401)');
+    expect(await refused.locator('[data-testid="reconcile-run-watermark"]').innerText()).toMatch(/^unchanged /);
+    // Newest first.
+    expect(await shop.locator('[data-testid="reconcile-run"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')))).toEqual([
+      'console-browser-reconcile-3',
+      'console-browser-reconcile-2',
+      'console-browser-reconcile-1',
+    ]);
+    // The three orders the runs queued completed (stand-ins here).
+    await shop.locator('[data-testid="shop-results"] [data-result="completed"]', { hasText: '3 completed' }).waitFor();
     const id = 'console-browser-unmapped';
     await sc.store.enqueue({ id, name: UNMAPPED_HANDLER, site: SITE, data: { shop: 'demo-shopify' }, maxAttempts: 1 });
     const row = shop.locator(`[data-testid="needs-mapping-row"][data-job="${id}"]`);
@@ -186,7 +232,7 @@ describe('ops console in chromium', () => {
 
     mapped = true;
     await row.locator('[data-testid="shop-retry"]').click();
-    await shop.locator('[data-testid="shop-results"] [data-result="completed"]', { hasText: '1 completed' }).waitFor();
+    await shop.locator('[data-testid="shop-results"] [data-result="completed"]', { hasText: '4 completed' }).waitFor();
     await shop.locator('[data-testid="shop-results"] [data-result="failed"]', { hasText: '0 failed' }).waitFor();
     expect(await row.count()).toBe(0);
     expect((await sc.store.get(id))?.state).toBe('completed');

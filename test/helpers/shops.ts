@@ -7,6 +7,7 @@ import type { ShopConfig, ShopifyShop, EtsyShop, ErpnextMapping } from '../../li
 import { parseManifest } from '../../lib/manifest/load.js';
 import type { HooksManifest } from '../../lib/manifest/schema.js';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../../sidecar/runtime.js';
+import type { JobStore } from '../../sidecar/jobs/types.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';
 import { SITE, control } from './emulator.js';
 import { localConfig } from './config.js';
@@ -88,7 +89,7 @@ export async function startShopSidecar(
   site: InstalledSite,
   keys: { key: string; secret: string },
   shops: ShopConfig[],
-  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest; maxAttempts?: number; rest?: SidecarOptions['rest'] } = {},
+  opts: { dataDir?: string; bodyLimit?: number; manifest?: HooksManifest; maxAttempts?: number; rest?: SidecarOptions['rest']; store?: JobStore } = {},
 ): Promise<{ sc: Sidecar; url: string; logs: ReturnType<typeof captureLogs> }> {
   const logs = captureLogs();
   const config = localConfig(
@@ -98,6 +99,7 @@ export async function startShopSidecar(
   const sc = await startSidecar({
     config,
     manifest: opts.manifest ?? SHOP_MANIFEST,
+    ...(opts.store ? { store: opts.store } : {}),
     handlers: builtinHandlers,
     logger: logs.logger,
     rest: { backoffBaseMs: 1, backoffMaxMs: 20, timeoutMs: 5000, ...opts.rest },

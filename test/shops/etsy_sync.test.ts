@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtsyDouble, deliver, type EtsyDouble, type EtsyShop as DoubleShop } from '../../doubles/etsy/index.js';
 import type { Sidecar } from '../../sidecar/runtime.js';
+import { readRuns, type ReconcileRun } from '../../sidecar/shops/reconcile_runs.js';
 import { SITE } from '../helpers/emulator.js';
 import { installedSite, runJob, until, type InstalledSite } from '../helpers/sidecar.js';
 import { etsyShop, shopSyncUser, startShopSidecar } from '../helpers/shops.js';
@@ -49,6 +50,12 @@ async function reconcile(): Promise<void> {
     throw new Error(`${e.message}: ${JSON.stringify(await sc.store.get(`test-etsy-reconcile-${reconciles}`))}`);
   });
   await drained();
+}
+
+async function lastRun(): Promise<ReconcileRun> {
+  const [run] = await readRuns((k) => sc.store.getMeta(k), 'demo-etsy');
+  expect(run?.job).toBe(`test-etsy-reconcile-${reconciles}`);
+  return run!;
 }
 
 const paidReceipt = (sku: string, buyer: string) => ({
@@ -107,6 +114,8 @@ describe('polling', () => {
     const r = shop.addReceipt({ ...paidReceipt('COOKIE-BOX', 'Octavia Butler'), status: 'Open', is_paid: false });
     await reconcile();
     expect(await salesOrderOf(r.receipt_id)).toBeNull();
+    // The run's record (the console's Shop inbox) names it skipped, and why.
+    expect((await lastRun()).skippedWhy).toEqual({ 'not paid yet': 1 });
     shop.payReceipt(r.receipt_id);
     await reconcile();
     const so = await salesOrderOf(r.receipt_id);
@@ -124,6 +133,7 @@ describe('polling', () => {
     expect(await salesOrderOf(bad.receipt_id)).toBeNull();
     const parked = (await sc.store.list('failed', 1000)).find((j) => j.id.startsWith(`shops.order|demo-etsy|${bad.receipt_id}|`));
     expect(parked?.lastError).toMatch(/a reconciled receipt could not be read: Etsy receipt \d+ has no timestamps/);
+    expect(await lastRun()).toMatchObject({ outcome: 'completed', unreadable: 1 });
   });
 
   it('an access token that expired early (401) is refreshed once and the call repeated', async () => {

@@ -2,7 +2,7 @@
  * The console's Shop inbox, Order history and SLA answers, from a job store whose jobs ran with
  * stand-in handlers (a delivery that needs a mapping, one that fails otherwise, one that completes,
  * a reconciliation run, an order-history request, an SLA sweep) on two sites, and SLA counts the
- * sweeps recorded today and eight days ago: the data's shape,
+ * sweeps recorded today and eight days ago, and reconciliation runs recorded for both shops: the data's shape,
  * only the signed-in site's shops and jobs, and Retry of a needs-mapping entry once it is fixed;
  * each site's Order Sync Requests from a stand-in REST client (outcome, duration, one listing per
  * cache window, a site that cannot be read). test/sidecar/console_history.test.ts reads real ones.
@@ -22,6 +22,7 @@ import { createJobStore } from '../../sidecar/jobs/index.js';
 import type { JobRecord, JobStore } from '../../sidecar/jobs/types.js';
 import { NeedsMappingError } from '../../sidecar/shops/erpnext/errors.js';
 import { watermarkKey } from '../../sidecar/shops/jobs.js';
+import { recordRun, type ReconcileRun } from '../../sidecar/shops/reconcile_runs.js';
 import { captureLogs } from '../helpers/sidecar.js';
 import { consoleLogin } from '../helpers/console.js';
 import { etsyShop, shopifyShop } from '../helpers/shops.js';
@@ -90,6 +91,10 @@ beforeAll(async () => {
     spec('s-1', 'sla.sweep', 'a.localhost', {}),
   ]);
   await store.setMeta(watermarkKey('shop-a'), '2026-11-30T10:00:00.000Z');
+  // Two recorded runs of shop-a (r-1 is the newer; r-0 is a job the store no longer has), one of shop-b's.
+  await recordedRun('shop-a', run('r-0', { startedAt: '2026-11-30T09:45:00.000Z', outcome: 'failed', error: 'RetriableError: shop shop-a: /admin/api/2026-01/graphql.json answered 503' }));
+  await recordedRun('shop-a', run('r-1', { startedAt: '2026-11-30T10:00:00.000Z', listed: 5, upToDate: 2, enqueued: 2, skipped: 1, skippedWhy: { 'not paid yet': 1 }, watermarkAfter: '2026-11-30T10:00:00.000Z' }));
+  await recordedRun('shop-b', run('r-b', {}));
   await recordedSweep('a.localhost', 'old-sweep', 8, { ann: 4, bob: 0 });
   await recordedSweep('a.localhost', 's-1', 0, { ann: 2, bob: 1 });
   await recordedSweep('b.localhost', 'b-sweep', 0, { ann: 9, bob: 9 });
@@ -145,6 +150,35 @@ async function recordedSweep(site: string, job: string, daysAgo: number, failed:
   await store.withLock(`${site}|sla.stats`, 5000, () => recordSweep(handlerMeta(store), site, { job, startedAtMs: at, finishedAtMs: at + 2500, siteAtMs: at, cutoff, timeZone: 'UTC', tally, errors: 0 }));
 }
 
+function run(job: string, over: Partial<ReconcileRun>): ReconcileRun {
+  const startedAt = over.startedAt ?? '2026-11-30T10:00:00.000Z';
+  return {
+    job,
+    attempt: 1,
+    trigger: 'scheduled',
+    outcome: 'completed',
+    startedAt,
+    finishedAt: new Date(Date.parse(startedAt) + 1200).toISOString(),
+    durationMs: 1200,
+    watermarkBefore: '2026-11-30T09:30:00.000Z',
+    since: '2026-11-30T09:20:00.000Z',
+    watermarkAfter: '2026-11-30T09:30:00.000Z',
+    pages: 1,
+    listed: 0,
+    upToDate: 0,
+    enqueued: 0,
+    unreadable: 0,
+    skipped: 0,
+    skippedWhy: {},
+    error: null,
+    ...over,
+  };
+}
+
+async function recordedRun(shop: string, r: ReconcileRun): Promise<void> {
+  await recordRun({ meta: handlerMeta(store), lock: (key, fn) => store.withLock(key, 5000, fn) }, shop, r);
+}
+
 const getJson = async (path: string, cookie: string) => (await fetch(`${url}${path}`, { headers: { Cookie: cookie } })).json();
 
 describe('ops console: Shop inbox, Order history, SLA', () => {
@@ -152,7 +186,7 @@ describe('ops console: Shop inbox, Order history, SLA', () => {
     for (const path of ['/console/api/shops', '/console/api/history', '/console/api/sla']) expect((await fetch(`${url}${path}`)).status, path).toBe(401);
   });
 
-  it("the Shop inbox: the signed-in site's shops, deliveries by result, needs-mapping with its reason, the watermark; Retry once mapped", async () => {
+  it("the Shop inbox: the signed-in site's shops, deliveries by result, needs-mapping with its reason, the watermark, the recorded reconciliation runs; Retry once mapped", async () => {
     const { cookie } = await consoleLogin(url, 'ann@example.com', 'pw', undefined, 'a.localhost');
     const answer = await getJson('/console/api/shops', cookie!);
     expect(answer.partial).toBe(false);
@@ -168,6 +202,10 @@ describe('ops console: Shop inbox, Order history, SLA', () => {
       results: { waiting: 0, active: 0, completed: 1, failed: 2 },
       reconciliation: { completed: 1, failed: 0, last: { id: 'r-1', state: 'completed' } },
     });
+    // Its recorded runs, newest first, each with its job's state now (null: r-0's job is gone); not shop-b's.
+    expect(shop.runs.map((r: { job: string }) => r.job)).toEqual(['r-1', 'r-0']);
+    expect(shop.runs[0]).toEqual({ ...run('r-1', { startedAt: '2026-11-30T10:00:00.000Z', listed: 5, upToDate: 2, enqueued: 2, skipped: 1, skippedWhy: { 'not paid yet': 1 }, watermarkAfter: '2026-11-30T10:00:00.000Z' }), jobState: 'completed' });
+    expect(shop.runs[1]).toMatchObject({ job: 'r-0', outcome: 'failed', jobState: null, error: expect.stringContaining('answered 503') });
     expect(shop.needsMapping).toHaveLength(1);
     expect(shop.needsMapping[0]).toMatchObject({ id: 'd-unmapped', handler: 'shops.delivery', state: 'failed' });
     expect(shop.needsMapping[0].lastError).toContain('SKU "FUDGE-9" is unknown');
