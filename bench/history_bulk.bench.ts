@@ -15,7 +15,7 @@ import type { Site } from '../emulator/core/site.js';
 import { addUser } from '../emulator/seed/users.js';
 import { asAdmin } from '../emulator/sites.js';
 import { install } from '../scripts/site/install.js';
-import { loadDesired } from '../scripts/site/records.js';
+import { loadDesired } from '../lib/site/records.js';
 import { clientForSite, createFrappeClient } from '../lib/frappe/client.js';
 import { createLogger } from '../lib/log.js';
 import { loadManifest } from '../lib/manifest/load.js';

@@ -20,7 +20,7 @@ import type { Doc } from '../emulator/core/database.js';
 import { addUser } from '../emulator/seed/users.js';
 import { asAdmin, put } from '../emulator/sites.js';
 import { install } from '../scripts/site/install.js';
-import { loadDesired } from '../scripts/site/records.js';
+import { loadDesired } from '../lib/site/records.js';
 import { clientForSite, createFrappeClient } from '../lib/frappe/client.js';
 import { syncHistory } from '../sidecar/handlers/order_history/index.js';
 import { benchHandlerContext } from './handler_context.js';

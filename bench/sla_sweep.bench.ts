@@ -17,7 +17,7 @@ import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import { asAdmin, put } from '../emulator/sites.js';
 import { addUser } from '../emulator/seed/users.js';
 import { install } from '../scripts/site/install.js';
-import { loadDesired } from '../scripts/site/records.js';
+import { loadDesired } from '../lib/site/records.js';
 import { createFrappeClient } from '../lib/frappe/client.js';
 import { siteWallClock } from '../lib/frappe/time.js';
 import { builtinHandlers } from '../sidecar/handlers/index.js';

@@ -20,7 +20,7 @@ import { startSidecar } from '../sidecar/runtime.js';
 import type { ShopifyShop } from '../lib/config/shops.js';
 import { packageRoot } from './site/package_root.js';
 import { install } from './site/install.js';
-import { loadDesired } from './site/records.js';
+import { loadDesired } from '../lib/site/records.js';
 
 export interface DemoOptions {
   port: number;

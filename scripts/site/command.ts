@@ -11,7 +11,7 @@ import { clientForSite } from '../../lib/frappe/client.js';
 import { loadManifest } from '../../lib/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from './install.js';
 import { formatPlan, makePlan } from './plan.js';
-import { loadDesired } from './records.js';
+import { loadDesired } from '../../lib/site/records.js';
 import { SiteCommandError } from './errors.js';
 import { packageRoot } from './package_root.js';
 

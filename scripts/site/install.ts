@@ -8,7 +8,7 @@
 import type { FrappeClient } from '../../lib/frappe/client.js';
 import { FrappeApiError } from '../../lib/frappe/errors.js';
 import { fetchDoc, grantRow, grantTarget, makePlan, type GrantPlan, type PlanEntry, type RecordPlan } from './plan.js';
-import { STATE_DOCTYPE, desiredDigests, type DesiredState, type InstalledProduct } from './records.js';
+import { STATE_DOCTYPE, desiredDigests, type DesiredState, type InstalledProduct } from '../../lib/site/records.js';
 
 /** DocTypes the product reads or extends; without them there is nothing to install into. */
 const REQUIRED: Record<string, string> = {

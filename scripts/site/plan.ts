@@ -4,7 +4,7 @@
  */
 import type { FrappeClient } from '../../lib/frappe/client.js';
 import { FrappeApiError } from '../../lib/frappe/errors.js';
-import { PERM_FLAGS, STAGES, type DesiredRecord, type DesiredState, type Grant } from './records.js';
+import { PERM_FLAGS, STAGES, type DesiredRecord, type DesiredState, type Grant } from '../../lib/site/records.js';
 
 export { PERM_FLAGS };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { install } from '../../scripts/site/install.js';
-import { loadDesired } from '../../scripts/site/records.js';
+import { loadDesired } from '../../lib/site/records.js';
 import type { SidecarConfig } from '../../lib/config/load.js';
 import { createFrappeClient } from '../../lib/frappe/client.js';
 import { builtinHandlers } from '../../sidecar/handlers/index.js';

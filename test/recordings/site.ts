@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { install } from '../../scripts/site/install.js';
-import { loadDesired } from '../../scripts/site/records.js';
+import { loadDesired } from '../../lib/site/records.js';
 import { createFrappeClient } from '../../lib/frappe/client.js';
 import { loadManifest } from '../../lib/manifest/load.js';
 import { client, control, login, type Client } from '../helpers/emulator.js';

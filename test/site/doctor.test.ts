@@ -14,7 +14,7 @@ import type { SiteConfig } from '../../lib/config/load.js';
 import { formatDoctor, runDoctor, type DoctorReport } from '../../scripts/site/doctor/index.js';
 import { checkCrmToggles } from '../../scripts/site/doctor/crm_settings.js';
 import { install } from '../../scripts/site/install.js';
-import { loadDesired } from '../../scripts/site/records.js';
+import { loadDesired } from '../../lib/site/records.js';
 import { createFrappeClient } from '../../lib/frappe/client.js';
 import { loadManifest } from '../../lib/manifest/load.js';
 import { SITE, adminClient, client, control, login, type Client } from '../helpers/emulator.js';

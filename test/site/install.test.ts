@@ -11,7 +11,7 @@ import { createFrappeClient, type FrappeClient } from '../../lib/frappe/client.j
 import { loadManifest } from '../../lib/manifest/load.js';
 import { InstallFailed, InstallRefused, install, uninstall } from '../../scripts/site/install.js';
 import { formatPlan, makePlan, type GrantPlan, type PlanEntry } from '../../scripts/site/plan.js';
-import { loadDesired, type DesiredState } from '../../scripts/site/records.js';
+import { loadDesired, type DesiredState } from '../../lib/site/records.js';
 import { demoSalesOrder } from '../../emulator/seed/demo.js';
 import { client, control, login } from '../helpers/emulator.js';
 

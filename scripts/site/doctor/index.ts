@@ -27,7 +27,7 @@ import type { SiteConfig } from '../../../lib/config/load.js';
 import { clientForSite } from '../../../lib/frappe/client.js';
 import { redactSecrets } from '../../../lib/log.js';
 import { packageRoot } from '../package_root.js';
-import { loadRoles } from '../records.js';
+import { loadRoles } from '../../../lib/site/records.js';
 import { frappeReason } from './client_errors.js';
 import { checkConnect } from './connect.js';
 import { checkCrmToggles } from './crm_settings.js';

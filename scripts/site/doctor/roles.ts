@@ -8,7 +8,7 @@
 import roleFile from '../../../doctypes/roles/order_companion.json' with { type: 'json' };
 import type { FrappeClient } from '../../../lib/frappe/client.js';
 import { rolesOf } from '../install.js';
-import { STATE_DOCTYPE, type DesiredRole } from '../records.js';
+import { STATE_DOCTYPE, type DesiredRole } from '../../../lib/site/records.js';
 import { blockedBy, frappeReason, statusOf } from './client_errors.js';
 import { AGENT_FIX, agentStatus } from './helpdesk_agent.js';
 import type { DoctorCheck } from './types.js';

@@ -1,5 +1,5 @@
 /** What a doctor check answers, the report they make together and the doctor's options. */
-import type { DesiredRole } from '../records.js';
+import type { DesiredRole } from '../../../lib/site/records.js';
 
 export type CheckLevel = 'error' | 'warning' | 'info';
 
