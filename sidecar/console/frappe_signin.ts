@@ -121,4 +121,4 @@ export async function checkFrappeSession(req: SessionCheckRequest): Promise<Sign
   return result;
 }
 
-export const SESSION_ENDED = 'your Frappe session has ended: sign in to the site again, or sign in here with your password';
+const SESSION_ENDED = 'your Frappe session has ended: sign in to the site again, or sign in here with your password';
