@@ -9,7 +9,8 @@ rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
 await build({
-  entryPoints: { cli: 'scripts/cli.ts' },
+  // The shop apply thread's module (sidecar/shops/apply/host.ts starts it from next to cli.js).
+  entryPoints: { cli: 'scripts/cli.ts', apply_thread: 'sidecar/shops/apply/thread.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

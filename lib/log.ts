@@ -36,6 +36,11 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) knownSecrets.add(value);
 }
 
+/** The registered values, for a worker thread whose own logs and errors must be scrubbed alike. */
+export function registeredSecrets(): string[] {
+  return [...knownSecrets];
+}
+
 export function redactSecrets(text: string): string {
   let out = text;
   for (const s of knownSecrets) out = out.split(s).join('[redacted]');

@@ -27,6 +27,7 @@ import { createShopAdminRouter, refreshShopGauges, waitsForMapping } from './sho
 import { createHistoryAdminRouter } from './handlers/order_history/admin.js';
 import { BULK_HANDLER, reportingCheckpoints } from './handlers/order_history/bulk.js';
 import { createShopHandlers } from './shops/handlers.js';
+import { createApplyThread, threadableRest } from './shops/apply/host.js';
 import { SHOP_JOB_POLICIES } from './shops/jobs.js';
 import { createWebhookRouter } from './shops/webhooks/router.js';
 import { createSite, type Site } from './site/site.js';
@@ -63,6 +64,11 @@ export interface SidecarOptions {
   wantedRecords?: () => WantedRecords;
   /** How the ops console checks a Frappe sign-in (tests); frappe-js-sdk against the site otherwise. */
   consoleSignIn?: ConsoleOptions['signIn'];
+  /**
+   * Apply Shopify orders in a worker thread, off the thread acknowledging webhooks
+   * (sidecar/shops/apply/host.ts). `false`: in-process. @defaultValue true
+   */
+  applyThread?: boolean;
 }
 
 /**
@@ -105,8 +111,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   // Shop sync and the health check are configuration-driven (config.shops, config.health); their
   // handlers exist whether or not they are configured. The health check reads the job store's dead letters.
   const health = config.health ?? DEFAULT_HEALTH;
+  // The config's timeouts, unless the caller's `rest` names a timeout of its own (timeoutMs sets both).
+  const fromConfig = opts.rest?.timeoutMs !== undefined ? {} : Object.fromEntries(Object.entries(config.rest ?? {}).filter(([, v]) => v !== undefined));
+  const threadRest = threadableRest({ ...fromConfig, ...opts.rest });
+  const applyThread =
+    opts.applyThread !== false && threadRest && config.shops.some((s) => s.platform === 'shopify')
+      ? createApplyThread({ sites: config.sites, shops: config.shops, rest: threadRest, logger, metrics })
+      : undefined;
   const handlers: HandlerRegistry = {
-    ...createShopHandlers(config.shops),
+    ...createShopHandlers(config.shops, { applyThread }),
     ...createHealthHandlers(health, { failedJobs: () => store.list('failed', 10_000), waitsForMapping }),
     ...opts.handlers,
   };
@@ -119,8 +132,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const sites = new Map<string, Site>();
   const runner = createRunner({ store, logger, metrics, handlers, policies: SHOP_JOB_POLICIES, jobDefaults: opts.jobDefaults, clientFor: (site) => sites.get(site)?.client });
   const meta = handlerMeta(store);
-  // The config's timeouts, unless the caller's `rest` names a timeout of its own (timeoutMs sets both).
-  const fromConfig = opts.rest?.timeoutMs !== undefined ? {} : Object.fromEntries(Object.entries(config.rest ?? {}).filter(([, v]) => v !== undefined));
   for (const site of config.sites) {
     sites.set(site.name, createSite({
       config: site,
@@ -206,6 +217,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await http?.close();
       await Promise.all([...sites.values()].map((s) => s.stop()));
       await store.stop(deadlineMs);
+      await applyThread?.stop();
       await store.close();
     },
   };

@@ -104,8 +104,28 @@ interface IndexEntry {
   name: string;
   createdAtMs: number;
   seq: number;
-  /** Present while waiting or active, and until a transition away from those is on disk. */
-  job?: StoredJob;
+  /**
+   * Present while waiting or active, and until a transition away from those is on disk. A waiting
+   * job is held as its JSON bytes (see `packed`), a running one as the object its slot changes.
+   */
+  job?: StoredJob | Buffer;
+}
+
+/**
+ * The record a waiting job is held as: its JSON in a Buffer, whose bytes live outside the V8 heap.
+ * A backlog of thousands of webhook deliveries (each a few KB of order body) held as objects is
+ * what every young-generation collection of the thread acknowledging webhooks had to copy and
+ * every full one to trace — pauses that became the acknowledgement's tail (README "Benchmarks",
+ * shop_webhooks). As bytes it costs one small object each; it is decoded when the job is picked.
+ */
+function packed(job: StoredJob): Buffer {
+  return Buffer.from(JSON.stringify(job));
+}
+
+/** The record an entry holds, decoded if it is held as bytes (a fresh object then). */
+function heldJob(entry: IndexEntry | undefined): StoredJob | undefined {
+  const held = entry?.job;
+  return Buffer.isBuffer(held) ? (JSON.parse(held.toString('utf8')) as StoredJob) : (held as StoredJob | undefined);
 }
 
 interface Slot {
@@ -119,6 +139,7 @@ interface Slot {
   stalls: number;
 }
 
+/** A put of a Buffer writes its bytes as they are: a record already held as JSON is not encoded twice. */
 type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 function toPublic(job: StoredJob): JobRecord {
@@ -212,7 +233,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       }
       const entry: IndexEntry = { state: job.state, site: job.site, name: job.name, createdAtMs: job.createdAtMs, seq: job.seq };
       if (job.state === 'waiting') {
-        entry.job = job;
+        entry.job = packed(job);
         this.waiting.add(job.id, job.runAtMs, job.seq);
       }
       this.setEntry(job.id, entry);
@@ -288,8 +309,9 @@ class EmbeddedStore implements EmbeddedJobStore {
     try {
       for (const g of group) {
         for (const op of g.ops) {
-          if (op.type === 'put') batch.put(op.key, op.value);
-          else batch.del(op.key);
+          if (op.type !== 'put') batch.del(op.key);
+          else if (Buffer.isBuffer(op.value)) batch.put(op.key, op.value, { valueEncoding: 'buffer' });
+          else batch.put(op.key, op.value);
         }
       }
     } catch (err) {
@@ -333,8 +355,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (typeof spec.name !== 'string' || spec.name === '') throw new Error(`enqueue ${spec.id}: spec.name must be a non-empty string`);
   }
 
-  /** A new waiting job for `spec`, its id claimed in the index (not yet durable, not yet pickable). */
-  private claim(spec: JobSpec, t: number): StoredJob {
+  /** A new waiting job for `spec`, its id claimed in the index (not yet durable, not yet pickable): its record's bytes, to write. */
+  private claim(spec: JobSpec, t: number): { id: string; runAtMs: number; seq: number; bytes: Buffer } {
     const job: StoredJob = {
       id: spec.id,
       name: spec.name,
@@ -349,8 +371,9 @@ class EmbeddedStore implements EmbeddedJobStore {
       updatedAtMs: t,
       seq: this.nextSeq++,
     };
-    this.setEntry(job.id, { state: 'waiting', site: job.site, name: job.name, createdAtMs: t, seq: job.seq, job });
-    return job;
+    const bytes = packed(job);
+    this.setEntry(job.id, { state: 'waiting', site: job.site, name: job.name, createdAtMs: t, seq: job.seq, job: bytes });
+    return { id: job.id, runAtMs: job.runAtMs, seq: job.seq, bytes };
   }
 
   async enqueue(spec: JobSpec): Promise<boolean> {
@@ -360,7 +383,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     // Claim the id before the first await so a concurrent enqueue of the same id sees it.
     const job = this.claim(spec, this.now());
     try {
-      await this.putJob(job);
+      await this.write([{ type: 'put', key: JOB + job.id, value: job.bytes }]);
     } catch (err) {
       this.dropEntry(job.id);
       throw err;
@@ -377,7 +400,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     const t = this.now();
     // Claimed in order before the write, so a later duplicate in `specs` (or a concurrent enqueue)
     // sees the id taken, exactly as one enqueue after another would.
-    const jobs: StoredJob[] = [];
+    const jobs: ReturnType<EmbeddedStore['claim']>[] = [];
     const added = specs.map((spec) => {
       if (this.index.has(spec.id)) return false;
       jobs.push(this.claim(spec, t));
@@ -386,7 +409,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (jobs.length === 0) return added;
     try {
       // One batch, one synced write (group-committed with whatever else is waiting).
-      await this.write(jobs.map((job) => ({ type: 'put', key: JOB + job.id, value: job })));
+      await this.write(jobs.map((job) => ({ type: 'put', key: JOB + job.id, value: job.bytes })));
     } catch (err) {
       for (const job of jobs) this.dropEntry(job.id);
       throw err;
@@ -467,7 +490,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.dropSlot(slot);
     if (entry) {
       this.moveEntry(entry, 'waiting');
-      entry.job = job;
+      entry.job = packed(job);
     }
     this.waiting.add(job.id, job.runAtMs, job.seq);
   }
@@ -476,7 +499,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.assertOpen();
     const entry = this.index.get(id);
     if (!entry) return null;
-    if (entry.job) return toPublic(entry.job);
+    const held = heldJob(entry);
+    if (held) return toPublic(held);
     const stored = (await this.db.get(JOB + id)) as StoredJob | undefined;
     return stored ? toPublic(stored) : null;
   }
@@ -542,7 +566,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     }
     const out: JobRecord[] = [];
     for (const [id, e] of picked) {
-      const job = e.job ?? loaded.get(id);
+      const job = heldJob(e) ?? loaded.get(id);
       if (job) out.push(toPublic(job));
     }
     return out;
@@ -569,7 +593,7 @@ class EmbeddedStore implements EmbeddedJobStore {
       this.moveEntry(entry, 'failed');
       throw err;
     }
-    entry.job = job;
+    entry.job = packed(job);
     this.waiting.add(id, job.runAtMs, job.seq);
     this.wake();
     return true;
@@ -692,8 +716,12 @@ class EmbeddedStore implements EmbeddedJobStore {
     const holding = this.inflight.size - this.finishingSlots;
     const free = Math.min(this.concurrency - (holding - this.stalledSlots), this.concurrency + this.maxStalled - holding);
     for (const id of free > 0 ? this.waiting.takeDue(t, free) : []) {
-      const job = this.index.get(id)?.job;
-      if (job) this.begin(job);
+      const entry = this.index.get(id);
+      const job = heldJob(entry);
+      if (!entry || !job) continue;
+      // Running, it is the object its slot changes (get() answers it until the outcome is on disk).
+      entry.job = job;
+      this.begin(job);
     }
     // Jobs due but over the limit get picked when a slot frees up (finish() wakes us).
     const nextAt = this.waiting.nextAt();
@@ -733,10 +761,13 @@ class EmbeddedStore implements EmbeddedJobStore {
       this.onError(err);
       this.dropSlot(slot);
       const entry = this.index.get(job.id);
-      if (entry) this.moveEntry(entry, 'waiting');
       job.state = 'waiting';
       job.attempts -= 1;
       job.runAtMs = this.now() + 1000;
+      if (entry) {
+        this.moveEntry(entry, 'waiting');
+        entry.job = packed(job);
+      }
       this.waiting.add(job.id, job.runAtMs, job.seq);
       this.wake();
       return;
@@ -832,7 +863,7 @@ class EmbeddedStore implements EmbeddedJobStore {
     if (entry) {
       this.moveEntry(entry, job.state);
       if (job.state === 'waiting') {
-        entry.job = job;
+        entry.job = packed(job);
         this.waiting.add(job.id, job.runAtMs, job.seq);
       } else {
         // Finished records live on disk only; get() reads them from there.

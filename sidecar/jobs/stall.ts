@@ -23,3 +23,11 @@ export function markStalled(): () => void {
   const hook = scope.getStore();
   return hook ? hook() : () => {};
 }
+
+/**
+ * The running job's stall hook, to carry across a boundary async context does not cross (the
+ * shop apply thread, sidecar/shops/apply/host.ts, reports its waits by message).
+ */
+export function currentStallHook(): StallHook | undefined {
+  return scope.getStore();
+}

@@ -14,6 +14,7 @@ import { PermanentError, describeError } from '../../lib/errors.js';
 import { redactSecrets } from '../../lib/log.js';
 import type { HandlerContext, HandlerRegistry } from '../handlers/types.js';
 import { jobHandler } from '../jobs/runner.js';
+import type { ApplyThread } from './apply/host.js';
 import type { ShopConfig, ShopifyShop } from '../../lib/config/shops.js';
 import { applyOrder } from './erpnext/sales_order.js';
 import { EtsyApi } from './etsy/api.js';
@@ -23,7 +24,7 @@ import type { ShopOrder } from './order.js';
 import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admin_api.js';
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
 import { etsyTarget } from './etsy/notification.js';
-import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, orderJobId, watermarkKey, type DeliveryData } from './jobs.js';
+import { DELIVERY_HANDLER, ORDER_HANDLER, RECONCILE_HANDLER, orderJobId, watermarkKey, type DeliveryData, type OrderJobData } from './jobs.js';
 import { RunTally, recordRun, type ReconcileRun } from './reconcile_runs.js';
 
 
@@ -161,20 +162,38 @@ export async function reconcileShop(ctx: HandlerContext, shop: ShopConfig, since
   return done;
 }
 
-export function createShopHandlers(shops: ShopConfig[]): HandlerRegistry {
+/** A stored webhook delivery → the order it names, applied (in-process, or in the shop apply thread). */
+export async function applyDelivery(ctx: HandlerContext, shops: ShopConfig[], data: DeliveryData): Promise<void> {
+  const shop = shopById(shops, data.shop);
+  const order = await deliveryOrder(ctx, shop, data);
+  if (!order) return void ctx.logger.info({ shop: shop.id, delivery: ctx.job.id }, `${shop.id}: ${data.topic} names a receipt that is not paid yet; it is applied once paid`);
+  await applyOrder(ctx, shop, order);
+}
+
+/** An order reconciliation queued, applied. */
+export async function applyReconciled(ctx: HandlerContext, shops: ShopConfig[], data: OrderJobData): Promise<void> {
+  const shop = shopById(shops, data.shop);
+  // A record reconciliation could not read is read again here: after a fix, a retry applies it.
+  const order = data.order ?? normalizeRecord(shop, data.raw);
+  if (order) await applyOrder(ctx, shop, order);
+}
+
+export interface ShopHandlerOptions {
+  /**
+   * Where Shopify deliveries and orders are applied, off the thread that acknowledges webhooks
+   * (README "Shop order sync"); without it, in-process. Etsy's stay in-process: its API needs the shop's
+   * secrets and a token refresh kept in the job store.
+   */
+  applyThread?: ApplyThread;
+}
+
+export function createShopHandlers(shops: ShopConfig[], opts: ShopHandlerOptions = {}): HandlerRegistry {
+  const { applyThread } = opts;
+  // Checked here first, so a delivery for a shop no longer configured fails the same way either side.
+  const inThread = (id: unknown): boolean => applyThread !== undefined && shopById(shops, id).platform === 'shopify';
   return {
-    [DELIVERY_HANDLER]: jobHandler(DELIVERY_HANDLER, async (ctx, data) => {
-      const shop = shopById(shops, data.shop);
-      const order = await deliveryOrder(ctx, shop, data);
-      if (!order) return void ctx.logger.info({ shop: shop.id, delivery: ctx.job.id }, `${shop.id}: ${data.topic} names a receipt that is not paid yet; it is applied once paid`);
-      await applyOrder(ctx, shop, order);
-    }),
-    [ORDER_HANDLER]: jobHandler(ORDER_HANDLER, async (ctx, data) => {
-      const shop = shopById(shops, data.shop);
-      // A record reconciliation could not read is read again here: after a fix, a retry applies it.
-      const order = data.order ?? normalizeRecord(shop, data.raw);
-      if (order) await applyOrder(ctx, shop, order);
-    }),
+    [DELIVERY_HANDLER]: jobHandler(DELIVERY_HANDLER, (ctx, data) => (inThread(data.shop) ? applyThread!.run(ctx, DELIVERY_HANDLER) : applyDelivery(ctx, shops, data))),
+    [ORDER_HANDLER]: jobHandler(ORDER_HANDLER, (ctx, data) => (inThread(data.shop) ? applyThread!.run(ctx, ORDER_HANDLER) : applyReconciled(ctx, shops, data))),
     [RECONCILE_HANDLER]: jobHandler(RECONCILE_HANDLER, async (ctx, data) => {
       if (data.shop) {
         await reconcileShop(ctx, shopById(shops, data.shop), data.since);

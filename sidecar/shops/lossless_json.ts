@@ -32,6 +32,20 @@ export function parseLossless(text: string): unknown {
   }
 }
 
+/**
+ * The body parsed by the native parser, to check that it is JSON (the same grammar) before it is
+ * stored: about five times faster than lossless parsing and with far less garbage, which matters on
+ * the thread acknowledging webhooks. Numbers may round here, so use the value only for its shape;
+ * what is applied is parsed again, losslessly, from the stored text.
+ */
+export function checkJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new MalformedJsonError((e as Error).message);
+  }
+}
+
 /** An id from a payload: a number that survived parsing, or digits kept as a string. */
 export function idString(value: unknown): string | undefined {
   if (value === null || value === undefined || value === '') return undefined;

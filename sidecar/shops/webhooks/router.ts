@@ -12,7 +12,7 @@ import type { Metrics } from '../../metrics.js';
 import type { EtsyShop, ShopConfig, ShopifyShop } from '../../../lib/config/shops.js';
 import { etsyTarget } from '../etsy/notification.js';
 import { deliveryJobId, type DeliveryData } from '../jobs.js';
-import { MalformedJsonError, decodeUtf8, parseLossless } from '../lossless_json.js';
+import { MalformedJsonError, checkJson, decodeUtf8, parseLossless } from '../lossless_json.js';
 import { verifyShopify, verifyStandardWebhook } from './verify.js';
 
 /**
@@ -136,7 +136,8 @@ export function createWebhookRouter(deps: WebhookDeps, routes: HooksManifest['we
           let text: string;
           try {
             text = decodeUtf8(raw);
-            payload = parseLossless(text);
+            // Only checked here: the apply reads the stored text losslessly (its ids beyond 2^53).
+            payload = checkJson(text);
           } catch (e) {
             if (!(e instanceof MalformedJsonError)) throw e;
             count(shop.id, 'malformed');
