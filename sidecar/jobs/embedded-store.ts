@@ -401,11 +401,18 @@ class EmbeddedStore implements EmbeddedJobStore {
     // Claimed in order before the write, so a later duplicate in `specs` (or a concurrent enqueue)
     // sees the id taken, exactly as one enqueue after another would.
     const jobs: ReturnType<EmbeddedStore['claim']>[] = [];
-    const added = specs.map((spec) => {
-      if (this.index.has(spec.id)) return false;
-      jobs.push(this.claim(spec, t));
-      return true;
-    });
+    let added: boolean[];
+    try {
+      added = specs.map((spec) => {
+        if (this.index.has(spec.id)) return false;
+        jobs.push(this.claim(spec, t));
+        return true;
+      });
+    } catch (err) {
+      // A spec whose data cannot be stored (not JSON): none of the batch is, as if its write had failed.
+      for (const job of jobs) this.dropEntry(job.id);
+      throw err;
+    }
     if (jobs.length === 0) return added;
     try {
       // One batch, one synced write (group-committed with whatever else is waiting).

@@ -19,7 +19,7 @@ import type { ShopConfig, ShopifyShop } from '../../lib/config/shops.js';
 import { applyOrder } from './erpnext/sales_order.js';
 import { EtsyApi } from './etsy/api.js';
 import { etsyReceiptSchema, etsyReceiptToOrder } from './etsy/receipt.js';
-import { parseLossless } from './lossless_json.js';
+import { MalformedJsonError, parseLossless } from './lossless_json.js';
 import type { ShopOrder } from './order.js';
 import { graphqlToRest, ordersUpdatedSince, type GqlOrder } from './shopify/admin_api.js';
 import { shopifyRestOrderSchema, shopifyRestToOrder } from './shopify/rest_order.js';
@@ -36,7 +36,16 @@ function shopById(shops: ShopConfig[], id: unknown): ShopConfig {
 }
 
 export function parseShopifyOrder(shop: ShopifyShop, body: string): ShopOrder {
-  const parsed = shopifyRestOrderSchema.safeParse(parseLossless(body));
+  let json: unknown;
+  try {
+    json = parseLossless(body);
+  } catch (err) {
+    // The receiver checks JSON with the native parser, which lets through what only the lossless one
+    // refuses (a key repeated with another value): stored and answered 200, so retrying cannot help.
+    if (err instanceof MalformedJsonError) throw new PermanentError(`shop ${shop.id}: the delivery is not JSON this sync can read: ${err.message}`);
+    throw err;
+  }
+  const parsed = shopifyRestOrderSchema.safeParse(json);
   if (!parsed.success) {
     throw new PermanentError(`shop ${shop.id}: the delivery is not an order: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }

@@ -82,6 +82,15 @@ describe('a Shopify delivery applied in the apply thread', () => {
     expect(job).toMatchObject({ state: 'failed', attempts: 1 });
     expect(job.lastError).toMatch(/^PermanentError: shop \S+: the delivery is not an order: /);
   });
+
+  it('a body only the lossless parser refuses (a key given twice) is stored, then dead-lettered at once, not retried', async () => {
+    const body = '{"id": 1, "id": 2, "line_items": []}';
+    const delivery = buildDelivery({ topic: 'orders/create', shopDomain: SHOPIFY_DOMAIN, apiVersion: '2025-07', body, secret: SHOPIFY_SECRET, eventId: randomUUID(), triggeredAt: new Date().toISOString() });
+    expect((await deliver(hook, delivery)).status).toBe(200);
+    const job = await finished(deliveryJobId('demo-shopify', 'orders/create', delivery.headers['X-Shopify-Event-Id']!));
+    expect(job).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(job.lastError).toMatch(/^PermanentError: shop \S+: the delivery is not JSON this sync can read: Duplicate key 'id'/);
+  });
 });
 
 describe('the apply thread itself', () => {
@@ -133,18 +142,20 @@ describe('the apply thread itself', () => {
       const first = thread.run(contextFor(job('j1', orderBody()), () => (lockAsked(), new Promise(() => {}))), 'shops.delivery');
       const settled = first.then(() => null, (e: unknown) => e);
       await asked;
-      await thread.stop();
       // Its lower priority is its own (a nice value is per thread on Linux): this thread's is untouched.
       expect(getPriority(0)).toBe(priorityBefore);
+      const stopped = thread.stop();
+      // The next job, sent while the first thread is still going down, starts a new thread, and the
+      // old thread's end settles only its own job: this one fails by its own body (no order), permanently.
+      let held = 0;
+      const secondRun = thread
+        .run(contextFor(job('j2', '{}'), async (_key, fn) => (held++, fn())), 'shops.delivery')
+        .then(() => null, (e: unknown) => e as Error);
+      await stopped;
       const lost = (await settled) as Error;
       expect(isRetriable(lost)).toBe(true);
       expect(lost.message).toMatch(/shop apply thread stopped/);
-
-      // The next job starts a new thread: the body is no order, so it fails permanently, with the lock untouched.
-      let held = 0;
-      const second = await thread
-        .run(contextFor(job('j2', '{}'), async (_key, fn) => (held++, fn())), 'shops.delivery')
-        .then(() => null, (e: unknown) => e as Error);
+      const second = await secondRun;
       expect(second).not.toBeNull();
       expect(isPermanent(second)).toBe(true);
       expect(second!.message).toMatch(/the delivery is not an order/);
@@ -156,7 +167,7 @@ describe('the apply thread itself', () => {
       const error = await thread
         .run(contextFor(third, async (_key, fn) => { try { return await fn(); } finally { released++; } }), 'shops.delivery')
         .then(() => null, (e: unknown) => e as Error);
-      expect(error?.name).toBe('FrappeUnavailableError');
+      expect(error?.name, error?.message).toBe('FrappeUnavailableError');
       expect(isRetriable(error)).toBe(true);
       expect(released).toBeGreaterThanOrEqual(1);
       expect(error!.message).not.toContain('s3cr3t-value');

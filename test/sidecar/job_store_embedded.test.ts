@@ -82,6 +82,16 @@ describe('embedded job store', () => {
     expect(await second.countsBy()).toEqual(counts({ completed: 1 }));
   });
 
+  it('an enqueueMany refused for data that cannot be stored leaves none of its ids taken', async () => {
+    const store = await open();
+    const good = spec('batch:1');
+    await expect(store.enqueueMany([good, { ...spec('batch:2'), data: { amount: 10n } }])).rejects.toThrow(/BigInt/);
+    expect(await store.counts()).toMatchObject({ waiting: 0 });
+    expect(await store.get('batch:1')).toBeNull();
+    // The same job offered again, fixed, is taken.
+    expect(await store.enqueueMany([good, spec('batch:2')])).toEqual([true, true]);
+  });
+
   it('enqueueMany is durable once it resolves: every job of the batch is there after a crash, and only once', async () => {
     const first = await open();
     const ids = Array.from({ length: 500 }, (_, i) => `page:${i}`);

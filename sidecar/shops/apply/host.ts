@@ -17,10 +17,9 @@
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { RetriableError, describeError } from '../../../lib/errors.js';
-import { redactSecrets, registeredSecrets, type Logger } from '../../../lib/log.js';
+import { redactSecrets, registerSecret, registeredSecrets, type Logger } from '../../../lib/log.js';
 import type { ShopConfig } from '../../../lib/config/shops.js';
 import type { HandlerContext } from '../../jobs/handler.js';
-import type { JobSpec } from '../../jobs/types.js';
 import { currentStallHook, type StallHook } from '../../jobs/stall.js';
 import type { Metrics } from '../../metrics.js';
 import { FN_MARK, fromWire, toWire, type ApplyJobName, type FromThread, type MetaOp, type ThreadData, type ThreadEvent, type ToThread } from './protocol.js';
@@ -46,9 +45,24 @@ interface Run {
   ctx: HandlerContext;
   stallHook: StallHook | undefined;
   waits: Map<number, () => void>;
-  locks: Map<number, { release: () => void; outcome: Promise<unknown> }>;
   resolve: () => void;
   reject: (err: Error) => void;
+}
+
+/** A key the thread holds (HandlerContext.lock), until it lets go or dies. */
+interface Held {
+  release: () => void;
+  outcome: Promise<unknown>;
+}
+
+/** One thread and what is in flight in it: a thread that dies settles only its own jobs and keys. */
+interface Thread {
+  worker: Worker;
+  runs: Map<number, Run>;
+  /** By lock id. Kept past the end of the run that took it: a branch of the handler still running
+   * under the key (an early rejection of a Promise.all) holds it until it lets go, as in-process. */
+  held: Map<number, Held>;
+  gone: boolean;
 }
 
 /** The shops as plain data: functions (secret getters) become a mark the thread turns into a refusal. */
@@ -81,16 +95,23 @@ function spawn(data: ThreadData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
+/** The site's secret now, registered for scrubbing as the in-process client's first use of it would. */
+function secretOf(site: ApplyThreadOptions['sites'][number]): string {
+  const secret = site.apiSecret();
+  registerSecret(secret);
+  return secret;
+}
+
 export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
   const { logger, metrics } = opts;
   const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
-  let worker: Worker | null = null;
+  let current: Thread | null = null;
+  let stopping = false;
   let nextRun = 1;
-  const runs = new Map<number, Run>();
 
-  const send = (w: Worker, msg: ToThread) => w.postMessage(msg);
+  const send = (t: Thread, msg: ToThread) => t.worker.postMessage(msg);
 
-  function onEvent(e: ThreadEvent): void {
+  function onEvent(t: Thread, e: ThreadEvent): void {
     if (e.k === 'log') {
       stream.write(e.line);
     } else if (e.k === 'metric') {
@@ -98,7 +119,7 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
       const fn = metric?.[e.op];
       if (typeof fn === 'function') fn.call(metric, e.labels ?? {}, e.value);
     } else {
-      const run = runs.get(e.run);
+      const run = t.runs.get(e.run);
       if (!run) return;
       if (e.k === 'stall') {
         if (run.stallHook) run.waits.set(e.n, run.stallHook());
@@ -109,7 +130,16 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
     }
   }
 
-  async function answer(req: MetaOp, run: Run, call: number): Promise<unknown> {
+  async function answer(t: Thread, req: MetaOp, call: number, run: Run | undefined): Promise<unknown> {
+    if (req.op === 'unlock') {
+      const held = t.held.get(req.lock);
+      if (!held) return undefined;
+      t.held.delete(req.lock);
+      held.release();
+      await held.outcome;
+      return undefined;
+    }
+    if (!run) throw new Error('the job this call belongs to has ended');
     const { meta } = run.ctx;
     switch (req.op) {
       case 'get':
@@ -123,111 +153,118 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
       case 'forget':
         return meta.forget(req.keys);
       case 'enqueue':
-        return run.ctx.enqueue(req.spec as unknown as JobSpec as Parameters<HandlerContext['enqueue']>[0]);
+        return run.ctx.enqueue(req.spec as unknown as Parameters<HandlerContext['enqueue']>[0]);
       case 'lock':
-        return new Promise<number>((held, refused) => {
+        return new Promise<number>((granted, refused) => {
           let release!: () => void;
           const released = new Promise<void>((r) => (release = r));
-          const outcome = run.ctx.lock(req.key, () => {
-            held(call);
+          // Filled in below: a lock may call its function before it returns.
+          const held: Held = { release, outcome: released };
+          held.outcome = run.ctx.lock(req.key, () => {
+            // Gone meanwhile: nobody will let go of it, so it is let go at once.
+            if (t.gone) return Promise.resolve();
+            t.held.set(call, held);
+            granted(call);
             return released;
           });
-          run.locks.set(call, { release, outcome });
-          outcome.catch(refused);
+          held.outcome.catch(refused);
         });
-      case 'unlock': {
-        const lock = run.locks.get(req.lock);
-        if (!lock) return undefined;
-        run.locks.delete(req.lock);
-        lock.release();
-        await lock.outcome;
-        return undefined;
-      }
     }
   }
 
-  /** Leave no wait counted and no key held behind a run that ended. */
-  function settle(id: number): Run | undefined {
-    const run = runs.get(id);
+  /** Leave no wait counted behind a run that ended. */
+  function settle(t: Thread, id: number): Run | undefined {
+    const run = t.runs.get(id);
     if (!run) return undefined;
-    runs.delete(id);
+    t.runs.delete(id);
     for (const resume of run.waits.values()) resume();
-    for (const lock of run.locks.values()) {
-      lock.outcome.catch(() => {});
-      lock.release();
-    }
     return run;
   }
 
-  function onMessage(w: Worker, msg: FromThread): void {
+  function onMessage(t: Thread, msg: FromThread): void {
     if (msg.t === 'events') {
-      for (const e of msg.events) onEvent(e);
+      for (const e of msg.events) onEvent(t, e);
     } else if (msg.t === 'call') {
-      const run = runs.get(msg.run);
-      if (!run) {
-        send(w, { t: 'reply', call: msg.call, ok: false, error: toWire(new Error('the job this call belongs to has ended')) });
-        return;
-      }
-      answer(msg.req, run, msg.call).then(
-        (value) => send(w, { t: 'reply', call: msg.call, ok: true, value: value ?? null }),
-        (err: unknown) => send(w, { t: 'reply', call: msg.call, ok: false, error: toWire(err) }),
+      answer(t, msg.req, msg.call, t.runs.get(msg.run)).then(
+        (value) => send(t, { t: 'reply', call: msg.call, ok: true, value: value ?? null }),
+        (err: unknown) => send(t, { t: 'reply', call: msg.call, ok: false, error: toWire(err) }),
       );
     } else {
-      const run = settle(msg.run);
+      const run = settle(t, msg.run);
       if (!run) return;
       if (msg.error) run.reject(fromWire(msg.error));
       else run.resolve();
     }
   }
 
-  function start(): Worker {
+  function start(): Thread {
     const data: ThreadData = {
-      sites: opts.sites.map((s) => ({ name: s.name, url: s.url, apiKey: s.apiKey, apiSecret: s.apiSecret() })),
+      // A site whose secret cannot be read now gets it with its first job, or that job fails as in-process.
+      sites: opts.sites.map((s) => {
+        let apiSecret = '';
+        try {
+          apiSecret = secretOf(s);
+        } catch {
+          // Read again (and its error reported) by the job that needs it.
+        }
+        return { name: s.name, url: s.url, apiKey: s.apiKey, apiSecret };
+      }),
       shops: cloneable(opts.shops) as unknown[],
       rest: opts.rest,
       logLevel: logger.level,
       secrets: registeredSecrets(),
     };
-    const w = spawn(data);
+    const t: Thread = { worker: spawn(data), runs: new Map(), held: new Map(), gone: false };
     // Jobs keep the process alive, not an idle thread.
-    w.unref();
-    w.on('message', (msg: FromThread) => onMessage(w, msg));
+    t.worker.unref();
+    t.worker.on('message', (msg: FromThread) => onMessage(t, msg));
+    // 'error' and then 'exit' for one death: its jobs and keys are settled once.
     const lost = (why: string) => {
-      if (worker === w) worker = null;
-      if (runs.size) logger.error({ event: 'apply_thread_lost', runs: runs.size }, `the shop apply thread stopped (${why}); its ${runs.size} job(s) will be retried`);
-      for (const id of [...runs.keys()]) settle(id)?.reject(new RetriableError('frappe_unavailable', `the shop apply thread stopped (${why}) before the job finished`));
+      if (t.gone) return;
+      t.gone = true;
+      if (current === t) current = null;
+      if (t.runs.size && !stopping) logger.error({ event: 'apply_thread_lost', runs: t.runs.size }, `the shop apply thread stopped (${why}); its ${t.runs.size} job(s) will be retried`);
+      for (const held of t.held.values()) {
+        held.outcome.catch(() => {});
+        held.release();
+      }
+      t.held.clear();
+      for (const id of [...t.runs.keys()]) settle(t, id)?.reject(new RetriableError('frappe_unavailable', `the shop apply thread stopped (${why}) before the job finished`));
     };
-    w.on('error', (err) => lost(redactSecrets(describeError(err))));
-    w.on('exit', (code) => lost(`exit code ${code}`));
-    return w;
+    t.worker.on('error', (err) => lost(redactSecrets(describeError(err))));
+    t.worker.on('exit', (code) => lost(`exit code ${code}`));
+    return t;
   }
 
   return {
     run(ctx, handler) {
-      const w = (worker ??= start());
-      const id = nextRun++;
       return new Promise<void>((resolve, reject) => {
-        const onAbort = () => send(w, { t: 'abort', run: id });
+        // The secret as of this job: a rotated one (a file read on every use) reaches the thread with the next job.
+        const site = opts.sites.find((s) => s.name === ctx.site);
+        const secrets: Record<string, string> = {};
+        if (site) secrets[site.name] = secretOf(site);
+        stopping = false;
+        const t = (current ??= start());
+        const id = nextRun++;
+        const onAbort = () => send(t, { t: 'abort', run: id });
         const done = () => ctx.signal.removeEventListener('abort', onAbort);
-        runs.set(id, {
+        t.runs.set(id, {
           ctx,
           stallHook: currentStallHook(),
           waits: new Map(),
-          locks: new Map(),
           resolve: () => (done(), resolve()),
           reject: (err) => (done(), reject(err)),
         });
-        // The secret as of this job: a rotated one (a file read on every use) reaches the thread with the next job.
-        const secrets = Object.fromEntries(opts.sites.filter((s) => s.name === ctx.site).map((s) => [s.name, s.apiSecret()]));
-        send(w, { t: 'run', run: id, handler, job: ctx.job, attempt: ctx.attempt, secrets });
+        send(t, { t: 'run', run: id, handler, job: ctx.job, attempt: ctx.attempt, secrets });
         if (ctx.signal.aborted) onAbort();
         else ctx.signal.addEventListener('abort', onAbort, { once: true });
       });
     },
     async stop() {
-      const w = worker;
-      worker = null;
-      if (w) await w.terminate();
+      const t = current;
+      current = null;
+      stopping = true;
+      if (t) await t.worker.terminate();
     },
   };
 }

@@ -4,6 +4,7 @@
  * what the job store decides on (permanent, retry-after), never an Error object.
  */
 import { PermanentError, RetriableError, isPermanent, isRetriable } from '../../../lib/errors.js';
+import { redactSecrets } from '../../../lib/log.js';
 import type { JobRecord } from '../../jobs/types.js';
 
 /** The job handlers whose Shopify work runs in the thread. */
@@ -38,6 +39,8 @@ export interface WireError {
   permanent: boolean;
   retriable: boolean;
   retryAfterMs?: number;
+  /** Thrown as something other than an Error: `message` is its String() text. */
+  plain?: true;
 }
 
 export type MetaOp =
@@ -72,16 +75,21 @@ export type FromThread =
   | { t: 'done'; run: number; error?: WireError };
 
 export function toWire(err: unknown): WireError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as { code?: unknown }).code;
-  const retryAfterMs = (e as { retryAfterMs?: unknown }).retryAfterMs;
+  // Scrubbed where it was thrown too: the thread knows the secrets it was handed.
+  if (!(err instanceof Error)) {
+    // Not an Error (a thrown string or object): the same text describeError would store, its name kept for isPermanent.
+    const name = (err as { name?: unknown } | null)?.name;
+    return { name: typeof name === 'string' ? name : '', message: redactSecrets(String(err)), plain: true, permanent: isPermanent(err), retriable: isRetriable(err) };
+  }
+  const code = (err as { code?: unknown }).code;
+  const retryAfterMs = (err as { retryAfterMs?: unknown }).retryAfterMs;
   return {
-    name: e.name,
-    message: e.message,
-    ...(e.cause instanceof Error ? { causeMessage: e.cause.message } : {}),
+    name: err.name,
+    message: redactSecrets(err.message),
+    ...(err.cause instanceof Error ? { causeMessage: redactSecrets(err.cause.message) } : {}),
     ...(typeof code === 'string' ? { code } : {}),
-    permanent: isPermanent(e),
-    retriable: isRetriable(e),
+    permanent: isPermanent(err),
+    retriable: isRetriable(err),
     ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
   };
 }
@@ -91,6 +99,11 @@ export function toWire(err: unknown): WireError {
  * (cause: …)" text (describeError), permanent or retriable as it was, its Retry-After kept.
  */
 export function fromWire(w: WireError): Error {
+  if (w.plain) {
+    // describeError gives String(value) for a non-Error: this one's text, and its name for isPermanent.
+    const text = w.message;
+    return Object.assign(Object.create(null) as Error, { name: w.name, toString: () => text });
+  }
   const options = w.causeMessage !== undefined ? { cause: new Error(w.causeMessage) } : {};
   let err: Error;
   if (w.permanent) err = new PermanentError(w.message, options);
