@@ -63,6 +63,8 @@ interface Thread {
    * under the key (an early rejection of a Promise.all) holds it until it lets go, as in-process. */
   held: Map<number, Held>;
   gone: boolean;
+  /** Ended by stop(): its jobs were handed back by the store already, nothing to report. */
+  ending: boolean;
 }
 
 /** The shops as plain data: functions (secret getters) become a mark the thread turns into a refusal. */
@@ -106,7 +108,6 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
   const { logger, metrics } = opts;
   const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
   let current: Thread | null = null;
-  let stopping = false;
   let nextRun = 1;
 
   const send = (t: Thread, msg: ToThread) => t.worker.postMessage(msg);
@@ -214,7 +215,7 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
       logLevel: logger.level,
       secrets: registeredSecrets(),
     };
-    const t: Thread = { worker: spawn(data), runs: new Map(), held: new Map(), gone: false };
+    const t: Thread = { worker: spawn(data), runs: new Map(), held: new Map(), gone: false, ending: false };
     // Jobs keep the process alive, not an idle thread.
     t.worker.unref();
     t.worker.on('message', (msg: FromThread) => onMessage(t, msg));
@@ -223,7 +224,7 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
       if (t.gone) return;
       t.gone = true;
       if (current === t) current = null;
-      if (t.runs.size && !stopping) logger.error({ event: 'apply_thread_lost', runs: t.runs.size }, `the shop apply thread stopped (${why}); its ${t.runs.size} job(s) will be retried`);
+      if (t.runs.size && !t.ending) logger.error({ event: 'apply_thread_lost', runs: t.runs.size }, `the shop apply thread stopped (${why}); its ${t.runs.size} job(s) will be retried`);
       for (const held of t.held.values()) {
         held.outcome.catch(() => {});
         held.release();
@@ -243,7 +244,6 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
         const site = opts.sites.find((s) => s.name === ctx.site);
         const secrets: Record<string, string> = {};
         if (site) secrets[site.name] = secretOf(site);
-        stopping = false;
         const t = (current ??= start());
         const id = nextRun++;
         const onAbort = () => send(t, { t: 'abort', run: id });
@@ -263,8 +263,9 @@ export function createApplyThread(opts: ApplyThreadOptions): ApplyThread {
     async stop() {
       const t = current;
       current = null;
-      stopping = true;
-      if (t) await t.worker.terminate();
+      if (!t) return;
+      t.ending = true;
+      await t.worker.terminate();
     },
   };
 }
