@@ -3,13 +3,12 @@
  * being measured: a worker running the calling module under tsx (workers do not inherit tsx's
  * loader), a request/answer exchange with it, bounded so a stuck worker fails the run, and the count of how shop orders landed.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../lib/module_worker.js';
 
 /** A worker running `moduleUrl` (the caller's `import.meta.url`), told its `role` through workerData. */
 export function spawnSelf(moduleUrl: string, role: string): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl)}); })`;
-  return new Worker(boot, { eval: true, workerData: { role } });
+  return startModuleWorker(moduleUrl, { role });
 }
 
 /** Post `message` and wait for the worker's next message (its 'error' event rejects). */

@@ -147,6 +147,14 @@ function toPublic(job: StoredJob): JobRecord {
   return structuredClone(rest);
 }
 
+/** An entry's record for a caller: a waiting one decoded from its bytes is already a copy of its own. */
+function publicOf(entry: IndexEntry): JobRecord | undefined {
+  const held = entry.job;
+  if (!Buffer.isBuffer(held)) return held ? toPublic(held) : undefined;
+  const { seq: _seq, leaseUntilMs: _lease, leaseOwner: _owner, ...rest } = heldJob(entry)!;
+  return rest;
+}
+
 /** A page cursor of this store: "createdAtMs.seq" of the last job shown. */
 function parseCursor(cursor: string | null | undefined): { createdAtMs: number; seq: number } | null {
   if (!cursor) return null;
@@ -361,7 +369,8 @@ class EmbeddedStore implements EmbeddedJobStore {
       id: spec.id,
       name: spec.name,
       site: spec.site,
-      data: structuredClone(spec.data ?? {}),
+      // Not cloned: the record is kept as its JSON bytes, already a copy.
+      data: spec.data ?? {},
       state: 'waiting',
       attempts: 0,
       maxAttempts: spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -506,8 +515,8 @@ class EmbeddedStore implements EmbeddedJobStore {
     this.assertOpen();
     const entry = this.index.get(id);
     if (!entry) return null;
-    const held = heldJob(entry);
-    if (held) return toPublic(held);
+    const held = publicOf(entry);
+    if (held) return held;
     const stored = (await this.db.get(JOB + id)) as StoredJob | undefined;
     return stored ? toPublic(stored) : null;
   }
@@ -573,8 +582,10 @@ class EmbeddedStore implements EmbeddedJobStore {
     }
     const out: JobRecord[] = [];
     for (const [id, e] of picked) {
-      const job = heldJob(e) ?? loaded.get(id);
-      if (job) out.push(toPublic(job));
+      const held = publicOf(e);
+      const stored = held ? undefined : loaded.get(id);
+      if (held) out.push(held);
+      else if (stored) out.push(toPublic(stored));
     }
     return out;
   }

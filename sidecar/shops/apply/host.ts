@@ -14,7 +14,8 @@
  *
  * Started on the first job; if it dies, its jobs fail retriable and the next job starts another.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../../lib/module_worker.js';
 import pino from 'pino';
 import { RetriableError, describeError } from '../../../lib/errors.js';
 import { redactSecrets, registerSecret, registeredSecrets, type Logger } from '../../../lib/log.js';
@@ -89,12 +90,7 @@ export function threadableRest(rest: Record<string, unknown>): Record<string, un
 /** The module the thread runs: the bundle's entry next to dist/cli.js, or the source under tsx. */
 function spawn(data: ThreadData): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./apply_thread.js', here), { workerData: data });
-  // Sources (tests, tsx): a worker does not inherit tsx's loader, so it registers it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./thread.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return startModuleWorker(new URL(here.endsWith('.ts') ? './thread.ts' : './apply_thread.js', here).href, data);
 }
 
 /** The site's secret now, registered for scrubbing as the in-process client's first use of it would. */
